@@ -1,0 +1,270 @@
+//! The rank-2 LoRA adapter and its update rule.
+
+use crate::error::{LearningError, Result};
+use crate::kernels;
+use crate::MAX_DIM;
+
+/// The rank of every adapter.
+pub const RANK: usize = 2;
+
+/// Adaptations after which an operator adapter no longer leans on its category adapter.
+pub const FALLBACK_ADAPTATIONS: u64 = 10;
+
+/// The learnable part of a rank-2 LoRA adapter: `Δ(x) = α·(x·A)·B`, with `A` of shape `dim × 2`
+/// and `B` of shape `2 × dim`.
+///
+/// `A` is stored as its two columns and `B` as its two rows, each in a fixed array of `MAX_DIM`
+/// floats of which the first `dim` are used: the adapter owns no heap memory, so it can be copied
+/// into shared memory or a WebAssembly buffer as it is.
+///
+/// # Initialisation
+/// `A` is drawn uniformly from `[-1/√dim, 1/√dim]` by a seeded SplitMix64 generator (the same
+/// numbers on every platform), and `B = 0`, so a fresh adapter's output is its input.
+///
+/// # Update rule ([`Adapter::ascend`])
+/// Given a reference input `x` and an ascent direction `g` for the output, one step increases
+/// `L(A, B) = g·out(x) = g·x + α·(x·A)·(B·g)` by alternating gradient ascent on the two factors:
+///
+/// ```text
+///   h   = x·A                                     (the rank-2 code of x)
+///   ∇_B L = α · h ⊗ g          (2 × dim)          B ← B + η · clip(∇_B L)
+///   ∇_A L = α · x ⊗ (B·g)      (dim × 2, with the updated B)
+///                                                 A ← A + η · clip(∇_A L)
+///   clip(G) = G · min(1, 1/‖G‖_F)
+/// ```
+///
+/// Both blocks take true gradients of `L`. Updating `B` first and then `A` at the new `B` makes
+/// every step an ascent step, for any step size and any reference input:
+///
+/// ```text
+///   g·out' − g·out = α·(s_B·α·‖h‖²·‖g‖² + s_A·α·‖x‖²·‖B'g‖²) ≥ 0,
+/// ```
+///
+/// where `s_B, s_A ∈ (0, η]` are the clipped step sizes. It is strictly positive unless both
+/// `h = 0` and `B·g = 0` (a saddle point of `L`: an input orthogonal to both columns of a fresh
+/// `A`), where the step is zero. The clip bounds every step: `‖ΔA‖_F ≤ η` and `‖ΔB‖_F ≤ η`,
+/// whatever the scale of `x` or `g`. The direction itself is clipped to `‖g‖ ≤ 1` first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adapter {
+    pub(crate) dim: usize,
+    pub(crate) alpha: f32,
+    pub(crate) learning_rate: f32,
+    pub(crate) seed: u64,
+    /// Columns of `A`.
+    pub(crate) a: [[f32; MAX_DIM]; RANK],
+    /// Rows of `B`.
+    pub(crate) b: [[f32; MAX_DIM]; RANK],
+    pub(crate) forward_count: u64,
+    pub(crate) adapt_count: u64,
+}
+
+/// How a step treats the vector `g` it is given: it moves along `ĝ = scale·g`, whose length
+/// `norm` is at most 1.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Direction {
+    pub(crate) scale: f32,
+    pub(crate) norm: f32,
+}
+
+impl Direction {
+    /// A gradient-like direction, clipped to unit length: `ĝ = g·min(1, 1/‖g‖)`.
+    pub(crate) fn clipped(g: &[f32]) -> Result<Self> {
+        let norm = kernels::norm(g).ok_or(LearningError::NonFinite { what: "gradient" })?;
+        let scale = clip_factor(norm);
+        Ok(Direction { scale, norm: norm * scale })
+    }
+
+    /// The reward direction: `ĝ = clamp(r, −1, 1)·x/‖x‖`, toward the reference input `x` when
+    /// the improvement `r` is positive and away from it when negative.
+    pub(crate) fn reward(x: &[f32], improvement: f64) -> Result<Self> {
+        if !improvement.is_finite() {
+            return Err(LearningError::InvalidParameter {
+                what: "improvement",
+                expected: "a finite number",
+                value: improvement,
+            });
+        }
+        let strength = improvement.clamp(-1.0, 1.0) as f32;
+        let x_norm = kernels::norm(x).unwrap_or(0.0);
+        let scale = if x_norm > 0.0 { strength / x_norm } else { 0.0 };
+        Ok(Direction { scale, norm: if x_norm > 0.0 { strength.abs() } else { 0.0 } })
+    }
+}
+
+/// `min(1, 1/n)`: the factor that clips a gradient of norm `n` to unit norm.
+fn clip_factor(gradient_norm: f32) -> f32 {
+    if gradient_norm > 1.0 {
+        1.0 / gradient_norm
+    } else {
+        1.0
+    }
+}
+
+impl Adapter {
+    /// A fresh adapter. `dim` must be in `1..=256`, `alpha` finite, `learning_rate` finite and
+    /// `>= 0`.
+    pub fn new(dim: usize, alpha: f32, learning_rate: f32, seed: u64) -> Result<Self> {
+        check_dim(dim)?;
+        if !alpha.is_finite() {
+            return Err(LearningError::InvalidParameter {
+                what: "alpha",
+                expected: "a finite number",
+                value: alpha.into(),
+            });
+        }
+        if !(learning_rate.is_finite() && learning_rate >= 0.0) {
+            return Err(LearningError::InvalidParameter {
+                what: "learning_rate",
+                expected: "a finite number >= 0",
+                value: learning_rate.into(),
+            });
+        }
+        let mut adapter = Adapter {
+            dim,
+            alpha,
+            learning_rate,
+            seed,
+            a: [[0.0; MAX_DIM]; RANK],
+            b: [[0.0; MAX_DIM]; RANK],
+            forward_count: 0,
+            adapt_count: 0,
+        };
+        adapter.reset();
+        Ok(adapter)
+    }
+
+    /// Back to the freshly initialised state: `A` from the seed, `B = 0`, counts zero.
+    pub fn reset(&mut self) {
+        let mut rng = SplitMix64(self.seed);
+        let scale = 1.0 / (self.dim as f32).sqrt();
+        for column in &mut self.a {
+            column.fill(0.0);
+            for value in &mut column[..self.dim] {
+                *value = rng.next_symmetric() * scale;
+            }
+        }
+        self.b = [[0.0; MAX_DIM]; RANK];
+        self.forward_count = 0;
+        self.adapt_count = 0;
+    }
+
+    /// The used part of the columns of `A` and rows of `B`.
+    fn factors(&self) -> (&[f32], &[f32], &[f32], &[f32]) {
+        let d = self.dim;
+        (&self.a[0][..d], &self.a[1][..d], &self.b[0][..d], &self.b[1][..d])
+    }
+
+    /// The rank-2 code `h = x·A`, or an error if it is not finite (which happens exactly when
+    /// `x` holds NaN or infinite values, or values so large that `x·A` overflows).
+    pub(crate) fn code(&self, x: &[f32], what: &'static str) -> Result<[f32; RANK]> {
+        let (a0, a1, _, _) = self.factors();
+        let h = kernels::dot2(x, a0, a1);
+        if h.iter().all(|v| v.is_finite()) {
+            Ok(h)
+        } else {
+            Err(LearningError::NonFinite { what })
+        }
+    }
+
+    /// The two rank-one terms `(α·hₖ, Bₖ)` that this adapter adds to its input, scaled by `weight`.
+    pub(crate) fn terms(&self, h: [f32; RANK], weight: f32) -> ([f32; RANK], [&[f32]; RANK]) {
+        let (_, _, b0, b1) = self.factors();
+        let c = weight * self.alpha;
+        ([c * h[0], c * h[1]], [b0, b1])
+    }
+
+    /// One step of the update rule above at reference input `x`, along `ĝ = direction.scale·g`.
+    /// The caller guarantees that `x` and `g` have length `dim` and are finite, and that
+    /// `direction.norm = ‖ĝ‖ ≤ 1`.
+    pub(crate) fn ascend(&mut self, x: &[f32], g: &[f32], direction: Direction) {
+        let (alpha, eta, d) = (self.alpha, self.learning_rate, self.dim);
+        let (scale, g_norm) = (direction.scale, direction.norm);
+        let (a0, a1, _, _) = self.factors();
+        let [h0, h1, x_norm_sq] = kernels::dot2_and_norm_sq(x, a0, a1);
+
+        // B ← B + η·clip(α·h⊗ĝ), with ĝ = scale·g; ‖α·h⊗ĝ‖_F = |α|·‖h‖·‖ĝ‖.
+        let grad_b_norm = alpha.abs() * (h0 * h0 + h1 * h1).sqrt() * g_norm;
+        let step_b = eta * clip_factor(grad_b_norm) * alpha * scale;
+        let [b0, b1] = &mut self.b;
+        let bg = kernels::axpy2_then_dot2(&mut b0[..d], &mut b1[..d], [step_b * h0, step_b * h1], g);
+        let bg = [bg[0] * scale, bg[1] * scale];
+
+        // A ← A + η·clip(α·x⊗(B'ĝ)); ‖α·x⊗(B'ĝ)‖_F = |α|·‖x‖·‖B'ĝ‖.
+        let grad_a_norm = alpha.abs() * x_norm_sq.sqrt() * (bg[0] * bg[0] + bg[1] * bg[1]).sqrt();
+        let step_a = eta * clip_factor(grad_a_norm) * alpha;
+        let [a0, a1] = &mut self.a;
+        kernels::axpy2(&mut a0[..d], &mut a1[..d], [step_a * bg[0], step_a * bg[1]], x);
+
+        self.adapt_count += 1;
+    }
+
+    /// `‖α·A·B‖_F`, the size of the learned change to the identity, computed from the 2×2 Gram
+    /// matrices: `‖AB‖²_F = tr((AᵀA)(BBᵀ))`.
+    pub fn delta_norm(&self) -> f32 {
+        let (a0, a1, b0, b1) = self.factors();
+        let ga = kernels::gram2(a0, a1);
+        let gb = kernels::gram2(b0, b1);
+        let trace = ga[0] * gb[0] + 2.0 * ga[1] * gb[1] + ga[2] * gb[2];
+        self.alpha.abs() * trace.max(0.0).sqrt()
+    }
+
+    /// Learnable parameters: `dim·2` in `A` plus `2·dim` in `B`.
+    pub fn param_count(&self) -> usize {
+        2 * RANK * self.dim
+    }
+
+    /// The embedding dimension.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The scaling factor `α`.
+    pub fn alpha(&self) -> f32 {
+        self.alpha
+    }
+
+    /// The step size `η`.
+    pub fn learning_rate(&self) -> f32 {
+        self.learning_rate
+    }
+
+    /// Forward passes since the last reset.
+    pub fn forward_count(&self) -> u64 {
+        self.forward_count
+    }
+
+    /// Adaptations since the last reset.
+    pub fn adapt_count(&self) -> u64 {
+        self.adapt_count
+    }
+}
+
+/// Checks an embedding dimension.
+pub(crate) fn check_dim(dim: usize) -> Result<()> {
+    if (1..=MAX_DIM).contains(&dim) {
+        Ok(())
+    } else {
+        Err(LearningError::DimensionOutOfRange(dim as f64))
+    }
+}
+
+/// SplitMix64: a tiny generator whose sequence is fixed by its seed on every platform and every
+/// version of this crate, which a general-purpose RNG crate does not promise.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[-1, 1)`.
+    fn next_symmetric(&mut self) -> f32 {
+        // The top 24 bits give every representable step of an f32 in [0, 1).
+        let unit = (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32;
+        2.0 * unit - 1.0
+    }
+}

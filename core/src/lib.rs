@@ -1,0 +1,47 @@
+//! # microlora-core
+//!
+//! The learner behind microlora, in plain Rust: rank-2 LoRA adapters (`out = x + α·(x·A)·B`),
+//! one per query-operator scope with category fallback, and a trajectory buffer of execution
+//! versus baseline timings. The PostgreSQL extension and the npm package are thin faces over
+//! this crate.
+//!
+//! ```
+//! use microlora_core::{MicroLoRA, OperatorScope, ScopedLoRA};
+//!
+//! let mut lora = MicroLoRA::new(4, 0.1, 0.01)?;
+//! let x = [1.0, 2.0, 3.0, 4.0];
+//! let mut out = [0.0; 4];
+//! lora.forward_into(&x, &mut out)?;
+//! assert_eq!(out, x); // B starts at zero: the first forward is the identity
+//! lora.adapt(&[0.1, 0.0, 0.0, 0.0])?; // move the output for x toward +e₀
+//!
+//! let mut scoped = ScopedLoRA::new(4, 0.1, 0.01)?;
+//! scoped.forward_into(OperatorScope::HashJoin, &x, &mut out)?;
+//! scoped.adapt(OperatorScope::HashJoin, &[0.0, 0.1, 0.0, 0.0])?;
+//! # Ok::<(), microlora_core::LearningError>(())
+//! ```
+
+mod adapter;
+mod error;
+mod kernels;
+mod lora;
+mod scope;
+mod scoped;
+mod state;
+mod trajectory;
+
+pub use adapter::{Adapter, FALLBACK_ADAPTATIONS, RANK};
+pub use error::{LearningError, Result};
+pub use lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
+pub use scope::{OperatorCategory, OperatorScope};
+pub use scoped::ScopedLoRA;
+pub use state::{
+    AdapterSnapshot, MicroLoRASnapshot, Persistent, ScopedLoRASnapshot, StateKind, TrajectoryBufferSnapshot,
+    TrajectorySnapshot, STATE_VERSION,
+};
+pub use trajectory::{
+    improvement, quality, TrajectoryBuffer, TrajectoryRecord, TrajectoryStats, DEFAULT_CAPACITY,
+};
+
+/// The largest embedding dimension an adapter supports.
+pub const MAX_DIM: usize = 256;

@@ -1,0 +1,199 @@
+//! One adapter per operator scope, backed by one adapter per category.
+
+use crate::adapter::{check_dim, Adapter, Direction, FALLBACK_ADAPTATIONS};
+use crate::error::{expect_len, Result};
+use crate::kernels;
+use crate::scope::{OperatorCategory, OperatorScope};
+use crate::MAX_DIM;
+
+/// Seeds of the scope and category adapters: distinct, so no two start out alike.
+const SCOPE_SEED: u64 = 0x5343_4F50_4500_0000; // "SCOPE"
+const CATEGORY_SEED: u64 = 0x4341_5445_4700_0000; // "CATEG"
+
+/// 17 operator adapters and 7 category adapters of one dimension.
+///
+/// # Category fallback
+/// While an operator's adapter has fewer than [`FALLBACK_ADAPTATIONS`] adaptations, its output
+/// is blended with its category's: with `w = min(adapt_count/10, 1)`,
+///
+/// ```text
+///   out = w·op_out + (1−w)·category_out
+///       = x + w·α·(x·A_op)·B_op + (1−w)·α·(x·A_cat)·B_cat
+/// ```
+///
+/// computed in one pass. Adapting a scope also adapts its category at the same reference input,
+/// so a new operator starts from what its siblings taught the category. Fallback is on by
+/// default and can be switched off, which makes every output the operator adapter's own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScopedLoRA {
+    pub(crate) operators: [Adapter; OperatorScope::COUNT],
+    /// The reference input of each operator: the input of its latest forward (all ones before).
+    pub(crate) references: [[f32; MAX_DIM]; OperatorScope::COUNT],
+    pub(crate) categories: [Adapter; OperatorCategory::COUNT],
+    pub(crate) category_fallback: bool,
+    pub(crate) total_forward_count: u64,
+    pub(crate) total_adapt_count: u64,
+}
+
+impl ScopedLoRA {
+    /// Fresh adapters: `dim` in `1..=256`, `alpha` finite, `learning_rate` finite and `>= 0`.
+    pub fn new(dim: usize, alpha: f32, learning_rate: f32) -> Result<Self> {
+        check_dim(dim)?;
+        let template = Adapter::new(dim, alpha, learning_rate, 0)?;
+        let seeded = |seed: u64| {
+            let mut adapter = template.clone();
+            adapter.seed = seed;
+            adapter.reset();
+            adapter
+        };
+        Ok(ScopedLoRA {
+            operators: core::array::from_fn(|i| seeded(SCOPE_SEED + i as u64)),
+            references: [[1.0; MAX_DIM]; OperatorScope::COUNT],
+            categories: core::array::from_fn(|i| seeded(CATEGORY_SEED + i as u64)),
+            category_fallback: true,
+            total_forward_count: 0,
+            total_adapt_count: 0,
+        })
+    }
+
+    /// The embedding dimension.
+    pub fn dim(&self) -> usize {
+        self.operators[0].dim
+    }
+
+    /// The weight `w` of the operator's own adapter in its output.
+    pub fn operator_weight(&self, scope: OperatorScope) -> f32 {
+        let adapted = self.operators[scope.id()].adapt_count;
+        if !self.category_fallback || adapted >= FALLBACK_ADAPTATIONS {
+            1.0
+        } else {
+            adapted as f32 / FALLBACK_ADAPTATIONS as f32
+        }
+    }
+
+    /// Writes the scope's output for `x` into `out` (blended with the category while the scope
+    /// is young) and makes `x` the scope's reference input. Allocates nothing.
+    pub fn forward_into(&mut self, scope: OperatorScope, x: &[f32], out: &mut [f32]) -> Result<()> {
+        let dim = self.dim();
+        expect_len("input", x.len(), dim)?;
+        expect_len("output", out.len(), dim)?;
+        let weight = self.operator_weight(scope);
+        let operator = &self.operators[scope.id()];
+        let h_operator = operator.code(x, "input")?;
+        let (c_op, rows_op) = operator.terms(h_operator, weight);
+        if weight < 1.0 {
+            let category = &self.categories[scope.category().id()];
+            let h_category = category.code(x, "input")?;
+            let (c_cat, rows_cat) = category.terms(h_category, 1.0 - weight);
+            kernels::add_rank_terms(
+                out,
+                x,
+                [c_op[0], c_op[1], c_cat[0], c_cat[1]],
+                [rows_op[0], rows_op[1], rows_cat[0], rows_cat[1]],
+            );
+            self.categories[scope.category().id()].forward_count += 1;
+        } else {
+            kernels::add_rank_terms(out, x, c_op, rows_op);
+        }
+        self.references[scope.id()][..dim].copy_from_slice(x);
+        self.operators[scope.id()].forward_count += 1;
+        self.total_forward_count += 1;
+        Ok(())
+    }
+
+    /// One step of the update rule (see [`Adapter`]) for the scope and for its category, at the
+    /// scope's reference input, along `gradient` clipped to unit length.
+    pub fn adapt(&mut self, scope: OperatorScope, gradient: &[f32]) -> Result<()> {
+        expect_len("gradient", gradient.len(), self.dim())?;
+        let direction = Direction::clipped(gradient)?;
+        self.ascend(scope, Some(gradient), direction);
+        Ok(())
+    }
+
+    /// Reinforces (improvement > 0) or pushes away from (improvement < 0) the scope's reference
+    /// input, in the scope's adapter and its category's; see [`crate::MicroLoRA::adapt_with_reward`].
+    pub fn adapt_with_reward(&mut self, scope: OperatorScope, improvement: f64) -> Result<()> {
+        let reference = &self.references[scope.id()][..self.dim()];
+        let direction = Direction::reward(reference, improvement)?;
+        self.ascend(scope, None, direction);
+        Ok(())
+    }
+
+    /// Steps the scope's and its category's adapters along `gradient`, or along the scope's
+    /// reference input when there is none.
+    fn ascend(&mut self, scope: OperatorScope, gradient: Option<&[f32]>, direction: Direction) {
+        let dim = self.dim();
+        let reference = &self.references[scope.id()][..dim];
+        let gradient = gradient.unwrap_or(reference);
+        self.operators[scope.id()].ascend(reference, gradient, direction);
+        self.categories[scope.category().id()].ascend(reference, gradient, direction);
+        self.total_adapt_count += 1;
+    }
+
+    /// Resets one scope's adapter and reference input; its category keeps what it learned.
+    pub fn reset_scope(&mut self, scope: OperatorScope) {
+        self.operators[scope.id()].reset();
+        self.references[scope.id()] = [1.0; MAX_DIM];
+    }
+
+    /// Resets every adapter, reference input and total count. The fallback setting stays.
+    pub fn reset_all(&mut self) {
+        self.operators.iter_mut().chain(self.categories.iter_mut()).for_each(Adapter::reset);
+        self.references = [[1.0; MAX_DIM]; OperatorScope::COUNT];
+        self.total_forward_count = 0;
+        self.total_adapt_count = 0;
+    }
+
+    /// Switches category fallback on (the default) or off.
+    pub fn set_category_fallback(&mut self, enabled: bool) {
+        self.category_fallback = enabled;
+    }
+
+    /// Whether category fallback is on.
+    pub fn category_fallback(&self) -> bool {
+        self.category_fallback
+    }
+
+    /// The adapter of one scope.
+    pub fn operator(&self, scope: OperatorScope) -> &Adapter {
+        &self.operators[scope.id()]
+    }
+
+    /// The adapter of one category.
+    pub fn category(&self, category: OperatorCategory) -> &Adapter {
+        &self.categories[category.id()]
+    }
+
+    /// Forward passes of one scope since its last reset.
+    pub fn forward_count(&self, scope: OperatorScope) -> u64 {
+        self.operators[scope.id()].forward_count
+    }
+
+    /// Adaptations of one scope since its last reset.
+    pub fn adapt_count(&self, scope: OperatorScope) -> u64 {
+        self.operators[scope.id()].adapt_count
+    }
+
+    /// `‖α·A·B‖_F` of one scope's adapter.
+    pub fn delta_norm(&self, scope: OperatorScope) -> f32 {
+        self.operators[scope.id()].delta_norm()
+    }
+
+    /// Forward passes over all scopes since the last `reset_all`.
+    pub fn total_forward_count(&self) -> u64 {
+        self.total_forward_count
+    }
+
+    /// Adaptations over all scopes since the last `reset_all`.
+    pub fn total_adapt_count(&self) -> u64 {
+        self.total_adapt_count
+    }
+}
+
+impl Default for ScopedLoRA {
+    /// The published defaults: dim 256, alpha 0.1, learning rate 0.01.
+    fn default() -> Self {
+        Self::new(crate::DEFAULT_DIM, crate::DEFAULT_ALPHA, crate::DEFAULT_LEARNING_RATE)
+            .expect("the published defaults are valid")
+    }
+}

@@ -1,0 +1,360 @@
+//! Saving and loading learned state: a versioned, checksummed binary envelope around a serde
+//! snapshot, shared by every face (the Postgres extension's state file, `export_state`, and the
+//! npm package's `to_bytes`/`from_bytes`), so state moves between them unchanged.
+//!
+//! ```text
+//!   offset  size  field
+//!   0       4     magic "MLRA"
+//!   4       2     format version (little endian), currently 1
+//!   6       1     kind: 1 MicroLoRA, 2 ScopedLoRA, 3 TrajectoryBuffer
+//!   7       1     reserved, 0
+//!   8       4     payload length n (little endian)
+//!   12      n     payload: the kind's snapshot, encoded with postcard
+//!   12+n    4     CRC-32 (IEEE) of bytes 0..12+n (little endian)
+//! ```
+//!
+//! Loading checks every field of the envelope, the checksum, and then the snapshot's contents
+//! (dimensions, lengths, finite values, consistent counts), so a damaged or foreign file is
+//! refused rather than loaded.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::adapter::{check_dim, Adapter};
+use crate::error::{LearningError, Result};
+use crate::lora::MicroLoRA;
+use crate::scope::{OperatorCategory, OperatorScope};
+use crate::scoped::ScopedLoRA;
+use crate::trajectory::{TrajectoryBuffer, TrajectoryStats};
+use crate::MAX_DIM;
+
+const MAGIC: [u8; 4] = *b"MLRA";
+/// The state format version this build writes and reads.
+pub const STATE_VERSION: u16 = 1;
+const HEADER_LEN: usize = 12;
+const CHECKSUM_LEN: usize = 4;
+
+/// What a state holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum StateKind {
+    MicroLoRA = 1,
+    ScopedLoRA = 2,
+    TrajectoryBuffer = 3,
+}
+
+impl StateKind {
+    fn from_byte(byte: u8) -> Option<Self> {
+        [Self::MicroLoRA, Self::ScopedLoRA, Self::TrajectoryBuffer].into_iter().find(|k| *k as u8 == byte)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::MicroLoRA => "MicroLoRA",
+            Self::ScopedLoRA => "ScopedLoRA",
+            Self::TrajectoryBuffer => "TrajectoryBuffer",
+        }
+    }
+}
+
+/// Learner state that can be saved to bytes and loaded back exactly.
+pub trait Persistent: Sized {
+    /// The kind byte of the envelope.
+    const KIND: StateKind;
+    /// The serde form of the state.
+    type Snapshot: Serialize + DeserializeOwned;
+
+    /// The state as its serde form.
+    fn snapshot(&self) -> Self::Snapshot;
+
+    /// The state from its serde form, after checking that it is consistent.
+    fn restore(snapshot: Self::Snapshot) -> Result<Self>;
+
+    /// The state in the versioned, checksummed envelope.
+    fn to_bytes(&self) -> Vec<u8> {
+        // Encoding plain structs of numbers and vectors into a growable buffer cannot fail.
+        let payload = postcard::to_allocvec(&self.snapshot()).expect("snapshots always encode");
+        seal(Self::KIND, &payload)
+    }
+
+    /// The state from bytes written by [`to_bytes`](Self::to_bytes), or an error saying why the
+    /// bytes are not such a state.
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let payload = open(Self::KIND, bytes)?;
+        let snapshot = postcard::from_bytes(payload)
+            .map_err(|_| LearningError::CorruptState("the payload does not decode"))?;
+        Self::restore(snapshot)
+    }
+}
+
+fn seal(kind: StateKind, payload: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len() + CHECKSUM_LEN);
+    bytes.extend_from_slice(&MAGIC);
+    bytes.extend_from_slice(&STATE_VERSION.to_le_bytes());
+    bytes.push(kind as u8);
+    bytes.push(0);
+    bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(payload);
+    let checksum = crc32fast::hash(&bytes);
+    bytes.extend_from_slice(&checksum.to_le_bytes());
+    bytes
+}
+
+fn open(expected: StateKind, bytes: &[u8]) -> Result<&[u8]> {
+    use LearningError::CorruptState;
+    if bytes.len() < HEADER_LEN + CHECKSUM_LEN {
+        return Err(CorruptState("it is shorter than the header"));
+    }
+    if bytes[..4] != MAGIC {
+        return Err(CorruptState("the magic number is wrong"));
+    }
+    let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+    if version != STATE_VERSION {
+        return Err(LearningError::UnsupportedStateVersion { found: version, supported: STATE_VERSION });
+    }
+    let payload_len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+    if bytes.len() != HEADER_LEN + payload_len + CHECKSUM_LEN {
+        return Err(CorruptState("its length does not match the header (truncated or extended)"));
+    }
+    let (body, checksum) = bytes.split_at(HEADER_LEN + payload_len);
+    if crc32fast::hash(body).to_le_bytes() != checksum {
+        return Err(CorruptState("the checksum does not match (the bytes were damaged)"));
+    }
+    match StateKind::from_byte(bytes[6]) {
+        Some(kind) if kind == expected => Ok(&body[HEADER_LEN..]),
+        Some(kind) => Err(LearningError::WrongStateKind { expected: expected.name(), found: kind.name() }),
+        None => Err(CorruptState("the kind byte is unknown")),
+    }
+}
+
+fn finite_vector(values: &[f32], dim: usize) -> Result<()> {
+    if values.len() != dim {
+        return Err(LearningError::CorruptState("a vector's length differs from the dimension"));
+    }
+    if !values.iter().all(|v| v.is_finite()) {
+        return Err(LearningError::CorruptState("a vector holds NaN or infinite values"));
+    }
+    Ok(())
+}
+
+fn fill(target: &mut [f32; MAX_DIM], values: &[f32]) {
+    target[..values.len()].copy_from_slice(values);
+}
+
+/// The serde form of an [`Adapter`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct AdapterSnapshot {
+    dim: u16,
+    alpha: f32,
+    learning_rate: f32,
+    seed: u64,
+    a: [Vec<f32>; 2],
+    b: [Vec<f32>; 2],
+    forward_count: u64,
+    adapt_count: u64,
+}
+
+impl AdapterSnapshot {
+    fn of(adapter: &Adapter) -> Self {
+        let d = adapter.dim;
+        AdapterSnapshot {
+            dim: d as u16,
+            alpha: adapter.alpha,
+            learning_rate: adapter.learning_rate,
+            seed: adapter.seed,
+            a: adapter.a.each_ref().map(|column| column[..d].to_vec()),
+            b: adapter.b.each_ref().map(|row| row[..d].to_vec()),
+            forward_count: adapter.forward_count,
+            adapt_count: adapter.adapt_count,
+        }
+    }
+
+    fn restore(&self) -> Result<Adapter> {
+        let dim = usize::from(self.dim);
+        let mut adapter = Adapter::new(dim, self.alpha, self.learning_rate, self.seed).map_err(|_| {
+            LearningError::CorruptState("an adapter's dim, alpha or learning rate is invalid")
+        })?;
+        for (target, values) in
+            adapter.a.iter_mut().chain(adapter.b.iter_mut()).zip(self.a.iter().chain(&self.b))
+        {
+            finite_vector(values, dim)?;
+            fill(target, values);
+        }
+        adapter.forward_count = self.forward_count;
+        adapter.adapt_count = self.adapt_count;
+        Ok(adapter)
+    }
+}
+
+/// The serde form of a [`MicroLoRA`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct MicroLoRASnapshot {
+    adapter: AdapterSnapshot,
+    reference: Vec<f32>,
+}
+
+impl Persistent for MicroLoRA {
+    const KIND: StateKind = StateKind::MicroLoRA;
+    type Snapshot = MicroLoRASnapshot;
+
+    fn snapshot(&self) -> MicroLoRASnapshot {
+        MicroLoRASnapshot {
+            adapter: AdapterSnapshot::of(&self.adapter),
+            reference: self.reference_input().to_vec(),
+        }
+    }
+
+    fn restore(snapshot: MicroLoRASnapshot) -> Result<Self> {
+        let adapter = snapshot.adapter.restore()?;
+        finite_vector(&snapshot.reference, adapter.dim)?;
+        let mut reference = [1.0; MAX_DIM];
+        fill(&mut reference, &snapshot.reference);
+        Ok(MicroLoRA { adapter, reference })
+    }
+}
+
+/// The serde form of a [`ScopedLoRA`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ScopedLoRASnapshot {
+    operators: Vec<AdapterSnapshot>,
+    references: Vec<Vec<f32>>,
+    categories: Vec<AdapterSnapshot>,
+    category_fallback: bool,
+    total_forward_count: u64,
+    total_adapt_count: u64,
+}
+
+impl Persistent for ScopedLoRA {
+    const KIND: StateKind = StateKind::ScopedLoRA;
+    type Snapshot = ScopedLoRASnapshot;
+
+    fn snapshot(&self) -> ScopedLoRASnapshot {
+        let dim = self.dim();
+        ScopedLoRASnapshot {
+            operators: self.operators.iter().map(AdapterSnapshot::of).collect(),
+            references: self.references.iter().map(|r| r[..dim].to_vec()).collect(),
+            categories: self.categories.iter().map(AdapterSnapshot::of).collect(),
+            category_fallback: self.category_fallback,
+            total_forward_count: self.total_forward_count,
+            total_adapt_count: self.total_adapt_count,
+        }
+    }
+
+    fn restore(snapshot: ScopedLoRASnapshot) -> Result<Self> {
+        use LearningError::CorruptState;
+        if snapshot.operators.len() != OperatorScope::COUNT
+            || snapshot.references.len() != OperatorScope::COUNT
+            || snapshot.categories.len() != OperatorCategory::COUNT
+        {
+            return Err(CorruptState("it does not hold 17 scope and 7 category adapters"));
+        }
+        let dim = usize::from(snapshot.operators[0].dim);
+        check_dim(dim).map_err(|_| CorruptState("the dimension is out of range"))?;
+        let restore_all = |snapshots: &[AdapterSnapshot]| -> Result<Vec<Adapter>> {
+            snapshots
+                .iter()
+                .map(|s| match s.restore()? {
+                    adapter if adapter.dim == dim => Ok(adapter),
+                    _ => Err(CorruptState("its adapters differ in dimension")),
+                })
+                .collect()
+        };
+        let operators: [Adapter; OperatorScope::COUNT] =
+            restore_all(&snapshot.operators)?.try_into().map_err(|_| CorruptState("scope count"))?;
+        let categories: [Adapter; OperatorCategory::COUNT] =
+            restore_all(&snapshot.categories)?.try_into().map_err(|_| CorruptState("category count"))?;
+        let mut references = [[1.0; MAX_DIM]; OperatorScope::COUNT];
+        for (target, values) in references.iter_mut().zip(&snapshot.references) {
+            finite_vector(values, dim)?;
+            fill(target, values);
+        }
+        Ok(ScopedLoRA {
+            operators,
+            references,
+            categories,
+            category_fallback: snapshot.category_fallback,
+            total_forward_count: snapshot.total_forward_count,
+            total_adapt_count: snapshot.total_adapt_count,
+        })
+    }
+}
+
+/// The serde form of one buffered trajectory.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct TrajectorySnapshot {
+    scope: u8,
+    attention_type: u32,
+    execution_ms: f64,
+    baseline_ms: f64,
+    embedding: Vec<f32>,
+}
+
+/// The serde form of a [`TrajectoryBuffer`]: its records oldest first, and its statistics.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct TrajectoryBufferSnapshot {
+    capacity: u64,
+    dim: u16,
+    records: Vec<TrajectorySnapshot>,
+    count: u64,
+    mean: f64,
+    m2: f64,
+    successes: u64,
+    best: Option<(f64, u32)>,
+}
+
+impl Persistent for TrajectoryBuffer {
+    const KIND: StateKind = StateKind::TrajectoryBuffer;
+    type Snapshot = TrajectoryBufferSnapshot;
+
+    fn snapshot(&self) -> TrajectoryBufferSnapshot {
+        let stats = self.stats;
+        TrajectoryBufferSnapshot {
+            capacity: self.capacity as u64,
+            dim: self.dim as u16,
+            records: self
+                .iter()
+                .map(|(r, embedding)| TrajectorySnapshot {
+                    scope: r.scope.id() as u8,
+                    attention_type: r.attention_type,
+                    execution_ms: r.execution_ms,
+                    baseline_ms: r.baseline_ms,
+                    embedding: embedding.to_vec(),
+                })
+                .collect(),
+            count: stats.count,
+            mean: stats.mean,
+            m2: stats.m2,
+            successes: stats.successes,
+            best: stats.best,
+        }
+    }
+
+    fn restore(s: TrajectoryBufferSnapshot) -> Result<Self> {
+        use LearningError::CorruptState;
+        let capacity = usize::try_from(s.capacity).map_err(|_| CorruptState("the capacity is too large"))?;
+        let mut buffer = TrajectoryBuffer::new(capacity, usize::from(s.dim))
+            .map_err(|_| CorruptState("the capacity or dimension is invalid"))?;
+        if s.records.len() > capacity || (s.records.len() as u64) > s.count {
+            return Err(CorruptState("it holds more records than its capacity or count"));
+        }
+        for r in &s.records {
+            let scope = OperatorScope::from_id(usize::from(r.scope))
+                .map_err(|_| CorruptState("a scope id is unknown"))?;
+            buffer
+                .record(&r.embedding, scope, r.attention_type, r.execution_ms, r.baseline_ms)
+                .map_err(|_| CorruptState("a record is invalid"))?;
+        }
+        let stats_consistent = s.successes <= s.count
+            && s.mean.is_finite()
+            && s.m2.is_finite()
+            && s.m2 >= 0.0
+            && (s.count == 0) == s.best.is_none()
+            && s.best.is_none_or(|(value, _)| value.is_finite());
+        if !stats_consistent {
+            return Err(CorruptState("its statistics are inconsistent"));
+        }
+        buffer.stats =
+            TrajectoryStats { count: s.count, mean: s.mean, m2: s.m2, successes: s.successes, best: s.best };
+        Ok(buffer)
+    }
+}

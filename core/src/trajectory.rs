@@ -1,0 +1,243 @@
+//! A ring buffer of operator executions, each timed against its baseline, with running
+//! statistics of the improvement over the baseline.
+
+use crate::adapter::check_dim;
+use crate::error::{expect_len, non_negative, LearningError, Result};
+use crate::scope::OperatorScope;
+
+/// Default ring capacity of the published API.
+pub const DEFAULT_CAPACITY: usize = 1000;
+
+/// `baseline_ms / execution_ms − 1`: how much faster than its baseline an execution ran
+/// (0.5 means the baseline took 1.5× as long). Zero when the execution took no time.
+pub fn improvement(execution_ms: f64, baseline_ms: f64) -> f64 {
+    if execution_ms == 0.0 {
+        0.0
+    } else {
+        baseline_ms / execution_ms - 1.0
+    }
+}
+
+/// The quality of an improvement on a `[0, 1]` scale: `clamp((improvement + 1)/2, 0, 1)`.
+pub fn quality(improvement: f64) -> f64 {
+    ((improvement + 1.0) / 2.0).clamp(0.0, 1.0)
+}
+
+/// One recorded execution, without its embedding.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrajectoryRecord {
+    pub scope: OperatorScope,
+    pub attention_type: u32,
+    pub execution_ms: f64,
+    pub baseline_ms: f64,
+    pub improvement: f64,
+}
+
+/// Statistics over every record since the last reset (not only the buffered ones).
+///
+/// The mean and variance follow Welford's update, which stays accurate where the naive
+/// sum-of-squares formula cancels catastrophically: for the n-th improvement `v`,
+///
+/// ```text
+///   δ = v − mean;  mean ← mean + δ/n;  M₂ ← M₂ + δ·(v − mean)
+///   variance = M₂/(n − 1)   (sample variance; 0 below two records)
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct TrajectoryStats {
+    pub(crate) count: u64,
+    pub(crate) mean: f64,
+    pub(crate) m2: f64,
+    pub(crate) successes: u64,
+    /// The best improvement and the attention type that achieved it (the first, on ties).
+    pub(crate) best: Option<(f64, u32)>,
+}
+
+impl TrajectoryStats {
+    fn add(&mut self, improvement: f64, attention_type: u32) {
+        self.count += 1;
+        let delta = improvement - self.mean;
+        self.mean += delta / self.count as f64;
+        self.m2 += delta * (improvement - self.mean);
+        if improvement > 0.0 {
+            self.successes += 1;
+        }
+        if self.best.is_none_or(|(best, _)| improvement > best) {
+            self.best = Some((improvement, attention_type));
+        }
+    }
+
+    /// Records since the last reset.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Mean improvement (0 with no records).
+    pub fn mean_improvement(&self) -> f64 {
+        self.mean
+    }
+
+    /// Sample variance of the improvement (0 below two records).
+    pub fn variance(&self) -> f64 {
+        if self.count < 2 {
+            0.0
+        } else {
+            self.m2 / (self.count - 1) as f64
+        }
+    }
+
+    /// Share of records with improvement > 0 (0 with no records).
+    pub fn success_rate(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.successes as f64 / self.count as f64
+        }
+    }
+
+    /// The best improvement (0 with no records).
+    pub fn best_improvement(&self) -> f64 {
+        self.best.map_or(0.0, |(value, _)| value)
+    }
+
+    /// The attention type of the best improvement (0 with no records).
+    pub fn best_attention(&self) -> u32 {
+        self.best.map_or(0, |(_, attention)| attention)
+    }
+}
+
+/// A ring of the latest `capacity` executions and their embeddings.
+///
+/// All storage is allocated at construction: recording allocates nothing. Once full, each
+/// record replaces the oldest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrajectoryBuffer {
+    pub(crate) capacity: usize,
+    pub(crate) dim: usize,
+    /// `capacity × dim` floats; slot `i` holds the embedding of `records[i]`.
+    pub(crate) embeddings: Vec<f32>,
+    /// In slot order; grows to `capacity` and then wraps.
+    pub(crate) records: Vec<TrajectoryRecord>,
+    /// The slot the next record goes into.
+    pub(crate) next_slot: usize,
+    pub(crate) stats: TrajectoryStats,
+}
+
+impl TrajectoryBuffer {
+    /// An empty buffer: `capacity >= 1`, `embedding_dim` in `1..=256`.
+    pub fn new(capacity: usize, embedding_dim: usize) -> Result<Self> {
+        if capacity == 0 {
+            return Err(LearningError::InvalidCapacity(0.0));
+        }
+        check_dim(embedding_dim)?;
+        let too_large = || LearningError::CapacityTooLarge(capacity as f64);
+        let floats = capacity.checked_mul(embedding_dim).ok_or_else(too_large)?;
+        let mut embeddings = Vec::new();
+        embeddings.try_reserve_exact(floats).map_err(|_| too_large())?;
+        embeddings.resize(floats, 0.0);
+        let mut records = Vec::new();
+        records.try_reserve_exact(capacity).map_err(|_| too_large())?;
+        Ok(TrajectoryBuffer {
+            capacity,
+            dim: embedding_dim,
+            embeddings,
+            records,
+            next_slot: 0,
+            stats: TrajectoryStats::default(),
+        })
+    }
+
+    /// Records one execution. The embedding must have length `embedding_dim` and be finite;
+    /// times must be finite and `>= 0`. Allocates nothing.
+    pub fn record(
+        &mut self,
+        embedding: &[f32],
+        scope: OperatorScope,
+        attention_type: u32,
+        execution_ms: f64,
+        baseline_ms: f64,
+    ) -> Result<()> {
+        expect_len("embedding", embedding.len(), self.dim)?;
+        if !embedding.iter().all(|v| v.is_finite()) {
+            return Err(LearningError::NonFinite { what: "embedding" });
+        }
+        non_negative("execution_ms", execution_ms)?;
+        non_negative("baseline_ms", baseline_ms)?;
+
+        let improvement = improvement(execution_ms, baseline_ms);
+        let record = TrajectoryRecord { scope, attention_type, execution_ms, baseline_ms, improvement };
+        let slot = self.next_slot;
+        self.embeddings[slot * self.dim..(slot + 1) * self.dim].copy_from_slice(embedding);
+        if slot == self.records.len() {
+            self.records.push(record); // within the capacity reserved at construction
+        } else {
+            self.records[slot] = record;
+        }
+        self.next_slot = (slot + 1) % self.capacity;
+        self.stats.add(improvement, attention_type);
+        Ok(())
+    }
+
+    /// Forgets every record and statistic.
+    pub fn reset(&mut self) {
+        self.records.clear();
+        self.next_slot = 0;
+        self.stats = TrajectoryStats::default();
+    }
+
+    /// The buffered records, oldest first, each with its embedding.
+    pub fn iter(&self) -> impl Iterator<Item = (&TrajectoryRecord, &[f32])> + '_ {
+        let split = if self.records.len() == self.capacity { self.next_slot } else { 0 };
+        (split..self.records.len())
+            .chain(0..split)
+            .map(move |slot| (&self.records[slot], &self.embeddings[slot * self.dim..(slot + 1) * self.dim]))
+    }
+
+    /// Records currently buffered (at most `capacity`).
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether nothing is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The ring's capacity.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The embedding dimension.
+    pub fn embedding_dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Statistics over every record since the last reset.
+    pub fn stats(&self) -> &TrajectoryStats {
+        &self.stats
+    }
+
+    /// Buffered records whose [`quality`] is above `threshold` (which must not be NaN).
+    pub fn high_quality_count(&self, threshold: f64) -> Result<usize> {
+        if threshold.is_nan() {
+            return Err(LearningError::InvalidParameter {
+                what: "threshold",
+                expected: "a number",
+                value: threshold,
+            });
+        }
+        Ok(self.records.iter().filter(|r| quality(r.improvement) > threshold).count())
+    }
+
+    /// Buffered records of one scope.
+    pub fn count_by_operator(&self, scope: OperatorScope) -> usize {
+        self.records.iter().filter(|r| r.scope == scope).count()
+    }
+}
+
+impl Default for TrajectoryBuffer {
+    /// The published defaults: capacity 1000, embedding dimension 256.
+    fn default() -> Self {
+        Self::new(DEFAULT_CAPACITY, crate::DEFAULT_DIM).expect("the published defaults are valid")
+    }
+}

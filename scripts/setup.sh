@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian 12 machine, from the package registries only.
+# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|all]...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> setup: %s\n' "$*"; }
+
+# The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+APT_UPDATED=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "${pkg%%=*}" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  step "apt-get install ${missing[*]}"
+  if [ "$APT_UPDATED" = 0 ]; then apt-get update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+cargo_install() { # crate version [extra args]
+  local crate=$1 version=$2; shift 2
+  if cargo install --list | grep -q "^$crate v$version:"; then return 0; fi
+  step "cargo install $crate $version (several minutes on 2 cores)"
+  cargo install -j2 "$crate" --version "$version" "$@"
+}
+
+setup_core() {
+  step "core: Rust toolchain"
+  cargo --version
+}
+
+setup_wasm() {
+  setup_core
+  step "wasm: target, wasm-bindgen-cli, npm packages, Chromium"
+  rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
+  cargo_install wasm-bindgen-cli "$(wasm_bindgen_version)"
+  apt_install chromium
+  (cd wasm && { [ -d node_modules ] && npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund; })
+}
+
+# The user that initdb and postgres run as: they refuse to run as root.
+PG_USER=microlora
+setup_pg() {
+  setup_core
+  step "pg: PostgreSQL 15 headers, clang, cargo-pgrx"
+  local server_version
+  server_version=$(dpkg-query -W -f='${Version}' postgresql-15)
+  # Pinned to the installed server: unpinned, apt would upgrade the server too.
+  apt_install "postgresql-server-dev-15=$server_version" libclang-dev clang sudo
+  cargo_install cargo-pgrx 0.18.1 --locked
+  if ! grep -q 'pg15' "${PGRX_HOME:-$HOME/.pgrx}/config.toml" 2>/dev/null; then
+    step "cargo pgrx init --pg15"
+    cargo pgrx init --pg15 /usr/lib/postgresql/15/bin/pg_config
+  fi
+  id -u "$PG_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$PG_USER"
+}
+
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(all)
+for target in "${targets[@]}"; do
+  case "$target" in
+    core) setup_core ;;
+    wasm) setup_wasm ;;
+    pg) setup_pg ;;
+    all) setup_wasm; setup_pg ;;
+    *) echo "setup.sh: unknown part '$target' (core, wasm, pg or all)" >&2; exit 2 ;;
+  esac
+done
+step "done: ${targets[*]}"
