@@ -208,6 +208,16 @@ impl Adapter {
         self.alpha.abs() * trace.max(0.0).sqrt()
     }
 
+    /// The two columns of `A`.
+    pub fn a_columns(&self) -> [&[f32]; RANK] {
+        self.a.each_ref().map(|column| &column[..self.dim])
+    }
+
+    /// The two rows of `B`.
+    pub fn b_rows(&self) -> [&[f32]; RANK] {
+        self.b.each_ref().map(|row| &row[..self.dim])
+    }
+
     /// Learnable parameters: `dim·2` in `A` plus `2·dim` in `B`.
     pub fn param_count(&self) -> usize {
         2 * RANK * self.dim

@@ -145,9 +145,8 @@ pub(crate) fn axpy2(u0: &mut [f32], u1: &mut [f32], c: [f32; 2], v: &[f32]) {
 /// The Gram matrix of two rows, `[u₀·u₀, u₀·u₁, u₁·u₁]`.
 #[inline]
 pub(crate) fn gram2(u0: &[f32], u1: &[f32]) -> [f32; 3] {
-    let [cross, sq0, _] = dot2_and_norm_sq(u0, u1, u1);
-    let sq1 = sum_squares(u1);
-    [sq0, cross, sq1]
+    let [sq0, cross] = dot2(u0, u0, u1);
+    [sq0, cross, sum_squares(u1)]
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ pub struct TrajectoryStats {
 }
 
 impl TrajectoryStats {
-    fn add(&mut self, improvement: f64, attention_type: u32) {
+    pub fn add(&mut self, improvement: f64, attention_type: u32) {
         self.count += 1;
         let delta = improvement - self.mean;
         self.mean += delta / self.count as f64;
@@ -108,8 +108,9 @@ impl TrajectoryStats {
 /// A ring of the latest `capacity` executions and their embeddings.
 ///
 /// All storage is allocated at construction: recording allocates nothing. Once full, each
-/// record replaces the oldest.
-#[derive(Clone, Debug, PartialEq)]
+/// record replaces the oldest. Two buffers are equal when they hold the same records in the
+/// same order with the same statistics, wherever in the ring the records sit.
+#[derive(Clone, Debug)]
 pub struct TrajectoryBuffer {
     pub(crate) capacity: usize,
     pub(crate) dim: usize,
@@ -232,6 +233,15 @@ impl TrajectoryBuffer {
     /// Buffered records of one scope.
     pub fn count_by_operator(&self, scope: OperatorScope) -> usize {
         self.records.iter().filter(|r| r.scope == scope).count()
+    }
+}
+
+impl PartialEq for TrajectoryBuffer {
+    fn eq(&self, other: &Self) -> bool {
+        self.capacity == other.capacity
+            && self.dim == other.dim
+            && self.stats == other.stats
+            && self.iter().eq(other.iter())
     }
 }
 

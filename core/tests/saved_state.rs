@@ -1,0 +1,123 @@
+//! Saved state: the round trip is exact, and damaged, truncated or foreign bytes are refused.
+
+use microlora_core::{LearningError, MicroLoRA, OperatorScope, Persistent, ScopedLoRA, TrajectoryBuffer};
+
+fn trained_lora() -> MicroLoRA {
+    let mut lora = MicroLoRA::new(12, 0.2, 0.05).unwrap();
+    let x: Vec<f32> = (0..12).map(|i| (i as f32).sin()).collect();
+    let mut out = vec![0.0; 12];
+    for k in 0..4 {
+        lora.forward_into(&x, &mut out).unwrap();
+        lora.adapt(&x.iter().map(|v| v * k as f32 - 0.3).collect::<Vec<_>>()).unwrap();
+    }
+    lora
+}
+
+fn trained_scoped() -> ScopedLoRA {
+    let mut lora = ScopedLoRA::new(6, 0.1, 0.05).unwrap();
+    let x = [0.1, 0.2, 0.3, -0.4, 0.5, 0.6];
+    let mut out = [0.0; 6];
+    for scope in [OperatorScope::HashJoin, OperatorScope::Sort, OperatorScope::HashJoin] {
+        lora.forward_into(scope, &x, &mut out).unwrap();
+        lora.adapt(scope, &x).unwrap();
+        lora.adapt_with_reward(scope, -0.25).unwrap();
+    }
+    lora.set_category_fallback(false);
+    lora
+}
+
+fn filled_buffer() -> TrajectoryBuffer {
+    let mut buffer = TrajectoryBuffer::new(3, 2).unwrap();
+    for i in 0..5u32 {
+        let scope = OperatorScope::from_id(i as usize * 3).unwrap();
+        buffer.record(&[i as f32, 0.5], scope, i % 2, 10.0 + f64::from(i), 12.0).unwrap();
+    }
+    buffer
+}
+
+fn round_trip<T: Persistent + PartialEq + std::fmt::Debug>(state: T) {
+    let bytes = state.to_bytes();
+    assert_eq!(&bytes[..4], b"MLRA");
+    assert_eq!(T::from_bytes(&bytes).unwrap(), state);
+    assert_eq!(T::from_bytes(&bytes).unwrap().to_bytes(), bytes, "saving is not deterministic");
+}
+
+#[test]
+fn every_kind_of_state_round_trips_exactly() {
+    round_trip(trained_lora());
+    round_trip(MicroLoRA::default());
+    round_trip(trained_scoped());
+    round_trip(filled_buffer());
+    round_trip(TrajectoryBuffer::new(5, 256).unwrap());
+}
+
+#[test]
+fn a_loaded_state_behaves_like_the_original() {
+    let mut original = trained_scoped();
+    let mut loaded = ScopedLoRA::from_bytes(&original.to_bytes()).unwrap();
+    let x = [0.3, -0.1, 0.0, 0.7, 0.2, 0.2];
+    let (mut a, mut b) = ([0.0; 6], [0.0; 6]);
+    original.forward_into(OperatorScope::HashJoin, &x, &mut a).unwrap();
+    loaded.forward_into(OperatorScope::HashJoin, &x, &mut b).unwrap();
+    assert_eq!(a, b);
+    let mut buffer = TrajectoryBuffer::from_bytes(&filled_buffer().to_bytes()).unwrap();
+    buffer.record(&[9.0, 9.0], OperatorScope::Result, 7, 1.0, 100.0).unwrap();
+    let mut expected = filled_buffer();
+    expected.record(&[9.0, 9.0], OperatorScope::Result, 7, 1.0, 100.0).unwrap();
+    assert_eq!(buffer, expected);
+}
+
+#[test]
+fn every_flipped_bit_is_detected() {
+    for bytes in [trained_lora().to_bytes(), trained_scoped().to_bytes(), filled_buffer().to_bytes()] {
+        for index in 0..bytes.len() {
+            for bit in [0, 3, 7] {
+                let mut damaged = bytes.clone();
+                damaged[index] ^= 1 << bit;
+                let refused = match bytes[6] {
+                    1 => MicroLoRA::from_bytes(&damaged).is_err(),
+                    2 => ScopedLoRA::from_bytes(&damaged).is_err(),
+                    _ => TrajectoryBuffer::from_bytes(&damaged).is_err(),
+                };
+                assert!(refused, "flipping bit {bit} of byte {index} went unnoticed");
+            }
+        }
+    }
+}
+
+#[test]
+fn truncated_extended_foreign_and_future_bytes_are_refused_with_a_reason() {
+    let bytes = trained_lora().to_bytes();
+    for cut in [0, 3, 11, 15, bytes.len() - 1] {
+        assert!(MicroLoRA::from_bytes(&bytes[..cut]).is_err(), "cut at {cut} accepted");
+    }
+    let mut extended = bytes.clone();
+    extended.push(0);
+    assert!(MicroLoRA::from_bytes(&extended).unwrap_err().to_string().contains("length"));
+    assert!(MicroLoRA::from_bytes(b"not a state at all, just text").unwrap_err().to_string().contains("magic"));
+    assert_eq!(
+        ScopedLoRA::from_bytes(&bytes).unwrap_err(),
+        LearningError::WrongStateKind { expected: "ScopedLoRA", found: "MicroLoRA" }
+    );
+    // A future version with a valid checksum is refused by version, not by checksum.
+    let mut future = bytes[..bytes.len() - 4].to_vec();
+    future[4] = 2;
+    let checksum = crc32(&future);
+    future.extend_from_slice(&checksum.to_le_bytes());
+    assert_eq!(
+        MicroLoRA::from_bytes(&future).unwrap_err(),
+        LearningError::UnsupportedStateVersion { found: 2, supported: 1 }
+    );
+}
+
+/// CRC-32 (IEEE), bit by bit: an independent check of the envelope's checksum.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}

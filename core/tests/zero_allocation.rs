@@ -1,0 +1,54 @@
+//! The hot paths allocate nothing: counted with a global allocator that tallies every call.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use microlora_core::{MicroLoRA, OperatorScope, ScopedLoRA, TrajectoryBuffer};
+
+struct CountingAllocator;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+#[test]
+fn forward_adapt_and_record_allocate_nothing() {
+    let dim = 256;
+    let mut lora = MicroLoRA::new(dim, 0.1, 0.01).unwrap();
+    let mut scoped = ScopedLoRA::new(dim, 0.1, 0.01).unwrap();
+    let mut buffer = TrajectoryBuffer::new(64, dim).unwrap();
+    let x: Vec<f32> = (0..dim).map(|i| (i as f32).sin()).collect();
+    let mut out = vec![0.0; dim];
+
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for i in 0..200 {
+        let scope = OperatorScope::ALL[i % 17];
+        lora.forward_into(&x, &mut out).unwrap();
+        lora.adapt(&out).unwrap();
+        lora.adapt_with_reward(0.3).unwrap();
+        scoped.forward_into(scope, &x, &mut out).unwrap();
+        scoped.adapt(scope, &x).unwrap();
+        scoped.adapt_with_reward(scope, -0.2).unwrap();
+        buffer.record(&x, scope, 0, 1.0 + i as f64, 2.0).unwrap();
+    }
+    let allocated = ALLOCATIONS.load(Ordering::SeqCst) - before;
+    assert_eq!(allocated, 0, "the hot paths allocated {allocated} times");
+    assert_eq!(buffer.stats().count(), 200);
+}
