@@ -1,34 +1,37 @@
-//! The vector loops of the hot paths. Each loop keeps `LANES` independent accumulators so that
-//! the compiler can turn it into SIMD code (SSE/AVX on x86, simd128 on WebAssembly) without
-//! `unsafe` and without reassociating floating-point sums behind our back.
+//! The vector loops of the hot paths, written with `wide`'s portable 8-lane vectors: SSE or AVX
+//! on x86, NEON on ARM, simd128 on WebAssembly (when built with `+simd128`), scalar elsewhere.
+//! Left to itself the compiler vectorises these loops across the wrong axis (pairing the two
+//! accumulators instead of the lanes), which made them several times slower.
 //!
-//! Callers pass slices of equal length; the loops index only within the shortest of them.
+//! Callers pass slices of equal length; each loop runs over the shortest of them.
+
+use wide::f32x8;
 
 const LANES: usize = 8;
+
+#[inline(always)]
+fn lanes(chunk: &[f32; LANES]) -> f32x8 {
+    f32x8::from(*chunk)
+}
 
 /// `[x·u₀, x·u₁, x·x]` in one pass over `x`.
 #[inline]
 pub(crate) fn dot2_and_norm_sq(x: &[f32], u0: &[f32], u1: &[f32]) -> [f32; 3] {
-    let n = x.len();
-    let (u0, u1) = (&u0[..n], &u1[..n]);
-    let (mut s0, mut s1, mut s2) = ([0f32; LANES], [0f32; LANES], [0f32; LANES]);
-    let chunks = n / LANES * LANES;
-    for ((xc, ac), bc) in x[..chunks]
-        .chunks_exact(LANES)
-        .zip(u0[..chunks].chunks_exact(LANES))
-        .zip(u1[..chunks].chunks_exact(LANES))
-    {
-        for l in 0..LANES {
-            s0[l] += xc[l] * ac[l];
-            s1[l] += xc[l] * bc[l];
-            s2[l] += xc[l] * xc[l];
-        }
+    let (xc, xr) = x.as_chunks::<LANES>();
+    let (ac, ar) = u0.as_chunks::<LANES>();
+    let (bc, br) = u1.as_chunks::<LANES>();
+    let mut sum = [f32x8::ZERO; 3];
+    for ((x, a), b) in xc.iter().zip(ac).zip(bc) {
+        let x = lanes(x);
+        sum[0] = x.mul_add(lanes(a), sum[0]);
+        sum[1] = x.mul_add(lanes(b), sum[1]);
+        sum[2] = x.mul_add(x, sum[2]);
     }
-    let mut total = [s0.iter().sum::<f32>(), s1.iter().sum::<f32>(), s2.iter().sum::<f32>()];
-    for i in chunks..n {
-        total[0] += x[i] * u0[i];
-        total[1] += x[i] * u1[i];
-        total[2] += x[i] * x[i];
+    let mut total = sum.map(f32x8::reduce_add);
+    for ((&x, &a), &b) in xr.iter().zip(ar).zip(br) {
+        total[0] += x * a;
+        total[1] += x * b;
+        total[2] += x * x;
     }
     total
 }
@@ -36,24 +39,19 @@ pub(crate) fn dot2_and_norm_sq(x: &[f32], u0: &[f32], u1: &[f32]) -> [f32; 3] {
 /// `[x·u₀, x·u₁]` in one pass over `x`.
 #[inline]
 pub(crate) fn dot2(x: &[f32], u0: &[f32], u1: &[f32]) -> [f32; 2] {
-    let n = x.len();
-    let (u0, u1) = (&u0[..n], &u1[..n]);
-    let (mut s0, mut s1) = ([0f32; LANES], [0f32; LANES]);
-    let chunks = n / LANES * LANES;
-    for ((xc, ac), bc) in x[..chunks]
-        .chunks_exact(LANES)
-        .zip(u0[..chunks].chunks_exact(LANES))
-        .zip(u1[..chunks].chunks_exact(LANES))
-    {
-        for l in 0..LANES {
-            s0[l] += xc[l] * ac[l];
-            s1[l] += xc[l] * bc[l];
-        }
+    let (xc, xr) = x.as_chunks::<LANES>();
+    let (ac, ar) = u0.as_chunks::<LANES>();
+    let (bc, br) = u1.as_chunks::<LANES>();
+    let mut sum = [f32x8::ZERO; 2];
+    for ((x, a), b) in xc.iter().zip(ac).zip(bc) {
+        let x = lanes(x);
+        sum[0] = x.mul_add(lanes(a), sum[0]);
+        sum[1] = x.mul_add(lanes(b), sum[1]);
     }
-    let mut total = [s0.iter().sum::<f32>(), s1.iter().sum::<f32>()];
-    for i in chunks..n {
-        total[0] += x[i] * u0[i];
-        total[1] += x[i] * u1[i];
+    let mut total = sum.map(f32x8::reduce_add);
+    for ((&x, &a), &b) in xr.iter().zip(ar).zip(br) {
+        total[0] += x * a;
+        total[1] += x * b;
     }
     total
 }
@@ -62,14 +60,25 @@ pub(crate) fn dot2(x: &[f32], u0: &[f32], u1: &[f32]) -> [f32; 2] {
 /// see [`norm`] for the robust version.
 #[inline]
 pub(crate) fn sum_squares(v: &[f32]) -> f32 {
-    let mut s = [0f32; LANES];
-    let chunks = v.len() / LANES * LANES;
-    for c in v[..chunks].chunks_exact(LANES) {
-        for l in 0..LANES {
-            s[l] += c[l] * c[l];
-        }
+    let (vc, vr) = v.as_chunks::<LANES>();
+    let mut sum = f32x8::ZERO;
+    for v in vc {
+        let v = lanes(v);
+        sum = v.mul_add(v, sum);
     }
-    s.iter().sum::<f32>() + v[chunks..].iter().map(|x| x * x).sum::<f32>()
+    sum.reduce_add() + vr.iter().map(|x| x * x).sum::<f32>()
+}
+
+/// Whether every value is finite, without a branch per value: `v·0` is 0 for finite `v` and
+/// NaN for NaN or ±∞, and a NaN survives the sum.
+#[inline]
+pub(crate) fn all_finite(v: &[f32]) -> bool {
+    let (vc, vr) = v.as_chunks::<LANES>();
+    let mut sum = f32x8::ZERO;
+    for v in vc {
+        sum += lanes(v) * f32x8::ZERO;
+    }
+    (sum.reduce_add() + vr.iter().map(|x| x * 0.0).sum::<f32>()) == 0.0
 }
 
 /// The Euclidean norm of `v`, or `None` when `v` holds NaN or an infinity. Finite vectors whose
@@ -80,53 +89,69 @@ pub(crate) fn norm(v: &[f32]) -> Option<f32> {
     if fast.is_finite() {
         return Some(fast.sqrt());
     }
-    if v.iter().all(|x| x.is_finite()) {
+    if all_finite(v) {
         Some(v.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt() as f32)
     } else {
         None
     }
 }
 
-/// `out = x + Σₖ coeffₖ·rowₖ`: the output of a low-rank update for `N` rank-one terms.
+/// `out = x + c₀·u₀ + c₁·u₁`: the output of a rank-2 update.
 #[inline]
-pub(crate) fn add_rank_terms<const N: usize>(out: &mut [f32], x: &[f32], coeff: [f32; N], rows: [&[f32]; N]) {
-    let n = out.len();
-    let x = &x[..n];
-    let rows = rows.map(|row| &row[..n]);
-    for j in 0..n {
-        let mut value = x[j];
-        for k in 0..N {
-            value += coeff[k] * rows[k][j];
-        }
-        out[j] = value;
+pub(crate) fn add_rank2(out: &mut [f32], x: &[f32], c: [f32; 2], u: [&[f32]; 2]) {
+    let (oc, or) = out.as_chunks_mut::<LANES>();
+    let (xc, xr) = x.as_chunks::<LANES>();
+    let (ac, ar) = u[0].as_chunks::<LANES>();
+    let (bc, br) = u[1].as_chunks::<LANES>();
+    let (c0, c1) = (f32x8::splat(c[0]), f32x8::splat(c[1]));
+    for (((o, x), a), b) in oc.iter_mut().zip(xc).zip(ac).zip(bc) {
+        *o = c1.mul_add(lanes(b), c0.mul_add(lanes(a), lanes(x))).to_array();
+    }
+    for (((o, &x), &a), &b) in or.iter_mut().zip(xr).zip(ar).zip(br) {
+        *o = x + c[0] * a + c[1] * b;
+    }
+}
+
+/// `out = x + Σₖ cₖ·uₖ` for four rank-one terms: an operator's and its category's adapter
+/// blended in one pass.
+#[inline]
+pub(crate) fn add_rank4(out: &mut [f32], x: &[f32], c: [f32; 4], u: [&[f32]; 4]) {
+    let (oc, or) = out.as_chunks_mut::<LANES>();
+    let (xc, xr) = x.as_chunks::<LANES>();
+    let [(u0, r0), (u1, r1), (u2, r2), (u3, r3)] = u.map(|row| row.as_chunks::<LANES>());
+    let cs = c.map(f32x8::splat);
+    for (((((o, x), a), b), d), e) in oc.iter_mut().zip(xc).zip(u0).zip(u1).zip(u2).zip(u3) {
+        let v = cs[1].mul_add(lanes(b), cs[0].mul_add(lanes(a), lanes(x)));
+        *o = cs[3].mul_add(lanes(e), cs[2].mul_add(lanes(d), v)).to_array();
+    }
+    for (j, (o, &x)) in or.iter_mut().zip(xr).enumerate() {
+        *o = x + c[0] * r0[j] + c[1] * r1[j] + c[2] * r2[j] + c[3] * r3[j];
     }
 }
 
 /// `uₖ += cₖ·v` for both rows, returning the new `[u₀·v, u₁·v]` from the same pass.
 #[inline]
 pub(crate) fn axpy2_then_dot2(u0: &mut [f32], u1: &mut [f32], c: [f32; 2], v: &[f32]) -> [f32; 2] {
-    let n = v.len();
-    let (u0, u1) = (&mut u0[..n], &mut u1[..n]);
-    let (mut s0, mut s1) = ([0f32; LANES], [0f32; LANES]);
-    let chunks = n / LANES * LANES;
-    for ((vc, ac), bc) in v[..chunks]
-        .chunks_exact(LANES)
-        .zip(u0[..chunks].chunks_exact_mut(LANES))
-        .zip(u1[..chunks].chunks_exact_mut(LANES))
-    {
-        for l in 0..LANES {
-            ac[l] += c[0] * vc[l];
-            bc[l] += c[1] * vc[l];
-            s0[l] += ac[l] * vc[l];
-            s1[l] += bc[l] * vc[l];
-        }
+    let (vc, vr) = v.as_chunks::<LANES>();
+    let (ac, ar) = u0.as_chunks_mut::<LANES>();
+    let (bc, br) = u1.as_chunks_mut::<LANES>();
+    let (c0, c1) = (f32x8::splat(c[0]), f32x8::splat(c[1]));
+    let mut sum = [f32x8::ZERO; 2];
+    for ((v, a), b) in vc.iter().zip(ac).zip(bc) {
+        let v = lanes(v);
+        let new_a = c0.mul_add(v, lanes(a));
+        let new_b = c1.mul_add(v, lanes(b));
+        *a = new_a.to_array();
+        *b = new_b.to_array();
+        sum[0] = new_a.mul_add(v, sum[0]);
+        sum[1] = new_b.mul_add(v, sum[1]);
     }
-    let mut total = [s0.iter().sum::<f32>(), s1.iter().sum::<f32>()];
-    for i in chunks..n {
-        u0[i] += c[0] * v[i];
-        u1[i] += c[1] * v[i];
-        total[0] += u0[i] * v[i];
-        total[1] += u1[i] * v[i];
+    let mut total = sum.map(f32x8::reduce_add);
+    for ((&v, a), b) in vr.iter().zip(ar).zip(br) {
+        *a += c[0] * v;
+        *b += c[1] * v;
+        total[0] += *a * v;
+        total[1] += *b * v;
     }
     total
 }
@@ -134,11 +159,18 @@ pub(crate) fn axpy2_then_dot2(u0: &mut [f32], u1: &mut [f32], c: [f32; 2], v: &[
 /// `uₖ += cₖ·v` for both rows.
 #[inline]
 pub(crate) fn axpy2(u0: &mut [f32], u1: &mut [f32], c: [f32; 2], v: &[f32]) {
-    let n = v.len();
-    let (u0, u1) = (&mut u0[..n], &mut u1[..n]);
-    for j in 0..n {
-        u0[j] += c[0] * v[j];
-        u1[j] += c[1] * v[j];
+    let (vc, vr) = v.as_chunks::<LANES>();
+    let (ac, ar) = u0.as_chunks_mut::<LANES>();
+    let (bc, br) = u1.as_chunks_mut::<LANES>();
+    let (c0, c1) = (f32x8::splat(c[0]), f32x8::splat(c[1]));
+    for ((v, a), b) in vc.iter().zip(ac).zip(bc) {
+        let v = lanes(v);
+        *a = c0.mul_add(v, lanes(a)).to_array();
+        *b = c1.mul_add(v, lanes(b)).to_array();
+    }
+    for ((&v, a), b) in vr.iter().zip(ar).zip(br) {
+        *a += c[0] * v;
+        *b += c[1] * v;
     }
 }
 
@@ -168,11 +200,16 @@ mod tests {
             assert!((f64::from(d1) - reference_dot(&x, &w)).abs() < 1e-4);
             assert!((f64::from(nn) - reference_dot(&x, &x)).abs() < 1e-4);
             assert_eq!(dot2(&x, &u, &w), [d0, d1]);
+            assert!((f64::from(sum_squares(&u)) - reference_dot(&u, &u)).abs() < 1e-4);
 
             let mut out = vec![0.0; n];
-            add_rank_terms(&mut out, &x, [2.0, -1.0], [&u, &w]);
+            add_rank2(&mut out, &x, [2.0, -1.0], [&u, &w]);
             for j in 0..n {
-                assert!((out[j] - (x[j] + 2.0 * u[j] - w[j])).abs() < 1e-6);
+                assert!((out[j] - (x[j] + 2.0 * u[j] - w[j])).abs() < 1e-5);
+            }
+            add_rank4(&mut out, &x, [2.0, -1.0, 0.5, 3.0], [&u, &w, &x, &u]);
+            for j in 0..n {
+                assert!((out[j] - (x[j] + 2.0 * u[j] - w[j] + 0.5 * x[j] + 3.0 * u[j])).abs() < 1e-5);
             }
 
             let (mut a, mut b) = (u.clone(), w.clone());
@@ -183,11 +220,24 @@ mod tests {
             }
             assert!((f64::from(dots[0]) - reference_dot(&a, &x)).abs() < 1e-4);
             assert!((f64::from(dots[1]) - reference_dot(&b, &x)).abs() < 1e-4);
+            let (mut a2, mut b2) = (u.clone(), w.clone());
+            axpy2(&mut a2, &mut b2, [0.5, -2.0], &x);
+            assert_eq!((a2, b2), (a, b));
 
             let g = gram2(&u, &w);
             assert!((f64::from(g[0]) - reference_dot(&u, &u)).abs() < 1e-4);
             assert!((f64::from(g[1]) - reference_dot(&u, &w)).abs() < 1e-4);
             assert!((f64::from(g[2]) - reference_dot(&w, &w)).abs() < 1e-4);
+
+            assert!(all_finite(&x));
+            for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                let mut y = x.clone();
+                y[n - 1] = bad;
+                assert!(!all_finite(&y));
+                y[n - 1] = 1.0;
+                y[0] = bad;
+                assert!(!all_finite(&y));
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 //! A single rank-2 LoRA adapter with the reference input that `adapt` is relative to.
 
-use crate::adapter::{check_dim, Adapter, Direction, RANK};
+use crate::adapter::{check_dim, Adapter, Direction};
 use crate::error::{expect_len, Result};
 use crate::kernels;
 use crate::MAX_DIM;
@@ -43,7 +43,7 @@ impl MicroLoRA {
         expect_len("output", out.len(), dim)?;
         let h = self.adapter.code(x, "input")?;
         let (coeff, rows) = self.adapter.terms(h, 1.0);
-        kernels::add_rank_terms::<RANK>(out, x, coeff, rows);
+        kernels::add_rank2(out, x, coeff, rows);
         self.reference[..dim].copy_from_slice(x);
         self.adapter.forward_count += 1;
         Ok(())

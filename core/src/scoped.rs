@@ -85,7 +85,7 @@ impl ScopedLoRA {
             let category = &self.categories[scope.category().id()];
             let h_category = category.code(x, "input")?;
             let (c_cat, rows_cat) = category.terms(h_category, 1.0 - weight);
-            kernels::add_rank_terms(
+            kernels::add_rank4(
                 out,
                 x,
                 [c_op[0], c_op[1], c_cat[0], c_cat[1]],
@@ -93,7 +93,7 @@ impl ScopedLoRA {
             );
             self.categories[scope.category().id()].forward_count += 1;
         } else {
-            kernels::add_rank_terms(out, x, c_op, rows_op);
+            kernels::add_rank2(out, x, c_op, rows_op);
         }
         self.references[scope.id()][..dim].copy_from_slice(x);
         self.operators[scope.id()].forward_count += 1;

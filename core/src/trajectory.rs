@@ -3,6 +3,7 @@
 
 use crate::adapter::check_dim;
 use crate::error::{expect_len, non_negative, LearningError, Result};
+use crate::kernels;
 use crate::scope::OperatorScope;
 
 /// Default ring capacity of the published API.
@@ -158,7 +159,7 @@ impl TrajectoryBuffer {
         baseline_ms: f64,
     ) -> Result<()> {
         expect_len("embedding", embedding.len(), self.dim)?;
-        if !embedding.iter().all(|v| v.is_finite()) {
+        if !kernels::all_finite(embedding) {
             return Err(LearningError::NonFinite { what: "embedding" });
         }
         non_negative("execution_ms", execution_ms)?;
