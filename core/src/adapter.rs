@@ -104,7 +104,7 @@ impl Adapter {
     /// A fresh adapter. `dim` must be in `1..=256`, `alpha` finite, `learning_rate` finite and
     /// `>= 0`.
     pub fn new(dim: usize, alpha: f32, learning_rate: f32, seed: u64) -> Result<Self> {
-        check_dim(dim)?;
+        check_dim("dim", dim)?;
         if !alpha.is_finite() {
             return Err(LearningError::InvalidParameter {
                 what: "alpha",
@@ -249,12 +249,12 @@ impl Adapter {
     }
 }
 
-/// Checks an embedding dimension.
-pub(crate) fn check_dim(dim: usize) -> Result<()> {
+/// Checks an embedding dimension, named `what` in the error.
+pub(crate) fn check_dim(what: &'static str, dim: usize) -> Result<()> {
     if (1..=MAX_DIM).contains(&dim) {
         Ok(())
     } else {
-        Err(LearningError::DimensionOutOfRange(dim as f64))
+        Err(LearningError::DimensionOutOfRange { what, value: dim as f64 })
     }
 }
 

@@ -28,7 +28,7 @@ pub struct MicroLoRA {
 impl MicroLoRA {
     /// A fresh adapter: `dim` in `1..=256`, `alpha` finite, `learning_rate` finite and `>= 0`.
     pub fn new(dim: usize, alpha: f32, learning_rate: f32) -> Result<Self> {
-        check_dim(dim)?;
+        check_dim("dim", dim)?;
         Ok(MicroLoRA {
             adapter: Adapter::new(dim, alpha, learning_rate, DEFAULT_SEED)?,
             reference: [1.0; MAX_DIM],

@@ -38,7 +38,7 @@ pub struct ScopedLoRA {
 impl ScopedLoRA {
     /// Fresh adapters: `dim` in `1..=256`, `alpha` finite, `learning_rate` finite and `>= 0`.
     pub fn new(dim: usize, alpha: f32, learning_rate: f32) -> Result<Self> {
-        check_dim(dim)?;
+        check_dim("dim", dim)?;
         let template = Adapter::new(dim, alpha, learning_rate, 0)?;
         let seeded = |seed: u64| {
             let mut adapter = template.clone();

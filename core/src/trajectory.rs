@@ -130,7 +130,7 @@ impl TrajectoryBuffer {
         if capacity == 0 {
             return Err(LearningError::InvalidCapacity(0.0));
         }
-        check_dim(embedding_dim)?;
+        check_dim("embedding_dim", embedding_dim)?;
         let too_large = || LearningError::CapacityTooLarge(capacity as f64);
         let floats = capacity.checked_mul(embedding_dim).ok_or_else(too_large)?;
         let mut embeddings = Vec::new();

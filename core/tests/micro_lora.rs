@@ -167,7 +167,10 @@ fn the_published_defaults() {
 
 #[test]
 fn bad_input_is_refused_and_leaves_state_unchanged() {
-    assert_eq!(MicroLoRA::new(0, 0.1, 0.01).unwrap_err(), LearningError::DimensionOutOfRange(0.0));
+    assert_eq!(
+        MicroLoRA::new(0, 0.1, 0.01).unwrap_err(),
+        LearningError::DimensionOutOfRange { what: "dim", value: 0.0 }
+    );
     assert!(MicroLoRA::new(257, 0.1, 0.01).unwrap_err().to_string().contains("1..=256"));
     assert!(MicroLoRA::new(8, f32::NAN, 0.01).unwrap_err().to_string().contains("alpha"));
     assert!(MicroLoRA::new(8, 0.1, -1.0).unwrap_err().to_string().contains("learning_rate"));
