@@ -22,17 +22,26 @@
 //! ```
 
 mod adapter;
+mod arguments;
+mod calibration;
 mod error;
 mod kernels;
 mod lora;
+mod predictor;
 mod scope;
 mod scoped;
 mod state;
 mod trajectory;
 
 pub use adapter::{Adapter, FALLBACK_ADAPTATIONS, RANK};
-pub use error::{LearningError, Result};
+pub use arguments::{attention_type_from_number, capacity_from_number, dim_from_number};
+pub use calibration::{CostCalibration, MIN_MS, PRIOR_MS_PER_COST};
+pub use error::{LearningError, Number, Result};
 pub use lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
+pub use predictor::{
+    q_error, P2Median, Prediction, QErrorStats, TimePredictor, MAX_CORRECTION, PREDICTOR_ALPHA,
+    PREDICTOR_LEARNING_RATE,
+};
 pub use scope::{OperatorCategory, OperatorScope};
 pub use scoped::ScopedLoRA;
 pub use state::{

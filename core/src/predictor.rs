@@ -1,0 +1,513 @@
+//! Predicting an operator's execution time: a calibrated cost baseline, corrected by the scope's
+//! adapter, learned prequentially (predict first, then learn from the actual time).
+//!
+//! # Model
+//! For an operator of scope `s` with plan-time embedding `x` (whose last coordinate is the
+//! constant 1) and estimated `work` in planner cost units:
+//!
+//! ```text
+//!   baseline_ms  = work · ms_per_cost(s)                          (see crate::CostCalibration)
+//!   out          = ScopedLoRA.forward(s, x) = x + Δ_s(x)            (category blend while young)
+//!   c            = clamp(out[d−1] − x[d−1], −C, C)                   (the correction, C = ln 1000)
+//!   predicted_ms = baseline_ms · exp(c)
+//! ```
+//!
+//! The correction is what the adapter adds to the constant coordinate of the embedding. With
+//! `Δ(x) = α·(x·A)·B` it is `c = α·(x·A)·B[:, d−1]`, a linear function of the features in log
+//! space: the adapter learns `ln(actual / baseline)` as a function of the plan's shape, rank-2
+//! and per scope.
+//!
+//! # Learning step
+//! The loss of one prediction is the squared log error `L = ½·(ln predicted − ln actual)²`, whose
+//! derivative with respect to `out[d−1]` is `e = c − ln(actual / baseline)`. The adapter's update
+//! rule ascends `g·out` for a direction `g`, so the step is taken along
+//!
+//! ```text
+//!   g = −e · e_{d−1}        (then clipped to ‖g‖ ≤ 1 by the adapter)
+//! ```
+//!
+//! which lowers `L` (the update rule's every step is an ascent step for `g·out`). Because `g` is
+//! clipped, one timing changes the correction by a bounded amount, whatever its size: an outlier
+//! teaches no more than an error of one e-fold.
+//!
+//! # Prequential evaluation
+//! [`TimePredictor::observe`] predicts with what was known *before* the execution, scores that
+//! prediction, and only then learns from it. The score is the q-error `max(p/a, a/p) ≥ 1` of the
+//! baseline and of the learned prediction, kept per scope as a mean and a median (P² estimator).
+
+use crate::calibration::{check_work, CostCalibration, MIN_MS};
+use crate::error::{expect_len, non_negative, LearningError, Result};
+use crate::scope::OperatorScope;
+use crate::scoped::ScopedLoRA;
+use crate::MAX_DIM;
+
+/// The largest correction, in natural-log units: the learned prediction stays within a factor of
+/// 1000 of the baseline.
+pub const MAX_CORRECTION: f64 = 6.907_755_278_982_137; // ln 1000
+
+/// The adapter scaling `α` a time predictor uses: large enough that a correction of a few e-folds
+/// is reachable with modest weights.
+pub const PREDICTOR_ALPHA: f32 = 1.0;
+
+/// The adapter step size `η` a time predictor uses.
+pub const PREDICTOR_LEARNING_RATE: f32 = 0.05;
+
+/// `max(p/a, a/p)`, with both times floored at 1 µs: how many times off a prediction was
+/// (1 is exact). Both times must be finite and `>= 0`.
+pub fn q_error(predicted_ms: f64, actual_ms: f64) -> Result<f64> {
+    let p = non_negative("predicted_ms", predicted_ms)?.max(MIN_MS);
+    let a = non_negative("actual_ms", actual_ms)?.max(MIN_MS);
+    Ok((p / a).max(a / p))
+}
+
+/// The P² estimator of the median (Jain & Chlamtac, 1985): five markers whose heights follow
+/// the 0, ¼, ½, ¾ and 1 quantiles of a stream, adjusted by piecewise-parabolic interpolation.
+/// Constant memory, no heap; exact for the first five values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct P2Median {
+    count: u64,
+    /// Marker heights.
+    heights: [f64; 5],
+    /// Actual marker positions (1-based).
+    positions: [f64; 5],
+    /// Desired marker positions.
+    desired: [f64; 5],
+}
+
+impl Default for P2Median {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl P2Median {
+    const INCREMENTS: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
+
+    /// An empty estimator.
+    pub fn new() -> Self {
+        P2Median {
+            count: 0,
+            heights: [0.0; 5],
+            positions: [1.0, 2.0, 3.0, 4.0, 5.0],
+            desired: [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    }
+
+    /// Values seen.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Adds one finite value (non-finite values are the caller's to refuse).
+    pub fn add(&mut self, x: f64) {
+        if self.count < 5 {
+            self.heights[self.count as usize] = x;
+            self.count += 1;
+            if self.count == 5 {
+                self.heights.sort_by(f64::total_cmp);
+            }
+            return;
+        }
+        self.count += 1;
+        let q = &mut self.heights;
+        let k = if x < q[0] {
+            q[0] = x;
+            0
+        } else if x >= q[4] {
+            q[4] = x;
+            3
+        } else {
+            (1..5).find(|&i| x < q[i]).map_or(3, |i| i - 1)
+        };
+        for position in &mut self.positions[k + 1..] {
+            *position += 1.0;
+        }
+        for (desired, increment) in self.desired.iter_mut().zip(Self::INCREMENTS) {
+            *desired += increment;
+        }
+        let n = &mut self.positions;
+        for i in 1..4 {
+            let d = self.desired[i] - n[i];
+            if (d >= 1.0 && n[i + 1] - n[i] > 1.0) || (d <= -1.0 && n[i - 1] - n[i] < -1.0) {
+                let d = d.signum();
+                let parabolic = q[i]
+                    + d / (n[i + 1] - n[i - 1])
+                        * ((n[i] - n[i - 1] + d) * (q[i + 1] - q[i]) / (n[i + 1] - n[i])
+                            + (n[i + 1] - n[i] - d) * (q[i] - q[i - 1]) / (n[i] - n[i - 1]));
+                q[i] = if q[i - 1] < parabolic && parabolic < q[i + 1] {
+                    parabolic
+                } else {
+                    let j = if d > 0.0 { i + 1 } else { i - 1 };
+                    q[i] + d * (q[j] - q[i]) / (n[j] - n[i])
+                };
+                n[i] += d;
+            }
+        }
+    }
+
+    /// The estimated median (exact below six values; 0 with none).
+    pub fn median(&self) -> f64 {
+        match self.count {
+            0 => 0.0,
+            1..=4 => {
+                let n = self.count as usize;
+                let mut sorted = self.heights;
+                sorted[..n].sort_by(f64::total_cmp);
+                if n % 2 == 1 {
+                    sorted[n / 2]
+                } else {
+                    (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+                }
+            }
+            _ => self.heights[2],
+        }
+    }
+}
+
+/// Running mean and median of the q-errors of one kind of prediction.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct QErrorStats {
+    count: u64,
+    mean: f64,
+    median: P2Median,
+}
+
+impl QErrorStats {
+    /// Adds the q-error of one prediction (see [`q_error`]).
+    pub fn add(&mut self, predicted_ms: f64, actual_ms: f64) -> Result<()> {
+        let q = q_error(predicted_ms, actual_ms)?;
+        self.count += 1;
+        self.mean += (q - self.mean) / self.count as f64;
+        self.median.add(q);
+        Ok(())
+    }
+
+    /// Predictions scored.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Mean q-error (0 with none).
+    pub fn mean(&self) -> f64 {
+        self.mean
+    }
+
+    /// Median q-error, P² estimate (0 with none).
+    pub fn median(&self) -> f64 {
+        self.median.median()
+    }
+}
+
+/// One prediction of an operator's time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Prediction {
+    /// `work · ms_per_cost`: the calibrated planner estimate.
+    pub baseline_ms: f64,
+    /// `baseline_ms · exp(correction)`.
+    pub predicted_ms: f64,
+    /// The adapter's correction `c`, in natural-log units.
+    pub correction: f64,
+}
+
+/// Per-scope cost calibrations, a [`ScopedLoRA`] that corrects them, and per-scope q-error
+/// statistics of both; see the module documentation for the model. Fixed-size fields only.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimePredictor {
+    learner: ScopedLoRA,
+    calibrations: [CostCalibration; OperatorScope::COUNT],
+    baseline_q: [QErrorStats; OperatorScope::COUNT],
+    learned_q: [QErrorStats; OperatorScope::COUNT],
+}
+
+impl TimePredictor {
+    /// A fresh predictor for embeddings of dimension `dim` (in `1..=256`), with adapters of
+    /// scaling [`PREDICTOR_ALPHA`] and step size [`PREDICTOR_LEARNING_RATE`].
+    pub fn new(dim: usize) -> Result<Self> {
+        Self::with_learner(ScopedLoRA::new(dim, PREDICTOR_ALPHA, PREDICTOR_LEARNING_RATE)?)
+    }
+
+    /// A fresh predictor around the given adapters.
+    pub fn with_learner(learner: ScopedLoRA) -> Result<Self> {
+        Ok(TimePredictor {
+            learner,
+            calibrations: [CostCalibration::new(); OperatorScope::COUNT],
+            baseline_q: [QErrorStats::default(); OperatorScope::COUNT],
+            learned_q: [QErrorStats::default(); OperatorScope::COUNT],
+        })
+    }
+
+    /// The embedding dimension.
+    pub fn dim(&self) -> usize {
+        self.learner.dim()
+    }
+
+    /// Predicts the time of `work` cost units of scope `scope` with embedding `x` (length `dim`,
+    /// finite). Makes `x` the scope's reference input, as every forward pass does.
+    pub fn predict(&mut self, scope: OperatorScope, x: &[f32], work: f64) -> Result<Prediction> {
+        check_work(work)?;
+        let dim = self.dim();
+        expect_len("embedding", x.len(), dim)?;
+        let mut out = [0f32; MAX_DIM];
+        self.learner.forward_into(scope, x, &mut out[..dim])?;
+        let raw = f64::from(out[dim - 1] - x[dim - 1]);
+        let correction = raw.clamp(-MAX_CORRECTION, MAX_CORRECTION);
+        let baseline_ms = self.calibrations[scope.id()].baseline_ms(work);
+        Ok(Prediction { baseline_ms, predicted_ms: baseline_ms * correction.exp(), correction })
+    }
+
+    /// One prequential step: predicts, scores the prediction and the baseline against
+    /// `actual_ms`, then adapts the scope's adapter toward the actual time and updates the
+    /// scope's calibration. Returns the prediction made before learning. A call refused for
+    /// its arguments changes nothing.
+    pub fn observe(
+        &mut self,
+        scope: OperatorScope,
+        x: &[f32],
+        work: f64,
+        actual_ms: f64,
+    ) -> Result<Prediction> {
+        let actual_ms = non_negative("actual_ms", actual_ms)?;
+        check_work(work)?;
+        expect_len("embedding", x.len(), self.dim())?;
+        if !x.iter().all(|v| v.is_finite()) {
+            return Err(LearningError::NonFinite { what: "embedding" });
+        }
+        // Inputs are checked, so a forward pass can fail only before it changes anything.
+        let prediction = self.predict(scope, x, work)?;
+
+        // Scores first (the prediction was made without seeing this execution).
+        self.baseline_q[scope.id()].add(prediction.baseline_ms, actual_ms)?;
+        self.learned_q[scope.id()].add(prediction.predicted_ms, actual_ms)?;
+
+        // ∂L/∂out[d−1] = c − ln(actual/baseline); step along its negative.
+        let target = (actual_ms.max(MIN_MS) / prediction.baseline_ms.max(f64::MIN_POSITIVE)).ln();
+        let error = prediction.correction - target;
+        let dim = self.dim();
+        let mut gradient = [0f32; MAX_DIM];
+        gradient[dim - 1] = (-error) as f32;
+        self.learner.adapt(scope, &gradient[..dim])?;
+        self.calibrations[scope.id()].observe(work, actual_ms)?;
+        Ok(prediction)
+    }
+
+    /// The adapters.
+    pub fn learner(&self) -> &ScopedLoRA {
+        &self.learner
+    }
+
+    /// Replaces the adapters (for example with imported ones), which must have this predictor's
+    /// dimension. Calibrations and statistics stay.
+    pub fn set_learner(&mut self, learner: ScopedLoRA) -> Result<()> {
+        expect_len("imported adapters' dimension", learner.dim(), self.dim())?;
+        self.learner = learner;
+        Ok(())
+    }
+
+    /// The cost calibration of one scope.
+    pub fn calibration(&self, scope: OperatorScope) -> &CostCalibration {
+        &self.calibrations[scope.id()]
+    }
+
+    /// The q-errors of one scope's baseline predictions.
+    pub fn baseline_q_error(&self, scope: OperatorScope) -> &QErrorStats {
+        &self.baseline_q[scope.id()]
+    }
+
+    /// The q-errors of one scope's learned predictions.
+    pub fn learned_q_error(&self, scope: OperatorScope) -> &QErrorStats {
+        &self.learned_q[scope.id()]
+    }
+
+    /// Forgets one scope: its adapter, calibration and statistics (its category keeps what it
+    /// learned).
+    pub fn reset_scope(&mut self, scope: OperatorScope) {
+        self.learner.reset_scope(scope);
+        self.calibrations[scope.id()].reset();
+        self.baseline_q[scope.id()] = QErrorStats::default();
+        self.learned_q[scope.id()] = QErrorStats::default();
+    }
+
+    /// Forgets everything.
+    pub fn reset(&mut self) {
+        self.learner.reset_all();
+        self.calibrations = [CostCalibration::new(); OperatorScope::COUNT];
+        self.baseline_q = [QErrorStats::default(); OperatorScope::COUNT];
+        self.learned_q = [QErrorStats::default(); OperatorScope::COUNT];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calibration::tests::TestRng;
+
+    const DIM: usize = 8;
+
+    /// A synthetic operator: log-scaled plan features (as the Postgres extension builds them)
+    /// and a true time that the cost model gets wrong in a feature-dependent way.
+    struct Synthetic {
+        x: [f32; DIM],
+        work: f64,
+        actual_ms: f64,
+    }
+
+    fn synthetic(rng: &mut TestRng, scope: OperatorScope) -> Synthetic {
+        let rows = 10f64.powf(6.0 * rng.uniform());
+        let width = 4.0 + 200.0 * rng.uniform();
+        let work = 1.0 + rows * 0.01 * (1.0 + rng.uniform());
+        let scaled = |v: f64| ((1.0 + v).ln() / 10.0) as f32;
+        let mut x = [0f32; DIM];
+        x[0] = scaled(rows);
+        x[1] = scaled(width);
+        x[2] = scaled(work);
+        x[3] = rng.uniform() as f32; // an irrelevant feature
+        x[DIM - 1] = 1.0;
+        // Each scope has its own rate and its own error of the cost model: wide rows cost more
+        // than the planner thinks, and many rows less per row (caches, batching) or more.
+        let (rate, row_exponent, width_exponent) = match scope {
+            OperatorScope::HashJoin => (0.02, 0.25, 0.5),
+            OperatorScope::Sort => (0.005, 0.15, -0.4),
+            _ => (0.01, -0.2, 0.3),
+        };
+        let actual_ms = work
+            * rate
+            * (rows + 1.0).powf(row_exponent)
+            * (width / 50.0).powf(width_exponent)
+            * (0.1 * rng.normal()).exp();
+        Synthetic { x, work, actual_ms }
+    }
+
+    #[test]
+    fn learns_a_synthetic_per_scope_time_model_better_than_the_baseline() {
+        let scopes = [OperatorScope::HashJoin, OperatorScope::Sort, OperatorScope::SeqScan];
+        let mut predictor = TimePredictor::new(DIM).unwrap();
+        let mut rng = TestRng(7);
+        for i in 0..6000 {
+            let scope = scopes[i % scopes.len()];
+            let s = synthetic(&mut rng, scope);
+            predictor.observe(scope, &s.x, s.work, s.actual_ms).unwrap();
+        }
+        // Held-out evaluation, without learning.
+        for scope in scopes {
+            let (mut baseline, mut learned) = (QErrorStats::default(), QErrorStats::default());
+            for _ in 0..1000 {
+                let s = synthetic(&mut rng, scope);
+                let p = predictor.predict(scope, &s.x, s.work).unwrap();
+                baseline.add(p.baseline_ms, s.actual_ms).unwrap();
+                learned.add(p.predicted_ms, s.actual_ms).unwrap();
+            }
+            assert!(
+                learned.median() < 0.7 * baseline.median() && learned.mean() < 0.7 * baseline.mean(),
+                "{scope}: learned q-error mean {:.3} median {:.3}, baseline mean {:.3} median {:.3}",
+                learned.mean(),
+                learned.median(),
+                baseline.mean(),
+                baseline.median()
+            );
+            // The prequential statistics tell the same story.
+            let (b, l) = (predictor.baseline_q_error(scope), predictor.learned_q_error(scope));
+            assert_eq!(b.count(), 2000);
+            assert!(l.mean() < b.mean(), "{scope}: {} vs {}", l.mean(), b.mean());
+        }
+    }
+
+    #[test]
+    fn a_fresh_predictor_predicts_the_calibrated_baseline() {
+        let mut predictor = TimePredictor::new(DIM).unwrap();
+        let mut x = [0.3f32; DIM];
+        x[DIM - 1] = 1.0;
+        let p = predictor.predict(OperatorScope::Sort, &x, 100.0).unwrap();
+        assert_eq!(p.correction, 0.0); // B = 0: the adapter adds nothing yet
+        assert!((p.baseline_ms - 100.0 * crate::calibration::PRIOR_MS_PER_COST).abs() < 1e-12);
+        assert_eq!(p.predicted_ms, p.baseline_ms);
+    }
+
+    #[test]
+    fn observe_scores_before_it_learns() {
+        let mut predictor = TimePredictor::new(DIM).unwrap();
+        let mut x = [0.5f32; DIM];
+        x[DIM - 1] = 1.0;
+        let first = predictor.observe(OperatorScope::Limit, &x, 10.0, 5.0).unwrap();
+        // The first prediction used the prior: 10 · 0.01 = 0.1 ms against 5 ms, q-error 50.
+        assert!((first.baseline_ms - 0.1).abs() < 1e-12);
+        let q = predictor.baseline_q_error(OperatorScope::Limit);
+        assert_eq!(q.count(), 1);
+        assert!((q.mean() - 50.0).abs() < 1e-9);
+        // Then it learned: the next baseline is the observed rate.
+        let second = predictor.predict(OperatorScope::Limit, &x, 10.0).unwrap();
+        assert!((second.baseline_ms - 5.0).abs() < 1e-9);
+        assert!(second.correction != 0.0);
+    }
+
+    #[test]
+    fn refused_observations_change_nothing() {
+        let mut predictor = TimePredictor::new(DIM).unwrap();
+        let mut x = [0.5f32; DIM];
+        x[DIM - 1] = 1.0;
+        predictor.observe(OperatorScope::Sort, &x, 10.0, 1.0).unwrap();
+        let before = predictor.clone();
+        let mut nan = x;
+        nan[0] = f32::NAN;
+        assert!(predictor.observe(OperatorScope::Sort, &nan, 10.0, 1.0).is_err());
+        assert!(predictor.observe(OperatorScope::Sort, &x[..DIM - 1], 10.0, 1.0).is_err());
+        assert!(predictor.observe(OperatorScope::Sort, &x, 0.0, 1.0).is_err());
+        assert!(predictor.observe(OperatorScope::Sort, &x, 10.0, -1.0).is_err());
+        assert!(predictor.observe(OperatorScope::Sort, &x, 10.0, f64::NAN).is_err());
+        assert_eq!(predictor, before);
+        assert!(predictor.set_learner(ScopedLoRA::new(DIM + 1, 1.0, 0.1).unwrap()).is_err());
+        assert_eq!(predictor, before);
+    }
+
+    #[test]
+    fn reset_scope_forgets_one_scope_only() {
+        let mut predictor = TimePredictor::new(DIM).unwrap();
+        let mut x = [0.5f32; DIM];
+        x[DIM - 1] = 1.0;
+        for _ in 0..20 {
+            predictor.observe(OperatorScope::Sort, &x, 10.0, 3.0).unwrap();
+            predictor.observe(OperatorScope::Limit, &x, 10.0, 0.2).unwrap();
+        }
+        predictor.reset_scope(OperatorScope::Sort);
+        assert_eq!(predictor.baseline_q_error(OperatorScope::Sort).count(), 0);
+        assert_eq!(predictor.calibration(OperatorScope::Sort).count(), 0);
+        assert_eq!(predictor.learner().adapt_count(OperatorScope::Sort), 0);
+        assert_eq!(predictor.baseline_q_error(OperatorScope::Limit).count(), 20);
+        predictor.reset();
+        assert_eq!(predictor, TimePredictor::new(DIM).unwrap());
+    }
+
+    #[test]
+    fn q_error_is_symmetric_and_floored() {
+        assert_eq!(q_error(2.0, 1.0).unwrap(), 2.0);
+        assert_eq!(q_error(1.0, 2.0).unwrap(), 2.0);
+        assert_eq!(q_error(0.0, 0.0).unwrap(), 1.0);
+        assert!((q_error(0.0, 0.01).unwrap() - 10.0).abs() < 1e-9);
+        assert!(q_error(-1.0, 1.0).is_err());
+        assert!(q_error(1.0, f64::NAN).is_err());
+    }
+
+    #[test]
+    fn p2_median_tracks_the_exact_median_of_a_skewed_stream() {
+        let mut rng = TestRng(3);
+        let mut estimator = P2Median::new();
+        let mut values = Vec::new();
+        for _ in 0..20_000 {
+            let v = (0.8 * rng.normal()).exp() + 1.0; // q-error-like: ≥ 1, right-skewed
+            estimator.add(v);
+            values.push(v);
+        }
+        values.sort_by(f64::total_cmp);
+        let exact = values[values.len() / 2];
+        assert!((estimator.median() / exact - 1.0).abs() < 0.02, "{} vs {exact}", estimator.median());
+    }
+
+    #[test]
+    fn p2_median_is_exact_for_few_values() {
+        let mut estimator = P2Median::new();
+        assert_eq!(estimator.median(), 0.0);
+        for (v, median) in [(5.0, 5.0), (1.0, 3.0), (3.0, 3.0), (10.0, 4.0), (2.0, 3.0)] {
+            estimator.add(v);
+            assert_eq!(estimator.median(), median);
+        }
+    }
+}
