@@ -96,35 +96,42 @@ pub(crate) fn norm(v: &[f32]) -> Option<f32> {
     }
 }
 
-/// `out = x + c₀·u₀ + c₁·u₁`: the output of a rank-2 update.
+/// `out = x + c₀·u₀ + c₁·u₁` (the output of a rank-2 update), and `kept = x` in the same pass
+/// (the reference input an adapter remembers).
 #[inline]
-pub(crate) fn add_rank2(out: &mut [f32], x: &[f32], c: [f32; 2], u: [&[f32]; 2]) {
+pub(crate) fn add_rank2(out: &mut [f32], kept: &mut [f32], x: &[f32], c: [f32; 2], u: [&[f32]; 2]) {
     let (oc, or) = out.as_chunks_mut::<LANES>();
+    let (kc, kr) = kept.as_chunks_mut::<LANES>();
     let (xc, xr) = x.as_chunks::<LANES>();
     let (ac, ar) = u[0].as_chunks::<LANES>();
     let (bc, br) = u[1].as_chunks::<LANES>();
     let (c0, c1) = (f32x8::splat(c[0]), f32x8::splat(c[1]));
-    for (((o, x), a), b) in oc.iter_mut().zip(xc).zip(ac).zip(bc) {
+    for ((((o, k), x), a), b) in oc.iter_mut().zip(kc).zip(xc).zip(ac).zip(bc) {
+        *k = *x;
         *o = c1.mul_add(lanes(b), c0.mul_add(lanes(a), lanes(x))).to_array();
     }
-    for (((o, &x), &a), &b) in or.iter_mut().zip(xr).zip(ar).zip(br) {
+    for ((((o, k), &x), &a), &b) in or.iter_mut().zip(kr).zip(xr).zip(ar).zip(br) {
+        *k = x;
         *o = x + c[0] * a + c[1] * b;
     }
 }
 
-/// `out = x + Σₖ cₖ·uₖ` for four rank-one terms: an operator's and its category's adapter
-/// blended in one pass.
+/// `out = x + Σₖ cₖ·uₖ` for four rank-one terms (an operator's and its category's adapter
+/// blended in one pass), and `kept = x`.
 #[inline]
-pub(crate) fn add_rank4(out: &mut [f32], x: &[f32], c: [f32; 4], u: [&[f32]; 4]) {
+pub(crate) fn add_rank4(out: &mut [f32], kept: &mut [f32], x: &[f32], c: [f32; 4], u: [&[f32]; 4]) {
     let (oc, or) = out.as_chunks_mut::<LANES>();
+    let (kc, kr) = kept.as_chunks_mut::<LANES>();
     let (xc, xr) = x.as_chunks::<LANES>();
     let [(u0, r0), (u1, r1), (u2, r2), (u3, r3)] = u.map(|row| row.as_chunks::<LANES>());
     let cs = c.map(f32x8::splat);
-    for (((((o, x), a), b), d), e) in oc.iter_mut().zip(xc).zip(u0).zip(u1).zip(u2).zip(u3) {
+    for ((((((o, k), x), a), b), d), e) in oc.iter_mut().zip(kc).zip(xc).zip(u0).zip(u1).zip(u2).zip(u3) {
+        *k = *x;
         let v = cs[1].mul_add(lanes(b), cs[0].mul_add(lanes(a), lanes(x)));
         *o = cs[3].mul_add(lanes(e), cs[2].mul_add(lanes(d), v)).to_array();
     }
-    for (j, (o, &x)) in or.iter_mut().zip(xr).enumerate() {
+    for (j, ((o, k), &x)) in or.iter_mut().zip(kr).zip(xr).enumerate() {
+        *k = x;
         *o = x + c[0] * r0[j] + c[1] * r1[j] + c[2] * r2[j] + c[3] * r3[j];
     }
 }
@@ -202,15 +209,18 @@ mod tests {
             assert_eq!(dot2(&x, &u, &w), [d0, d1]);
             assert!((f64::from(sum_squares(&u)) - reference_dot(&u, &u)).abs() < 1e-4);
 
-            let mut out = vec![0.0; n];
-            add_rank2(&mut out, &x, [2.0, -1.0], [&u, &w]);
+            let (mut out, mut kept) = (vec![0.0; n], vec![0.0; n]);
+            add_rank2(&mut out, &mut kept, &x, [2.0, -1.0], [&u, &w]);
             for j in 0..n {
                 assert!((out[j] - (x[j] + 2.0 * u[j] - w[j])).abs() < 1e-5);
             }
-            add_rank4(&mut out, &x, [2.0, -1.0, 0.5, 3.0], [&u, &w, &x, &u]);
+            assert_eq!(kept, x);
+            kept.fill(0.0);
+            add_rank4(&mut out, &mut kept, &x, [2.0, -1.0, 0.5, 3.0], [&u, &w, &x, &u]);
             for j in 0..n {
                 assert!((out[j] - (x[j] + 2.0 * u[j] - w[j] + 0.5 * x[j] + 3.0 * u[j])).abs() < 1e-5);
             }
+            assert_eq!(kept, x);
 
             let (mut a, mut b) = (u.clone(), w.clone());
             let dots = axpy2_then_dot2(&mut a, &mut b, [0.5, -2.0], &x);

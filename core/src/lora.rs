@@ -43,8 +43,7 @@ impl MicroLoRA {
         expect_len("output", out.len(), dim)?;
         let h = self.adapter.code(x, "input")?;
         let (coeff, rows) = self.adapter.terms(h, 1.0);
-        kernels::add_rank2(out, x, coeff, rows);
-        self.reference[..dim].copy_from_slice(x);
+        kernels::add_rank2(out, &mut self.reference[..dim], x, coeff, rows);
         self.adapter.forward_count += 1;
         Ok(())
     }

@@ -87,15 +87,15 @@ impl ScopedLoRA {
             let (c_cat, rows_cat) = category.terms(h_category, 1.0 - weight);
             kernels::add_rank4(
                 out,
+                &mut self.references[scope.id()][..dim],
                 x,
                 [c_op[0], c_op[1], c_cat[0], c_cat[1]],
                 [rows_op[0], rows_op[1], rows_cat[0], rows_cat[1]],
             );
             self.categories[scope.category().id()].forward_count += 1;
         } else {
-            kernels::add_rank2(out, x, c_op, rows_op);
+            kernels::add_rank2(out, &mut self.references[scope.id()][..dim], x, c_op, rows_op);
         }
-        self.references[scope.id()][..dim].copy_from_slice(x);
         self.operators[scope.id()].forward_count += 1;
         self.total_forward_count += 1;
         Ok(())
