@@ -49,7 +49,7 @@ const CLIP: f64 = 1.0;
 const MIN_STEP: f64 = 0.05;
 
 /// An online, outlier-robust estimate of milliseconds per planner cost unit for one scope.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CostCalibration {
     /// `θ = ln(ms per cost unit)`.
     log_ms_per_cost: f64,
@@ -102,6 +102,11 @@ impl CostCalibration {
             self.log_ms_per_cost += step * (y - self.log_ms_per_cost).clamp(-CLIP, CLIP);
         }
         Ok(())
+    }
+
+    /// Whether a loaded calibration is one that [`observe`](Self::observe) could have built.
+    pub(crate) fn is_consistent(&self) -> bool {
+        self.log_ms_per_cost.is_finite() && self.warmup.iter().all(|v| v.is_finite())
     }
 
     /// Back to the prior.

@@ -45,8 +45,8 @@ pub use predictor::{
 pub use scope::{OperatorCategory, OperatorScope};
 pub use scoped::ScopedLoRA;
 pub use state::{
-    AdapterSnapshot, MicroLoRASnapshot, Persistent, ScopedLoRASnapshot, StateKind, TrajectoryBufferSnapshot,
-    TrajectorySnapshot, STATE_VERSION,
+    AdapterSnapshot, MicroLoRASnapshot, Persistent, ScopedLoRASnapshot, StateKind, TimePredictorSnapshot,
+    TrajectoryBufferSnapshot, TrajectorySnapshot, STATE_VERSION,
 };
 pub use trajectory::{
     improvement, quality, TrajectoryBuffer, TrajectoryRecord, TrajectoryStats, DEFAULT_CAPACITY,

@@ -63,7 +63,7 @@ pub fn q_error(predicted_ms: f64, actual_ms: f64) -> Result<f64> {
 /// The P² estimator of the median (Jain & Chlamtac, 1985): five markers whose heights follow
 /// the 0, ¼, ½, ¾ and 1 quantiles of a stream, adjusted by piecewise-parabolic interpolation.
 /// Constant memory, no heap; exact for the first five values.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct P2Median {
     count: u64,
     /// Marker heights.
@@ -145,6 +145,14 @@ impl P2Median {
         }
     }
 
+    /// Whether a loaded estimator is one that [`add`](Self::add) could have built: finite,
+    /// ordered markers once five values are in.
+    pub(crate) fn is_consistent(&self) -> bool {
+        let finite = self.heights.iter().chain(&self.positions).chain(&self.desired).all(|v| v.is_finite());
+        let ordered = self.count < 5 || self.heights.windows(2).all(|w| w[0] <= w[1]);
+        finite && ordered
+    }
+
     /// The estimated median (exact below six values; 0 with none).
     pub fn median(&self) -> f64 {
         match self.count {
@@ -165,7 +173,7 @@ impl P2Median {
 }
 
 /// Running mean and median of the q-errors of one kind of prediction.
-#[derive(Clone, Copy, Debug, PartialEq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct QErrorStats {
     count: u64,
     mean: f64,
@@ -185,6 +193,14 @@ impl QErrorStats {
     /// Predictions scored.
     pub fn count(&self) -> u64 {
         self.count
+    }
+
+    /// Whether loaded statistics are ones that [`add`](Self::add) could have built.
+    pub(crate) fn is_consistent(&self) -> bool {
+        self.median.count == self.count
+            && self.mean.is_finite()
+            && self.mean >= 0.0
+            && self.median.is_consistent()
     }
 
     /// Mean q-error (0 with none).
@@ -213,10 +229,10 @@ pub struct Prediction {
 /// statistics of both; see the module documentation for the model. Fixed-size fields only.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TimePredictor {
-    learner: ScopedLoRA,
-    calibrations: [CostCalibration; OperatorScope::COUNT],
-    baseline_q: [QErrorStats; OperatorScope::COUNT],
-    learned_q: [QErrorStats; OperatorScope::COUNT],
+    pub(crate) learner: ScopedLoRA,
+    pub(crate) calibrations: [CostCalibration; OperatorScope::COUNT],
+    pub(crate) baseline_q: [QErrorStats; OperatorScope::COUNT],
+    pub(crate) learned_q: [QErrorStats; OperatorScope::COUNT],
 }
 
 impl TimePredictor {

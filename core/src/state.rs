@@ -6,7 +6,7 @@
 //!   offset  size  field
 //!   0       4     magic "MLRA"
 //!   4       2     format version (little endian), currently 1
-//!   6       1     kind: 1 MicroLoRA, 2 ScopedLoRA, 3 TrajectoryBuffer
+//!   6       1     kind: 1 MicroLoRA, 2 ScopedLoRA, 3 TrajectoryBuffer, 4 TimePredictor
 //!   7       1     reserved, 0
 //!   8       4     payload length n (little endian)
 //!   12      n     payload: the kind's snapshot, encoded with postcard
@@ -21,8 +21,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::adapter::{check_dim, Adapter};
+use crate::calibration::CostCalibration;
 use crate::error::{LearningError, Result};
 use crate::lora::MicroLoRA;
+use crate::predictor::{QErrorStats, TimePredictor};
 use crate::scope::{OperatorCategory, OperatorScope};
 use crate::scoped::ScopedLoRA;
 use crate::trajectory::{TrajectoryBuffer, TrajectoryStats};
@@ -44,11 +46,14 @@ pub enum StateKind {
     MicroLoRA = 1,
     ScopedLoRA = 2,
     TrajectoryBuffer = 3,
+    TimePredictor = 4,
 }
 
 impl StateKind {
     fn from_byte(byte: u8) -> Option<Self> {
-        [Self::MicroLoRA, Self::ScopedLoRA, Self::TrajectoryBuffer].into_iter().find(|k| *k as u8 == byte)
+        [Self::MicroLoRA, Self::ScopedLoRA, Self::TrajectoryBuffer, Self::TimePredictor]
+            .into_iter()
+            .find(|k| *k as u8 == byte)
     }
 
     fn name(self) -> &'static str {
@@ -56,6 +61,7 @@ impl StateKind {
             Self::MicroLoRA => "MicroLoRA",
             Self::ScopedLoRA => "ScopedLoRA",
             Self::TrajectoryBuffer => "TrajectoryBuffer",
+            Self::TimePredictor => "TimePredictor",
         }
     }
 }
@@ -172,20 +178,19 @@ impl AdapterSnapshot {
         }
     }
 
-    fn restore(&self) -> Result<Adapter> {
+    /// Overwrites `target` with this adapter, after checking it. Fills in place: a scoped
+    /// learner is too large to be copied around on the stack.
+    fn restore_into(&self, target: &mut Adapter) -> Result<()> {
         let dim = usize::from(self.dim);
-        let mut adapter = Adapter::new(dim, self.alpha, self.learning_rate, self.seed).map_err(|_| {
-            LearningError::CorruptState("an adapter's dim, alpha or learning rate is invalid")
-        })?;
-        for (target, values) in
-            adapter.a.iter_mut().chain(adapter.b.iter_mut()).zip(self.a.iter().chain(&self.b))
-        {
+        *target = Adapter::new(dim, self.alpha, self.learning_rate, self.seed)
+            .map_err(|_| LearningError::CorruptState("an adapter's dim, alpha or learning rate is invalid"))?;
+        for (row, values) in target.a.iter_mut().chain(target.b.iter_mut()).zip(self.a.iter().chain(&self.b)) {
             finite_vector(values, dim)?;
-            fill(target, values);
+            fill(row, values);
         }
-        adapter.forward_count = self.forward_count;
-        adapter.adapt_count = self.adapt_count;
-        Ok(adapter)
+        target.forward_count = self.forward_count;
+        target.adapt_count = self.adapt_count;
+        Ok(())
     }
 }
 
@@ -208,11 +213,11 @@ impl Persistent for MicroLoRA {
     }
 
     fn restore(snapshot: MicroLoRASnapshot) -> Result<Self> {
-        let adapter = snapshot.adapter.restore()?;
-        finite_vector(&snapshot.reference, adapter.dim)?;
-        let mut reference = [1.0; MAX_DIM];
-        fill(&mut reference, &snapshot.reference);
-        Ok(MicroLoRA { adapter, reference })
+        let mut lora = MicroLoRA::default();
+        snapshot.adapter.restore_into(&mut lora.adapter)?;
+        finite_vector(&snapshot.reference, lora.adapter.dim)?;
+        fill(&mut lora.reference, &snapshot.reference);
+        Ok(lora)
     }
 }
 
@@ -244,42 +249,38 @@ impl Persistent for ScopedLoRA {
     }
 
     fn restore(snapshot: ScopedLoRASnapshot) -> Result<Self> {
-        use LearningError::CorruptState;
-        if snapshot.operators.len() != OperatorScope::COUNT
-            || snapshot.references.len() != OperatorScope::COUNT
-            || snapshot.categories.len() != OperatorCategory::COUNT
-        {
-            return Err(CorruptState("it does not hold 17 scope and 7 category adapters"));
-        }
-        let dim = usize::from(snapshot.operators[0].dim);
-        check_dim("dim", dim).map_err(|_| CorruptState("the dimension is out of range"))?;
-        let restore_all = |snapshots: &[AdapterSnapshot]| -> Result<Vec<Adapter>> {
-            snapshots
-                .iter()
-                .map(|s| match s.restore()? {
-                    adapter if adapter.dim == dim => Ok(adapter),
-                    _ => Err(CorruptState("its adapters differ in dimension")),
-                })
-                .collect()
-        };
-        let operators: [Adapter; OperatorScope::COUNT] =
-            restore_all(&snapshot.operators)?.try_into().map_err(|_| CorruptState("scope count"))?;
-        let categories: [Adapter; OperatorCategory::COUNT] =
-            restore_all(&snapshot.categories)?.try_into().map_err(|_| CorruptState("category count"))?;
-        let mut references = [[1.0; MAX_DIM]; OperatorScope::COUNT];
-        for (target, values) in references.iter_mut().zip(&snapshot.references) {
-            finite_vector(values, dim)?;
-            fill(target, values);
-        }
-        Ok(ScopedLoRA {
-            operators,
-            references,
-            categories,
-            category_fallback: snapshot.category_fallback,
-            total_forward_count: snapshot.total_forward_count,
-            total_adapt_count: snapshot.total_adapt_count,
-        })
+        let mut scoped = ScopedLoRA::default();
+        restore_scoped_into(&snapshot, &mut scoped)?;
+        Ok(scoped)
     }
+}
+
+/// Overwrites `target` with the scoped learner of `snapshot`, after checking it, in place.
+fn restore_scoped_into(snapshot: &ScopedLoRASnapshot, target: &mut ScopedLoRA) -> Result<()> {
+    use LearningError::CorruptState;
+    if snapshot.operators.len() != OperatorScope::COUNT
+        || snapshot.references.len() != OperatorScope::COUNT
+        || snapshot.categories.len() != OperatorCategory::COUNT
+    {
+        return Err(CorruptState("it does not hold 17 scope and 7 category adapters"));
+    }
+    let dim = usize::from(snapshot.operators[0].dim);
+    check_dim("dim", dim).map_err(|_| CorruptState("the dimension is out of range"))?;
+    let adapters = target.operators.iter_mut().chain(target.categories.iter_mut());
+    for (adapter, saved) in adapters.zip(snapshot.operators.iter().chain(&snapshot.categories)) {
+        saved.restore_into(adapter)?;
+        if adapter.dim != dim {
+            return Err(CorruptState("its adapters differ in dimension"));
+        }
+    }
+    for (reference, values) in target.references.iter_mut().zip(&snapshot.references) {
+        finite_vector(values, dim)?;
+        fill(reference, values);
+    }
+    target.category_fallback = snapshot.category_fallback;
+    target.total_forward_count = snapshot.total_forward_count;
+    target.total_adapt_count = snapshot.total_adapt_count;
+    Ok(())
 }
 
 /// The serde form of one buffered trajectory.
@@ -359,5 +360,55 @@ impl Persistent for TrajectoryBuffer {
         buffer.stats =
             TrajectoryStats { count: s.count, mean: s.mean, m2: s.m2, successes: s.successes, best: s.best };
         Ok(buffer)
+    }
+}
+
+/// The serde form of a [`TimePredictor`]: its adapters, and per scope its cost calibration and
+/// the q-error statistics of the baseline and of the learned prediction.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct TimePredictorSnapshot {
+    learner: ScopedLoRASnapshot,
+    calibrations: Vec<CostCalibration>,
+    baseline_q: Vec<QErrorStats>,
+    learned_q: Vec<QErrorStats>,
+}
+
+impl Persistent for TimePredictor {
+    const KIND: StateKind = StateKind::TimePredictor;
+    type Snapshot = TimePredictorSnapshot;
+
+    fn snapshot(&self) -> TimePredictorSnapshot {
+        TimePredictorSnapshot {
+            learner: self.learner.snapshot(),
+            calibrations: self.calibrations.to_vec(),
+            baseline_q: self.baseline_q.to_vec(),
+            learned_q: self.learned_q.to_vec(),
+        }
+    }
+
+    fn restore(snapshot: TimePredictorSnapshot) -> Result<Self> {
+        use LearningError::CorruptState;
+        let mut predictor = TimePredictor::new(1)?;
+        restore_scoped_into(&snapshot.learner, &mut predictor.learner)?;
+        let calibrations: [CostCalibration; OperatorScope::COUNT] =
+            snapshot.calibrations.try_into().map_err(|_| CorruptState("it does not hold 17 calibrations"))?;
+        let baseline_q: [QErrorStats; OperatorScope::COUNT] = snapshot
+            .baseline_q
+            .try_into()
+            .map_err(|_| CorruptState("it does not hold 17 baseline statistics"))?;
+        let learned_q: [QErrorStats; OperatorScope::COUNT] = snapshot
+            .learned_q
+            .try_into()
+            .map_err(|_| CorruptState("it does not hold 17 learned statistics"))?;
+        if !calibrations.iter().all(CostCalibration::is_consistent) {
+            return Err(CorruptState("a calibration holds NaN or infinite values"));
+        }
+        if !baseline_q.iter().chain(&learned_q).all(QErrorStats::is_consistent) {
+            return Err(CorruptState("its q-error statistics are inconsistent"));
+        }
+        predictor.calibrations = calibrations;
+        predictor.baseline_q = baseline_q;
+        predictor.learned_q = learned_q;
+        Ok(predictor)
     }
 }

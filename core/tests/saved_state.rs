@@ -1,6 +1,8 @@
 //! Saved state: the round trip is exact, and damaged, truncated or foreign bytes are refused.
 
-use microlora_core::{LearningError, MicroLoRA, OperatorScope, Persistent, ScopedLoRA, TrajectoryBuffer};
+use microlora_core::{
+    LearningError, MicroLoRA, OperatorScope, Persistent, ScopedLoRA, TimePredictor, TrajectoryBuffer,
+};
 
 fn trained_lora() -> MicroLoRA {
     let mut lora = MicroLoRA::new(12, 0.2, 0.05).unwrap();
@@ -35,6 +37,16 @@ fn filled_buffer() -> TrajectoryBuffer {
     buffer
 }
 
+fn trained_predictor() -> TimePredictor {
+    let mut predictor = TimePredictor::new(4).unwrap();
+    for i in 0..40 {
+        let scope = OperatorScope::ALL[i % 5];
+        let x = [0.1 * (i % 7) as f32, 0.5, -0.2, 1.0];
+        predictor.observe(scope, &x, 10.0 + i as f64, 0.05 * (1 + i % 4) as f64).unwrap();
+    }
+    predictor
+}
+
 fn round_trip<T: Persistent + PartialEq + std::fmt::Debug>(state: T) {
     let bytes = state.to_bytes();
     assert_eq!(&bytes[..4], b"MLRA");
@@ -42,13 +54,47 @@ fn round_trip<T: Persistent + PartialEq + std::fmt::Debug>(state: T) {
     assert_eq!(T::from_bytes(&bytes).unwrap().to_bytes(), bytes, "saving is not deterministic");
 }
 
+// One test per kind: a debug build gives every temporary of a function its own stack slot, and
+// a scoped learner is over 100 KiB.
 #[test]
-fn every_kind_of_state_round_trips_exactly() {
+fn an_adapter_round_trips_exactly() {
     round_trip(trained_lora());
     round_trip(MicroLoRA::default());
+}
+
+#[test]
+fn scoped_adapters_round_trip_exactly() {
     round_trip(trained_scoped());
+}
+
+#[test]
+fn a_trajectory_buffer_round_trips_exactly() {
     round_trip(filled_buffer());
     round_trip(TrajectoryBuffer::new(5, 256).unwrap());
+}
+
+#[test]
+fn a_time_predictor_round_trips_exactly() {
+    round_trip(trained_predictor());
+}
+
+#[test]
+fn a_fresh_time_predictor_round_trips_exactly() {
+    round_trip(TimePredictor::new(16).unwrap());
+}
+
+#[test]
+fn a_loaded_predictor_predicts_and_scores_like_the_original() {
+    let mut original = trained_predictor();
+    let mut loaded = TimePredictor::from_bytes(&original.to_bytes()).unwrap();
+    let x = [0.3, 0.5, -0.2, 1.0];
+    for scope in [OperatorScope::SeqScan, OperatorScope::MergeJoin, OperatorScope::Result] {
+        assert_eq!(original.predict(scope, &x, 25.0).unwrap(), loaded.predict(scope, &x, 25.0).unwrap());
+        assert_eq!(original.baseline_q_error(scope), loaded.baseline_q_error(scope));
+        assert_eq!(original.learned_q_error(scope), loaded.learned_q_error(scope));
+        assert_eq!(original.calibration(scope), loaded.calibration(scope));
+    }
+    assert!(original.learned_q_error(OperatorScope::SeqScan).count() > 0);
 }
 
 #[test]
@@ -69,7 +115,12 @@ fn a_loaded_state_behaves_like_the_original() {
 
 #[test]
 fn every_flipped_bit_is_detected() {
-    for bytes in [trained_lora().to_bytes(), trained_scoped().to_bytes(), filled_buffer().to_bytes()] {
+    for bytes in [
+        trained_lora().to_bytes(),
+        trained_scoped().to_bytes(),
+        filled_buffer().to_bytes(),
+        trained_predictor().to_bytes(),
+    ] {
         for index in 0..bytes.len() {
             for bit in [0, 3, 7] {
                 let mut damaged = bytes.clone();
@@ -77,7 +128,8 @@ fn every_flipped_bit_is_detected() {
                 let refused = match bytes[6] {
                     1 => MicroLoRA::from_bytes(&damaged).is_err(),
                     2 => ScopedLoRA::from_bytes(&damaged).is_err(),
-                    _ => TrajectoryBuffer::from_bytes(&damaged).is_err(),
+                    3 => TrajectoryBuffer::from_bytes(&damaged).is_err(),
+                    _ => TimePredictor::from_bytes(&damaged).is_err(),
                 };
                 assert!(refused, "flipping bit {bit} of byte {index} went unnoticed");
             }
@@ -94,7 +146,10 @@ fn truncated_extended_foreign_and_future_bytes_are_refused_with_a_reason() {
     let mut extended = bytes.clone();
     extended.push(0);
     assert!(MicroLoRA::from_bytes(&extended).unwrap_err().to_string().contains("length"));
-    assert!(MicroLoRA::from_bytes(b"not a state at all, just text").unwrap_err().to_string().contains("magic"));
+    assert!(MicroLoRA::from_bytes(b"not a state at all, just text")
+        .unwrap_err()
+        .to_string()
+        .contains("magic"));
     assert_eq!(
         ScopedLoRA::from_bytes(&bytes).unwrap_err(),
         LearningError::WrongStateKind { expected: "ScopedLoRA", found: "MicroLoRA" }
