@@ -14,11 +14,34 @@ test_core() {
   cargo bench -j2 -p microlora-core --no-run
 }
 
+test_wasm() {
+  banner "wasm: build the npm package from source, Node suite, headless Chromium"
+  bash scripts/setup.sh wasm
+  bash wasm/test.sh
+}
+
+test_pg() {
+  banner "pg: the extension's #[pg_test]s in a throwaway cluster, run as an ordinary user"
+  bash scripts/setup.sh pg
+  bash pg_extension/test.sh
+}
+
+test_e2e() {
+  banner "e2e: learned state moves between Rust and the npm package"
+  bash scripts/setup.sh wasm
+  bash wasm/build.sh
+  cargo build -j2 -p microlora-e2e
+  node --test tests/state_exchange.test.mjs
+}
+
 parts=("$@")
-[ ${#parts[@]} -eq 0 ] && parts=(core)
+[ ${#parts[@]} -eq 0 ] && parts=(core pg)
 for part in "${parts[@]}"; do
   case "$part" in
     core) test_core ;;
+    wasm) test_wasm ;;
+    pg) test_pg ;;
+    e2e) test_e2e ;;
     *) echo "test.sh: unknown part '$part'" >&2; exit 2 ;;
   esac
 done

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# What a #[pg_test] cannot show, because it runs inside one server and one function call: the
+# learned state surviving a restart (saved at clean shutdown, loaded at start-up), a damaged state
+# file being ignored with a LOG line, `microlora.save = off`, and `microlora.track = top` for
+# statements sent by a client. Uses the extension installed by `cargo pgrx test` (run test.sh first)
+# and a throw-away cluster owned by the Postgres system user. Exits non-zero on the first failure.
+set -euo pipefail
+
+PG_USER=${MICROLORA_PG_USER:-microlora}
+BIN=$(/usr/lib/postgresql/15/bin/pg_config --bindir)
+DIR=$(mktemp -d /tmp/microlora-restart.XXXXXX)
+chown "$PG_USER" "$DIR"
+DATA=$DIR/data
+LOG=$DIR/server.log
+STATE_FILE=$DATA/pg_stat/microlora.state
+
+as_pg() { sudo -u "$PG_USER" "$@"; }
+ctl() { as_pg "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w "$@" >/dev/null; }
+sql() { as_pg "$BIN/psql" -X -qtA -h "$DIR" -d postgres -v ON_ERROR_STOP=1 -c "$1"; }
+# Reads without being observed (an observed read would itself change what it reads).
+quiet_sql() { sql "SET microlora.enabled = off; $1"; }
+cleanup() {
+  ctl stop -m immediate 2>/dev/null || true
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+passed=0
+check() { # description actual expected
+  if [ "$2" = "$3" ]; then
+    passed=$((passed + 1))
+    echo "ok - $1"
+  else
+    echo "FAILED - $1: got '$2', expected '$3'"
+    echo "--- server log"; cat "$LOG"
+    exit 1
+  fi
+}
+
+as_pg "$BIN/initdb" -D "$DATA" -A trust >/dev/null
+cat >>"$DATA/postgresql.conf" <<EOF
+shared_preload_libraries = 'microlora'
+listen_addresses = ''
+unix_socket_directories = '$DIR'
+microlora.sample_rate = 1
+EOF
+ctl start
+sql "CREATE EXTENSION microlora"
+
+# track = top: a client's statement is observed, statements inside a DO block are not.
+before=$(sql "SELECT total_count FROM microlora.trajectory_summary()")
+sql "SELECT count(*) FROM generate_series(1, 1000)" >/dev/null
+after=$(sql "SELECT total_count FROM microlora.trajectory_summary()")
+# The summary query itself is also a top-level statement: one FunctionScan node.
+check "a client's statement is observed with track = top" "$((after - before))" "3"
+before=$after
+sql "DO \$\$ BEGIN PERFORM count(*) FROM generate_series(1, 1000); END \$\$"
+after=$(sql "SELECT total_count FROM microlora.trajectory_summary()")
+check "statements inside a DO block are not observed with track = top" "$((after - before))" "1"
+
+# Learn something, then restart: the adapters come back exactly.
+for i in $(seq 1 20); do sql "SELECT v, count(*) FROM (SELECT i % 10 AS v FROM generate_series(1, 5000) i) s GROUP BY v" >/dev/null; done
+exported=$(quiet_sql "SELECT md5(microlora.export_state())")
+adapted=$(quiet_sql "SELECT sum(adapt_count) FROM microlora.operator_stats")
+# The calibrations and q-error statistics (mean, median) come back too, not only the adapters.
+errors_query="SELECT string_agg(concat_ws(':', scope, baseline_qerror_mean, baseline_qerror_median, learned_qerror_mean, learned_qerror_median), ',' ORDER BY op_type) FROM microlora.operator_stats WHERE adapt_count > 0"
+errors=$(quiet_sql "$errors_query")
+predicted=$(quiet_sql "SELECT string_agg(predicted_ms::text, ',') FROM microlora.predict('SELECT v, count(*) FROM (SELECT i % 10 AS v FROM generate_series(1, 5000) i) s GROUP BY v')")
+ctl stop -m fast
+check "the state file is written at shutdown" "$(test -s "$STATE_FILE" && echo yes)" "yes"
+ctl start
+check "the state is loaded at start-up" "$(grep -c 'microlora: loaded the learned state' "$LOG")" "1"
+check "the loaded adapters are the saved ones" "$(quiet_sql "SELECT md5(microlora.export_state())")" "$exported"
+check "adaptation counts survive" "$(quiet_sql "SELECT sum(adapt_count) FROM microlora.operator_stats")" "$adapted"
+check "q-error statistics survive" "$(quiet_sql "$errors_query")" "$errors"
+check "predictions (calibrated baselines and corrections) survive" "$(quiet_sql "SELECT string_agg(predicted_ms::text, ',') FROM microlora.predict('SELECT v, count(*) FROM (SELECT i % 10 AS v FROM generate_series(1, 5000) i) s GROUP BY v')")" "$predicted"
+
+# A damaged file is ignored with a LOG line and a fresh start.
+ctl stop -m fast
+as_pg python3 -c "import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[40]^=1; open(p,'wb').write(b)" "$STATE_FILE"
+ctl start
+check "a damaged file is reported" "$(grep -c 'ignoring "pg_stat/microlora.state" and starting fresh: .*checksum' "$LOG")" "1"
+check "a damaged file means a fresh start" "$(quiet_sql "SELECT sum(adapt_count) FROM microlora.operator_stats")" "0"
+
+# A truncated file too.
+ctl stop -m fast
+as_pg truncate -s 20 "$STATE_FILE"
+ctl start
+check "a truncated file is reported" "$(grep -c 'starting fresh: .*truncated' "$LOG")" "1"
+
+# microlora.save = off keeps nothing: no load, and the file is removed at shutdown.
+echo "microlora.save = off" >>"$DATA/postgresql.conf"
+ctl stop -m fast
+ctl start
+ctl stop -m fast
+check "save = off removes the state file" "$(test -e "$STATE_FILE" && echo present || echo absent)" "absent"
+
+echo "restart tests: $passed passed"

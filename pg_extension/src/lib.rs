@@ -1,0 +1,81 @@
+//! # microlora for PostgreSQL
+//!
+//! Watches sampled statements execute, times every plan node, maps it onto one of
+//! microlora-core's 17 operator scopes ([`node_scope`]) and learns, per scope, to predict each
+//! node's exclusive execution time from its plan-time features ([`plan_tree`]): a calibrated
+//! cost baseline corrected by the scope's rank-2 LoRA adapter. All learning happens in
+//! `microlora-core`; this crate only translates PostgreSQL's plans, hooks, shared memory and
+//! SQL into core calls.
+//!
+//! Load it with `shared_preload_libraries = 'microlora'`, then `CREATE EXTENSION microlora`;
+//! its objects live in schema `microlora`. Settings are listed in [`guc`].
+
+use pgrx::prelude::*;
+use pgrx::{pg_shmem_init, pg_sys};
+
+pub mod guc;
+pub mod hooks;
+pub mod node_scope;
+pub mod persist;
+mod pg_list;
+pub mod plan_tree;
+pub mod shared;
+pub mod sql;
+
+#[cfg(any(test, feature = "pg_test"))]
+mod tests;
+
+::pgrx::pg_module_magic!(name, version);
+
+/// Set in `_PG_init` when the library is loaded by `shared_preload_libraries`, the only way in
+/// which it has shared memory and hooks. Backends inherit it from the postmaster.
+static mut LOADED_BY_PRELOAD: bool = false;
+
+/// Whether the library was loaded at server start (so its shared state and hooks exist).
+pub fn loaded_by_preload() -> bool {
+    unsafe { LOADED_BY_PRELOAD }
+}
+
+/// Pretends the library was (not) preloaded, to test how functions refuse without it.
+#[cfg(any(test, feature = "pg_test"))]
+pub(crate) fn pretend_loaded_by_preload(loaded: bool) {
+    unsafe { LOADED_BY_PRELOAD = loaded }
+}
+
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    // Like pg_stat_statements: loaded any other way (CREATE EXTENSION alone, LOAD), the library
+    // installs nothing, and its functions say how to load it.
+    if !unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
+        return;
+    }
+    guc::register();
+    unsafe { pg_sys::MarkGUCPrefixReserved(c"microlora".as_ptr()) };
+    use persist::LAST_SAVE;
+    use shared::{LOCKED_NS, OBSERVE_NS, PLANNER_CALLS, PLANNER_HOOK_NS, PLANNING_NS, STATE};
+    pg_shmem_init!(STATE);
+    pg_shmem_init!(PLANNER_CALLS);
+    pg_shmem_init!(PLANNING_NS);
+    pg_shmem_init!(PLANNER_HOOK_NS);
+    pg_shmem_init!(LAST_SAVE);
+    pg_shmem_init!(OBSERVE_NS);
+    pg_shmem_init!(LOCKED_NS);
+    unsafe {
+        persist::install();
+        // Query ids for the trajectories, as pg_stat_statements asks for them.
+        pg_sys::EnableQueryId();
+        hooks::install();
+        LOADED_BY_PRELOAD = true;
+    }
+}
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec!["shared_preload_libraries='microlora'"]
+    }
+}

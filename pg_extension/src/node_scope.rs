@@ -1,0 +1,458 @@
+//! The one mapping from PostgreSQL plan nodes to microlora's 17 operator scopes.
+//!
+//! Every plan node maps onto exactly one scope. The rules are tried in this order; the first that
+//! applies decides:
+//!
+//! 1. **Vector index scans.** An Index Scan, Index Only Scan or Bitmap Index Scan whose index's
+//!    access method is named `hnsw` → `HnswScan`, named `ivfflat` → `IvfFlatScan`.
+//! 2. **Ordering by a distance.** A node that orders its output by a distance operator
+//!    (`<->`, `<=>`, `<#>`, `<+>`, `<~>`, `<%>`) → `Rerank`: a Sort or Incremental Sort with such
+//!    a sort key, or an index scan (of any other access method) with such an `ORDER BY`
+//!    (a k-nearest-neighbour scan, e.g. GiST on points).
+//! 3. **Computing a distance.** A node whose target list computes a distance operator (anywhere
+//!    inside an operator or function expression, e.g. `1 - (a <=> b)`) → `VectorDistance`.
+//! 4. **The node type**, by this table:
+//!
+//! | Plan node (EXPLAIN name)                                                        | Scope            |
+//! |---------------------------------------------------------------------------------|------------------|
+//! | Seq Scan, Sample Scan, Tid Scan, Tid Range Scan, Bitmap Heap Scan, Function Scan, Table Function Scan, Values Scan, CTE Scan, Named Tuplestore Scan, WorkTable Scan, Foreign Scan, Custom Scan | `SeqScan` |
+//! | Index Scan, Index Only Scan, Bitmap Index Scan (other access methods), BitmapAnd, BitmapOr | `IndexScan` |
+//! | Nested Loop                                                                     | `NestedLoopJoin` |
+//! | Hash Join, Hash                                                                 | `HashJoin`       |
+//! | Merge Join                                                                      | `MergeJoin`      |
+//! | Aggregate (plain: no GROUP BY)                                                  | `Aggregate`      |
+//! | Aggregate (sorted, hashed or mixed grouping), Group, WindowAgg, Unique, SetOp   | `GroupBy`        |
+//! | Subquery Scan with a filter; Result with an input and a filter (or one-time filter) | `Filter`     |
+//! | Subquery Scan without a filter (it only projects); Result with an input and no filter | `Project`  |
+//! | Sort, Incremental Sort                                                          | `Sort`           |
+//! | Limit                                                                           | `Limit`          |
+//! | Materialize, Memoize                                                            | `Materialize`    |
+//! | Result without an input (constants, `SELECT 1`), ProjectSet, Append, Merge Append, Recursive Union, Gather, Gather Merge, LockRows, ModifyTable, any other node | `Result` |
+//!
+//! Why these choices: a Hash node only ever feeds a Hash Join and its time is the join's build
+//! phase; BitmapAnd/BitmapOr only combine index bitmaps; Unique and SetOp collapse groups of equal
+//! rows; the plumbing nodes that move rows without computing on them (Append, Gather, LockRows…)
+//! share the utility scope `Result`. Scans keep their scan scope unless they compute a distance
+//! (rule 3): a scan that computes a distance for every row spends its time on the distance.
+//!
+//! The rules read a plan node only ([`NodeShape::of`]), so a plan that is merely planned
+//! (`microlora.predict`) maps exactly as an executed one.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::CStr;
+
+use microlora_core::OperatorScope;
+use pgrx::pg_sys;
+
+use crate::pg_list;
+
+/// The names of the distance operators (core PostgreSQL's `<->` on geometric types, and
+/// pgvector's L2 `<->`, cosine `<=>`, negative inner product `<#>`, L1 `<+>`, Hamming `<~>` and
+/// Jaccard `<%>`).
+pub const DISTANCE_OPERATORS: [&str; 6] = ["<->", "<=>", "<#>", "<+>", "<~>", "<%>"];
+
+macro_rules! plan_kinds {
+    ($($kind:ident => $name:literal,)*) => {
+        /// The kind of a plan node: one variant per executable plan node type of PostgreSQL 15.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(non_camel_case_types)]
+        pub enum PlanKind { $($kind,)* Other }
+
+        impl PlanKind {
+            /// Every kind, in declaration order (`Other` last).
+            pub const ALL: &'static [PlanKind] = &[$(PlanKind::$kind,)* PlanKind::Other];
+
+            /// The node type's name as EXPLAIN spells it (without spaces), e.g. `HashJoin`.
+            pub fn name(self) -> &'static str {
+                match self { $(PlanKind::$kind => $name,)* PlanKind::Other => "Other" }
+            }
+
+            /// The kind of a node tag.
+            pub fn of_tag(tag: pg_sys::NodeTag) -> PlanKind {
+                $(if tag == pg_sys::NodeTag::$kind { return PlanKind::$kind; })*
+                PlanKind::Other
+            }
+        }
+    };
+}
+
+// The variant names are the node tags' names.
+plan_kinds! {
+    T_Result => "Result",
+    T_ProjectSet => "ProjectSet",
+    T_ModifyTable => "ModifyTable",
+    T_Append => "Append",
+    T_MergeAppend => "MergeAppend",
+    T_RecursiveUnion => "RecursiveUnion",
+    T_BitmapAnd => "BitmapAnd",
+    T_BitmapOr => "BitmapOr",
+    T_SeqScan => "SeqScan",
+    T_SampleScan => "SampleScan",
+    T_IndexScan => "IndexScan",
+    T_IndexOnlyScan => "IndexOnlyScan",
+    T_BitmapIndexScan => "BitmapIndexScan",
+    T_BitmapHeapScan => "BitmapHeapScan",
+    T_TidScan => "TidScan",
+    T_TidRangeScan => "TidRangeScan",
+    T_SubqueryScan => "SubqueryScan",
+    T_FunctionScan => "FunctionScan",
+    T_ValuesScan => "ValuesScan",
+    T_TableFuncScan => "TableFuncScan",
+    T_CteScan => "CteScan",
+    T_NamedTuplestoreScan => "NamedTuplestoreScan",
+    T_WorkTableScan => "WorkTableScan",
+    T_ForeignScan => "ForeignScan",
+    T_CustomScan => "CustomScan",
+    T_NestLoop => "NestLoop",
+    T_MergeJoin => "MergeJoin",
+    T_HashJoin => "HashJoin",
+    T_Material => "Material",
+    T_Memoize => "Memoize",
+    T_Sort => "Sort",
+    T_IncrementalSort => "IncrementalSort",
+    T_Group => "Group",
+    T_Agg => "Agg",
+    T_WindowAgg => "WindowAgg",
+    T_Unique => "Unique",
+    T_Gather => "Gather",
+    T_GatherMerge => "GatherMerge",
+    T_Hash => "Hash",
+    T_SetOp => "SetOp",
+    T_LockRows => "LockRows",
+    T_Limit => "Limit",
+}
+
+/// The access method of the index an index scan reads, as far as the mapping cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexAccessMethod {
+    /// The node is not an index scan.
+    None,
+    Hnsw,
+    IvfFlat,
+    /// btree, hash, GiST, SP-GiST, GIN, BRIN or any other.
+    Other,
+}
+
+/// The facts about one plan node that decide its scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeShape {
+    pub kind: PlanKind,
+    pub index_am: IndexAccessMethod,
+    /// An Agg node that groups (sorted, hashed or mixed strategy).
+    pub grouped: bool,
+    /// The node has an outer (left) input.
+    pub has_input: bool,
+    /// The node filters: a qual, or a Result's one-time filter.
+    pub has_filter: bool,
+    /// The node orders its output by a distance operator (sort key or index ORDER BY).
+    pub orders_by_distance: bool,
+    /// The node's target list computes a distance operator.
+    pub computes_distance: bool,
+}
+
+/// The scope of a node: the rules of the module documentation, in order.
+pub fn scope_of(shape: &NodeShape) -> OperatorScope {
+    use OperatorScope as S;
+    use PlanKind as K;
+    match shape.index_am {
+        IndexAccessMethod::Hnsw => return S::HnswScan,
+        IndexAccessMethod::IvfFlat => return S::IvfFlatScan,
+        IndexAccessMethod::None | IndexAccessMethod::Other => {}
+    }
+    if shape.orders_by_distance {
+        return S::Rerank;
+    }
+    if shape.computes_distance {
+        return S::VectorDistance;
+    }
+    match shape.kind {
+        K::T_SeqScan
+        | K::T_SampleScan
+        | K::T_TidScan
+        | K::T_TidRangeScan
+        | K::T_BitmapHeapScan
+        | K::T_FunctionScan
+        | K::T_TableFuncScan
+        | K::T_ValuesScan
+        | K::T_CteScan
+        | K::T_NamedTuplestoreScan
+        | K::T_WorkTableScan
+        | K::T_ForeignScan
+        | K::T_CustomScan => S::SeqScan,
+        K::T_IndexScan | K::T_IndexOnlyScan | K::T_BitmapIndexScan | K::T_BitmapAnd | K::T_BitmapOr => {
+            S::IndexScan
+        }
+        K::T_NestLoop => S::NestedLoopJoin,
+        K::T_HashJoin | K::T_Hash => S::HashJoin,
+        K::T_MergeJoin => S::MergeJoin,
+        K::T_Agg if !shape.grouped => S::Aggregate,
+        K::T_Agg | K::T_Group | K::T_WindowAgg | K::T_Unique | K::T_SetOp => S::GroupBy,
+        K::T_SubqueryScan if shape.has_filter => S::Filter,
+        K::T_SubqueryScan => S::Project,
+        K::T_Result if shape.has_input && shape.has_filter => S::Filter,
+        K::T_Result if shape.has_input => S::Project,
+        K::T_Sort | K::T_IncrementalSort => S::Sort,
+        K::T_Limit => S::Limit,
+        K::T_Material | K::T_Memoize => S::Materialize,
+        K::T_Result
+        | K::T_ProjectSet
+        | K::T_ModifyTable
+        | K::T_Append
+        | K::T_MergeAppend
+        | K::T_RecursiveUnion
+        | K::T_Gather
+        | K::T_GatherMerge
+        | K::T_LockRows
+        | K::Other => S::Result,
+    }
+}
+
+impl NodeShape {
+    /// Reads the facts of a plan node.
+    ///
+    /// # Safety
+    /// `plan` must point to a valid plan node of a finished plan, inside a transaction (the
+    /// index and operator names are looked up in the catalogs).
+    pub unsafe fn of(plan: *mut pg_sys::Plan) -> NodeShape {
+        unsafe {
+            let tag = (*plan).type_;
+            let kind = PlanKind::of_tag(tag);
+            let mut shape = NodeShape {
+                kind,
+                index_am: IndexAccessMethod::None,
+                grouped: false,
+                has_input: !(*plan).lefttree.is_null(),
+                has_filter: !(*plan).qual.is_null(),
+                orders_by_distance: false,
+                computes_distance: target_list_computes_distance((*plan).targetlist),
+            };
+            match kind {
+                PlanKind::T_IndexScan => {
+                    let scan = plan.cast::<pg_sys::IndexScan>();
+                    shape.index_am = index_access_method((*scan).indexid);
+                    shape.orders_by_distance = any_expr_has_distance((*scan).indexorderbyorig);
+                }
+                PlanKind::T_IndexOnlyScan => {
+                    let scan = plan.cast::<pg_sys::IndexOnlyScan>();
+                    shape.index_am = index_access_method((*scan).indexid);
+                    shape.orders_by_distance = any_expr_has_distance((*scan).indexorderby);
+                }
+                PlanKind::T_BitmapIndexScan => {
+                    let scan = plan.cast::<pg_sys::BitmapIndexScan>();
+                    shape.index_am = index_access_method((*scan).indexid);
+                }
+                PlanKind::T_Agg => {
+                    let agg = plan.cast::<pg_sys::Agg>();
+                    shape.grouped = (*agg).aggstrategy != pg_sys::AggStrategy::AGG_PLAIN;
+                }
+                PlanKind::T_Result => {
+                    let result = plan.cast::<pg_sys::Result>();
+                    shape.has_filter |= !(*result).resconstantqual.is_null();
+                }
+                PlanKind::T_Sort | PlanKind::T_IncrementalSort => {
+                    // IncrementalSort begins with a Sort.
+                    shape.orders_by_distance = sort_keys_have_distance(plan.cast::<pg_sys::Sort>());
+                }
+                _ => {}
+            }
+            shape
+        }
+    }
+}
+
+/// Whether a (possibly null) list of expressions holds a distance operator.
+unsafe fn any_expr_has_distance(list: *mut pg_sys::List) -> bool {
+    unsafe { pg_list::ptrs(list).any(|expr| expr_has_distance(expr.cast(), 0)) }
+}
+
+/// Whether any target entry's expression holds a distance operator.
+unsafe fn target_list_computes_distance(targetlist: *mut pg_sys::List) -> bool {
+    unsafe {
+        pg_list::ptrs(targetlist).any(|entry| {
+            let entry = entry.cast::<pg_sys::TargetEntry>();
+            expr_has_distance((*entry).expr.cast(), 0)
+        })
+    }
+}
+
+/// Whether a sort key of a Sort (or Incremental Sort) node is a distance. Sort nodes do not
+/// compute: their target entries are Vars that point into the input's target list, which is
+/// followed down through nodes that pass rows on unchanged.
+unsafe fn sort_keys_have_distance(sort: *mut pg_sys::Sort) -> bool {
+    unsafe {
+        let plan = sort.cast::<pg_sys::Plan>();
+        (0..(*sort).numCols as usize).any(|k| {
+            let column = *(*sort).sortColIdx.add(k);
+            let mut owner = plan;
+            let mut expr = target_expr((*owner).targetlist, column);
+            // Follow Vars into the input's target list (a few levels: Sort over Result, …).
+            for _ in 0..4 {
+                match expr {
+                    Some(e) if tag_of(e.cast()) == pg_sys::NodeTag::T_Var => {
+                        let var = e.cast::<pg_sys::Var>();
+                        let input = (*owner).lefttree;
+                        if (*var).varno != pg_sys::OUTER_VAR || input.is_null() {
+                            break;
+                        }
+                        owner = input;
+                        expr = target_expr((*owner).targetlist, (*var).varattno);
+                    }
+                    _ => break,
+                }
+            }
+            expr.is_some_and(|e| expr_has_distance(e, 0))
+        })
+    }
+}
+
+/// The expression of the target entry with 1-based position `resno`.
+unsafe fn target_expr(targetlist: *mut pg_sys::List, resno: pg_sys::AttrNumber) -> Option<*mut pg_sys::Node> {
+    unsafe {
+        if resno < 1 {
+            return None;
+        }
+        pg_list::nth_ptr(targetlist, resno as usize - 1)
+            .map(|entry| (*entry.cast::<pg_sys::TargetEntry>()).expr.cast())
+    }
+}
+
+/// The node tag of a node.
+pub(crate) unsafe fn tag_of(node: *const pg_sys::Node) -> pg_sys::NodeTag {
+    unsafe { (*node).type_ }
+}
+
+/// Whether an expression is or contains (through operators, functions and relabelings, a few
+/// levels deep) a distance operator.
+unsafe fn expr_has_distance(expr: *mut pg_sys::Node, depth: u32) -> bool {
+    unsafe {
+        if expr.is_null() || depth > 4 {
+            return false;
+        }
+        match tag_of(expr) {
+            pg_sys::NodeTag::T_OpExpr => {
+                let op = expr.cast::<pg_sys::OpExpr>();
+                is_distance_operator((*op).opno)
+                    || pg_list::ptrs((*op).args).any(|arg| expr_has_distance(arg.cast(), depth + 1))
+            }
+            pg_sys::NodeTag::T_FuncExpr => {
+                let func = expr.cast::<pg_sys::FuncExpr>();
+                pg_list::ptrs((*func).args).any(|arg| expr_has_distance(arg.cast(), depth + 1))
+            }
+            pg_sys::NodeTag::T_RelabelType => {
+                expr_has_distance((*expr.cast::<pg_sys::RelabelType>()).arg.cast(), depth + 1)
+            }
+            _ => false,
+        }
+    }
+}
+
+thread_local! {
+    /// Operator oid → whether it is a distance operator (the catalog is asked once per operator).
+    static DISTANCE_OPERATOR_CACHE: RefCell<HashMap<pg_sys::Oid, bool>> = RefCell::new(HashMap::new());
+    /// Access method oid → what the mapping makes of it.
+    static ACCESS_METHOD_CACHE: RefCell<HashMap<pg_sys::Oid, IndexAccessMethod>> = RefCell::new(HashMap::new());
+}
+
+unsafe fn is_distance_operator(opno: pg_sys::Oid) -> bool {
+    if let Some(known) = DISTANCE_OPERATOR_CACHE.with(|cache| cache.borrow().get(&opno).copied()) {
+        return known;
+    }
+    let distance = unsafe {
+        let name = pg_sys::get_opname(opno);
+        !name.is_null() && DISTANCE_OPERATORS.contains(&CStr::from_ptr(name).to_str().unwrap_or(""))
+    };
+    DISTANCE_OPERATOR_CACHE.with(|cache| cache.borrow_mut().insert(opno, distance));
+    distance
+}
+
+/// The access method of an index, by the access method's name.
+unsafe fn index_access_method(index: pg_sys::Oid) -> IndexAccessMethod {
+    unsafe {
+        let relation = pg_sys::RelationIdGetRelation(index);
+        if relation.is_null() {
+            return IndexAccessMethod::Other;
+        }
+        let am = (*(*relation).rd_rel).relam;
+        pg_sys::RelationClose(relation);
+        if let Some(known) = ACCESS_METHOD_CACHE.with(|cache| cache.borrow().get(&am).copied()) {
+            return known;
+        }
+        let name = pg_sys::get_am_name(am);
+        let method = match (!name.is_null()).then(|| CStr::from_ptr(name).to_str().unwrap_or("")) {
+            Some("hnsw") => IndexAccessMethod::Hnsw,
+            Some("ivfflat") => IndexAccessMethod::IvfFlat,
+            _ => IndexAccessMethod::Other,
+        };
+        ACCESS_METHOD_CACHE.with(|cache| cache.borrow_mut().insert(am, method));
+        method
+    }
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use super::*;
+    use pgrx::prelude::*;
+
+    fn shape(kind: PlanKind) -> NodeShape {
+        NodeShape {
+            kind,
+            index_am: IndexAccessMethod::None,
+            grouped: false,
+            has_input: false,
+            has_filter: false,
+            orders_by_distance: false,
+            computes_distance: false,
+        }
+    }
+
+    #[pg_test]
+    fn every_plan_kind_maps_to_one_scope_and_every_scope_is_reachable() {
+        let mut reached = std::collections::HashSet::new();
+        for &kind in PlanKind::ALL {
+            for grouped in [false, true] {
+                for has_input in [false, true] {
+                    for has_filter in [false, true] {
+                        let s = NodeShape { grouped, has_input, has_filter, ..shape(kind) };
+                        reached.insert(scope_of(&s));
+                        let vector = [
+                            NodeShape { index_am: IndexAccessMethod::Hnsw, ..s },
+                            NodeShape { index_am: IndexAccessMethod::IvfFlat, ..s },
+                            NodeShape { orders_by_distance: true, ..s },
+                            NodeShape { computes_distance: true, ..s },
+                        ];
+                        reached.extend(vector.iter().map(scope_of));
+                    }
+                }
+            }
+        }
+        assert_eq!(reached.len(), OperatorScope::COUNT);
+    }
+
+    #[pg_test]
+    fn the_rules_apply_in_their_documented_order() {
+        use IndexAccessMethod as Am;
+        use OperatorScope as S;
+        let index = shape(PlanKind::T_IndexScan);
+        assert_eq!(scope_of(&index), S::IndexScan);
+        let hnsw =
+            NodeShape { index_am: Am::Hnsw, orders_by_distance: true, computes_distance: true, ..index };
+        assert_eq!(scope_of(&hnsw), S::HnswScan);
+        let knn =
+            NodeShape { index_am: Am::Other, orders_by_distance: true, computes_distance: true, ..index };
+        assert_eq!(scope_of(&knn), S::Rerank);
+        let seq = NodeShape { computes_distance: true, ..shape(PlanKind::T_SeqScan) };
+        assert_eq!(scope_of(&seq), S::VectorDistance);
+        assert_eq!(scope_of(&shape(PlanKind::T_Agg)), S::Aggregate);
+        assert_eq!(scope_of(&NodeShape { grouped: true, ..shape(PlanKind::T_Agg) }), S::GroupBy);
+        assert_eq!(scope_of(&shape(PlanKind::T_Result)), S::Result);
+        let gated = NodeShape { has_filter: true, ..shape(PlanKind::T_Result) };
+        assert_eq!(scope_of(&gated), S::Result);
+        let project = NodeShape { has_input: true, ..shape(PlanKind::T_Result) };
+        assert_eq!(scope_of(&project), S::Project);
+        assert_eq!(scope_of(&NodeShape { has_filter: true, ..project }), S::Filter);
+        assert_eq!(scope_of(&shape(PlanKind::T_Hash)), S::HashJoin);
+        assert_eq!(scope_of(&shape(PlanKind::T_Memoize)), S::Materialize);
+    }
+}

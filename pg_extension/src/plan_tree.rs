@@ -1,0 +1,403 @@
+//! Walking plan trees: the plan-time description of every node (its scope, its feature
+//! embedding and its estimated work), and, for an executed tree, what each node actually did.
+//!
+//! # Embedding layout
+//! [`EMBEDDING_DIM`] = 16 floats, computed from the plan alone (so an executed plan and a merely
+//! planned one embed alike). `lg(v) = ln(1 + v)/10` keeps quantities spanning many orders of
+//! magnitude near `[0, 2]`; `lc(n) = ln(1 + n)/3` does the same for small counts.
+//!
+//! | index | feature                                                               |
+//! |-------|-----------------------------------------------------------------------|
+//! | 0     | `lg(estimated rows)` (per loop)                                       |
+//! | 1     | `lg(estimated row width in bytes)`                                    |
+//! | 2     | `lg(startup cost)`                                                    |
+//! | 3     | `lg(total cost)`                                                      |
+//! | 4     | `lg(own cost per loop)`: total cost minus the inputs' costs            |
+//! | 5     | `lg(estimated loops)`                                                 |
+//! | 6     | `lg(Σ inputs' estimated rows)`                                        |
+//! | 7     | `lg(Σ inputs' total cost × their loops per loop of this node)`         |
+//! | 8     | `lg(relation pages)` (scans of a table; 0 otherwise)                  |
+//! | 9     | `lg(relation tuples)` (scans of a table; 0 otherwise)                 |
+//! | 10    | `lc(filter clauses)`                                                  |
+//! | 11    | `lc(target list entries)`                                             |
+//! | 12    | `lc(inputs)`                                                          |
+//! | 13    | 1 if the node is parallel-aware, else 0                              |
+//! | 14    | `lg(estimated rows × width)`: bytes produced per loop                 |
+//! | 15    | 1 (constant: the coordinate the predictor's correction is read from)   |
+//!
+//! # Work and loops
+//! Planner costs are per loop of a node. The *estimated loops* are propagated from the root
+//! (1): the inner input of a Nested Loop runs once per outer row, a subplan in an expression
+//! once per row of its node, an initPlan once, every other input once per loop of its parent.
+//! A node's *own cost* is its total cost minus each input's total cost times the input's loops
+//! per loop of the node; its *work*, the quantity the baseline multiplies by a rate, is
+//! `max(own cost, 0.0025·(rows + 1)) × estimated loops` (the floor is one `cpu_operator_cost`
+//! per row, so nodes the planner prices at zero, like Limit or Hash, still have some work).
+//!
+//! # Executed trees
+//! At ExecutorEnd every node with instrumentation is finished (`InstrEndLoop`) and visited:
+//! the outer and inner inputs, initPlans and subPlans, and the children of Append,
+//! MergeAppend, BitmapAnd/BitmapOr, SubqueryScan and CustomScan. Nodes that never ran
+//! (`nloops = 0`) are skipped. For nodes run by parallel workers, PostgreSQL has already added
+//! the workers' counters into the node's own instrumentation (and keeps the per-worker detail
+//! in `worker_instrument`), so times are not added again: the node's summed time is divided by
+//! the number of processes that ran it, giving wall-clock time comparable with its parent's.
+//! A node's exclusive time is its wall time minus its children's, at least 0.
+
+use microlora_core::OperatorScope;
+use pgrx::pg_sys;
+
+use crate::node_scope::{scope_of, NodeShape, PlanKind};
+use crate::pg_list;
+
+/// Floats in a node's embedding.
+pub const EMBEDDING_DIM: usize = 16;
+
+/// The floor of a node's own cost per row: PostgreSQL's default `cpu_operator_cost`.
+const MIN_COST_PER_ROW: f64 = 0.0025;
+
+/// The plan-time description of one node.
+#[derive(Clone, Copy, Debug)]
+pub struct PlannedNode {
+    pub kind: PlanKind,
+    pub scope: OperatorScope,
+    pub embedding: [f32; EMBEDDING_DIM],
+    /// Estimated cost units over all estimated loops (see the module documentation).
+    pub work: f64,
+    pub estimated_rows: f64,
+    pub total_cost: f64,
+    pub estimated_loops: f64,
+    /// Depth in the tree (the root is 0).
+    pub depth: u32,
+}
+
+/// One executed node: its plan-time description and what it did.
+#[derive(Clone, Copy, Debug)]
+pub struct ExecutedNode {
+    pub planned: PlannedNode,
+    /// Wall-clock time spent in the node itself, in milliseconds, over all loops.
+    pub exclusive_ms: f64,
+    /// Rows produced, over all loops and processes.
+    pub rows: f64,
+    /// Loops, over all processes.
+    pub loops: f64,
+}
+
+fn lg(v: f64) -> f32 {
+    ((1.0 + v.max(0.0)).ln() / 10.0) as f32
+}
+
+fn lc(n: usize) -> f32 {
+    ((1.0 + n as f64).ln() / 3.0) as f32
+}
+
+/// The structural inputs of a plan node, each with how many times it runs per run of the node.
+unsafe fn plan_inputs(plan: *mut pg_sys::Plan) -> Vec<(*mut pg_sys::Plan, f64)> {
+    unsafe {
+        let mut inputs = Vec::new();
+        let kind = PlanKind::of_tag((*plan).type_);
+        let left = (*plan).lefttree;
+        if !left.is_null() {
+            inputs.push((left, 1.0));
+        }
+        let right = (*plan).righttree;
+        if !right.is_null() {
+            let weight = if kind == PlanKind::T_NestLoop && !left.is_null() {
+                (*left).plan_rows.max(1.0)
+            } else {
+                1.0
+            };
+            inputs.push((right, weight));
+        }
+        let list = match kind {
+            PlanKind::T_Append => (*plan.cast::<pg_sys::Append>()).appendplans,
+            PlanKind::T_MergeAppend => (*plan.cast::<pg_sys::MergeAppend>()).mergeplans,
+            PlanKind::T_BitmapAnd => (*plan.cast::<pg_sys::BitmapAnd>()).bitmapplans,
+            PlanKind::T_BitmapOr => (*plan.cast::<pg_sys::BitmapOr>()).bitmapplans,
+            PlanKind::T_CustomScan => (*plan.cast::<pg_sys::CustomScan>()).custom_plans,
+            _ => std::ptr::null_mut(),
+        };
+        inputs.extend(pg_list::ptrs(list).map(|child| (child.cast::<pg_sys::Plan>(), 1.0)));
+        if kind == PlanKind::T_SubqueryScan {
+            let sub = (*plan.cast::<pg_sys::SubqueryScan>()).subplan;
+            if !sub.is_null() {
+                inputs.push((sub, 1.0));
+            }
+        }
+        inputs
+    }
+}
+
+/// Pages and tuples of the table a scan node reads, if it reads one.
+unsafe fn relation_size(plan: *mut pg_sys::Plan, stmt: *mut pg_sys::PlannedStmt) -> (f64, f64) {
+    unsafe {
+        let is_scan = matches!(
+            PlanKind::of_tag((*plan).type_),
+            PlanKind::T_SeqScan
+                | PlanKind::T_SampleScan
+                | PlanKind::T_IndexScan
+                | PlanKind::T_IndexOnlyScan
+                | PlanKind::T_BitmapIndexScan
+                | PlanKind::T_BitmapHeapScan
+                | PlanKind::T_TidScan
+                | PlanKind::T_TidRangeScan
+                | PlanKind::T_ForeignScan
+        );
+        if !is_scan || stmt.is_null() {
+            return (0.0, 0.0);
+        }
+        let scanrelid = (*plan.cast::<pg_sys::Scan>()).scanrelid as usize;
+        let Some(rte) = scanrelid.checked_sub(1).and_then(|i| pg_list::nth_ptr((*stmt).rtable, i)) else {
+            return (0.0, 0.0);
+        };
+        let rte = rte.cast::<pg_sys::RangeTblEntry>();
+        if (*rte).rtekind != pg_sys::RTEKind::RTE_RELATION {
+            return (0.0, 0.0);
+        }
+        let relation = pg_sys::RelationIdGetRelation((*rte).relid);
+        if relation.is_null() {
+            return (0.0, 0.0);
+        }
+        let form = (*relation).rd_rel;
+        let size = (f64::from((*form).relpages), f64::from((*form).reltuples).max(0.0));
+        pg_sys::RelationClose(relation);
+        size
+    }
+}
+
+/// The plan-time description of a node that runs `loops` times.
+///
+/// # Safety
+/// `plan` must be a valid node of the finished plan `stmt` (or `stmt` null), in a transaction.
+pub unsafe fn describe(
+    plan: *mut pg_sys::Plan,
+    stmt: *mut pg_sys::PlannedStmt,
+    loops: f64,
+    depth: u32,
+) -> PlannedNode {
+    unsafe {
+        let p = &*plan;
+        let shape = NodeShape::of(plan);
+        let inputs = plan_inputs(plan);
+        let (mut input_rows, mut input_cost) = (0.0, 0.0);
+        for &(input, weight) in &inputs {
+            input_rows += (*input).plan_rows;
+            input_cost += (*input).total_cost * weight;
+        }
+        let own_cost = (p.total_cost - input_cost).max(0.0);
+        let (pages, tuples) = relation_size(plan, stmt);
+        let embedding = [
+            lg(p.plan_rows),
+            lg(f64::from(p.plan_width)),
+            lg(p.startup_cost),
+            lg(p.total_cost),
+            lg(own_cost),
+            lg(loops),
+            lg(input_rows),
+            lg(input_cost),
+            lg(pages),
+            lg(tuples),
+            lc(pg_list::len(p.qual)),
+            lc(pg_list::len(p.targetlist)),
+            lc(inputs.len()),
+            if p.parallel_aware { 1.0 } else { 0.0 },
+            lg(p.plan_rows * f64::from(p.plan_width)),
+            1.0,
+        ];
+        PlannedNode {
+            kind: shape.kind,
+            scope: scope_of(&shape),
+            embedding,
+            work: own_cost.max(MIN_COST_PER_ROW * (p.plan_rows + 1.0)) * loops.max(1.0),
+            estimated_rows: p.plan_rows,
+            total_cost: p.total_cost,
+            estimated_loops: loops,
+            depth,
+        }
+    }
+}
+
+/// Describes every node of a planned (not executed) statement, depth first: the main tree with
+/// its initPlans, then the statement's subplans that no initPlan reached (subplans inside
+/// expressions), each as run once.
+///
+/// # Safety
+/// `stmt` must be a valid finished plan, in a transaction.
+pub unsafe fn describe_planned(stmt: *mut pg_sys::PlannedStmt) -> Vec<PlannedNode> {
+    unsafe {
+        let subplans = (*stmt).subplans;
+        let mut visited_subplans = vec![false; pg_list::len(subplans)];
+        let mut nodes = Vec::new();
+        describe_plan_rec((*stmt).planTree, stmt, 1.0, 0, &mut visited_subplans, &mut nodes);
+        for i in 0..visited_subplans.len() {
+            if !visited_subplans[i] {
+                if let Some(sub) = pg_list::nth_ptr(subplans, i) {
+                    visited_subplans[i] = true;
+                    describe_plan_rec(sub.cast(), stmt, 1.0, 0, &mut visited_subplans, &mut nodes);
+                }
+            }
+        }
+        nodes
+    }
+}
+
+unsafe fn describe_plan_rec(
+    plan: *mut pg_sys::Plan,
+    stmt: *mut pg_sys::PlannedStmt,
+    loops: f64,
+    depth: u32,
+    visited_subplans: &mut [bool],
+    out: &mut Vec<PlannedNode>,
+) {
+    unsafe {
+        if plan.is_null() {
+            return;
+        }
+        out.push(describe(plan, stmt, loops, depth));
+        for sub in pg_list::ptrs((*plan).initPlan) {
+            let id = (*sub.cast::<pg_sys::SubPlan>()).plan_id as usize;
+            if let Some(index) = id.checked_sub(1).filter(|&i| i < visited_subplans.len()) {
+                if !visited_subplans[index] {
+                    visited_subplans[index] = true;
+                    let sub_plan = pg_list::nth_ptr((*stmt).subplans, index).unwrap_or(std::ptr::null_mut());
+                    describe_plan_rec(sub_plan.cast(), stmt, 1.0, depth + 1, visited_subplans, out);
+                }
+            }
+        }
+        for (input, weight) in plan_inputs(plan) {
+            describe_plan_rec(input, stmt, loops * weight, depth + 1, visited_subplans, out);
+        }
+    }
+}
+
+/// The children of an executed node, each with its estimated loops per loop of the node.
+unsafe fn state_children(ps: *mut pg_sys::PlanState) -> Vec<(*mut pg_sys::PlanState, f64)> {
+    unsafe {
+        let plan = (*ps).plan;
+        let kind = PlanKind::of_tag((*plan).type_);
+        let mut children = Vec::new();
+        let left = (*ps).lefttree;
+        if !left.is_null() {
+            children.push((left, 1.0));
+        }
+        let right = (*ps).righttree;
+        if !right.is_null() {
+            let weight = if kind == PlanKind::T_NestLoop && !left.is_null() {
+                (*(*left).plan).plan_rows.max(1.0)
+            } else {
+                1.0
+            };
+            children.push((right, weight));
+        }
+        let array = |states: *mut *mut pg_sys::PlanState, n: i32| {
+            (0..n.max(0) as usize).map(move |i| (*states.add(i), 1.0))
+        };
+        match kind {
+            PlanKind::T_Append => {
+                let s = ps.cast::<pg_sys::AppendState>();
+                children.extend(array((*s).appendplans, (*s).as_nplans));
+            }
+            PlanKind::T_MergeAppend => {
+                let s = ps.cast::<pg_sys::MergeAppendState>();
+                children.extend(array((*s).mergeplans, (*s).ms_nplans));
+            }
+            PlanKind::T_BitmapAnd => {
+                let s = ps.cast::<pg_sys::BitmapAndState>();
+                children.extend(array((*s).bitmapplans, (*s).nplans));
+            }
+            PlanKind::T_BitmapOr => {
+                let s = ps.cast::<pg_sys::BitmapOrState>();
+                children.extend(array((*s).bitmapplans, (*s).nplans));
+            }
+            PlanKind::T_SubqueryScan => {
+                children.push(((*ps.cast::<pg_sys::SubqueryScanState>()).subplan, 1.0));
+            }
+            PlanKind::T_CustomScan => {
+                let s = ps.cast::<pg_sys::CustomScanState>();
+                children.extend(pg_list::ptrs((*s).custom_ps).map(|c| (c.cast(), 1.0)));
+            }
+            _ => {}
+        }
+        for sub in pg_list::ptrs((*ps).initPlan) {
+            children.push(((*sub.cast::<pg_sys::SubPlanState>()).planstate, 0.0));
+        }
+        let per_row = (*plan).plan_rows.max(1.0);
+        for sub in pg_list::ptrs((*ps).subPlan) {
+            children.push(((*sub.cast::<pg_sys::SubPlanState>()).planstate, per_row));
+        }
+        children.retain(|(child, _)| !child.is_null());
+        children
+    }
+}
+
+/// Finishes and reads every instrumented node of an executed tree, depth first. Returns the
+/// nodes that ran.
+///
+/// # Safety
+/// `root` must be the plan state of `stmt`, executed with per-node instrumentation, not yet
+/// ended, in a transaction.
+pub unsafe fn observe_executed(
+    root: *mut pg_sys::PlanState,
+    stmt: *mut pg_sys::PlannedStmt,
+) -> Vec<ExecutedNode> {
+    let mut out = Vec::new();
+    unsafe { observe_rec(root, stmt, 1.0, 0, &mut out) };
+    out
+}
+
+/// Visits one node and its children; returns the node's wall-clock inclusive time in ms.
+unsafe fn observe_rec(
+    ps: *mut pg_sys::PlanState,
+    stmt: *mut pg_sys::PlannedStmt,
+    loops: f64,
+    depth: u32,
+    out: &mut Vec<ExecutedNode>,
+) -> f64 {
+    unsafe {
+        let instrument = (*ps).instrument;
+        let slot = out.len();
+        let ran = if instrument.is_null() {
+            false
+        } else {
+            pg_sys::InstrEndLoop(instrument);
+            (*instrument).nloops > 0.0
+        };
+        if ran {
+            let planned = describe((*ps).plan, stmt, loops, depth);
+            out.push(ExecutedNode { planned, exclusive_ms: 0.0, rows: 0.0, loops: 0.0 });
+        }
+        let mut children_ms = 0.0;
+        for (child, weight) in state_children(ps) {
+            // initPlans (weight 0) run once, whatever the loops of their node.
+            let child_loops = if weight == 0.0 { 1.0 } else { loops * weight };
+            children_ms += observe_rec(child, stmt, child_loops, depth + 1, out);
+        }
+        if !ran {
+            return 0.0;
+        }
+        let wall_ms = wall_clock_ms(ps, &*instrument);
+        let node = &mut out[slot];
+        node.exclusive_ms = (wall_ms - children_ms).max(0.0);
+        node.rows = (*instrument).ntuples;
+        node.loops = (*instrument).nloops;
+        wall_ms
+    }
+}
+
+/// A node's total time in ms, divided among the processes that ran it (the leader and any
+/// parallel workers, whose counters PostgreSQL has already summed into the node's).
+unsafe fn wall_clock_ms(ps: *mut pg_sys::PlanState, instrument: &pg_sys::Instrumentation) -> f64 {
+    unsafe {
+        let total_ms = instrument.total * 1000.0;
+        let workers = (*ps).worker_instrument;
+        if workers.is_null() {
+            return total_ms;
+        }
+        let n = (*workers).num_workers.max(0) as usize;
+        let per_worker = (*workers).instrument.as_slice(n);
+        let worker_loops: f64 = per_worker.iter().map(|w| w.nloops).sum();
+        let processes = per_worker.iter().filter(|w| w.nloops > 0.0).count()
+            + usize::from(instrument.nloops - worker_loops > 0.0);
+        total_ms / processes.max(1) as f64
+    }
+}

@@ -1,0 +1,384 @@
+//! The SQL surface, all in schema `microlora`: functions over the shared state, the
+//! `operator_stats` view, and the privileges (resetting and importing are for superusers and
+//! whoever they grant them to).
+
+use std::ffi::CString;
+
+use microlora_core::{OperatorScope, Persistent, ScopedLoRA};
+use pgrx::datum::TimestampWithTimeZone;
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
+use pgrx::{pg_sys, PgLogLevel, PgSqlErrorCode};
+
+use crate::node_scope::PlanKind;
+use crate::shared::{LOCKED_NS, OBSERVE_NS, PLANNER_CALLS, PLANNER_HOOK_NS, PLANNING_NS, STATE};
+use crate::{pg_list, plan_tree};
+
+/// Raises an ERROR with a hint.
+fn raise(code: PgSqlErrorCode, message: String, hint: &str) -> ! {
+    ErrorReport::new(code, message, "microlora").set_hint(hint).report(PgLogLevel::ERROR);
+    unreachable!("an ERROR does not return")
+}
+
+/// Refuses to run when the library was not loaded at server start (no shared state, no hooks).
+fn require_preloaded() {
+    if !crate::loaded_by_preload() {
+        raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            "microlora must be loaded via shared_preload_libraries".into(),
+            "Add microlora to shared_preload_libraries in postgresql.conf and restart the server.",
+        );
+    }
+}
+
+fn invalid(message: String, hint: &str) -> ! {
+    raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, message, hint)
+}
+
+/// Parses a scope name (any case) or id.
+fn parse_scope(scope: &str) -> OperatorScope {
+    scope.parse().unwrap_or_else(|error: microlora_core::LearningError| {
+        invalid(error.to_string(), "Scopes are listed in microlora.operator_stats (column scope or op_type).")
+    })
+}
+
+/// Per-scope statistics: one row per operator scope.
+#[pg_extern(volatile, parallel_safe)]
+#[allow(clippy::type_complexity)]
+pub fn operator_stats() -> TableIterator<
+    'static,
+    (
+        name!(op_type, i32),
+        name!(scope, String),
+        name!(category, String),
+        name!(nodes, i64),
+        name!(total_ms, f64),
+        name!(mean_ms, f64),
+        name!(mean_improvement, f64),
+        name!(success_rate, f64),
+        name!(forward_count, i64),
+        name!(adapt_count, i64),
+        name!(delta_norm, f64),
+        name!(ms_per_cost, f64),
+        name!(baseline_qerror_mean, f64),
+        name!(baseline_qerror_median, f64),
+        name!(learned_qerror_mean, f64),
+        name!(learned_qerror_median, f64),
+    ),
+> {
+    require_preloaded();
+    let state = STATE.share();
+    let rows: Vec<_> = OperatorScope::ALL
+        .iter()
+        .map(|&scope| {
+            let stats = &state.scopes[scope.id()];
+            let learner = state.predictor.learner();
+            let (baseline, learned) =
+                (state.predictor.baseline_q_error(scope), state.predictor.learned_q_error(scope));
+            (
+                scope.id() as i32,
+                scope.name().to_string(),
+                scope.category().name().to_string(),
+                stats.nodes as i64,
+                stats.total_ms,
+                if stats.nodes == 0 { 0.0 } else { stats.total_ms / stats.nodes as f64 },
+                stats.improvement.mean_improvement(),
+                stats.improvement.success_rate(),
+                learner.forward_count(scope) as i64,
+                learner.adapt_count(scope) as i64,
+                f64::from(learner.delta_norm(scope)),
+                state.predictor.calibration(scope).ms_per_cost(),
+                baseline.mean(),
+                baseline.median(),
+                learned.mean(),
+                learned.median(),
+            )
+        })
+        .collect();
+    TableIterator::new(rows)
+}
+
+/// The most recent trajectories (one per executed plan node), newest first.
+#[pg_extern(volatile, parallel_safe)]
+#[allow(clippy::type_complexity)]
+pub fn trajectories(
+    lim: default!(i32, 100),
+) -> TableIterator<
+    'static,
+    (
+        name!(time, Option<TimestampWithTimeZone>),
+        name!(query_id, i64),
+        name!(op_type, i32),
+        name!(scope, String),
+        name!(node_type, String),
+        name!(attention_type, i32),
+        name!(execution_ms, f64),
+        name!(baseline_ms, f64),
+        name!(predicted_ms, f64),
+        name!(improvement, f64),
+        name!(rows, f64),
+        name!(loops, f64),
+    ),
+> {
+    require_preloaded();
+    if lim < 0 {
+        invalid(format!("lim must be >= 0, got {lim}"), "Pass the number of trajectories to return.");
+    }
+    let state = STATE.share();
+    let rows: Vec<_> = state
+        .newest_first()
+        .take(lim as usize)
+        .map(|t| {
+            let scope = OperatorScope::ALL[usize::from(t.scope)];
+            (
+                TimestampWithTimeZone::try_from(t.time).ok(),
+                t.query_id,
+                i32::from(t.scope),
+                scope.name().to_string(),
+                PlanKind::ALL[usize::from(t.plan_kind)].name().to_string(),
+                t.attention_type as i32,
+                t.execution_ms,
+                t.baseline_ms,
+                t.predicted_ms,
+                t.improvement,
+                t.rows,
+                t.loops,
+            )
+        })
+        .collect();
+    TableIterator::new(rows)
+}
+
+/// Statistics over every trajectory since the last reset.
+#[pg_extern(volatile, parallel_safe)]
+#[allow(clippy::type_complexity)]
+pub fn trajectory_summary() -> TableIterator<
+    'static,
+    (
+        name!(total_count, i64),
+        name!(len, i32),
+        name!(mean_improvement, f64),
+        name!(best_improvement, f64),
+        name!(success_rate, f64),
+        name!(best_attention, i32),
+        name!(variance, f64),
+    ),
+> {
+    require_preloaded();
+    let state = STATE.share();
+    let stats = &state.trajectory_stats;
+    TableIterator::once((
+        stats.count() as i64,
+        state.ring_len as i32,
+        stats.mean_improvement(),
+        stats.best_improvement(),
+        stats.success_rate(),
+        stats.best_attention() as i32,
+        stats.variance(),
+    ))
+}
+
+/// The plan of a statement, planned but not executed, node by node, with the baseline and the
+/// learned prediction of each node's exclusive time. Like EXPLAIN, it needs the privileges the
+/// statement would need.
+#[pg_extern(volatile)]
+#[allow(clippy::type_complexity)]
+pub fn predict(
+    query: &str,
+) -> TableIterator<
+    'static,
+    (
+        name!(node_id, i32),
+        name!(depth, i32),
+        name!(node_type, String),
+        name!(scope, String),
+        name!(estimated_rows, f64),
+        name!(estimated_loops, f64),
+        name!(total_cost, f64),
+        name!(baseline_ms, f64),
+        name!(predicted_ms, f64),
+    ),
+> {
+    require_preloaded();
+    let nodes = unsafe { plan_statement(query) };
+    // Predict on a copy: predicting moves the adapters' reference inputs and counters, which
+    // only real executions should do.
+    let mut predictor = STATE.share().predictor.clone();
+    let rows: Vec<_> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, node)| {
+            let prediction = predictor
+                .predict(node.scope, &node.embedding, node.work)
+                .unwrap_or_else(|error| invalid(error.to_string(), ""));
+            (
+                i as i32,
+                node.depth as i32,
+                node.kind.name().to_string(),
+                node.scope.name().to_string(),
+                node.estimated_rows,
+                node.estimated_loops,
+                node.total_cost,
+                prediction.baseline_ms,
+                prediction.predicted_ms,
+            )
+        })
+        .collect();
+    TableIterator::new(rows)
+}
+
+/// Parses, analyzes and plans one statement, and describes its plan's nodes.
+unsafe fn plan_statement(query: &str) -> Vec<plan_tree::PlannedNode> {
+    let text = CString::new(query).unwrap_or_else(|_| {
+        invalid("query must not contain NUL characters".into(), "Pass one SQL statement.")
+    });
+    unsafe {
+        let raw = pg_sys::pg_parse_query(text.as_ptr());
+        if pg_list::len(raw) != 1 {
+            invalid(
+                format!("predict expects exactly one SQL statement, got {}", pg_list::len(raw)),
+                "Pass one SELECT, INSERT, UPDATE or DELETE statement.",
+            );
+        }
+        let raw_stmt = pg_list::nth_ptr(raw, 0).unwrap().cast::<pg_sys::RawStmt>();
+        let queries = pg_sys::pg_analyze_and_rewrite_fixedparams(
+            raw_stmt,
+            text.as_ptr(),
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null_mut(),
+        );
+        if pg_list::len(queries) != 1 {
+            invalid(
+                "predict cannot plan a statement that rules rewrite into several".into(),
+                "Pass one SELECT, INSERT, UPDATE or DELETE statement.",
+            );
+        }
+        let parsed = pg_list::nth_ptr(queries, 0).unwrap().cast::<pg_sys::Query>();
+        if (*parsed).commandType == pg_sys::CmdType::CMD_UTILITY {
+            invalid(
+                "predict plans SELECT, INSERT, UPDATE and DELETE statements, not utility statements".into(),
+                "Pass one SELECT, INSERT, UPDATE or DELETE statement.",
+            );
+        }
+        let stmt = pg_sys::pg_plan_query(
+            parsed,
+            text.as_ptr(),
+            pg_sys::CURSOR_OPT_PARALLEL_OK as i32,
+            std::ptr::null_mut(),
+        );
+        // As EXPLAIN does: no plan (and no row estimates) of tables the caller may not read.
+        pg_sys::ExecCheckRTPerms((*stmt).rtable, true);
+        plan_tree::describe_planned(stmt)
+    }
+}
+
+/// Forgets everything learned and recorded: adapters, calibrations, statistics, trajectories.
+#[pg_extern(volatile)]
+pub fn reset() {
+    require_preloaded();
+    STATE.exclusive().reset();
+    use std::sync::atomic::Ordering::Relaxed;
+    PLANNER_CALLS.get().store(0, Relaxed);
+    PLANNING_NS.get().store(0, Relaxed);
+    PLANNER_HOOK_NS.get().store(0, Relaxed);
+    OBSERVE_NS.get().store(0, Relaxed);
+    LOCKED_NS.get().store(0, Relaxed);
+}
+
+/// Forgets one scope (name such as `HashJoin`, any case, or id `0..16`): its adapter,
+/// calibration and statistics. Returns the scope's name.
+#[pg_extern(volatile)]
+pub fn reset_scope(scope: &str) -> String {
+    require_preloaded();
+    let scope = parse_scope(scope);
+    STATE.exclusive().reset_scope(scope);
+    scope.name().to_string()
+}
+
+/// The learned adapters, in microlora-core's versioned, checksummed state envelope (the same
+/// bytes the npm package's `from_bytes` reads).
+#[pg_extern(volatile, parallel_safe)]
+pub fn export_state() -> Vec<u8> {
+    require_preloaded();
+    STATE.share().predictor.learner().to_bytes()
+}
+
+/// Replaces the learned adapters with exported ones. Anything that is not such a state, or a
+/// state of another embedding dimension, is refused and changes nothing.
+#[pg_extern(volatile)]
+pub fn import_state(state: &[u8]) {
+    require_preloaded();
+    let learner = ScopedLoRA::from_bytes(state).unwrap_or_else(|error| {
+        invalid(
+            format!("cannot import state: {error}"),
+            "Pass the bytes returned by microlora.export_state().",
+        )
+    });
+    let dim = learner.dim();
+    if let Err(error) = STATE.exclusive().predictor.set_learner(learner) {
+        invalid(
+            format!("cannot import state: {error} (the state has dimension {dim})"),
+            "Pass the bytes returned by microlora.export_state().",
+        );
+    }
+}
+
+/// What the planner hook costs: plannings seen, time spent planning, and the hook's own time.
+#[pg_extern(volatile, parallel_safe)]
+#[allow(clippy::type_complexity)]
+pub fn planner_overhead() -> TableIterator<
+    'static,
+    (name!(calls, i64), name!(planning_ms, f64), name!(hook_ms, f64), name!(hook_us_per_call, f64)),
+> {
+    require_preloaded();
+    use std::sync::atomic::Ordering::Relaxed;
+    let calls = PLANNER_CALLS.get().load(Relaxed);
+    let planning_ms = PLANNING_NS.get().load(Relaxed) as f64 / 1e6;
+    let hook_ns = PLANNER_HOOK_NS.get().load(Relaxed) as f64;
+    let per_call = if calls == 0 { 0.0 } else { hook_ns / calls as f64 / 1e3 };
+    TableIterator::once((calls as i64, planning_ms, hook_ns / 1e6, per_call))
+}
+
+/// What observing executed statements costs: statements and nodes learned from, the time spent
+/// reading plan trees (outside the lock) and the time the lock was held to learn.
+#[pg_extern(volatile, parallel_safe)]
+#[allow(clippy::type_complexity)]
+pub fn observer_overhead() -> TableIterator<
+    'static,
+    (
+        name!(statements, i64),
+        name!(nodes, i64),
+        name!(read_us_per_statement, f64),
+        name!(locked_us_per_statement, f64),
+        name!(locked_us_per_node, f64),
+    ),
+> {
+    require_preloaded();
+    use std::sync::atomic::Ordering::Relaxed;
+    let (statements, nodes) = {
+        let state = STATE.share();
+        (state.observed_statements, state.scopes.iter().map(|s| s.nodes).sum::<u64>())
+    };
+    let per = |ns: u64, n: u64| if n == 0 { 0.0 } else { ns as f64 / n as f64 / 1e3 };
+    let (read_ns, locked_ns) = (OBSERVE_NS.get().load(Relaxed), LOCKED_NS.get().load(Relaxed));
+    TableIterator::once((
+        statements as i64,
+        nodes as i64,
+        per(read_ns, statements),
+        per(locked_ns, statements),
+        per(locked_ns, nodes),
+    ))
+}
+
+extension_sql!(
+    r#"
+CREATE VIEW operator_stats AS SELECT * FROM operator_stats();
+GRANT SELECT ON operator_stats TO PUBLIC;
+REVOKE ALL ON FUNCTION reset() FROM PUBLIC;
+REVOKE ALL ON FUNCTION reset_scope(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION import_state(bytea) FROM PUBLIC;
+"#,
+    name = "views_and_privileges",
+    requires = [operator_stats, reset, reset_scope, import_state],
+);
