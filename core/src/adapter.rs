@@ -101,6 +101,18 @@ fn clip_factor(gradient_norm: f32) -> f32 {
 }
 
 impl Adapter {
+    /// A placeholder to build larger structures in place before each adapter is set up.
+    pub(crate) const UNSET: Adapter = Adapter {
+        dim: 0,
+        alpha: 0.0,
+        learning_rate: 0.0,
+        seed: 0,
+        a: [[0.0; MAX_DIM]; RANK],
+        b: [[0.0; MAX_DIM]; RANK],
+        forward_count: 0,
+        adapt_count: 0,
+    };
+
     /// A fresh adapter. `dim` must be in `1..=256`, `alpha` finite, `learning_rate` finite and
     /// `>= 0`.
     pub fn new(dim: usize, alpha: f32, learning_rate: f32, seed: u64) -> Result<Self> {

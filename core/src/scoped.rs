@@ -40,20 +40,24 @@ impl ScopedLoRA {
     pub fn new(dim: usize, alpha: f32, learning_rate: f32) -> Result<Self> {
         check_dim("dim", dim)?;
         let template = Adapter::new(dim, alpha, learning_rate, 0)?;
-        let seeded = |seed: u64| {
-            let mut adapter = template.clone();
-            adapter.seed = seed;
-            adapter.reset();
-            adapter
-        };
-        Ok(ScopedLoRA {
-            operators: core::array::from_fn(|i| seeded(SCOPE_SEED + i as u64)),
+        // Built in place from constant blocks: building the arrays first and moving them in
+        // would put several copies of this 120 KiB value on the stack, too many for
+        // WebAssembly's 1 MiB.
+        let mut scoped = ScopedLoRA {
+            operators: [Adapter::UNSET; OperatorScope::COUNT],
             references: [[1.0; MAX_DIM]; OperatorScope::COUNT],
-            categories: core::array::from_fn(|i| seeded(CATEGORY_SEED + i as u64)),
+            categories: [Adapter::UNSET; OperatorCategory::COUNT],
             category_fallback: true,
             total_forward_count: 0,
             total_adapt_count: 0,
-        })
+        };
+        let seeds = (SCOPE_SEED..).take(OperatorScope::COUNT).chain((CATEGORY_SEED..).take(OperatorCategory::COUNT));
+        for (adapter, seed) in scoped.operators.iter_mut().chain(scoped.categories.iter_mut()).zip(seeds) {
+            adapter.clone_from(&template);
+            adapter.seed = seed;
+            adapter.reset();
+        }
+        Ok(scoped)
     }
 
     /// The embedding dimension.

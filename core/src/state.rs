@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::adapter::{check_dim, Adapter};
 use crate::calibration::CostCalibration;
 use crate::error::{LearningError, Result};
-use crate::lora::MicroLoRA;
+use crate::lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 use crate::predictor::{QErrorStats, TimePredictor};
 use crate::scope::{OperatorCategory, OperatorScope};
 use crate::scoped::ScopedLoRA;
@@ -213,7 +213,9 @@ impl Persistent for MicroLoRA {
     }
 
     fn restore(snapshot: MicroLoRASnapshot) -> Result<Self> {
-        let mut lora = MicroLoRA::default();
+        // `new` rather than `default`: the latter's `expect` would link Rust's float formatting
+        // into the WebAssembly package (35 KB) for an error that cannot happen.
+        let mut lora = MicroLoRA::new(DEFAULT_DIM, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)?;
         snapshot.adapter.restore_into(&mut lora.adapter)?;
         finite_vector(&snapshot.reference, lora.adapter.dim)?;
         fill(&mut lora.reference, &snapshot.reference);
@@ -249,7 +251,7 @@ impl Persistent for ScopedLoRA {
     }
 
     fn restore(snapshot: ScopedLoRASnapshot) -> Result<Self> {
-        let mut scoped = ScopedLoRA::default();
+        let mut scoped = ScopedLoRA::new(DEFAULT_DIM, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)?;
         restore_scoped_into(&snapshot, &mut scoped)?;
         Ok(scoped)
     }
