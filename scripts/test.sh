@@ -35,7 +35,7 @@ test_e2e() {
 }
 
 parts=("$@")
-[ ${#parts[@]} -eq 0 ] && parts=(core pg)
+[ ${#parts[@]} -eq 0 ] && parts=(core wasm pg e2e)
 for part in "${parts[@]}"; do
   case "$part" in
     core) test_core ;;

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Builds the npm package in wasm/pkg from source: the Rust crate for wasm32 with SIMD128,
+# wasm-bindgen's glue for the web target, then wasm-opt (from the npm package binaryen).
+# Expects the setup of scripts/setup.sh wasm: the wasm32 target, wasm-bindgen-cli of the
+# crate's exact version, and `npm ci` in wasm/.
+set -euo pipefail
+cd "$(dirname "$0")"
+WASM_DIR=$PWD
+ROOT=$(cd .. && pwd)
+PKG=$WASM_DIR/pkg
+NAME=ruvector_learning_wasm
+# A target folder of our own: a wasm build never waits for another cargo's lock on target/.
+TARGET_DIR=$ROOT/target/wasm-pkg
+
+fail() { echo "build.sh: $*" >&2; exit 1; }
+
+command -v cargo >/dev/null || fail "cargo is not installed (https://rustup.rs)"
+[ -d "$(rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown" ] ||
+  fail "the wasm32-unknown-unknown target is missing: rustup target add wasm32-unknown-unknown"
+# The CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock")
+[ -n "$want" ] || fail "Cargo.lock has no wasm-bindgen entry (run cargo build once)"
+command -v wasm-bindgen >/dev/null ||
+  fail "wasm-bindgen is not installed: cargo install wasm-bindgen-cli --version $want"
+have=$(wasm-bindgen --version | awk '{ print $2 }')
+[ "$have" = "$want" ] ||
+  fail "wasm-bindgen is $have but the crate is $want: cargo install wasm-bindgen-cli --version $want"
+WASM_OPT=$WASM_DIR/node_modules/.bin/wasm-opt
+[ -x "$WASM_OPT" ] || fail "wasm-opt is missing: run 'npm ci' in wasm/ (it comes from the npm package binaryen)"
+
+echo "==> cargo build (wasm32-unknown-unknown, release, simd128)"
+# The root release profile (fat LTO, one codegen unit) with two changes for this target:
+# opt-level 2, which measured as fast as 3 here (the hot loops are core's explicit SIMD kernels)
+# and gives a .wasm about 90 KB smaller (opt-level 3 unrolls and inlines cold code such as the
+# construction of 24 adapters); and panic=abort, since nothing in this crate may panic anyway.
+# Measured on 2026-11-28 and not kept, as the .wasm came out larger: opt-level "z" or "s" for the
+# whole build (+34 KB, +38 KB), also with core (and `wide`) at 2 (+4 KB, +43 KB), core alone at
+# "s" (+30 KB), "z" for every dependency but core (+0.3 KB), opt-level 1 (+59 KB); wasm-opt -Oz
+# instead of -O3 saves 0.1 KB.
+# A 2 MiB stack instead of Rust's default 1 MiB: a WasmScopedLoRA holds 24 fixed-size adapters
+# (about 120 KiB), and constructing or loading one passes it through a few stack frames (about
+# 0.95 MiB in all when measured). WebAssembly has no guard page, so running out of stack shows
+# up as "memory access out of bounds"; the margin keeps it from ever happening.
+CARGO_PROFILE_RELEASE_OPT_LEVEL=2 \
+CARGO_PROFILE_RELEASE_PANIC=abort \
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128 -C link-arg=-zstack-size=2097152" \
+  cargo build -j2 --release --target wasm32-unknown-unknown -p ruvector-learning-wasm \
+  --manifest-path "$ROOT/Cargo.toml" --target-dir "$TARGET_DIR"
+
+echo "==> wasm-bindgen --target web"
+wasm-bindgen --target web --out-dir "$PKG" --out-name "$NAME" \
+  "$TARGET_DIR/wasm32-unknown-unknown/release/$NAME.wasm"
+
+echo "==> wasm-opt"
+# The features rustc enables for wasm32-unknown-unknown, plus SIMD128.
+"$WASM_OPT" -O3 --strip-debug --strip-producers \
+  --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  "$PKG/${NAME}_bg.wasm" -o "$PKG/${NAME}_bg.wasm"
+
+size=$(wc -c <"$PKG/${NAME}_bg.wasm")
+echo "==> built $PKG/${NAME}_bg.wasm: $size bytes ($(( (size + 1023) / 1024 )) KiB)"

@@ -1,0 +1,20 @@
+//! # ruvector-learning-wasm
+//!
+//! The JavaScript face of [`microlora_core`]: the classes `WasmMicroLoRA`, `WasmScopedLoRA` and
+//! `WasmTrajectoryBuffer` of the npm package `ruvector-learning-wasm`, with the API of
+//! `@ruvector/learning-wasm`. This crate holds no learning logic: it turns JavaScript numbers
+//! and typed arrays into core's types (refusing what core's types cannot hold, instead of letting
+//! wasm-bindgen wrap or truncate it), calls core, and turns core's errors into JavaScript
+//! `Error`s. Every refused call leaves the object as it was.
+//!
+//! Nothing here panics on any input: a panic would reach JavaScript as an opaque `unreachable`
+//! trap and poison the object.
+
+mod boundary;
+mod lora;
+mod scoped;
+mod trajectory;
+
+pub use lora::WasmMicroLoRA;
+pub use scoped::WasmScopedLoRA;
+pub use trajectory::WasmTrajectoryBuffer;

@@ -1,0 +1,134 @@
+//! `WasmMicroLoRA`: one rank-2 adapter ([`MicroLoRA`]) with its zero-copy and staging buffers.
+
+use js_sys::Float32Array;
+use microlora_core::{MicroLoRA, Persistent, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE};
+use wasm_bindgen::prelude::*;
+
+use crate::boundary::{self, Buffers};
+
+/// A single rank-2 LoRA adapter, `out = x + α·(x·A)·B`.
+///
+/// `adapt*` move the output for the reference input (the input of the latest forward pass) along
+/// the given direction; see `microlora_core::Adapter` for the update rule.
+#[wasm_bindgen]
+pub struct WasmMicroLoRA {
+    lora: MicroLoRA,
+    /// What JavaScript reads and writes through views for `forward()` and `adapt()`.
+    zero_copy: Buffers,
+    /// What the `*_array` calls copy their argument into and compute their result in.
+    staging: Buffers,
+}
+
+impl WasmMicroLoRA {
+    fn wrap(lora: MicroLoRA) -> Self {
+        let dim = lora.dim();
+        WasmMicroLoRA { lora, zero_copy: Buffers::new(dim), staging: Buffers::new(dim) }
+    }
+}
+
+#[wasm_bindgen]
+impl WasmMicroLoRA {
+    /// A fresh adapter. `dim`: integer in 1..=256 (default 256); `alpha`: finite (default 0.1);
+    /// `learning_rate`: finite and >= 0 (default 0.01). Its output is its input until adapted.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        dim: Option<f64>,
+        alpha: Option<f64>,
+        learning_rate: Option<f64>,
+    ) -> Result<WasmMicroLoRA, JsError> {
+        let dim = boundary::dim(dim)?;
+        let alpha = boundary::parameter(alpha, DEFAULT_ALPHA);
+        let learning_rate = boundary::parameter(learning_rate, DEFAULT_LEARNING_RATE);
+        Ok(Self::wrap(MicroLoRA::new(dim, alpha, learning_rate)?))
+    }
+
+    /// The module's `WebAssembly.Memory`, for views on the zero-copy buffers. Re-create views
+    /// after any call that may grow the memory (constructors, `*_array`, `to_bytes`).
+    #[wasm_bindgen(getter)]
+    pub fn memory(&self) -> js_sys::WebAssembly::Memory {
+        boundary::memory()
+    }
+
+    /// Byte offset of the `dim`-float input buffer in `memory.buffer`.
+    pub fn get_input_ptr(&self) -> *const f32 {
+        self.zero_copy.input_ptr()
+    }
+
+    /// Byte offset of the `dim`-float output buffer in `memory.buffer`.
+    pub fn get_output_ptr(&self) -> *const f32 {
+        self.zero_copy.output_ptr()
+    }
+
+    /// The embedding dimension.
+    pub fn dim(&self) -> usize {
+        self.lora.dim()
+    }
+
+    /// Forward pass from the input buffer into the output buffer; allocates nothing. The input
+    /// becomes the reference input of `adapt`.
+    pub fn forward(&mut self) -> Result<(), JsError> {
+        let Buffers { input, output } = &mut self.zero_copy;
+        Ok(self.lora.forward_into(input, output)?)
+    }
+
+    /// Forward pass of `input` (length `dim`, finite) into a new array.
+    pub fn forward_array(&mut self, input: &Float32Array) -> Result<Float32Array, JsError> {
+        let Buffers { input: staged, output } = &mut self.staging;
+        boundary::copy_in("input", input, staged)?;
+        self.lora.forward_into(staged, output)?;
+        Ok(boundary::copy_out(output))
+    }
+
+    /// One adaptation step along the input buffer, read as the gradient.
+    pub fn adapt(&mut self) -> Result<(), JsError> {
+        Ok(self.lora.adapt(&self.zero_copy.input)?)
+    }
+
+    /// One adaptation step along `gradient` (length `dim`, finite).
+    pub fn adapt_array(&mut self, gradient: &Float32Array) -> Result<(), JsError> {
+        let staged = &mut self.staging.input;
+        boundary::copy_in("gradient", gradient, staged)?;
+        Ok(self.lora.adapt(staged)?)
+    }
+
+    /// Reinforces the reference input (`improvement > 0`) or pushes away from it (`< 0`).
+    pub fn adapt_with_reward(&mut self, improvement: f64) -> Result<(), JsError> {
+        Ok(self.lora.adapt_with_reward(improvement)?)
+    }
+
+    /// Back to the freshly constructed state.
+    pub fn reset(&mut self) {
+        self.lora.reset();
+    }
+
+    /// Forward passes since the last reset.
+    pub fn forward_count(&self) -> u64 {
+        self.lora.forward_count()
+    }
+
+    /// Adaptations since the last reset.
+    pub fn adapt_count(&self) -> u64 {
+        self.lora.adapt_count()
+    }
+
+    /// `‖α·A·B‖_F`, the size of the learned change.
+    pub fn delta_norm(&self) -> f32 {
+        self.lora.delta_norm()
+    }
+
+    /// Learnable parameters, `4·dim`.
+    pub fn param_count(&self) -> usize {
+        self.lora.param_count()
+    }
+
+    /// The adapter's state (parameters, counts, reference input) in core's versioned,
+    /// checksummed format, which the Postgres extension reads and writes too.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.lora.to_bytes()
+    }
+
+    /// An adapter from bytes written by `to_bytes`; throws if they are not such a state.
+    pub fn from_bytes(bytes: &[u8]) -> Result<WasmMicroLoRA, JsError> {
+        Ok(Self::wrap(MicroLoRA::from_bytes(bytes)?))
+    }
+}

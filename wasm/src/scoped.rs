@@ -1,0 +1,161 @@
+//! `WasmScopedLoRA`: one adapter per operator scope with category fallback ([`ScopedLoRA`]).
+
+use js_sys::Float32Array;
+use microlora_core::{OperatorScope, Persistent, ScopedLoRA, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE};
+use wasm_bindgen::prelude::*;
+
+use crate::boundary::{self, Buffers};
+
+/// 17 operator adapters (`op_type` 0..=16) backed by 7 category adapters; see
+/// `microlora_core::ScopedLoRA` for the category fallback.
+#[wasm_bindgen]
+pub struct WasmScopedLoRA {
+    scoped: ScopedLoRA,
+    /// What JavaScript reads and writes through views for `forward()` and `adapt()`.
+    zero_copy: Buffers,
+    /// What the `*_array` calls copy their argument into and compute their result in.
+    staging: Buffers,
+}
+
+impl WasmScopedLoRA {
+    fn wrap(scoped: ScopedLoRA) -> Self {
+        let dim = scoped.dim();
+        WasmScopedLoRA { scoped, zero_copy: Buffers::new(dim), staging: Buffers::new(dim) }
+    }
+}
+
+/// The scope of a JavaScript `op_type`, which must be an integer in 0..=16.
+fn scope(op_type: f64) -> Result<OperatorScope, JsError> {
+    Ok(OperatorScope::from_number(op_type)?)
+}
+
+#[wasm_bindgen]
+impl WasmScopedLoRA {
+    /// Fresh adapters. `dim`: integer in 1..=256 (default 256); `alpha`: finite (default 0.1);
+    /// `learning_rate`: finite and >= 0 (default 0.01).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        dim: Option<f64>,
+        alpha: Option<f64>,
+        learning_rate: Option<f64>,
+    ) -> Result<WasmScopedLoRA, JsError> {
+        let dim = boundary::dim(dim)?;
+        let alpha = boundary::parameter(alpha, DEFAULT_ALPHA);
+        let learning_rate = boundary::parameter(learning_rate, DEFAULT_LEARNING_RATE);
+        Ok(Self::wrap(ScopedLoRA::new(dim, alpha, learning_rate)?))
+    }
+
+    /// The module's `WebAssembly.Memory`, for views on the zero-copy buffers. Re-create views
+    /// after any call that may grow the memory (constructors, `*_array`, `to_bytes`).
+    #[wasm_bindgen(getter)]
+    pub fn memory(&self) -> js_sys::WebAssembly::Memory {
+        boundary::memory()
+    }
+
+    /// Byte offset of the `dim`-float input buffer in `memory.buffer`.
+    pub fn get_input_ptr(&self) -> *const f32 {
+        self.zero_copy.input_ptr()
+    }
+
+    /// Byte offset of the `dim`-float output buffer in `memory.buffer`.
+    pub fn get_output_ptr(&self) -> *const f32 {
+        self.zero_copy.output_ptr()
+    }
+
+    /// The embedding dimension.
+    pub fn dim(&self) -> usize {
+        self.scoped.dim()
+    }
+
+    /// Forward pass of one scope from the input buffer into the output buffer; allocates nothing.
+    pub fn forward(&mut self, op_type: f64) -> Result<(), JsError> {
+        let scope = scope(op_type)?;
+        let Buffers { input, output } = &mut self.zero_copy;
+        Ok(self.scoped.forward_into(scope, input, output)?)
+    }
+
+    /// Forward pass of one scope for `input` (length `dim`, finite) into a new array.
+    pub fn forward_array(&mut self, op_type: f64, input: &Float32Array) -> Result<Float32Array, JsError> {
+        let scope = scope(op_type)?;
+        let Buffers { input: staged, output } = &mut self.staging;
+        boundary::copy_in("input", input, staged)?;
+        self.scoped.forward_into(scope, staged, output)?;
+        Ok(boundary::copy_out(output))
+    }
+
+    /// One adaptation step of the scope (and its category) along the input buffer as gradient.
+    pub fn adapt(&mut self, op_type: f64) -> Result<(), JsError> {
+        let scope = scope(op_type)?;
+        Ok(self.scoped.adapt(scope, &self.zero_copy.input)?)
+    }
+
+    /// One adaptation step of the scope (and its category) along `gradient`.
+    pub fn adapt_array(&mut self, op_type: f64, gradient: &Float32Array) -> Result<(), JsError> {
+        let scope = scope(op_type)?;
+        let staged = &mut self.staging.input;
+        boundary::copy_in("gradient", gradient, staged)?;
+        Ok(self.scoped.adapt(scope, staged)?)
+    }
+
+    /// Reinforces (`improvement > 0`) or pushes away from (`< 0`) the scope's reference input.
+    pub fn adapt_with_reward(&mut self, op_type: f64, improvement: f64) -> Result<(), JsError> {
+        let scope = scope(op_type)?;
+        Ok(self.scoped.adapt_with_reward(scope, improvement)?)
+    }
+
+    /// Resets one scope's adapter; its category keeps what it learned.
+    pub fn reset_scope(&mut self, op_type: f64) -> Result<(), JsError> {
+        self.scoped.reset_scope(scope(op_type)?);
+        Ok(())
+    }
+
+    /// Resets every adapter and total count; the fallback setting stays.
+    pub fn reset_all(&mut self) {
+        self.scoped.reset_all();
+    }
+
+    /// Forward passes of one scope since its last reset.
+    pub fn forward_count(&self, op_type: f64) -> Result<u64, JsError> {
+        Ok(self.scoped.forward_count(scope(op_type)?))
+    }
+
+    /// Adaptations of one scope since its last reset.
+    pub fn adapt_count(&self, op_type: f64) -> Result<u64, JsError> {
+        Ok(self.scoped.adapt_count(scope(op_type)?))
+    }
+
+    /// `‖α·A·B‖_F` of one scope's adapter.
+    pub fn delta_norm(&self, op_type: f64) -> Result<f32, JsError> {
+        Ok(self.scoped.delta_norm(scope(op_type)?))
+    }
+
+    /// Forward passes over all scopes since the last `reset_all`.
+    pub fn total_forward_count(&self) -> u64 {
+        self.scoped.total_forward_count()
+    }
+
+    /// Adaptations over all scopes since the last `reset_all`.
+    pub fn total_adapt_count(&self) -> u64 {
+        self.scoped.total_adapt_count()
+    }
+
+    /// Switches category fallback on (the default) or off.
+    pub fn set_category_fallback(&mut self, enabled: bool) {
+        self.scoped.set_category_fallback(enabled);
+    }
+
+    /// The name of an operator scope, e.g. `"HnswScan"` for 2.
+    pub fn scope_name(op_type: f64) -> Result<String, JsError> {
+        Ok(scope(op_type)?.name().into())
+    }
+
+    /// Every adapter's state in core's versioned, checksummed format.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.scoped.to_bytes()
+    }
+
+    /// Adapters from bytes written by `to_bytes`; throws if they are not such a state.
+    pub fn from_bytes(bytes: &[u8]) -> Result<WasmScopedLoRA, JsError> {
+        Ok(Self::wrap(ScopedLoRA::from_bytes(bytes)?))
+    }
+}

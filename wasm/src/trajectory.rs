@@ -1,0 +1,119 @@
+//! `WasmTrajectoryBuffer`: a ring of timed executions with running statistics
+//! ([`TrajectoryBuffer`]).
+
+use js_sys::Float32Array;
+use microlora_core::{OperatorScope, Persistent, TrajectoryBuffer, DEFAULT_CAPACITY};
+use wasm_bindgen::prelude::*;
+
+use crate::boundary;
+
+/// The latest `capacity` executions, each an embedding with its operator, attention type and
+/// time against a baseline; statistics cover every record since the last reset. The improvement
+/// of a record is `baseline_ms / execution_ms − 1`.
+#[wasm_bindgen]
+pub struct WasmTrajectoryBuffer {
+    buffer: TrajectoryBuffer,
+    /// `embedding_dim` floats that `record` copies its embedding argument into. Not the ring slot
+    /// the record will take: a refused record must leave the oldest buffered record intact.
+    staged_embedding: Box<[f32]>,
+}
+
+impl WasmTrajectoryBuffer {
+    fn wrap(buffer: TrajectoryBuffer) -> Self {
+        let staged_embedding = vec![0.0; buffer.embedding_dim()].into_boxed_slice();
+        WasmTrajectoryBuffer { buffer, staged_embedding }
+    }
+}
+
+#[wasm_bindgen]
+impl WasmTrajectoryBuffer {
+    /// An empty buffer. `capacity`: integer >= 1 (default 1000); `embedding_dim`: integer in
+    /// 1..=256 (default 256). All storage is allocated here.
+    #[wasm_bindgen(constructor)]
+    pub fn new(capacity: Option<f64>, embedding_dim: Option<f64>) -> Result<WasmTrajectoryBuffer, JsError> {
+        let capacity = boundary::capacity(capacity, DEFAULT_CAPACITY)?;
+        let embedding_dim = boundary::embedding_dim(embedding_dim)?;
+        Ok(Self::wrap(TrajectoryBuffer::new(capacity, embedding_dim)?))
+    }
+
+    /// Records one execution: `embedding` of length `embedding_dim` and finite, `op_type` an
+    /// integer in 0..=16, `attention_type` an integer in 0..=4294967295, times finite and >= 0.
+    pub fn record(
+        &mut self,
+        embedding: &Float32Array,
+        op_type: f64,
+        attention_type: f64,
+        execution_ms: f64,
+        baseline_ms: f64,
+    ) -> Result<(), JsError> {
+        let scope = OperatorScope::from_number(op_type)?;
+        let attention_type = boundary::attention_type(attention_type)?;
+        boundary::copy_in("embedding", embedding, &mut self.staged_embedding)?;
+        Ok(self.buffer.record(&self.staged_embedding, scope, attention_type, execution_ms, baseline_ms)?)
+    }
+
+    /// Records since the last reset (including those the ring has dropped).
+    pub fn total_count(&self) -> u64 {
+        self.buffer.stats().count()
+    }
+
+    /// Records currently buffered (at most `capacity`).
+    pub fn len(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// Whether nothing is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.buffer.is_empty()
+    }
+
+    /// Mean improvement since the last reset (0 with no records).
+    pub fn mean_improvement(&self) -> f64 {
+        self.buffer.stats().mean_improvement()
+    }
+
+    /// Best improvement since the last reset (0 with no records).
+    pub fn best_improvement(&self) -> f64 {
+        self.buffer.stats().best_improvement()
+    }
+
+    /// Share of records with improvement > 0 (0 with no records).
+    pub fn success_rate(&self) -> f64 {
+        self.buffer.stats().success_rate()
+    }
+
+    /// Attention type of the best improvement (0 with no records).
+    pub fn best_attention(&self) -> u32 {
+        self.buffer.stats().best_attention()
+    }
+
+    /// Sample variance of the improvement (0 below two records).
+    pub fn variance(&self) -> f64 {
+        self.buffer.stats().variance()
+    }
+
+    /// Forgets every record and statistic.
+    pub fn reset(&mut self) {
+        self.buffer.reset();
+    }
+
+    /// Buffered records whose quality `clamp((improvement + 1)/2, 0, 1)` is above `threshold`.
+    pub fn high_quality_count(&self, threshold: f64) -> Result<usize, JsError> {
+        Ok(self.buffer.high_quality_count(threshold)?)
+    }
+
+    /// Buffered records of one operator scope (`op_type` an integer in 0..=16).
+    pub fn count_by_operator(&self, op_type: f64) -> Result<usize, JsError> {
+        Ok(self.buffer.count_by_operator(OperatorScope::from_number(op_type)?))
+    }
+
+    /// The buffer (records, embeddings, statistics) in core's versioned, checksummed format.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.buffer.to_bytes()
+    }
+
+    /// A buffer from bytes written by `to_bytes`; throws if they are not such a state.
+    pub fn from_bytes(bytes: &[u8]) -> Result<WasmTrajectoryBuffer, JsError> {
+        Ok(Self::wrap(TrajectoryBuffer::from_bytes(bytes)?))
+    }
+}
