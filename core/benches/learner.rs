@@ -42,7 +42,9 @@ fn scoped_adapters(c: &mut Criterion) {
             lora.forward_into(OperatorScope::Sort, &x, &mut out).unwrap();
             lora.adapt(OperatorScope::Sort, &x).unwrap();
         }
-        for (label, scope) in [("forward_blended", OperatorScope::HashJoin), ("forward_mature", OperatorScope::Sort)] {
+        for (label, scope) in
+            [("forward_blended", OperatorScope::HashJoin), ("forward_mature", OperatorScope::Sort)]
+        {
             group.bench_with_input(BenchmarkId::new(label, dim), &dim, |b, _| {
                 b.iter(|| lora.forward_into(black_box(scope), black_box(&x), black_box(&mut out)).unwrap())
             });
