@@ -22,28 +22,40 @@ pub const FALLBACK_ADAPTATIONS: u64 = 10;
 /// numbers on every platform), and `B = 0`, so a fresh adapter's output is its input.
 ///
 /// # Update rule ([`Adapter::ascend`])
-/// Given a reference input `x` and an ascent direction `g` for the output, one step increases
-/// `L(A, B) = g·out(x) = g·x + α·(x·A)·(B·g)` by alternating gradient ascent on the two factors:
+/// Given a reference input `x` and an ascent direction `ĝ` for the output (clipped to `‖ĝ‖ ≤ 1`
+/// first), one step increases `L(A, B) = ĝ·out(x) = ĝ·x + α·(x·A)·(B·ĝ)` by alternating gradient
+/// ascent on the two factors, each step normalised:
 ///
 /// ```text
 ///   h   = x·A                                     (the rank-2 code of x)
-///   ∇_B L = α · h ⊗ g          (2 × dim)          B ← B + η · clip(∇_B L)
-///   ∇_A L = α · x ⊗ (B·g)      (dim × 2, with the updated B)
-///                                                 A ← A + η · clip(∇_A L)
-///   clip(G) = G · min(1, 1/‖G‖_F)
+///   G_B = ∇_B L = α · h ⊗ ĝ        (2 × dim)      B ← B + s_B · G_B
+///   G_A = ∇_A L = α · x ⊗ (B·ĝ)    (dim × 2, at the updated B)
+///                                                 A ← A + s_A · G_A
+///   s_P = η · min(1, ‖ĝ‖² / ‖G_P‖²_F)             (P = A, B)
 /// ```
 ///
 /// Both blocks take true gradients of `L`. Updating `B` first and then `A` at the new `B` makes
-/// every step an ascent step, for any step size and any reference input:
+/// the change of `L` exact, with no higher-order terms, because `L` is linear in each factor:
 ///
 /// ```text
-///   g·out' − g·out = α·(s_B·α·‖h‖²·‖g‖² + s_A·α·‖x‖²·‖B'g‖²) ≥ 0,
+///   ĝ·out' − ĝ·out = s_B·‖G_B‖² + s_A·‖G_A‖²  =  η·min(‖G_B‖², ‖ĝ‖²) + η·min(‖G_A‖², ‖ĝ‖²).
 /// ```
 ///
-/// where `s_B, s_A ∈ (0, η]` are the clipped step sizes. It is strictly positive unless both
-/// `h = 0` and `B·g = 0` (a saddle point of `L`: an input orthogonal to both columns of a fresh
-/// `A`), where the step is zero. The clip bounds every step: `‖ΔA‖_F ≤ η` and `‖ΔB‖_F ≤ η`,
-/// whatever the scale of `x` or `g`. The direction itself is clipped to `‖g‖ ≤ 1` first.
+/// So every step is an ascent step, for any reference input. It is strictly positive unless both
+/// `h = 0` and `B·ĝ = 0` (a saddle point of `L`: an input orthogonal to both columns of a fresh
+/// `A`), where the step is zero. The normalisation bounds both what a step does and how far it
+/// goes, whatever the scale of `x`, of `ĝ` or of the weights learned so far:
+///
+/// ```text
+///   0 ≤ ĝ·Δout ≤ 2η·‖ĝ‖²,      ‖ΔB‖_F ≤ η·‖ĝ‖ ≤ η,      ‖ΔA‖_F ≤ η·‖ĝ‖ ≤ η.
+/// ```
+///
+/// While the gradients are small (`‖G_P‖ ≤ ‖ĝ‖`) this is plain gradient ascent with step `η`. When
+/// they are large, the step shrinks like `1/‖G_P‖²`, as in normalised least mean squares. A
+/// learner that fits a target through this output (the time predictor does) moves at most a
+/// fraction `2η` of the way per step and never overshoots. A step that only clipped the gradient
+/// to unit length would move the output by `η·‖G_P‖`. That grows with the weights, so on noisy
+/// targets it overshoots, the weights grow, and the learner diverges.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adapter {
     pub(crate) dim: usize,
@@ -70,7 +82,7 @@ impl Direction {
     /// A gradient-like direction, clipped to unit length: `ĝ = g·min(1, 1/‖g‖)`.
     pub(crate) fn clipped(g: &[f32]) -> Result<Self> {
         let norm = kernels::norm(g).ok_or(LearningError::NonFinite { what: "gradient" })?;
-        let scale = clip_factor(norm);
+        let scale = ratio_capped_at_one(1.0, f64::from(norm)) as f32;
         Ok(Direction { scale, norm: norm * scale })
     }
 
@@ -91,10 +103,10 @@ impl Direction {
     }
 }
 
-/// `min(1, 1/n)`: the factor that clips a gradient of norm `n` to unit norm.
-fn clip_factor(gradient_norm: f32) -> f32 {
-    if gradient_norm > 1.0 {
-        1.0 / gradient_norm
+/// `min(1, a/b)` for `a, b ≥ 0`: `1` when `b ≤ a` (which covers `b = 0`).
+fn ratio_capped_at_one(a: f64, b: f64) -> f64 {
+    if b > a {
+        a / b
     } else {
         1.0
     }
@@ -194,16 +206,20 @@ impl Adapter {
         let (a0, a1, _, _) = self.factors();
         let [h0, h1, x_norm_sq] = kernels::dot2_and_norm_sq(x, a0, a1);
 
-        // B ← B + η·clip(α·h⊗ĝ), with ĝ = scale·g; ‖α·h⊗ĝ‖_F = |α|·‖h‖·‖ĝ‖.
-        let grad_b_norm = alpha.abs() * (h0 * h0 + h1 * h1).sqrt() * g_norm;
-        let step_b = eta * clip_factor(grad_b_norm) * alpha * scale;
+        // The step sizes are computed in f64: the squared norms overflow f32 for large inputs.
+        let (alpha_sq, g_norm_sq) = (f64::from(alpha).powi(2), f64::from(g_norm).powi(2));
+        let norm_sq = |u: [f32; 2]| f64::from(u[0]).powi(2) + f64::from(u[1]).powi(2);
+
+        // B ← B + s_B·α·h⊗ĝ, with ĝ = scale·g; ‖G_B‖² = α²·‖h‖²·‖ĝ‖².
+        let grad_b_norm_sq = alpha_sq * norm_sq([h0, h1]) * g_norm_sq;
+        let step_b = eta * ratio_capped_at_one(g_norm_sq, grad_b_norm_sq) as f32 * alpha * scale;
         let [b0, b1] = &mut self.b;
         let bg = kernels::axpy2_then_dot2(&mut b0[..d], &mut b1[..d], [step_b * h0, step_b * h1], g);
         let bg = [bg[0] * scale, bg[1] * scale];
 
-        // A ← A + η·clip(α·x⊗(B'ĝ)); ‖α·x⊗(B'ĝ)‖_F = |α|·‖x‖·‖B'ĝ‖.
-        let grad_a_norm = alpha.abs() * x_norm_sq.sqrt() * (bg[0] * bg[0] + bg[1] * bg[1]).sqrt();
-        let step_a = eta * clip_factor(grad_a_norm) * alpha;
+        // A ← A + s_A·α·x⊗(B'ĝ); ‖G_A‖² = α²·‖x‖²·‖B'ĝ‖².
+        let grad_a_norm_sq = alpha_sq * f64::from(x_norm_sq) * norm_sq(bg);
+        let step_a = eta * ratio_capped_at_one(g_norm_sq, grad_a_norm_sq) as f32 * alpha;
         let [a0, a1] = &mut self.a;
         kernels::axpy2(&mut a0[..d], &mut a1[..d], [step_a * bg[0], step_a * bg[1]], x);
 

@@ -62,6 +62,12 @@ proptest! {
         let after = naive_output(lora.adapter(), &x);
         let gain = dot64(&after, &g) - dot(&before, &g);
         prop_assert!(gain > 0.0, "g·Δout = {gain}");
+        // And by a bounded amount: along the clipped direction ĝ, at most 2η·‖ĝ‖².
+        let g_norm = dot(&g, &g).sqrt();
+        let clipped = g_norm.min(1.0);
+        let gain_along_clipped = gain * clipped / g_norm;
+        let bound = 2.0 * 0.1 * clipped * clipped;
+        prop_assert!(gain_along_clipped <= bound * (1.0 + 1e-3) + 1e-6, "ĝ·Δout = {gain_along_clipped} > {bound}");
     }
 
     #[test]
