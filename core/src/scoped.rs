@@ -51,7 +51,8 @@ impl ScopedLoRA {
             total_forward_count: 0,
             total_adapt_count: 0,
         };
-        let seeds = (SCOPE_SEED..).take(OperatorScope::COUNT).chain((CATEGORY_SEED..).take(OperatorCategory::COUNT));
+        let seeds =
+            (SCOPE_SEED..).take(OperatorScope::COUNT).chain((CATEGORY_SEED..).take(OperatorCategory::COUNT));
         for (adapter, seed) in scoped.operators.iter_mut().chain(scoped.categories.iter_mut()).zip(seeds) {
             adapter.clone_from(&template);
             adapter.seed = seed;

@@ -182,9 +182,11 @@ impl AdapterSnapshot {
     /// learner is too large to be copied around on the stack.
     fn restore_into(&self, target: &mut Adapter) -> Result<()> {
         let dim = usize::from(self.dim);
-        *target = Adapter::new(dim, self.alpha, self.learning_rate, self.seed)
-            .map_err(|_| LearningError::CorruptState("an adapter's dim, alpha or learning rate is invalid"))?;
-        for (row, values) in target.a.iter_mut().chain(target.b.iter_mut()).zip(self.a.iter().chain(&self.b)) {
+        *target = Adapter::new(dim, self.alpha, self.learning_rate, self.seed).map_err(|_| {
+            LearningError::CorruptState("an adapter's dim, alpha or learning rate is invalid")
+        })?;
+        for (row, values) in target.a.iter_mut().chain(target.b.iter_mut()).zip(self.a.iter().chain(&self.b))
+        {
             finite_vector(values, dim)?;
             fill(row, values);
         }
