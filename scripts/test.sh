@@ -32,6 +32,10 @@ test_e2e() {
   bash wasm/build.sh
   cargo build -j2 -p microlora-e2e
   node --test tests/state_exchange.test.mjs
+  banner "e2e: the extension in a real server: crashes, 8 concurrent clients, state to the npm package and back"
+  bash scripts/setup.sh pg
+  (cd pg_extension && CARGO_BUILD_JOBS=2 cargo pgrx install --release -c /usr/lib/postgresql/15/bin/pg_config)
+  bash tests/pg/run.sh
 }
 
 parts=("$@")

@@ -99,6 +99,12 @@ pub fn operator_stats() -> TableIterator<
 }
 
 /// The most recent trajectories (one per executed plan node), newest first.
+///
+/// `query_id` is PostgreSQL's query identifier, the one `pg_stat_statements` and
+/// `pg_stat_activity` show, when the server computes it: with `compute_query_id = on`, or with
+/// `auto` (the default) and a module that asks for it, such as pg_stat_statements. Otherwise it
+/// is 0: microlora does not ask for it, since computing it would cost every statement, sampled
+/// or not.
 #[pg_extern(volatile, parallel_safe)]
 #[allow(clippy::type_complexity)]
 pub fn trajectories(

@@ -461,7 +461,7 @@ mod tests {
     fn trajectories_and_their_summary() {
         fixtures();
         run("SELECT microlora.reset()");
-        let nodes = observe("", "SELECT * FROM a WHERE v = 1 ORDER BY id LIMIT 3");
+        let nodes = observe("SET compute_query_id = on", "SELECT * FROM a WHERE v = 1 ORDER BY id LIMIT 3");
         let n = nodes.len();
         assert!(n >= 2, "{nodes:?}");
         let recent = rows(&format!(
@@ -477,7 +477,7 @@ mod tests {
                 assert!((improvement - (baseline / exec - 1.0)).abs() < 1e-6 * (1.0 + improvement.abs()));
             }
             assert!(r[3].parse::<f64>().unwrap() > 0.0);
-            assert_ne!(r[5], "0", "query ids are computed");
+            assert_ne!(r[5], "0", "query ids are recorded when PostgreSQL computes them");
             assert_eq!(r[6], "t");
         }
         assert_eq!(one::<i64>("SELECT count(*) FROM microlora.trajectories(0)"), 0);
@@ -493,6 +493,17 @@ mod tests {
         assert!(best >= mean);
         assert!((0.0..=1.0).contains(&s[4].parse::<f64>().unwrap()));
         assert!(s[6].parse::<f64>().unwrap() >= 0.0);
+    }
+
+    #[pg_test]
+    fn statements_are_not_given_query_ids_that_postgres_does_not_compute() {
+        fixtures();
+        run("SELECT microlora.reset()");
+        // microlora does not ask for query ids (that would cost every statement): with
+        // compute_query_id = auto and nothing else asking, the trajectories carry 0.
+        let nodes = observe("SET compute_query_id = auto", "SELECT * FROM a WHERE v = 1 ORDER BY id LIMIT 3");
+        let ids = rows(&format!("SELECT DISTINCT query_id FROM microlora.trajectories({})", nodes.len()));
+        assert_eq!(ids, vec![vec!["0".to_string()]]);
     }
 
     #[pg_test]
