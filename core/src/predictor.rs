@@ -39,6 +39,7 @@
 
 use crate::calibration::{check_work, CostCalibration, MIN_MS};
 use crate::error::{expect_len, non_negative, LearningError, Result};
+use crate::kernels;
 use crate::scope::OperatorScope;
 use crate::scoped::ScopedLoRA;
 use crate::MAX_DIM;
@@ -287,7 +288,7 @@ impl TimePredictor {
         let actual_ms = non_negative("actual_ms", actual_ms)?;
         check_work(work)?;
         expect_len("embedding", x.len(), self.dim())?;
-        if !x.iter().all(|v| v.is_finite()) {
+        if !kernels::all_finite(x) {
             return Err(LearningError::NonFinite { what: "embedding" });
         }
         // Inputs are checked, so a forward pass can fail only before it changes anything.

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::adapter::{check_dim, Adapter};
 use crate::calibration::CostCalibration;
 use crate::error::{LearningError, Result};
+use crate::kernels;
 use crate::lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 use crate::predictor::{QErrorStats, TimePredictor};
 use crate::scope::{OperatorCategory, OperatorScope};
@@ -140,7 +141,7 @@ fn finite_vector(values: &[f32], dim: usize) -> Result<()> {
     if values.len() != dim {
         return Err(LearningError::CorruptState("a vector's length differs from the dimension"));
     }
-    if !values.iter().all(|v| v.is_finite()) {
+    if !kernels::all_finite(values) {
         return Err(LearningError::CorruptState("a vector holds NaN or infinite values"));
     }
     Ok(())
