@@ -40,7 +40,7 @@ pub use error::{LearningError, Number, Result};
 pub use lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 pub use predictor::{
     q_error, P2Median, Prediction, QErrorStats, TimePredictor, MAX_CORRECTION, PREDICTOR_ALPHA,
-    PREDICTOR_LEARNING_RATE,
+    PREDICTOR_LEARNING_RATE, YOUNG_MAX_CORRECTION,
 };
 pub use scope::{OperatorCategory, OperatorScope};
 pub use scoped::ScopedLoRA;

@@ -8,9 +8,19 @@
 //! ```text
 //!   baseline_ms  = work · ms_per_cost(s)                          (see crate::CostCalibration)
 //!   out          = ScopedLoRA.forward(s, x) = x + Δ_s(x)            (category blend while young)
-//!   c            = clamp(out[d−1] − x[d−1], −C, C)                   (the correction, C = ln 1000)
+//!   c            = clamp(out[d−1] − x[d−1], −C_s, C_s)               (the correction)
+//!   C_s          = C_young + w_s·(C − C_young)                        (C = ln 1000, C_young = ln 2)
 //!   predicted_ms = baseline_ms · exp(c)
 //! ```
+//!
+//! `w_s = min(adaptations_s/10, 1)` is the weight of the scope's own adapter in the category
+//! blend (see [`ScopedLoRA`]). The bound `C_s` is a trust region that grows with the scope's own
+//! evidence: a scope that has not learned yet borrows its category's correction, but that
+//! correction was fitted to its siblings' features and rates and can extrapolate wildly to a
+//! new operator (on a real server a young Materialize, borrowing from a Utility category
+//! trained on thousands of Result nodes, predicted 624× off). Until the scope has its own
+//! adaptations the borrowed correction can move its prediction at most a factor of 2 from the
+//! baseline; with ten adaptations the full range is open.
 //!
 //! The correction is what the adapter adds to the constant coordinate of the embedding. With
 //! `Δ(x) = α·(x·A)·B` it is `c = α·(x·A)·B[:, d−1]`, a linear function of the features in log
@@ -47,6 +57,9 @@ use crate::MAX_DIM;
 /// The largest correction, in natural-log units: the learned prediction stays within a factor of
 /// 1000 of the baseline.
 pub const MAX_CORRECTION: f64 = 6.907_755_278_982_137; // ln 1000
+
+/// The largest correction of a scope that has not adapted yet (see the module documentation).
+pub const YOUNG_MAX_CORRECTION: f64 = std::f64::consts::LN_2;
 
 /// The adapter scaling `α` a time predictor uses: large enough that a correction of a few e-folds
 /// is reachable with modest weights.
@@ -269,16 +282,39 @@ impl TimePredictor {
         let mut out = [0f32; MAX_DIM];
         self.learner.forward_into(scope, x, &mut out[..dim])?;
         let raw = f64::from(out[dim - 1] - x[dim - 1]);
-        let correction = raw.clamp(-MAX_CORRECTION, MAX_CORRECTION);
+        let own_weight = f64::from(self.learner.operator_weight(scope));
+        let bound = YOUNG_MAX_CORRECTION + own_weight * (MAX_CORRECTION - YOUNG_MAX_CORRECTION);
+        let correction = raw.clamp(-bound, bound);
         let baseline_ms = self.calibrations[scope.id()].baseline_ms(work);
         Ok(Prediction { baseline_ms, predicted_ms: baseline_ms * correction.exp(), correction })
     }
 
-    /// One prequential step: predicts, scores the prediction and the baseline against
-    /// `actual_ms`, then adapts the scope's adapter toward the actual time and updates the
-    /// scope's calibration. Returns the prediction made before learning. A call refused for
-    /// its arguments changes nothing.
+    /// One prequential step: [`score`](Self::score)s the prediction, then adapts the scope's
+    /// adapter toward the actual time and updates the scope's calibration. Returns the
+    /// prediction made before learning. A call refused for its arguments changes nothing.
     pub fn observe(
+        &mut self,
+        scope: OperatorScope,
+        x: &[f32],
+        work: f64,
+        actual_ms: f64,
+    ) -> Result<Prediction> {
+        let prediction = self.score(scope, x, work, actual_ms)?;
+        // ∂L/∂out[d−1] = c − ln(actual/baseline); step along its negative.
+        let target = (actual_ms.max(MIN_MS) / prediction.baseline_ms.max(f64::MIN_POSITIVE)).ln();
+        let error = prediction.correction - target;
+        let dim = self.dim();
+        let mut gradient = [0f32; MAX_DIM];
+        gradient[dim - 1] = (-error) as f32;
+        self.learner.adapt(scope, &gradient[..dim])?;
+        self.calibrations[scope.id()].observe(work, actual_ms)?;
+        Ok(prediction)
+    }
+
+    /// Predicts and scores the prediction and the baseline against `actual_ms`, without
+    /// learning from it: how a frozen predictor is evaluated on held-out executions. A call
+    /// refused for its arguments changes nothing.
+    pub fn score(
         &mut self,
         scope: OperatorScope,
         x: &[f32],
@@ -293,19 +329,8 @@ impl TimePredictor {
         }
         // Inputs are checked, so a forward pass can fail only before it changes anything.
         let prediction = self.predict(scope, x, work)?;
-
-        // Scores first (the prediction was made without seeing this execution).
         self.baseline_q[scope.id()].add(prediction.baseline_ms, actual_ms)?;
         self.learned_q[scope.id()].add(prediction.predicted_ms, actual_ms)?;
-
-        // ∂L/∂out[d−1] = c − ln(actual/baseline); step along its negative.
-        let target = (actual_ms.max(MIN_MS) / prediction.baseline_ms.max(f64::MIN_POSITIVE)).ln();
-        let error = prediction.correction - target;
-        let dim = self.dim();
-        let mut gradient = [0f32; MAX_DIM];
-        gradient[dim - 1] = (-error) as f32;
-        self.learner.adapt(scope, &gradient[..dim])?;
-        self.calibrations[scope.id()].observe(work, actual_ms)?;
         Ok(prediction)
     }
 
@@ -359,6 +384,7 @@ impl TimePredictor {
 mod tests {
     use super::*;
     use crate::calibration::tests::TestRng;
+    use crate::FALLBACK_ADAPTATIONS;
 
     const DIM: usize = 8;
 
@@ -488,6 +514,62 @@ mod tests {
         let second = predictor.predict(OperatorScope::Limit, &x, 10.0).unwrap();
         assert!((second.baseline_ms - 5.0).abs() < 1e-9);
         assert!(second.correction != 0.0);
+    }
+
+    #[test]
+    fn score_evaluates_without_learning() {
+        let mut predictor = TimePredictor::new(DIM).unwrap();
+        let mut x = [0.5f32; DIM];
+        x[DIM - 1] = 1.0;
+        for _ in 0..20 {
+            predictor.observe(OperatorScope::Sort, &x, 10.0, 3.0).unwrap();
+        }
+        let learned = (predictor.learner().clone(), *predictor.calibration(OperatorScope::Sort));
+        let expected = predictor.predict(OperatorScope::Sort, &x, 10.0).unwrap();
+        let scored = predictor.score(OperatorScope::Sort, &x, 10.0, 30.0).unwrap();
+        assert_eq!(scored, expected);
+        assert_eq!(predictor.baseline_q_error(OperatorScope::Sort).count(), 21);
+        assert_eq!(predictor.learned_q_error(OperatorScope::Sort).count(), 21);
+        assert_eq!(
+            predictor.learner().adapt_count(OperatorScope::Sort),
+            learned.0.adapt_count(OperatorScope::Sort)
+        );
+        assert_eq!(
+            predictor.learner().delta_norm(OperatorScope::Sort),
+            learned.0.delta_norm(OperatorScope::Sort)
+        );
+        assert_eq!(*predictor.calibration(OperatorScope::Sort), learned.1);
+    }
+
+    #[test]
+    fn a_young_scope_borrows_at_most_a_factor_of_two_from_its_category() {
+        // Result teaches the Utility category a correction that grows steeply with a feature;
+        // Materialize, in the same category, has never run, and its plans lie beyond that range.
+        let mut predictor = TimePredictor::new(DIM).unwrap();
+        let mut x = [0.2f32; DIM];
+        x[DIM - 1] = 1.0;
+        for i in 0..2000 {
+            x[0] = (i % 10) as f32 / 10.0;
+            predictor.observe(OperatorScope::Result, &x, 10.0, 0.1 * (6.0 * f64::from(x[0])).exp()).unwrap();
+        }
+        x = [3.0; DIM];
+        x[DIM - 1] = 1.0;
+        let mut borrowed = [0f32; DIM];
+        predictor.learner().clone().forward_into(OperatorScope::Materialize, &x, &mut borrowed).unwrap();
+        assert!(
+            f64::from(borrowed[DIM - 1] - x[DIM - 1]).abs() > 2.0 * YOUNG_MAX_CORRECTION,
+            "the category did learn a large correction: {}",
+            borrowed[DIM - 1] - x[DIM - 1]
+        );
+        let young = predictor.predict(OperatorScope::Materialize, &x, 10.0).unwrap();
+        assert!(young.correction.abs() <= YOUNG_MAX_CORRECTION + 1e-12, "{}", young.correction);
+        // With its own adaptations, the scope's bound opens up.
+        for _ in 0..FALLBACK_ADAPTATIONS {
+            predictor.observe(OperatorScope::Materialize, &x, 10.0, 1000.0).unwrap();
+        }
+        let grown = predictor.predict(OperatorScope::Materialize, &x, 10.0).unwrap();
+        assert!(grown.correction.abs() <= MAX_CORRECTION);
+        assert_eq!(predictor.learner().operator_weight(OperatorScope::Materialize), 1.0);
     }
 
     #[test]

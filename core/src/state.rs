@@ -6,7 +6,7 @@
 //!   offset  size  field
 //!   0       4     magic "MLRA"
 //!   4       2     format version (little endian), currently 1
-//!   6       1     kind: 1 MicroLoRA, 2 ScopedLoRA, 3 TrajectoryBuffer, 4 TimePredictor
+//!   6       1     kind: 1 MicroLoRA, 2 ScopedLoRA, 3 TrajectoryBuffer, 4 TimePredictor, 5 Host
 //!   7       1     reserved, 0
 //!   8       4     payload length n (little endian)
 //!   12      n     payload: the kind's snapshot, encoded with postcard
@@ -48,11 +48,15 @@ pub enum StateKind {
     ScopedLoRA = 2,
     TrajectoryBuffer = 3,
     TimePredictor = 4,
+    /// State that an application embedding the learner defines itself (the Postgres
+    /// extension's state file: its predictor, statistics and trajectories), carried in the same
+    /// envelope so that it gets the same version and checksum checks.
+    Host = 5,
 }
 
 impl StateKind {
     fn from_byte(byte: u8) -> Option<Self> {
-        [Self::MicroLoRA, Self::ScopedLoRA, Self::TrajectoryBuffer, Self::TimePredictor]
+        [Self::MicroLoRA, Self::ScopedLoRA, Self::TrajectoryBuffer, Self::TimePredictor, Self::Host]
             .into_iter()
             .find(|k| *k as u8 == byte)
     }
@@ -63,6 +67,7 @@ impl StateKind {
             Self::ScopedLoRA => "ScopedLoRA",
             Self::TrajectoryBuffer => "TrajectoryBuffer",
             Self::TimePredictor => "TimePredictor",
+            Self::Host => "Host",
         }
     }
 }
@@ -304,11 +309,7 @@ pub struct TrajectoryBufferSnapshot {
     capacity: u64,
     dim: u16,
     records: Vec<TrajectorySnapshot>,
-    count: u64,
-    mean: f64,
-    m2: f64,
-    successes: u64,
-    best: Option<(f64, u32)>,
+    stats: TrajectoryStats,
 }
 
 impl Persistent for TrajectoryBuffer {
@@ -330,11 +331,7 @@ impl Persistent for TrajectoryBuffer {
                     embedding: embedding.to_vec(),
                 })
                 .collect(),
-            count: stats.count,
-            mean: stats.mean,
-            m2: stats.m2,
-            successes: stats.successes,
-            best: stats.best,
+            stats,
         }
     }
 
@@ -343,7 +340,7 @@ impl Persistent for TrajectoryBuffer {
         let capacity = usize::try_from(s.capacity).map_err(|_| CorruptState("the capacity is too large"))?;
         let mut buffer = TrajectoryBuffer::new(capacity, usize::from(s.dim))
             .map_err(|_| CorruptState("the capacity or dimension is invalid"))?;
-        if s.records.len() > capacity || (s.records.len() as u64) > s.count {
+        if s.records.len() > capacity || (s.records.len() as u64) > s.stats.count {
             return Err(CorruptState("it holds more records than its capacity or count"));
         }
         for r in &s.records {
@@ -353,17 +350,10 @@ impl Persistent for TrajectoryBuffer {
                 .record(&r.embedding, scope, r.attention_type, r.execution_ms, r.baseline_ms)
                 .map_err(|_| CorruptState("a record is invalid"))?;
         }
-        let stats_consistent = s.successes <= s.count
-            && s.mean.is_finite()
-            && s.m2.is_finite()
-            && s.m2 >= 0.0
-            && (s.count == 0) == s.best.is_none()
-            && s.best.is_none_or(|(value, _)| value.is_finite());
-        if !stats_consistent {
+        if !s.stats.is_consistent() {
             return Err(CorruptState("its statistics are inconsistent"));
         }
-        buffer.stats =
-            TrajectoryStats { count: s.count, mean: s.mean, m2: s.m2, successes: s.successes, best: s.best };
+        buffer.stats = s.stats;
         Ok(buffer)
     }
 }

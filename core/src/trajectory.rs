@@ -43,7 +43,7 @@ pub struct TrajectoryRecord {
 ///   δ = v − mean;  mean ← mean + δ/n;  M₂ ← M₂ + δ·(v − mean)
 ///   variance = M₂/(n − 1)   (sample variance; 0 below two records)
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct TrajectoryStats {
     pub(crate) count: u64,
     pub(crate) mean: f64,
@@ -65,6 +65,17 @@ impl TrajectoryStats {
         if self.best.is_none_or(|(best, _)| improvement > best) {
             self.best = Some((improvement, attention_type));
         }
+    }
+
+    /// Whether loaded statistics are ones that [`add`](Self::add) could have built: finite,
+    /// no more successes than records, and a best improvement exactly when there are records.
+    pub fn is_consistent(&self) -> bool {
+        self.successes <= self.count
+            && self.mean.is_finite()
+            && self.m2.is_finite()
+            && self.m2 >= 0.0
+            && (self.count == 0) == self.best.is_none()
+            && self.best.is_none_or(|(value, _)| value.is_finite())
     }
 
     /// Records since the last reset.
