@@ -66,6 +66,12 @@ adapted=$(quiet_sql "SELECT sum(adapt_count) FROM microlora.operator_stats")
 errors_query="SELECT string_agg(concat_ws(':', scope, baseline_qerror_mean, baseline_qerror_median, learned_qerror_mean, learned_qerror_median), ',' ORDER BY op_type) FROM microlora.operator_stats WHERE adapt_count > 0"
 errors=$(quiet_sql "$errors_query")
 predicted=$(quiet_sql "SELECT string_agg(predicted_ms::text, ',') FROM microlora.predict('SELECT v, count(*) FROM (SELECT i % 10 AS v FROM generate_series(1, 5000) i) s GROUP BY v')")
+# The per-scope execution statistics and the trajectories (with their features) come back too.
+stats_query="SELECT string_agg(concat_ws(':', scope, nodes, total_ms, mean_improvement, success_rate), ',' ORDER BY op_type) FROM microlora.operator_stats"
+stats=$(quiet_sql "$stats_query")
+trajectories_query="SELECT md5(string_agg(t::text, ',')), count(*) FROM microlora.trajectories(100000) t"
+trajectories=$(quiet_sql "$trajectories_query")
+summary=$(quiet_sql "SELECT * FROM microlora.trajectory_summary()")
 ctl stop -m fast
 check "the state file is written at shutdown" "$(test -s "$STATE_FILE" && echo yes)" "yes"
 ctl start
@@ -74,6 +80,9 @@ check "the loaded adapters are the saved ones" "$(quiet_sql "SELECT md5(microlor
 check "adaptation counts survive" "$(quiet_sql "SELECT sum(adapt_count) FROM microlora.operator_stats")" "$adapted"
 check "q-error statistics survive" "$(quiet_sql "$errors_query")" "$errors"
 check "predictions (calibrated baselines and corrections) survive" "$(quiet_sql "SELECT string_agg(predicted_ms::text, ',') FROM microlora.predict('SELECT v, count(*) FROM (SELECT i % 10 AS v FROM generate_series(1, 5000) i) s GROUP BY v')")" "$predicted"
+check "per-scope execution statistics survive" "$(quiet_sql "$stats_query")" "$stats"
+check "trajectories survive, in order" "$(quiet_sql "$trajectories_query")" "$trajectories"
+check "the trajectory summary survives" "$(quiet_sql "SELECT * FROM microlora.trajectory_summary()")" "$summary"
 
 # A damaged file is ignored with a LOG line and a fresh start.
 ctl stop -m fast

@@ -5,6 +5,7 @@
 //! | `microlora.enabled`       | bool   | on      | superuser | observe and learn from sampled statements          |
 //! | `microlora.sample_rate`   | real   | 0.1     | superuser | share of statements instrumented, 0..1             |
 //! | `microlora.track`         | enum   | top     | superuser | `top`: client statements; `all`: nested ones too   |
+//! | `microlora.learn`         | bool   | on      | superuser | adapt to what is observed (off: predict and score) |
 //! | `microlora.save`          | bool   | on      | sighup    | keep the learned state across restarts            |
 //! | `microlora.save_interval` | int, s | 300     | sighup    | also save this often (0: only at shutdown)         |
 //!
@@ -26,6 +27,9 @@ pub static ENABLED: GucSetting<bool> = GucSetting::<bool>::new(true);
 pub static SAMPLE_RATE: GucSetting<f64> = GucSetting::<f64>::new(0.1);
 /// Which statements are candidates.
 pub static TRACK: GucSetting<Track> = GucSetting::<Track>::new(Track::Top);
+/// Whether observed statements teach the learner; when off they are still predicted, scored and
+/// recorded, which evaluates a frozen learner on held-out statements.
+pub static LEARN: GucSetting<bool> = GucSetting::<bool>::new(true);
 /// Whether the state is saved to (and loaded from) the data directory.
 pub static SAVE: GucSetting<bool> = GucSetting::<bool>::new(true);
 /// Seconds between periodic saves; 0 saves only at shutdown.
@@ -67,6 +71,14 @@ pub fn register() {
         c"Which statements are observed: top (client statements) or all (nested statements too).",
         c"",
         &TRACK,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_bool_guc(
+        c"microlora.learn",
+        c"Adapt the learner to observed statements.",
+        c"When off, observed statements are still predicted, scored and recorded, but nothing is learned from them.",
+        &LEARN,
         GucContext::Suset,
         GucFlags::default(),
     );

@@ -231,7 +231,7 @@ unsafe fn observe_statement(query_desc: *mut pg_sys::QueryDesc) {
         let described = Instant::now();
         {
             let mut state = STATE.exclusive();
-            state.record_statement(query_id, now, &nodes);
+            state.record_statement(query_id, now, &nodes, guc::LEARN.get());
         }
         let learned = Instant::now();
         OBSERVE_NS.get().fetch_add(described.duration_since(started).as_nanos() as u64, Ordering::Relaxed);

@@ -2,10 +2,11 @@
 //! file in the data directory, written to a temporary name, flushed and renamed, read back at
 //! start-up, and ignored (with a LOG line) when it is missing, truncated or damaged.
 //!
-//! The file holds microlora-core's `TimePredictor` (the scope adapters, the per-scope cost
-//! calibrations and the q-error statistics) in core's state envelope (magic `MLRA`, format
-//! version, kind, length, CRC-32). The
-//! postmaster loads it when shared memory is created and saves it when it shuts down cleanly
+//! The file holds everything the shared state keeps ([`SavedState`]: microlora-core's
+//! `TimePredictor` with the scope adapters, the per-scope cost calibrations and q-error
+//! statistics; the per-scope execution statistics; the trajectory ring and its statistics) in
+//! core's state envelope (magic `MLRA`, format version, kind `Host`, length, CRC-32), and every
+//! part is checked before any of it is loaded. The postmaster loads it when shared memory is created and saves it when it shuts down cleanly
 //! (an `on_shmem_exit` callback, not run after a crash); backends also save it every
 //! `microlora.save_interval` seconds. With `microlora.save = off` nothing is loaded or kept,
 //! and the file is removed at shutdown.
@@ -15,14 +16,19 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use microlora_core::{Persistent, TimePredictor};
+use microlora_core::{
+    LearningError, OperatorScope, Persistent, StateKind, TimePredictor, TimePredictorSnapshot,
+    TrajectoryStats,
+};
 use pgrx::atomics::PgAtomic;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::guc;
 use crate::hooks::guarded;
-use crate::shared::STATE;
+use crate::node_scope::PlanKind;
+use crate::shared::{ScopeStats, SharedState, TrajectorySlot, RING_CAPACITY, STATE};
 
 /// The state file, relative to the data directory (where pg_stat_statements keeps its own).
 pub const STATE_FILE: &str = "pg_stat/microlora.state";
@@ -95,30 +101,110 @@ pub enum LoadError {
     Invalid(String),
 }
 
-/// Loads the predictor saved in `path` into the shared state. On any error the state is unchanged.
+/// The saved form of [`SharedState`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct SavedState {
+    predictor: TimePredictorSnapshot,
+    /// Per scope, in scope id order.
+    scopes: Vec<ScopeStats>,
+    /// The buffered trajectories, oldest first.
+    trajectories: Vec<TrajectorySlot>,
+    trajectory_stats: TrajectoryStats,
+    observed_statements: u64,
+}
+
+impl Persistent for SavedState {
+    const KIND: StateKind = StateKind::Host;
+    type Snapshot = SavedState;
+
+    fn snapshot(&self) -> SavedState {
+        self.clone()
+    }
+
+    fn restore(saved: SavedState) -> microlora_core::Result<SavedState> {
+        use LearningError::CorruptState;
+        let finite_time = |ms: f64| ms.is_finite() && ms >= 0.0;
+        let scopes_consistent = saved.scopes.len() == OperatorScope::COUNT
+            && saved.scopes.iter().all(|s| {
+                s.nodes == s.improvement.count() && finite_time(s.total_ms) && s.improvement.is_consistent()
+            });
+        if !scopes_consistent {
+            return Err(CorruptState("the per-scope statistics are inconsistent"));
+        }
+        let slot_valid = |t: &TrajectorySlot| {
+            usize::from(t.scope) < OperatorScope::COUNT
+                && usize::from(t.plan_kind) < PlanKind::ALL.len()
+                && [t.execution_ms, t.baseline_ms, t.predicted_ms, t.rows, t.loops]
+                    .into_iter()
+                    .all(finite_time)
+                && t.work.is_finite()
+                && t.improvement.is_finite()
+                && t.embedding.iter().all(|v| v.is_finite())
+        };
+        if saved.trajectories.len() > RING_CAPACITY || !saved.trajectories.iter().all(slot_valid) {
+            return Err(CorruptState("a trajectory is invalid, or there are more than the ring holds"));
+        }
+        if !saved.trajectory_stats.is_consistent()
+            || saved.trajectory_stats.count() < saved.trajectories.len() as u64
+        {
+            return Err(CorruptState("the trajectory statistics are inconsistent"));
+        }
+        Ok(saved)
+    }
+}
+
+impl SavedState {
+    /// What `state` holds.
+    pub fn of(state: &SharedState) -> SavedState {
+        SavedState {
+            predictor: state.predictor.snapshot(),
+            scopes: state.scopes.to_vec(),
+            trajectories: state.newest_first().rev().copied().collect(),
+            trajectory_stats: state.trajectory_stats,
+            observed_statements: state.observed_statements,
+        }
+    }
+
+    /// Replaces `state` with this saved state, unless its predictor does not fit this build;
+    /// on any error `state` is unchanged.
+    pub fn load_into(self, state: &mut SharedState) -> Result<(), String> {
+        let predictor = TimePredictor::restore(self.predictor).map_err(|error| error.to_string())?;
+        if predictor.dim() != state.predictor.dim() {
+            return Err(format!(
+                "it holds embeddings of dimension {}, this build uses {}",
+                predictor.dim(),
+                state.predictor.dim()
+            ));
+        }
+        state.predictor = predictor;
+        state.scopes.copy_from_slice(&self.scopes);
+        state.ring[..self.trajectories.len()].copy_from_slice(&self.trajectories);
+        state.ring_len = self.trajectories.len();
+        state.ring_next = self.trajectories.len() % RING_CAPACITY;
+        state.trajectory_stats = self.trajectory_stats;
+        state.observed_statements = self.observed_statements;
+        state.generation += 1;
+        Ok(())
+    }
+}
+
+/// Loads the state saved in `path` into the shared state. On any error the state is unchanged.
 pub fn load_from(path: &Path) -> Result<(), LoadError> {
     let bytes = match fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(LoadError::Missing),
         Err(error) => return Err(LoadError::Invalid(error.to_string())),
     };
-    let predictor = TimePredictor::from_bytes(&bytes).map_err(|error| LoadError::Invalid(error.to_string()))?;
-    let mut state = STATE.exclusive();
-    if predictor.dim() != state.predictor.dim() {
-        return Err(LoadError::Invalid(format!(
-            "it holds embeddings of dimension {}, this build uses {}",
-            predictor.dim(),
-            state.predictor.dim()
-        )));
-    }
-    state.predictor = predictor;
-    Ok(())
+    let saved = SavedState::from_bytes(&bytes).map_err(|error| LoadError::Invalid(error.to_string()))?;
+    saved.load_into(&mut STATE.exclusive()).map_err(LoadError::Invalid)
 }
 
-/// Writes the predictor to `path`: to a temporary file first, flushed to disk, then renamed over
-/// `path`, so a crash leaves either the old file or the new one, never a torn one.
+/// Writes the state to `path`: to a temporary file first, flushed to disk, then renamed over
+/// `path`, so a crash leaves either the old file or the new one, never a torn one. The lock is
+/// held only to copy the state, not to encode or write it.
 pub fn save_to(path: &Path) -> std::io::Result<()> {
-    let bytes = STATE.share().predictor.to_bytes();
+    let saved = SavedState::of(&STATE.share());
+    let bytes = saved.to_bytes();
     let mut temp = path.as_os_str().to_owned();
     temp.push(TEMP_SUFFIX);
     let temp = Path::new(&temp);

@@ -39,7 +39,7 @@ pub static OBSERVE_NS: PgAtomic<AtomicU64> = unsafe { PgAtomic::new(c"microlora_
 pub static LOCKED_NS: PgAtomic<AtomicU64> = unsafe { PgAtomic::new(c"microlora_locked_ns") };
 
 /// One recorded operator execution.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrajectorySlot {
     /// When it was recorded (PostgreSQL timestamp).
     pub time: pg_sys::TimestampTz,
@@ -49,6 +49,10 @@ pub struct TrajectorySlot {
     /// Scope id.
     pub scope: u8,
     pub attention_type: u32,
+    /// The plan-time features the prediction was made from (see [`crate::plan_tree`]).
+    pub embedding: [f32; EMBEDDING_DIM],
+    /// Estimated cost units (the baseline's input).
+    pub work: f64,
     pub execution_ms: f64,
     pub baseline_ms: f64,
     pub predicted_ms: f64,
@@ -58,7 +62,7 @@ pub struct TrajectorySlot {
 }
 
 /// Execution statistics of one scope.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScopeStats {
     /// Nodes observed.
     pub nodes: u64,
@@ -104,22 +108,28 @@ impl Default for SharedState {
 }
 
 impl SharedState {
-    /// Learns from one executed statement: for every node, predict-then-adapt in the predictor,
-    /// update the scope's statistics and append a trajectory. Returns the nodes the learner
-    /// refused (none in practice: the inputs are finite and positive by construction).
+    /// Learns from one executed statement: for every node, predict-then-adapt in the predictor
+    /// (or, when `learn` is false, predict and score only), update the scope's statistics and
+    /// append a trajectory. Returns the nodes the learner refused (none in practice: the inputs
+    /// are finite and positive by construction).
     pub fn record_statement(
         &mut self,
         query_id: i64,
         now: pg_sys::TimestampTz,
         nodes: &[ExecutedNode],
+        learn: bool,
     ) -> usize {
         let mut refused = 0;
         for node in nodes {
             let planned = &node.planned;
             let scope = planned.scope;
-            let Ok(prediction) =
-                self.predictor.observe(scope, &planned.embedding, planned.work, node.exclusive_ms)
-            else {
+            let (x, work, actual_ms) = (&planned.embedding, planned.work, node.exclusive_ms);
+            let predicted = if learn {
+                self.predictor.observe(scope, x, work, actual_ms)
+            } else {
+                self.predictor.score(scope, x, work, actual_ms)
+            };
+            let Ok(prediction) = predicted else {
                 refused += 1;
                 continue;
             };
@@ -135,6 +145,8 @@ impl SharedState {
                 plan_kind: PlanKind::ALL.iter().position(|k| *k == planned.kind).unwrap_or(0) as u8,
                 scope: scope.id() as u8,
                 attention_type: DEFAULT_PLAN_ATTENTION,
+                embedding: planned.embedding,
+                work: planned.work,
                 execution_ms: node.exclusive_ms,
                 baseline_ms: prediction.baseline_ms,
                 predicted_ms: prediction.predicted_ms,
@@ -151,7 +163,7 @@ impl SharedState {
     }
 
     /// The buffered trajectories, newest first.
-    pub fn newest_first(&self) -> impl Iterator<Item = &TrajectorySlot> + '_ {
+    pub fn newest_first(&self) -> impl DoubleEndedIterator<Item = &TrajectorySlot> + '_ {
         (1..=self.ring_len)
             .map(move |back| &self.ring[(self.ring_next + RING_CAPACITY - back) % RING_CAPACITY])
     }

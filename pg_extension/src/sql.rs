@@ -98,7 +98,10 @@ pub fn operator_stats() -> TableIterator<
     TableIterator::new(rows)
 }
 
-/// The most recent trajectories (one per executed plan node), newest first.
+/// The most recent trajectories (one per executed plan node), newest first, with the plan-time
+/// features each prediction was made from (the layout is documented in [`crate::plan_tree`])
+/// and the estimated work the baseline was computed from, so that the learner can be checked
+/// against other models fitted offline.
 ///
 /// `query_id` is PostgreSQL's query identifier, the one `pg_stat_statements` and
 /// `pg_stat_activity` show, when the server computes it: with `compute_query_id = on`, or with
@@ -124,6 +127,8 @@ pub fn trajectories(
         name!(improvement, f64),
         name!(rows, f64),
         name!(loops, f64),
+        name!(work, f64),
+        name!(features, Vec<f32>),
     ),
 > {
     require_preloaded();
@@ -149,6 +154,8 @@ pub fn trajectories(
                 t.improvement,
                 t.rows,
                 t.loops,
+                t.work,
+                t.embedding.to_vec(),
             )
         })
         .collect();
@@ -377,14 +384,8 @@ pub fn observer_overhead() -> TableIterator<
     ))
 }
 
-extension_sql!(
-    r#"
-CREATE VIEW operator_stats AS SELECT * FROM operator_stats();
-GRANT SELECT ON operator_stats TO PUBLIC;
-REVOKE ALL ON FUNCTION reset() FROM PUBLIC;
-REVOKE ALL ON FUNCTION reset_scope(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION import_state(bytea) FROM PUBLIC;
-"#,
+extension_sql_file!(
+    "../../sql/views_and_privileges.sql",
     name = "views_and_privileges",
     requires = [operator_stats, reset, reset_scope, import_state],
 );

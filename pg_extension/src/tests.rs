@@ -496,6 +496,54 @@ mod tests {
     }
 
     #[pg_test]
+    fn trajectories_carry_the_features_and_work_the_prediction_used() {
+        fixtures();
+        run("SELECT microlora.reset()");
+        let nodes = observe("", "SELECT * FROM a WHERE v = 1 ORDER BY id LIMIT 3");
+        let n = nodes.len();
+        let recent = rows(&format!(
+            "SELECT array_length(features, 1), features[16], work > 0, features[1] >= 0
+             FROM microlora.trajectories({n})"
+        ));
+        for r in &recent {
+            assert_eq!(r, &["16", "1", "t", "t"], "{recent:?}");
+        }
+        // What predict() says for the same plan comes from the same features.
+        let planned = rows(
+            "SELECT total_cost FROM microlora.predict('SELECT * FROM a WHERE v = 1 ORDER BY id LIMIT 3')",
+        );
+        assert_eq!(planned.len(), n);
+    }
+
+    #[pg_test]
+    fn with_learn_off_statements_are_scored_and_recorded_but_teach_nothing() {
+        fixtures();
+        run("SELECT microlora.reset()");
+        for _ in 0..3 {
+            observe("", "SELECT count(*) FROM a");
+        }
+        // Predicting counts forward passes, so compare what learning changes: adaptations, the
+        // adapters' weights and the calibrated rates.
+        let learned_state =
+            "SELECT string_agg(concat_ws(':', adapt_count, delta_norm, ms_per_cost), ',' ORDER BY op_type)
+                             FROM microlora.operator_stats";
+        let counts = "SELECT sum(nodes)::bigint FROM microlora.operator_stats";
+        run("SET microlora.enabled = off");
+        let (learned, nodes_before) = (one::<String>(learned_state), one::<i64>(counts));
+        let before = trajectories_so_far();
+        let frozen = observe("SET microlora.learn = off", "SELECT count(*) FROM a");
+        assert!(!frozen.is_empty());
+        assert_eq!(trajectories_so_far() - before, frozen.len() as i64);
+        run("SET microlora.enabled = off");
+        assert_eq!(one::<i64>(counts), nodes_before + frozen.len() as i64, "observed and counted");
+        assert_eq!(one::<String>(learned_state), learned, "but nothing learned");
+        // With learning back on, the same statement teaches again.
+        observe("", "SELECT count(*) FROM a");
+        run("SET microlora.enabled = off");
+        assert_ne!(one::<String>(learned_state), learned);
+    }
+
+    #[pg_test]
     fn statements_are_not_given_query_ids_that_postgres_does_not_compute() {
         fixtures();
         run("SELECT microlora.reset()");
@@ -832,18 +880,40 @@ mod tests {
             observe("", "SELECT count(*) FROM a");
         }
         let saved = sql::export_state();
+        let stats_query = "SELECT nodes, total_ms, mean_improvement, success_rate, adapt_count, ms_per_cost,
+                                  baseline_qerror_median, learned_qerror_mean FROM microlora.operator_stats";
+        let trajectories_query =
+            "SELECT time, node_type, scope, execution_ms, baseline_ms, predicted_ms, work,
+                                         features::text FROM microlora.trajectories(10000)";
+        let summary_query = "SELECT * FROM microlora.trajectory_summary()";
+        let quietly = |query: &str| {
+            run("SET microlora.enabled = off");
+            rows(query)
+        };
+        let (stats, trajectories, summary) =
+            (quietly(stats_query), quietly(trajectories_query), quietly(summary_query));
+        assert!(trajectories.len() >= 8, "{trajectories:?}");
         let path = Path::new("pg_stat/microlora.test-state");
         persist::save_to(path).unwrap();
-        // The file holds the whole predictor: adapters, calibrations and q-error statistics.
+        // The file holds the whole predictor (adapters, calibrations and q-error statistics),
+        // the per-scope statistics and the trajectories.
         let file = std::fs::read(path).unwrap();
-        let predictor = TimePredictor::from_bytes(&file).unwrap();
-        assert_eq!(predictor.learner().to_bytes(), saved);
-        assert!(predictor.baseline_q_error(OperatorScope::SeqScan).count() > 0);
+        let state = persist::SavedState::from_bytes(&file).unwrap();
+        assert_eq!(state, persist::SavedState::of(&crate::shared::STATE.share()));
         run("SELECT microlora.reset()");
         assert_ne!(sql::export_state(), saved);
+        assert_ne!(quietly(trajectories_query), trajectories);
         persist::load_from(path).unwrap();
         assert_eq!(sql::export_state(), saved);
-        assert!(crate::shared::STATE.share().predictor == predictor);
+        assert_eq!(quietly(stats_query), stats);
+        assert_eq!(quietly(trajectories_query), trajectories);
+        assert_eq!(quietly(summary_query), summary);
+        // A file of another kind (here: the adapters alone) is refused.
+        std::fs::write(path, TimePredictor::new(16).unwrap().to_bytes()).unwrap();
+        assert!(
+            matches!(persist::load_from(path), Err(persist::LoadError::Invalid(m)) if m.contains("TimePredictor"))
+        );
+        std::fs::write(path, &file).unwrap();
 
         // Missing, truncated and corrupt files leave the state as it is.
         run("SELECT microlora.reset()");
