@@ -226,6 +226,40 @@ impl Adapter {
         self.adapt_count += 1;
     }
 
+    /// What the adapter adds to output coordinate `j` for input `x`:
+    /// `α·Σ_r (x·A_r)·B_r[j] = x·w_j` with `w_j = α·Σ_r A_r·B_r[j]`.
+    pub(crate) fn readout(&self, x: &[f32], j: usize) -> f32 {
+        let (a0, a1, b0, b1) = self.factors();
+        let h = kernels::dot2(x, a0, a1);
+        self.alpha * (h[0] * b0[j] + h[1] * b1[j])
+    }
+
+    /// Adds `delta` to the weights `w_j` of output coordinate `j` (see [`readout`](Self::readout))
+    /// by moving `A` only, so that for every input the output changes by exactly `x·delta` at `j`:
+    ///
+    /// ```text
+    ///   A_r ← A_r + delta·B_r[j] / (α·Σ_r B_r[j]²)   ⇒   Δw_j = α·Σ_r ΔA_r·B_r[j] = delta
+    /// ```
+    ///
+    /// While `B_r[j]` is zero for both ranks (a fresh adapter), rank 0 is first set to
+    /// `A_0 = 0, B_0[j] = 1/α`, which leaves every output unchanged and makes `w_j = A_0`. The
+    /// other coordinates change by `(x·delta)·Σ_r B_r[j]B_r[k] / Σ_r B_r[j]²`, which is zero
+    /// when, as in the time predictor, only column `j` of `B` is ever non-zero. `α` must be
+    /// non-zero. Counts as one adaptation.
+    pub(crate) fn shift_readout(&mut self, j: usize, delta: &[f32]) {
+        let d = self.dim;
+        let mut norm_sq = self.b[0][j].powi(2) + self.b[1][j].powi(2);
+        if norm_sq == 0.0 {
+            self.a[0][..d].fill(0.0);
+            self.b[0][j] = 1.0 / self.alpha;
+            norm_sq = self.b[0][j].powi(2);
+        }
+        let coefficients = [self.b[0][j] / (self.alpha * norm_sq), self.b[1][j] / (self.alpha * norm_sq)];
+        let [a0, a1] = &mut self.a;
+        kernels::axpy2(&mut a0[..d], &mut a1[..d], coefficients, delta);
+        self.adapt_count += 1;
+    }
+
     /// `‖α·A·B‖_F`, the size of the learned change to the identity, computed from the 2×2 Gram
     /// matrices: `‖AB‖²_F = tr((AᵀA)(BBᵀ))`.
     pub fn delta_norm(&self) -> f32 {

@@ -26,6 +26,7 @@ mod arguments;
 mod calibration;
 mod error;
 mod kernels;
+mod least_squares;
 mod lora;
 mod predictor;
 mod scope;
@@ -37,10 +38,11 @@ pub use adapter::{Adapter, FALLBACK_ADAPTATIONS, RANK};
 pub use arguments::{attention_type_from_number, capacity_from_number, dim_from_number};
 pub use calibration::{CostCalibration, MIN_MS, PRIOR_MS_PER_COST};
 pub use error::{LearningError, Number, Result};
+pub use least_squares::{RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM, RESIDUAL_CLIP, RIDGE};
 pub use lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 pub use predictor::{
     q_error, P2Median, Prediction, QErrorStats, TimePredictor, MAX_CORRECTION, PREDICTOR_ALPHA,
-    PREDICTOR_LEARNING_RATE, YOUNG_MAX_CORRECTION,
+    PREDICTOR_MAX_DIM, YOUNG_MAX_CORRECTION,
 };
 pub use scope::{OperatorCategory, OperatorScope};
 pub use scoped::ScopedLoRA;

@@ -23,24 +23,27 @@
 //! baseline; with ten adaptations the full range is open.
 //!
 //! The correction is what the adapter adds to the constant coordinate of the embedding. With
-//! `Δ(x) = α·(x·A)·B` it is `c = α·(x·A)·B[:, d−1]`, a linear function of the features in log
-//! space: the adapter learns `ln(actual / baseline)` as a function of the plan's shape, rank-2
-//! and per scope.
+//! `Δ(x) = α·(x·A)·B` it is `c = α·(x·A)·B[:, d−1] = x·w`, `w = α·A·B[:, d−1]`: a linear function
+//! of the features in log space. The adapter learns `ln(actual / baseline)` as a function of the
+//! plan's shape, per scope, and each category adapter learns it over all of its scopes.
 //!
 //! # Learning step
-//! The loss of one prediction is the squared log error `L = ½·(ln predicted − ln actual)²`, whose
-//! derivative with respect to `out[d−1]` is `e = c − ln(actual / baseline)`. The adapter's update
-//! rule ascends `g·out` for a direction `g`, so the step is taken along
+//! The loss is the squared log error `(ln predicted − ln actual)²`, which for the linear
+//! correction is a least-squares problem in `w` with target `y = ln(actual / baseline)`. A
+//! gradient step on it needs thousands of timings to settle (a TPC-H training pass gives a
+//! scope a few dozen), so the weights follow recursive least squares instead
+//! ([`crate::RecursiveLeastSquares`]: the exact ridge solution after every timing, with the
+//! residual clipped at 2 e-folds so an outlier teaches no more than that). Each of the scope's
+//! and the category's adapters is fitted on its own residual, `y − x·w` with its own `w`:
 //!
 //! ```text
-//!   g = −e · e_{d−1}        (then clipped to ‖g‖ ≤ 1 by the adapter)
+//!   Δw = RLS step(x, y − x·w)        then   A ← A + Δw·B[:, d−1]ᵀ / (α·‖B[:, d−1]‖²)
 //! ```
 //!
-//! which lowers `L` (the update rule's every step is an ascent step for `g·out`). The update rule
-//! clips `g` to unit length and normalises its step, so one timing moves the correction by at
-//! most `2η·min(|e|, 1)` toward its target, whatever the size of the error or of the weights
-//! learned so far. An outlier teaches no more than an error of one e-fold, and with `2η < 1` a
-//! step never overshoots its target, which keeps the learner stable on noisy timings.
+//! The second line writes `Δw` into the adapter's factor `A`, changing the correction by
+//! exactly `x·Δw` and no other output (see `Adapter::shift_readout`): a fresh adapter
+//! (`B = 0`) becomes the rank-1 adapter `A_0 = w, B_0[d−1] = 1/α`, which is what a scalar
+//! correction needs of the rank-2 factors.
 //!
 //! # Prequential evaluation
 //! [`TimePredictor::observe`] predicts with what was known *before* the execution, scores that
@@ -50,7 +53,8 @@
 use crate::calibration::{check_work, CostCalibration, MIN_MS};
 use crate::error::{expect_len, non_negative, LearningError, Result};
 use crate::kernels;
-use crate::scope::OperatorScope;
+use crate::least_squares::{RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
+use crate::scope::{OperatorCategory, OperatorScope};
 use crate::scoped::ScopedLoRA;
 use crate::MAX_DIM;
 
@@ -65,8 +69,9 @@ pub const YOUNG_MAX_CORRECTION: f64 = std::f64::consts::LN_2;
 /// is reachable with modest weights.
 pub const PREDICTOR_ALPHA: f32 = 1.0;
 
-/// The adapter step size `η` a time predictor uses.
-pub const PREDICTOR_LEARNING_RATE: f32 = 0.1;
+/// The largest embedding dimension of a time predictor (it keeps a `d×d` least-squares state
+/// per adapter).
+pub const PREDICTOR_MAX_DIM: usize = MAX_LEAST_SQUARES_DIM;
 
 /// `max(p/a, a/p)`, with both times floored at 1 µs: how many times off a prediction was
 /// (1 is exact). Both times must be finite and `>= 0`.
@@ -230,6 +235,23 @@ impl QErrorStats {
     }
 }
 
+/// The predictor writes its weights into the adapters' factors through `1/α`, so every
+/// scaling must be finite and non-zero.
+pub(crate) fn check_scalings(learner: &ScopedLoRA) -> Result<()> {
+    let alphas = OperatorScope::ALL.iter().map(|s| learner.operator(*s).alpha());
+    let alphas = alphas.chain(OperatorCategory::ALL.iter().map(|c| learner.category(*c).alpha()));
+    for alpha in alphas {
+        if !alpha.is_finite() || alpha == 0.0 {
+            return Err(LearningError::InvalidParameter {
+                what: "the adapters' alpha",
+                expected: "finite and non-zero for a time predictor",
+                value: f64::from(alpha),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// One prediction of an operator's time.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Prediction {
@@ -249,22 +271,32 @@ pub struct TimePredictor {
     pub(crate) calibrations: [CostCalibration; OperatorScope::COUNT],
     pub(crate) baseline_q: [QErrorStats; OperatorScope::COUNT],
     pub(crate) learned_q: [QErrorStats; OperatorScope::COUNT],
+    /// The least-squares state of each scope's adapter and of each category's.
+    pub(crate) scope_fits: [RecursiveLeastSquares; OperatorScope::COUNT],
+    pub(crate) category_fits: [RecursiveLeastSquares; OperatorCategory::COUNT],
 }
 
 impl TimePredictor {
-    /// A fresh predictor for embeddings of dimension `dim` (in `1..=256`), with adapters of
-    /// scaling [`PREDICTOR_ALPHA`] and step size [`PREDICTOR_LEARNING_RATE`].
+    /// A fresh predictor for embeddings of dimension `dim` (in `1..=16`), with adapters of
+    /// scaling [`PREDICTOR_ALPHA`]. Their gradient step size is 0: they are fitted by least
+    /// squares (see the module documentation), not by the adapters' own update rule.
     pub fn new(dim: usize) -> Result<Self> {
-        Self::with_learner(ScopedLoRA::new(dim, PREDICTOR_ALPHA, PREDICTOR_LEARNING_RATE)?)
+        RecursiveLeastSquares::new(dim)?;
+        Self::with_learner(ScopedLoRA::new(dim, PREDICTOR_ALPHA, 0.0)?)
     }
 
-    /// A fresh predictor around the given adapters.
+    /// A fresh predictor around the given adapters (of dimension `1..=16`, every scaling `α`
+    /// finite and non-zero), whose weights become the starting point of the least-squares fits.
     pub fn with_learner(learner: ScopedLoRA) -> Result<Self> {
+        let fit = RecursiveLeastSquares::new(learner.dim())?;
+        check_scalings(&learner)?;
         Ok(TimePredictor {
             learner,
             calibrations: [CostCalibration::new(); OperatorScope::COUNT],
             baseline_q: [QErrorStats::default(); OperatorScope::COUNT],
             learned_q: [QErrorStats::default(); OperatorScope::COUNT],
+            scope_fits: std::array::from_fn(|_| fit.clone()),
+            category_fits: std::array::from_fn(|_| fit.clone()),
         })
     }
 
@@ -300,13 +332,14 @@ impl TimePredictor {
         actual_ms: f64,
     ) -> Result<Prediction> {
         let prediction = self.score(scope, x, work, actual_ms)?;
-        // ∂L/∂out[d−1] = c − ln(actual/baseline); step along its negative.
         let target = (actual_ms.max(MIN_MS) / prediction.baseline_ms.max(f64::MIN_POSITIVE)).ln();
-        let error = prediction.correction - target;
-        let dim = self.dim();
-        let mut gradient = [0f32; MAX_DIM];
-        gradient[dim - 1] = (-error) as f32;
-        self.learner.adapt(scope, &gradient[..dim])?;
+        let last = self.dim() - 1;
+        let (own, category) = self.learner.readouts(scope, x, last);
+        let (mut own_delta, mut category_delta) =
+            ([0f32; MAX_LEAST_SQUARES_DIM], [0f32; MAX_LEAST_SQUARES_DIM]);
+        self.scope_fits[scope.id()].step(x, target - f64::from(own), &mut own_delta);
+        self.category_fits[scope.category().id()].step(x, target - f64::from(category), &mut category_delta);
+        self.learner.shift_readouts(scope, last, &own_delta[..=last], &category_delta[..=last]);
         self.calibrations[scope.id()].observe(work, actual_ms)?;
         Ok(prediction)
     }
@@ -340,10 +373,13 @@ impl TimePredictor {
     }
 
     /// Replaces the adapters (for example with imported ones), which must have this predictor's
-    /// dimension. Calibrations and statistics stay.
+    /// dimension and finite, non-zero scalings. Calibrations and statistics stay; the
+    /// least-squares fits restart from the imported weights.
     pub fn set_learner(&mut self, learner: ScopedLoRA) -> Result<()> {
         expect_len("imported adapters' dimension", learner.dim(), self.dim())?;
+        check_scalings(&learner)?;
         self.learner = learner;
+        self.scope_fits.iter_mut().chain(&mut self.category_fits).for_each(RecursiveLeastSquares::reset);
         Ok(())
     }
 
@@ -366,6 +402,7 @@ impl TimePredictor {
     /// learned).
     pub fn reset_scope(&mut self, scope: OperatorScope) {
         self.learner.reset_scope(scope);
+        self.scope_fits[scope.id()].reset();
         self.calibrations[scope.id()].reset();
         self.baseline_q[scope.id()] = QErrorStats::default();
         self.learned_q[scope.id()] = QErrorStats::default();
@@ -374,6 +411,7 @@ impl TimePredictor {
     /// Forgets everything.
     pub fn reset(&mut self) {
         self.learner.reset_all();
+        self.scope_fits.iter_mut().chain(&mut self.category_fits).for_each(RecursiveLeastSquares::reset);
         self.calibrations = [CostCalibration::new(); OperatorScope::COUNT];
         self.baseline_q = [QErrorStats::default(); OperatorScope::COUNT];
         self.learned_q = [QErrorStats::default(); OperatorScope::COUNT];

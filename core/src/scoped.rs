@@ -135,6 +135,28 @@ impl ScopedLoRA {
         self.total_adapt_count += 1;
     }
 
+    /// What the scope's adapter and its category's adapter, each on its own, add to output
+    /// coordinate `j` for input `x` (length `dim`, finite), without the blend.
+    pub(crate) fn readouts(&self, scope: OperatorScope, x: &[f32], j: usize) -> (f32, f32) {
+        let operator = &self.operators[scope.id()];
+        let category = &self.categories[scope.category().id()];
+        (operator.readout(x, j), category.readout(x, j))
+    }
+
+    /// Moves the weights of output coordinate `j` of the scope's adapter by `operator_delta`
+    /// and of its category's by `category_delta` (see `Adapter::shift_readout`): one adaptation.
+    pub(crate) fn shift_readouts(
+        &mut self,
+        scope: OperatorScope,
+        j: usize,
+        operator_delta: &[f32],
+        category_delta: &[f32],
+    ) {
+        self.operators[scope.id()].shift_readout(j, operator_delta);
+        self.categories[scope.category().id()].shift_readout(j, category_delta);
+        self.total_adapt_count += 1;
+    }
+
     /// Resets one scope's adapter and reference input; its category keeps what it learned.
     pub fn reset_scope(&mut self, scope: OperatorScope) {
         self.operators[scope.id()].reset();

@@ -24,8 +24,9 @@ use crate::adapter::{check_dim, Adapter};
 use crate::calibration::CostCalibration;
 use crate::error::{LearningError, Result};
 use crate::kernels;
+use crate::least_squares::{RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
 use crate::lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
-use crate::predictor::{QErrorStats, TimePredictor};
+use crate::predictor::{check_scalings, QErrorStats, TimePredictor};
 use crate::scope::{OperatorCategory, OperatorScope};
 use crate::scoped::ScopedLoRA;
 use crate::trajectory::{TrajectoryBuffer, TrajectoryStats};
@@ -366,6 +367,38 @@ pub struct TimePredictorSnapshot {
     calibrations: Vec<CostCalibration>,
     baseline_q: Vec<QErrorStats>,
     learned_q: Vec<QErrorStats>,
+    /// The least-squares states of the 17 scope adapters, then of the 7 category adapters.
+    fits: Vec<LeastSquaresSnapshot>,
+}
+
+/// The serde form of a [`RecursiveLeastSquares`]: its used `dim × dim` block, row-major.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct LeastSquaresSnapshot {
+    p: Vec<f64>,
+    count: u64,
+}
+
+impl LeastSquaresSnapshot {
+    fn of(fit: &RecursiveLeastSquares) -> Self {
+        let d = fit.dim;
+        let p = (0..d).flat_map(|i| fit.p[i * MAX_LEAST_SQUARES_DIM..i * MAX_LEAST_SQUARES_DIM + d].to_vec());
+        LeastSquaresSnapshot { p: p.collect(), count: fit.count }
+    }
+
+    fn restore_into(&self, target: &mut RecursiveLeastSquares) -> Result<()> {
+        let d = target.dim;
+        if self.p.len() != d * d {
+            return Err(LearningError::CorruptState("a least-squares state has the wrong size"));
+        }
+        for (i, row) in self.p.chunks(d).enumerate() {
+            target.p[i * MAX_LEAST_SQUARES_DIM..i * MAX_LEAST_SQUARES_DIM + d].copy_from_slice(row);
+        }
+        target.count = self.count;
+        if !target.is_consistent() {
+            return Err(LearningError::CorruptState("a least-squares state is not finite and positive"));
+        }
+        Ok(())
+    }
 }
 
 impl Persistent for TimePredictor {
@@ -378,6 +411,7 @@ impl Persistent for TimePredictor {
             calibrations: self.calibrations.to_vec(),
             baseline_q: self.baseline_q.to_vec(),
             learned_q: self.learned_q.to_vec(),
+            fits: self.scope_fits.iter().chain(&self.category_fits).map(LeastSquaresSnapshot::of).collect(),
         }
     }
 
@@ -385,6 +419,17 @@ impl Persistent for TimePredictor {
         use LearningError::CorruptState;
         let mut predictor = TimePredictor::new(1)?;
         restore_scoped_into(&snapshot.learner, &mut predictor.learner)?;
+        let fit = RecursiveLeastSquares::new(predictor.learner.dim())
+            .map_err(|_| CorruptState("its dimension is too large for a time predictor"))?;
+        check_scalings(&predictor.learner).map_err(|_| CorruptState("an adapter's alpha is zero"))?;
+        if snapshot.fits.len() != OperatorScope::COUNT + OperatorCategory::COUNT {
+            return Err(CorruptState("it does not hold 24 least-squares states"));
+        }
+        let fits = predictor.scope_fits.iter_mut().chain(&mut predictor.category_fits);
+        for (target, saved) in fits.zip(&snapshot.fits) {
+            target.clone_from(&fit);
+            saved.restore_into(target)?;
+        }
         let calibrations: [CostCalibration; OperatorScope::COUNT] =
             snapshot.calibrations.try_into().map_err(|_| CorruptState("it does not hold 17 calibrations"))?;
         let baseline_q: [QErrorStats; OperatorScope::COUNT] = snapshot
