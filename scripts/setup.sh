@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian 12 machine, from the package registries only.
-# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|all]...
+# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|tpch|all]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,6 +61,22 @@ setup_pg() {
   id -u "$PG_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$PG_USER"
 }
 
+# The TPC-H benchmark's Python tools (tpchgen-cli, psycopg, numpy, matplotlib), pinned in
+# bench/tpch/requirements.txt, in a virtual environment under target/ (PyPI only).
+TPCH_VENV=target/tpch-venv
+setup_tpch() {
+  setup_pg
+  step "tpch: Python virtual environment with bench/tpch/requirements.txt"
+  command -v python3 >/dev/null || apt_install python3
+  python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+  [ -x "$TPCH_VENV/bin/python" ] || python3 -m venv "$TPCH_VENV"
+  local stamp=$TPCH_VENV/requirements.installed
+  if ! cmp -s bench/tpch/requirements.txt "$stamp"; then
+    "$TPCH_VENV/bin/pip" install --quiet --disable-pip-version-check -r bench/tpch/requirements.txt
+    cp bench/tpch/requirements.txt "$stamp"
+  fi
+}
+
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(all)
 for target in "${targets[@]}"; do
@@ -68,8 +84,9 @@ for target in "${targets[@]}"; do
     core) setup_core ;;
     wasm) setup_wasm ;;
     pg) setup_pg ;;
-    all) setup_wasm; setup_pg ;;
-    *) echo "setup.sh: unknown part '$target' (core, wasm, pg or all)" >&2; exit 2 ;;
+    tpch) setup_tpch ;;
+    all) setup_wasm; setup_pg; setup_tpch ;;
+    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, tpch or all)" >&2; exit 2 ;;
   esac
 done
 step "done: ${targets[*]}"
