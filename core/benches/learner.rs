@@ -1,8 +1,9 @@
-//! Hot-path timings at dim 16, 64 and 256: forward, adapt, scoped forward and adapt, record.
-//! Run with `cargo bench -p microlora-core`; the README quotes the dim-256 medians.
+//! Hot-path timings at dim 16, 64 and 256: forward, adapt, scoped forward and adapt, record; and
+//! the time predictor's per-node work at the Postgres extension's dim 16 (predict, and observe:
+//! predict, score and the least-squares step). Run with `cargo bench -p microlora-core`.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use microlora_core::{MicroLoRA, OperatorScope, ScopedLoRA, TrajectoryBuffer};
+use microlora_core::{MicroLoRA, OperatorScope, ScopedLoRA, TimePredictor, TrajectoryBuffer};
 
 const DIMS: [usize; 3] = [16, 64, 256];
 
@@ -68,11 +69,28 @@ fn trajectory_buffer(c: &mut Criterion) {
     group.finish();
 }
 
+fn time_predictor(c: &mut Criterion) {
+    let mut group = c.benchmark_group("TimePredictor");
+    let mut x = input(16);
+    x[15] = 1.0;
+    let mut predictor = TimePredictor::new(16).unwrap();
+    for i in 0..100 {
+        predictor.observe(OperatorScope::HashJoin, &x, 100.0, 1.0 + f64::from(i % 7)).unwrap();
+    }
+    group.bench_function("predict/16", |b| {
+        b.iter(|| predictor.predict(OperatorScope::HashJoin, black_box(&x), 100.0).unwrap())
+    });
+    group.bench_function("observe/16", |b| {
+        b.iter(|| predictor.observe(OperatorScope::HashJoin, black_box(&x), 100.0, 3.0).unwrap())
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(2));
-    targets = single_adapter, scoped_adapters, trajectory_buffer
+    targets = single_adapter, scoped_adapters, trajectory_buffer, time_predictor
 }
 criterion_main!(benches);

@@ -245,7 +245,7 @@ impl Adapter {
     /// `A_0 = 0, B_0[j] = 1/α`, which leaves every output unchanged and makes `w_j = A_0`. The
     /// other coordinates change by `(x·delta)·Σ_r B_r[j]B_r[k] / Σ_r B_r[j]²`, which is zero
     /// when, as in the time predictor, only column `j` of `B` is ever non-zero. `α` must be
-    /// non-zero. Counts as one adaptation.
+    /// non-zero. The caller counts the adaptation.
     pub(crate) fn shift_readout(&mut self, j: usize, delta: &[f32]) {
         let d = self.dim;
         let mut norm_sq = self.b[0][j].powi(2) + self.b[1][j].powi(2);
@@ -257,7 +257,6 @@ impl Adapter {
         let coefficients = [self.b[0][j] / (self.alpha * norm_sq), self.b[1][j] / (self.alpha * norm_sq)];
         let [a0, a1] = &mut self.a;
         kernels::axpy2(&mut a0[..d], &mut a1[..d], coefficients, delta);
-        self.adapt_count += 1;
     }
 
     /// `‖α·A·B‖_F`, the size of the learned change to the identity, computed from the 2×2 Gram

@@ -45,6 +45,15 @@
 //! (`B = 0`) becomes the rank-1 adapter `A_0 = w, B_0[d−1] = 1/α`, which is what a scalar
 //! correction needs of the rank-2 factors.
 //!
+//! # Moving baseline
+//! The calibration keeps learning, so the baseline the correction is relative to moves: after a
+//! step that changes `ln ms_per_cost` by `Δθ`, the weight of the constant coordinate (the
+//! intercept, `x[d−1] = 1`) of the scope's adapter moves by `−Δθ`. Its predictions
+//! `work·e^θ·e^{x·w}` then do not move with the calibration, and the least-squares fit sees
+//! residuals of one fixed model, `ln(actual/work) − θ_0 − x·w̃` (θ_0 the prior), which it solves
+//! exactly; without the shift it chased a target that drifted with every calibration step (on
+//! TPC-H scale 1 the learned median q-error rose from 2.14 after two passes to 2.63 after five).
+//!
 //! # Prequential evaluation
 //! [`TimePredictor::observe`] predicts with what was known *before* the execution, scores that
 //! prediction, and only then learns from it. The score is the q-error `max(p/a, a/p) ≥ 1` of the
@@ -340,7 +349,18 @@ impl TimePredictor {
         self.scope_fits[scope.id()].step(x, target - f64::from(own), &mut own_delta);
         self.category_fits[scope.category().id()].step(x, target - f64::from(category), &mut category_delta);
         self.learner.shift_readouts(scope, last, &own_delta[..=last], &category_delta[..=last]);
-        self.calibrations[scope.id()].observe(work, actual_ms)?;
+
+        // The calibration moves the baseline by a factor e^Δθ; the scope's intercept moves by −Δθ
+        // so that its predictions do not (see "Moving baseline" above).
+        let calibration = &mut self.calibrations[scope.id()];
+        let rate_before = calibration.ms_per_cost();
+        calibration.observe(work, actual_ms)?;
+        let shift = (calibration.ms_per_cost() / rate_before).ln();
+        if shift != 0.0 {
+            let mut intercept = [0f32; MAX_LEAST_SQUARES_DIM];
+            intercept[last] = -shift as f32;
+            self.learner.shift_operator_readout(scope, last, &intercept[..=last]);
+        }
         Ok(prediction)
     }
 
@@ -524,6 +544,33 @@ mod tests {
             baseline.median(),
             predictor.learner().delta_norm(scope)
         );
+    }
+
+    #[test]
+    fn fits_a_log_linear_time_model_exactly_while_the_calibration_moves() {
+        // Noiseless times that are log-linear in the features: least squares recovers them
+        // exactly, provided the fit is not disturbed by the calibration steps it runs beside.
+        let mut rng = TestRng(5);
+        let mut example = |rng: &mut TestRng| {
+            let mut x = [0f32; DIM];
+            x.iter_mut().take(DIM - 1).for_each(|v| *v = rng.uniform() as f32);
+            x[DIM - 1] = 1.0;
+            let work = 10.0 + 1000.0 * rng.uniform();
+            let log_rate = -4.0 + 3.0 * f64::from(x[0]) - 2.0 * f64::from(x[1]) + f64::from(x[2]);
+            (x, work, work * log_rate.exp())
+        };
+        let mut predictor = TimePredictor::new(DIM).unwrap();
+        for _ in 0..300 {
+            let (x, work, actual) = example(&mut rng);
+            predictor.observe(OperatorScope::HashJoin, &x, work, actual).unwrap();
+        }
+        let mut learned = QErrorStats::default();
+        for _ in 0..200 {
+            let (x, work, actual) = example(&mut rng);
+            let p = predictor.predict(OperatorScope::HashJoin, &x, work).unwrap();
+            learned.add(p.predicted_ms, actual).unwrap();
+        }
+        assert!(learned.mean() < 1.02, "learned mean q-error {}", learned.mean());
     }
 
     #[test]

@@ -152,9 +152,19 @@ impl ScopedLoRA {
         operator_delta: &[f32],
         category_delta: &[f32],
     ) {
-        self.operators[scope.id()].shift_readout(j, operator_delta);
-        self.categories[scope.category().id()].shift_readout(j, category_delta);
+        let (operator, category) =
+            (&mut self.operators[scope.id()], &mut self.categories[scope.category().id()]);
+        operator.shift_readout(j, operator_delta);
+        category.shift_readout(j, category_delta);
+        operator.adapt_count += 1;
+        category.adapt_count += 1;
         self.total_adapt_count += 1;
+    }
+
+    /// Moves the weights of output coordinate `j` of the scope's own adapter only, by `delta`,
+    /// without counting an adaptation (a re-expression of what was learned, not a lesson).
+    pub(crate) fn shift_operator_readout(&mut self, scope: OperatorScope, j: usize, delta: &[f32]) {
+        self.operators[scope.id()].shift_readout(j, delta);
     }
 
     /// Resets one scope's adapter and reference input; its category keeps what it learned.
