@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is needed (scripts/setup.sh) and runs every test of every part.
-# Usage: scripts/test.sh [core|wasm|pg|e2e]...   (default: all of them, in that order)
+# Usage: scripts/test.sh [core|wasm|pg|e2e|tpch]...   (default: all of them, in that order)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,14 +38,24 @@ test_e2e() {
   bash tests/pg/run.sh
 }
 
+test_tpch() {
+  banner "tpch: the benchmark's own tests, then its whole pipeline at scale 0.01"
+  bash scripts/setup.sh tpch
+  (cd bench/tpch && ../../target/tpch-venv/bin/python -m unittest discover -s tests -t .)
+  # Generate, load, train, evaluate, report and plot; --check fails unless the report is complete
+  # and learning reduced the error.
+  bash bench/tpch/run.sh --scale 0.01 --out target/tpch-test --no-overhead --check
+}
+
 parts=("$@")
-[ ${#parts[@]} -eq 0 ] && parts=(core wasm pg e2e)
+[ ${#parts[@]} -eq 0 ] && parts=(core wasm pg e2e tpch)
 for part in "${parts[@]}"; do
   case "$part" in
     core) test_core ;;
     wasm) test_wasm ;;
     pg) test_pg ;;
     e2e) test_e2e ;;
+    tpch) test_tpch ;;
     *) echo "test.sh: unknown part '$part'" >&2; exit 2 ;;
   esac
 done

@@ -551,7 +551,7 @@ mod tests {
         // Noiseless times that are log-linear in the features: least squares recovers them
         // exactly, provided the fit is not disturbed by the calibration steps it runs beside.
         let mut rng = TestRng(5);
-        let mut example = |rng: &mut TestRng| {
+        let example = |rng: &mut TestRng| {
             let mut x = [0f32; DIM];
             x.iter_mut().take(DIM - 1).for_each(|v| *v = rng.uniform() as f32);
             x[DIM - 1] = 1.0;
