@@ -74,17 +74,18 @@ class LeastSquaresTest(unittest.TestCase):
         self.features = np.column_stack([rng.normal(0.0, 0.5, (300, DIM - 1)), np.ones(300)])
         self.features[:, 3] = 0.0  # a constant feature: plain least squares has no unique answer
         self.weights[3] = 0.0
-        self.execution = np.exp(self.features @ self.weights)
+        self.work = np.exp(rng.normal(3.0, 2.0, 300))
+        self.execution = self.work * np.exp(self.features @ self.weights)
 
-    def test_recovers_a_noiseless_log_linear_model(self):
-        fitted = analysis.fit_log_linear(self.features[:200], self.execution[:200])
+    def test_recovers_a_noiseless_log_linear_model_of_the_rate(self):
+        fitted = analysis.fit_log_linear(self.features[:200], self.execution[:200], self.work[:200])
         np.testing.assert_allclose(fitted, self.weights, atol=1e-3)
-        predicted = analysis.predict_log_linear(fitted, self.features[200:])
+        predicted = analysis.predict_log_linear(fitted, self.features[200:], self.work[200:])
         self.assertLess(analysis.q_error(predicted, self.execution[200:]).max(), 1.01)
 
     def test_predictions_stay_in_range(self):
-        fitted = analysis.fit_log_linear(self.features, self.execution)
-        predicted = analysis.predict_log_linear(fitted, 1e6 * self.features)
+        fitted = analysis.fit_log_linear(self.features, self.execution, self.work)
+        predicted = analysis.predict_log_linear(fitted, 1e6 * self.features, self.work)
         self.assertTrue(np.all(predicted <= 1e7 * (1 + 1e-9)))
         self.assertTrue(np.all(predicted >= 1e-3 * (1 - 1e-9)))
 
@@ -95,7 +96,7 @@ class FallbackTest(unittest.TestCase):
         for _ in range(count):
             features = np.append(rng.normal(0.0, 0.5, DIM - 1), 1.0)
             rows.append({"scope": scope, "category": category, "features": features.tolist(),
-                         "execution_ms": float(np.exp(features @ weights))})
+                         "work": 1.0, "execution_ms": float(np.exp(features @ weights))})
         return rows
 
     def test_small_scope_borrows_its_category_then_the_pool(self):
