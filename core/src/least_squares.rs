@@ -16,8 +16,8 @@
 //! With `E = ∞` this is exactly the batch ridge solution after every observation, so an online
 //! learner that uses it loses nothing to an offline fit on the same data. Operator timings are
 //! heavy-tailed, so the residual is clipped at `E` e-folds (a Huber-style step): one outlier
-//! moves the fit no more than an error of `E` would. Costs `O(d²)` per observation (d = 16:
-//! about 300 multiply-adds).
+//! moves the fit no more than an error of `E` would. Costs `O(d²)` per observation: two
+//! passes over the 16×16 block, about 150 ns at d = 16.
 
 use crate::error::{LearningError, Result};
 
@@ -77,19 +77,27 @@ impl RecursiveLeastSquares {
     pub(crate) fn step(&mut self, x: &[f32], residual: f64, delta_w: &mut [f32]) {
         const M: usize = MAX_LEAST_SQUARES_DIM;
         let d = self.dim;
+        // Everything runs over the whole M×M block at constant sizes, which the compiler unrolls
+        // and vectorises: outside the used d×d block P is zero and x is padded with zeros, so the
+        // padding stays zero.
+        let mut padded = [0f64; M];
+        padded[..d].iter_mut().zip(x).for_each(|(p, x)| *p = f64::from(*x));
+        // u = P·x, accumulated row by row (P is symmetric, so Σ_j x_j·P[j] = P·x): independent
+        // lanes, where a dot product per row would be a chain of dependent adds.
         let mut u = [0f64; M];
-        for (i, ui) in u[..d].iter_mut().enumerate() {
-            let row = &self.p[i * M..i * M + d];
-            *ui = row.iter().zip(x).map(|(p, x)| p * f64::from(*x)).sum();
+        for (row, xj) in self.p.chunks_exact(M).zip(padded) {
+            for (ui, p) in u.iter_mut().zip(row) {
+                *ui += p * xj;
+            }
         }
-        let denominator = 1.0 + u[..d].iter().zip(x).map(|(u, x)| u * f64::from(*x)).sum::<f64>();
+        let inverse = 1.0 / (1.0 + u.iter().zip(padded).map(|(u, x)| u * x).sum::<f64>());
         let error = residual.clamp(-RESIDUAL_CLIP, RESIDUAL_CLIP);
-        for (dw, ui) in delta_w[..d].iter_mut().zip(&u[..d]) {
-            *dw = (ui * error / denominator) as f32;
+        for (dw, ui) in delta_w[..d].iter_mut().zip(u) {
+            *dw = (ui * error * inverse) as f32;
         }
-        for i in 0..d {
-            let scaled = u[i] / denominator;
-            for (p, uj) in self.p[i * M..i * M + d].iter_mut().zip(&u[..d]) {
+        for (row, ui) in self.p.chunks_exact_mut(M).zip(u) {
+            let scaled = ui * inverse;
+            for (p, uj) in row.iter_mut().zip(u) {
                 *p -= scaled * uj;
             }
         }
