@@ -75,13 +75,13 @@ fn time_predictor(c: &mut Criterion) {
     x[15] = 1.0;
     let mut predictor = TimePredictor::new(16).unwrap();
     for i in 0..100 {
-        predictor.observe(OperatorScope::HashJoin, &x, 100.0, 1.0 + f64::from(i % 7)).unwrap();
+        predictor.observe(OperatorScope::HashJoin, &x, 100.0, None, 1.0 + f64::from(i % 7)).unwrap();
     }
     group.bench_function("predict/16", |b| {
-        b.iter(|| predictor.predict(OperatorScope::HashJoin, black_box(&x), 100.0).unwrap())
+        b.iter(|| predictor.predict(OperatorScope::HashJoin, black_box(&x), 100.0, None).unwrap())
     });
     group.bench_function("observe/16", |b| {
-        b.iter(|| predictor.observe(OperatorScope::HashJoin, black_box(&x), 100.0, 3.0).unwrap())
+        b.iter(|| predictor.observe(OperatorScope::HashJoin, black_box(&x), 100.0, None, 3.0).unwrap())
     });
     group.finish();
 }

@@ -65,7 +65,7 @@ fn score_held_out(
     let mut stream = Stream(seed);
     for _ in 0..HELD_OUT {
         let n = node(&mut stream, scope);
-        let p = predictor.predict(scope, &n.embedding, n.cost).expect("synthetic nodes are valid");
+        let p = predictor.predict(scope, &n.embedding, n.cost, None).expect("synthetic nodes are valid");
         baseline.add(p.baseline_ms, n.actual_ms).expect("times are valid");
         learned.add(p.predicted_ms, n.actual_ms).expect("times are valid");
     }
@@ -93,7 +93,7 @@ fn main() -> Result<(), microlora_core::LearningError> {
         for _ in 0..NODES_PER_PASS {
             let scope = OperatorScope::ALL[(stream.uniform() * OperatorScope::COUNT as f64) as usize];
             let n = node(&mut stream, scope);
-            let p = predictor.observe(n.scope, &n.embedding, n.cost, n.actual_ms)?;
+            let p = predictor.observe(n.scope, &n.embedding, n.cost, None, n.actual_ms)?;
             // Attention type 0: the planner's default plan, timed against the cost-model baseline.
             trajectories.record(&n.embedding, n.scope, 0, n.actual_ms, p.baseline_ms)?;
         }

@@ -28,6 +28,7 @@ mod error;
 mod kernels;
 mod least_squares;
 mod lora;
+mod plan_memory;
 mod predictor;
 mod scope;
 mod scoped;
@@ -40,6 +41,7 @@ pub use calibration::{CostCalibration, MIN_MS, PRIOR_MS_PER_COST};
 pub use error::{LearningError, Number, Result};
 pub use least_squares::{RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM, RESIDUAL_CLIP, RIDGE};
 pub use lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
+pub use plan_memory::{fold_signature, MemoryEntry, PlanMemory, MEMORY_WINDOW, PLAN_MEMORY_SLOTS};
 pub use predictor::{
     q_error, P2Median, Prediction, QErrorStats, TimePredictor, MAX_CORRECTION, PREDICTOR_ALPHA,
     PREDICTOR_MAX_DIM, YOUNG_MAX_CORRECTION,

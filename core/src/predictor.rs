@@ -13,6 +13,10 @@
 //!   predicted_ms = baseline_ms · exp(c)
 //! ```
 //!
+//! With a node signature (the caller's hash of the node's place in a recurring plan), `c` also
+//! adds what the [`PlanMemory`] remembers of the adapters' residual on that node:
+//! `c = clamp(out[d−1] − x[d−1] + memory(signature), −C_s, C_s)`.
+//!
 //! `w_s = min(adaptations_s/10, 1)` is the weight of the scope's own adapter in the category
 //! blend (see [`ScopedLoRA`]). The bound `C_s` is a trust region that grows with the scope's own
 //! evidence: a scope that has not learned yet borrows its category's correction, but that
@@ -63,6 +67,7 @@ use crate::calibration::{check_work, CostCalibration, MIN_MS};
 use crate::error::{expect_len, non_negative, LearningError, Result};
 use crate::kernels;
 use crate::least_squares::{RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
+use crate::plan_memory::PlanMemory;
 use crate::scope::{OperatorCategory, OperatorScope};
 use crate::scoped::ScopedLoRA;
 use crate::MAX_DIM;
@@ -268,8 +273,11 @@ pub struct Prediction {
     pub baseline_ms: f64,
     /// `baseline_ms · exp(correction)`.
     pub predicted_ms: f64,
-    /// The adapter's correction `c`, in natural-log units.
+    /// The correction `c` applied, in natural-log units: the adapters' and the plan memory's,
+    /// within the scope's bound.
     pub correction: f64,
+    /// The adapters' part of it alone, before the plan memory and the bound.
+    pub linear: f64,
 }
 
 /// Per-scope cost calibrations, a [`ScopedLoRA`] that corrects them, and per-scope q-error
@@ -283,6 +291,8 @@ pub struct TimePredictor {
     /// The least-squares state of each scope's adapter and of each category's.
     pub(crate) scope_fits: [RecursiveLeastSquares; OperatorScope::COUNT],
     pub(crate) category_fits: [RecursiveLeastSquares; OperatorCategory::COUNT],
+    /// What the adapters keep getting wrong about recurring plan nodes.
+    pub(crate) memory: PlanMemory,
 }
 
 impl TimePredictor {
@@ -306,6 +316,7 @@ impl TimePredictor {
             learned_q: [QErrorStats::default(); OperatorScope::COUNT],
             scope_fits: std::array::from_fn(|_| fit.clone()),
             category_fits: std::array::from_fn(|_| fit.clone()),
+            memory: PlanMemory::default(),
         })
     }
 
@@ -315,19 +326,27 @@ impl TimePredictor {
     }
 
     /// Predicts the time of `work` cost units of scope `scope` with embedding `x` (length `dim`,
-    /// finite). Makes `x` the scope's reference input, as every forward pass does.
-    pub fn predict(&mut self, scope: OperatorScope, x: &[f32], work: f64) -> Result<Prediction> {
+    /// finite), adding what the plan memory holds for the node's `signature` if it has one (see
+    /// [`PlanMemory`]). Makes `x` the scope's reference input, as every forward pass does.
+    pub fn predict(
+        &mut self,
+        scope: OperatorScope,
+        x: &[f32],
+        work: f64,
+        signature: Option<u64>,
+    ) -> Result<Prediction> {
         check_work(work)?;
         let dim = self.dim();
         expect_len("embedding", x.len(), dim)?;
         let mut out = [0f32; MAX_DIM];
         self.learner.forward_into(scope, x, &mut out[..dim])?;
-        let raw = f64::from(out[dim - 1] - x[dim - 1]);
+        let linear = f64::from(out[dim - 1] - x[dim - 1]);
+        let remembered = signature.map_or(0.0, |signature| self.memory.correction(signature));
         let own_weight = f64::from(self.learner.operator_weight(scope));
         let bound = YOUNG_MAX_CORRECTION + own_weight * (MAX_CORRECTION - YOUNG_MAX_CORRECTION);
-        let correction = raw.clamp(-bound, bound);
+        let correction = (linear + remembered).clamp(-bound, bound);
         let baseline_ms = self.calibrations[scope.id()].baseline_ms(work);
-        Ok(Prediction { baseline_ms, predicted_ms: baseline_ms * correction.exp(), correction })
+        Ok(Prediction { baseline_ms, predicted_ms: baseline_ms * correction.exp(), correction, linear })
     }
 
     /// One prequential step: [`score`](Self::score)s the prediction, then adapts the scope's
@@ -338,10 +357,14 @@ impl TimePredictor {
         scope: OperatorScope,
         x: &[f32],
         work: f64,
+        signature: Option<u64>,
         actual_ms: f64,
     ) -> Result<Prediction> {
-        let prediction = self.score(scope, x, work, actual_ms)?;
+        let prediction = self.score(scope, x, work, signature, actual_ms)?;
         let target = (actual_ms.max(MIN_MS) / prediction.baseline_ms.max(f64::MIN_POSITIVE)).ln();
+        if let Some(signature) = signature {
+            self.memory.learn(signature, scope, target - prediction.linear);
+        }
         let last = self.dim() - 1;
         let (own, category) = self.learner.readouts(scope, x, last);
         let (mut own_delta, mut category_delta) =
@@ -372,6 +395,7 @@ impl TimePredictor {
         scope: OperatorScope,
         x: &[f32],
         work: f64,
+        signature: Option<u64>,
         actual_ms: f64,
     ) -> Result<Prediction> {
         let actual_ms = non_negative("actual_ms", actual_ms)?;
@@ -381,7 +405,7 @@ impl TimePredictor {
             return Err(LearningError::NonFinite { what: "embedding" });
         }
         // Inputs are checked, so a forward pass can fail only before it changes anything.
-        let prediction = self.predict(scope, x, work)?;
+        let prediction = self.predict(scope, x, work, signature)?;
         self.baseline_q[scope.id()].add(prediction.baseline_ms, actual_ms)?;
         self.learned_q[scope.id()].add(prediction.predicted_ms, actual_ms)?;
         Ok(prediction)
@@ -400,6 +424,8 @@ impl TimePredictor {
         check_scalings(&learner)?;
         self.learner = learner;
         self.scope_fits.iter_mut().chain(&mut self.category_fits).for_each(RecursiveLeastSquares::reset);
+        // What the memory holds is relative to the replaced adapters' predictions.
+        self.memory.clear();
         Ok(())
     }
 
@@ -423,6 +449,7 @@ impl TimePredictor {
     pub fn reset_scope(&mut self, scope: OperatorScope) {
         self.learner.reset_scope(scope);
         self.scope_fits[scope.id()].reset();
+        self.memory.forget_scope(scope);
         self.calibrations[scope.id()].reset();
         self.baseline_q[scope.id()] = QErrorStats::default();
         self.learned_q[scope.id()] = QErrorStats::default();
@@ -432,6 +459,7 @@ impl TimePredictor {
     pub fn reset(&mut self) {
         self.learner.reset_all();
         self.scope_fits.iter_mut().chain(&mut self.category_fits).for_each(RecursiveLeastSquares::reset);
+        self.memory.clear();
         self.calibrations = [CostCalibration::new(); OperatorScope::COUNT];
         self.baseline_q = [QErrorStats::default(); OperatorScope::COUNT];
         self.learned_q = [QErrorStats::default(); OperatorScope::COUNT];
@@ -488,14 +516,14 @@ mod tests {
         for i in 0..6000 {
             let scope = scopes[i % scopes.len()];
             let s = synthetic(&mut rng, scope);
-            predictor.observe(scope, &s.x, s.work, s.actual_ms).unwrap();
+            predictor.observe(scope, &s.x, s.work, None, s.actual_ms).unwrap();
         }
         // Held-out evaluation, without learning.
         for scope in scopes {
             let (mut baseline, mut learned) = (QErrorStats::default(), QErrorStats::default());
             for _ in 0..1000 {
                 let s = synthetic(&mut rng, scope);
-                let p = predictor.predict(scope, &s.x, s.work).unwrap();
+                let p = predictor.predict(scope, &s.x, s.work, None).unwrap();
                 baseline.add(p.baseline_ms, s.actual_ms).unwrap();
                 learned.add(p.predicted_ms, s.actual_ms).unwrap();
             }
@@ -528,12 +556,12 @@ mod tests {
             if i % 50 == 0 {
                 s.actual_ms *= 30.0; // an outlier
             }
-            predictor.observe(scope, &s.x, s.work, s.actual_ms).unwrap();
+            predictor.observe(scope, &s.x, s.work, None, s.actual_ms).unwrap();
         }
         let (mut baseline, mut learned) = (QErrorStats::default(), QErrorStats::default());
         for _ in 0..2000 {
             let s = synthetic(&mut rng, scope);
-            let p = predictor.predict(scope, &s.x, s.work).unwrap();
+            let p = predictor.predict(scope, &s.x, s.work, None).unwrap();
             baseline.add(p.baseline_ms, s.actual_ms).unwrap();
             learned.add(p.predicted_ms, s.actual_ms).unwrap();
         }
@@ -562,15 +590,46 @@ mod tests {
         let mut predictor = TimePredictor::new(DIM).unwrap();
         for _ in 0..300 {
             let (x, work, actual) = example(&mut rng);
-            predictor.observe(OperatorScope::HashJoin, &x, work, actual).unwrap();
+            predictor.observe(OperatorScope::HashJoin, &x, work, None, actual).unwrap();
         }
         let mut learned = QErrorStats::default();
         for _ in 0..200 {
             let (x, work, actual) = example(&mut rng);
-            let p = predictor.predict(OperatorScope::HashJoin, &x, work).unwrap();
+            let p = predictor.predict(OperatorScope::HashJoin, &x, work, None).unwrap();
             learned.add(p.predicted_ms, actual).unwrap();
         }
         assert!(learned.mean() < 1.02, "learned mean q-error {}", learned.mean());
+    }
+
+    #[test]
+    fn the_plan_memory_tells_apart_recurring_nodes_that_look_alike() {
+        // Two recurring nodes with the same features, one 100 times slower than the other (a
+        // misestimate the features cannot show): only their signatures tell them apart.
+        let mut x = [0.4f32; DIM];
+        x[DIM - 1] = 1.0;
+        let (fast, slow) = (0x1111_0000_0000_0001u64, 0x2222_0000_0000_0002u64);
+        let mut with_memory = TimePredictor::new(DIM).unwrap();
+        let mut without = TimePredictor::new(DIM).unwrap();
+        for _ in 0..50 {
+            for (signature, actual) in [(fast, 1.0), (slow, 100.0)] {
+                with_memory.observe(OperatorScope::HashJoin, &x, 100.0, Some(signature), actual).unwrap();
+                without.observe(OperatorScope::HashJoin, &x, 100.0, None, actual).unwrap();
+            }
+        }
+        for (signature, actual) in [(fast, 1.0), (slow, 100.0)] {
+            let remembered =
+                with_memory.predict(OperatorScope::HashJoin, &x, 100.0, Some(signature)).unwrap();
+            let blind = without.predict(OperatorScope::HashJoin, &x, 100.0, None).unwrap();
+            assert!(q_error(remembered.predicted_ms, actual).unwrap() < 1.5, "{remembered:?}");
+            assert!(q_error(blind.predicted_ms, actual).unwrap() > 5.0, "{blind:?}");
+        }
+        // An unknown signature gets the adapters' prediction alone.
+        let unknown = with_memory.predict(OperatorScope::HashJoin, &x, 100.0, Some(3)).unwrap();
+        assert_eq!(unknown.correction, unknown.linear.clamp(-MAX_CORRECTION, MAX_CORRECTION));
+        with_memory.reset_scope(OperatorScope::HashJoin);
+        let forgotten = with_memory.predict(OperatorScope::HashJoin, &x, 100.0, Some(slow)).unwrap();
+        let adapters_alone = with_memory.predict(OperatorScope::HashJoin, &x, 100.0, None).unwrap();
+        assert_eq!(forgotten, adapters_alone, "reset_scope forgot the scope's memory too");
     }
 
     #[test]
@@ -578,7 +637,7 @@ mod tests {
         let mut predictor = TimePredictor::new(DIM).unwrap();
         let mut x = [0.3f32; DIM];
         x[DIM - 1] = 1.0;
-        let p = predictor.predict(OperatorScope::Sort, &x, 100.0).unwrap();
+        let p = predictor.predict(OperatorScope::Sort, &x, 100.0, None).unwrap();
         assert_eq!(p.correction, 0.0); // B = 0: the adapter adds nothing yet
         assert!((p.baseline_ms - 100.0 * crate::calibration::PRIOR_MS_PER_COST).abs() < 1e-12);
         assert_eq!(p.predicted_ms, p.baseline_ms);
@@ -589,14 +648,14 @@ mod tests {
         let mut predictor = TimePredictor::new(DIM).unwrap();
         let mut x = [0.5f32; DIM];
         x[DIM - 1] = 1.0;
-        let first = predictor.observe(OperatorScope::Limit, &x, 10.0, 5.0).unwrap();
+        let first = predictor.observe(OperatorScope::Limit, &x, 10.0, None, 5.0).unwrap();
         // The first prediction used the prior: 10 · 0.01 = 0.1 ms against 5 ms, q-error 50.
         assert!((first.baseline_ms - 0.1).abs() < 1e-12);
         let q = predictor.baseline_q_error(OperatorScope::Limit);
         assert_eq!(q.count(), 1);
         assert!((q.mean() - 50.0).abs() < 1e-9);
         // Then it learned: the next baseline is the observed rate.
-        let second = predictor.predict(OperatorScope::Limit, &x, 10.0).unwrap();
+        let second = predictor.predict(OperatorScope::Limit, &x, 10.0, None).unwrap();
         assert!((second.baseline_ms - 5.0).abs() < 1e-9);
         assert!(second.correction != 0.0);
     }
@@ -607,11 +666,11 @@ mod tests {
         let mut x = [0.5f32; DIM];
         x[DIM - 1] = 1.0;
         for _ in 0..20 {
-            predictor.observe(OperatorScope::Sort, &x, 10.0, 3.0).unwrap();
+            predictor.observe(OperatorScope::Sort, &x, 10.0, None, 3.0).unwrap();
         }
         let learned = (predictor.learner().clone(), *predictor.calibration(OperatorScope::Sort));
-        let expected = predictor.predict(OperatorScope::Sort, &x, 10.0).unwrap();
-        let scored = predictor.score(OperatorScope::Sort, &x, 10.0, 30.0).unwrap();
+        let expected = predictor.predict(OperatorScope::Sort, &x, 10.0, None).unwrap();
+        let scored = predictor.score(OperatorScope::Sort, &x, 10.0, None, 30.0).unwrap();
         assert_eq!(scored, expected);
         assert_eq!(predictor.baseline_q_error(OperatorScope::Sort).count(), 21);
         assert_eq!(predictor.learned_q_error(OperatorScope::Sort).count(), 21);
@@ -635,7 +694,9 @@ mod tests {
         x[DIM - 1] = 1.0;
         for i in 0..2000 {
             x[0] = (i % 10) as f32 / 10.0;
-            predictor.observe(OperatorScope::Result, &x, 10.0, 0.1 * (6.0 * f64::from(x[0])).exp()).unwrap();
+            predictor
+                .observe(OperatorScope::Result, &x, 10.0, None, 0.1 * (6.0 * f64::from(x[0])).exp())
+                .unwrap();
         }
         x = [3.0; DIM];
         x[DIM - 1] = 1.0;
@@ -646,13 +707,13 @@ mod tests {
             "the category did learn a large correction: {}",
             borrowed[DIM - 1] - x[DIM - 1]
         );
-        let young = predictor.predict(OperatorScope::Materialize, &x, 10.0).unwrap();
+        let young = predictor.predict(OperatorScope::Materialize, &x, 10.0, None).unwrap();
         assert!(young.correction.abs() <= YOUNG_MAX_CORRECTION + 1e-12, "{}", young.correction);
         // With its own adaptations, the scope's bound opens up.
         for _ in 0..FALLBACK_ADAPTATIONS {
-            predictor.observe(OperatorScope::Materialize, &x, 10.0, 1000.0).unwrap();
+            predictor.observe(OperatorScope::Materialize, &x, 10.0, None, 1000.0).unwrap();
         }
-        let grown = predictor.predict(OperatorScope::Materialize, &x, 10.0).unwrap();
+        let grown = predictor.predict(OperatorScope::Materialize, &x, 10.0, None).unwrap();
         assert!(grown.correction.abs() <= MAX_CORRECTION);
         assert_eq!(predictor.learner().operator_weight(OperatorScope::Materialize), 1.0);
     }
@@ -662,15 +723,15 @@ mod tests {
         let mut predictor = TimePredictor::new(DIM).unwrap();
         let mut x = [0.5f32; DIM];
         x[DIM - 1] = 1.0;
-        predictor.observe(OperatorScope::Sort, &x, 10.0, 1.0).unwrap();
+        predictor.observe(OperatorScope::Sort, &x, 10.0, None, 1.0).unwrap();
         let before = predictor.clone();
         let mut nan = x;
         nan[0] = f32::NAN;
-        assert!(predictor.observe(OperatorScope::Sort, &nan, 10.0, 1.0).is_err());
-        assert!(predictor.observe(OperatorScope::Sort, &x[..DIM - 1], 10.0, 1.0).is_err());
-        assert!(predictor.observe(OperatorScope::Sort, &x, 0.0, 1.0).is_err());
-        assert!(predictor.observe(OperatorScope::Sort, &x, 10.0, -1.0).is_err());
-        assert!(predictor.observe(OperatorScope::Sort, &x, 10.0, f64::NAN).is_err());
+        assert!(predictor.observe(OperatorScope::Sort, &nan, 10.0, None, 1.0).is_err());
+        assert!(predictor.observe(OperatorScope::Sort, &x[..DIM - 1], 10.0, None, 1.0).is_err());
+        assert!(predictor.observe(OperatorScope::Sort, &x, 0.0, None, 1.0).is_err());
+        assert!(predictor.observe(OperatorScope::Sort, &x, 10.0, None, -1.0).is_err());
+        assert!(predictor.observe(OperatorScope::Sort, &x, 10.0, None, f64::NAN).is_err());
         assert_eq!(predictor, before);
         assert!(predictor.set_learner(ScopedLoRA::new(DIM + 1, 1.0, 0.1).unwrap()).is_err());
         assert_eq!(predictor, before);
@@ -682,8 +743,8 @@ mod tests {
         let mut x = [0.5f32; DIM];
         x[DIM - 1] = 1.0;
         for _ in 0..20 {
-            predictor.observe(OperatorScope::Sort, &x, 10.0, 3.0).unwrap();
-            predictor.observe(OperatorScope::Limit, &x, 10.0, 0.2).unwrap();
+            predictor.observe(OperatorScope::Sort, &x, 10.0, None, 3.0).unwrap();
+            predictor.observe(OperatorScope::Limit, &x, 10.0, None, 0.2).unwrap();
         }
         predictor.reset_scope(OperatorScope::Sort);
         assert_eq!(predictor.baseline_q_error(OperatorScope::Sort).count(), 0);

@@ -26,6 +26,7 @@ use crate::error::{LearningError, Result};
 use crate::kernels;
 use crate::least_squares::{RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
 use crate::lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
+use crate::plan_memory::MemoryEntry;
 use crate::predictor::{check_scalings, QErrorStats, TimePredictor};
 use crate::scope::{OperatorCategory, OperatorScope};
 use crate::scoped::ScopedLoRA;
@@ -369,6 +370,8 @@ pub struct TimePredictorSnapshot {
     learned_q: Vec<QErrorStats>,
     /// The least-squares states of the 17 scope adapters, then of the 7 category adapters.
     fits: Vec<LeastSquaresSnapshot>,
+    /// The plan memory's entries, each with its slot.
+    memory: Vec<(u32, MemoryEntry)>,
 }
 
 /// The serde form of a [`RecursiveLeastSquares`]: its used `dim × dim` block, row-major.
@@ -412,6 +415,7 @@ impl Persistent for TimePredictor {
             baseline_q: self.baseline_q.to_vec(),
             learned_q: self.learned_q.to_vec(),
             fits: self.scope_fits.iter().chain(&self.category_fits).map(LeastSquaresSnapshot::of).collect(),
+            memory: self.memory.occupied().map(|(slot, entry)| (slot as u32, *entry)).collect(),
         }
     }
 
@@ -430,6 +434,7 @@ impl Persistent for TimePredictor {
             target.clone_from(&fit);
             saved.restore_into(target)?;
         }
+        predictor.memory.restore(&snapshot.memory)?;
         let calibrations: [CostCalibration; OperatorScope::COUNT] =
             snapshot.calibrations.try_into().map_err(|_| CorruptState("it does not hold 17 calibrations"))?;
         let baseline_q: [QErrorStats; OperatorScope::COUNT] = snapshot

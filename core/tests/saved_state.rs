@@ -42,7 +42,9 @@ fn trained_predictor() -> TimePredictor {
     for i in 0..40 {
         let scope = OperatorScope::ALL[i % 5];
         let x = [0.1 * (i % 7) as f32, 0.5, -0.2, 1.0];
-        predictor.observe(scope, &x, 10.0 + i as f64, 0.05 * (1 + i % 4) as f64).unwrap();
+        // Half of the nodes recur, so the plan memory is saved and loaded too.
+        let signature = (i % 2 == 0).then_some(i as u64 % 6);
+        predictor.observe(scope, &x, 10.0 + i as f64, signature, 0.05 * (1 + i % 4) as f64).unwrap();
     }
     predictor
 }
@@ -89,7 +91,10 @@ fn a_loaded_predictor_predicts_and_scores_like_the_original() {
     let mut loaded = TimePredictor::from_bytes(&original.to_bytes()).unwrap();
     let x = [0.3, 0.5, -0.2, 1.0];
     for scope in [OperatorScope::SeqScan, OperatorScope::MergeJoin, OperatorScope::Result] {
-        assert_eq!(original.predict(scope, &x, 25.0).unwrap(), loaded.predict(scope, &x, 25.0).unwrap());
+        assert_eq!(
+            original.predict(scope, &x, 25.0, None).unwrap(),
+            loaded.predict(scope, &x, 25.0, None).unwrap()
+        );
         assert_eq!(original.baseline_q_error(scope), loaded.baseline_q_error(scope));
         assert_eq!(original.learned_q_error(scope), loaded.learned_q_error(scope));
         assert_eq!(original.calibration(scope), loaded.calibration(scope));

@@ -34,6 +34,16 @@
 //! `max(own cost, 0.0025·(rows + 1)) × estimated loops` (the floor is one `cpu_operator_cost`
 //! per row, so nodes the planner prices at zero, like Limit or Hash, still have some work).
 //!
+//! # Signatures
+//! Each node also gets a 64-bit *signature* for the learner's plan memory (core's `PlanMemory`):
+//! its parent's signature folded with its node type, its `plan_node_id` (its place in the plan),
+//! the table and index it reads, and its numbers of filter clauses and outputs. Constants,
+//! parameters and estimates are left out, so the same statement run again with other
+//! parameters, planned the same way, gets the same signatures, and what the adapters got wrong
+//! about a node last time can be remembered for the next. (Subplans inside expressions hang
+//! under their node in an executed tree but under the root in a merely planned one, so
+//! `predict` does not find their memories.)
+//!
 //! # Executed trees
 //! At ExecutorEnd every node with instrumentation is finished (`InstrEndLoop`) and visited:
 //! the outer and inner inputs, initPlans and subPlans, and the children of Append,
@@ -44,7 +54,7 @@
 //! the number of processes that ran it, giving wall-clock time comparable with its parent's.
 //! A node's exclusive time is its wall time minus its children's, at least 0.
 
-use microlora_core::OperatorScope;
+use microlora_core::{fold_signature, OperatorScope};
 use pgrx::pg_sys;
 
 use crate::node_scope::{scope_of, NodeShape, PlanKind};
@@ -69,6 +79,8 @@ pub struct PlannedNode {
     pub estimated_loops: f64,
     /// Depth in the tree (the root is 0).
     pub depth: u32,
+    /// The node's place in a recurring plan, for the learner's plan memory.
+    pub signature: u64,
 }
 
 /// One executed node: its plan-time description and what it did.
@@ -128,8 +140,8 @@ unsafe fn plan_inputs(plan: *mut pg_sys::Plan) -> Vec<(*mut pg_sys::Plan, f64)> 
     }
 }
 
-/// Pages and tuples of the table a scan node reads, if it reads one.
-unsafe fn relation_size(plan: *mut pg_sys::Plan, stmt: *mut pg_sys::PlannedStmt) -> (f64, f64) {
+/// The table a scan node reads, if it reads one.
+unsafe fn scanned_relation(plan: *mut pg_sys::Plan, stmt: *mut pg_sys::PlannedStmt) -> Option<pg_sys::Oid> {
     unsafe {
         let is_scan = matches!(
             PlanKind::of_tag((*plan).type_),
@@ -144,17 +156,31 @@ unsafe fn relation_size(plan: *mut pg_sys::Plan, stmt: *mut pg_sys::PlannedStmt)
                 | PlanKind::T_ForeignScan
         );
         if !is_scan || stmt.is_null() {
-            return (0.0, 0.0);
+            return None;
         }
         let scanrelid = (*plan.cast::<pg_sys::Scan>()).scanrelid as usize;
-        let Some(rte) = scanrelid.checked_sub(1).and_then(|i| pg_list::nth_ptr((*stmt).rtable, i)) else {
-            return (0.0, 0.0);
-        };
+        let rte = scanrelid.checked_sub(1).and_then(|i| pg_list::nth_ptr((*stmt).rtable, i))?;
         let rte = rte.cast::<pg_sys::RangeTblEntry>();
-        if (*rte).rtekind != pg_sys::RTEKind::RTE_RELATION {
-            return (0.0, 0.0);
+        ((*rte).rtekind == pg_sys::RTEKind::RTE_RELATION).then_some((*rte).relid)
+    }
+}
+
+/// The index an index scan node reads, if it reads one.
+unsafe fn scanned_index(plan: *mut pg_sys::Plan) -> Option<pg_sys::Oid> {
+    unsafe {
+        match PlanKind::of_tag((*plan).type_) {
+            PlanKind::T_IndexScan => Some((*plan.cast::<pg_sys::IndexScan>()).indexid),
+            PlanKind::T_IndexOnlyScan => Some((*plan.cast::<pg_sys::IndexOnlyScan>()).indexid),
+            PlanKind::T_BitmapIndexScan => Some((*plan.cast::<pg_sys::BitmapIndexScan>()).indexid),
+            _ => None,
         }
-        let relation = pg_sys::RelationIdGetRelation((*rte).relid);
+    }
+}
+
+/// Pages and tuples of a table.
+unsafe fn relation_size(relid: pg_sys::Oid) -> (f64, f64) {
+    unsafe {
+        let relation = pg_sys::RelationIdGetRelation(relid);
         if relation.is_null() {
             return (0.0, 0.0);
         }
@@ -165,7 +191,8 @@ unsafe fn relation_size(plan: *mut pg_sys::Plan, stmt: *mut pg_sys::PlannedStmt)
     }
 }
 
-/// The plan-time description of a node that runs `loops` times.
+/// The plan-time description of a node that runs `loops` times, under a parent of signature
+/// `parent` (0 for a root).
 ///
 /// # Safety
 /// `plan` must be a valid node of the finished plan `stmt` (or `stmt` null), in a transaction.
@@ -174,9 +201,11 @@ pub unsafe fn describe(
     stmt: *mut pg_sys::PlannedStmt,
     loops: f64,
     depth: u32,
+    parent: u64,
 ) -> PlannedNode {
     unsafe {
         let p = &*plan;
+        let relation = scanned_relation(plan, stmt);
         let shape = NodeShape::of(plan);
         let inputs = plan_inputs(plan);
         let (mut input_rows, mut input_cost) = (0.0, 0.0);
@@ -185,7 +214,7 @@ pub unsafe fn describe(
             input_cost += (*input).total_cost * weight;
         }
         let own_cost = (p.total_cost - input_cost).max(0.0);
-        let (pages, tuples) = relation_size(plan, stmt);
+        let (pages, tuples) = relation.map_or((0.0, 0.0), |relid| relation_size(relid));
         let embedding = [
             lg(p.plan_rows),
             lg(f64::from(p.plan_width)),
@@ -213,7 +242,25 @@ pub unsafe fn describe(
             total_cost: p.total_cost,
             estimated_loops: loops,
             depth,
+            signature: signature(plan, parent, relation),
         }
+    }
+}
+
+/// A node's place in a recurring plan (see the module documentation), from its parent's
+/// signature and its own structure.
+unsafe fn signature(plan: *mut pg_sys::Plan, parent: u64, relation: Option<pg_sys::Oid>) -> u64 {
+    unsafe {
+        let p = &*plan;
+        let facts = [
+            p.type_ as u64,
+            p.plan_node_id as u64,
+            relation.map_or(0, |oid| u64::from(oid.to_u32())),
+            scanned_index(plan).map_or(0, |oid| u64::from(oid.to_u32())),
+            pg_list::len(p.qual) as u64,
+            pg_list::len(p.targetlist) as u64,
+        ];
+        facts.into_iter().fold(parent, fold_signature)
     }
 }
 
@@ -228,12 +275,12 @@ pub unsafe fn describe_planned(stmt: *mut pg_sys::PlannedStmt) -> Vec<PlannedNod
         let subplans = (*stmt).subplans;
         let mut visited_subplans = vec![false; pg_list::len(subplans)];
         let mut nodes = Vec::new();
-        describe_plan_rec((*stmt).planTree, stmt, 1.0, 0, &mut visited_subplans, &mut nodes);
+        describe_plan_rec((*stmt).planTree, stmt, 1.0, 0, 0, &mut visited_subplans, &mut nodes);
         for i in 0..visited_subplans.len() {
             if !visited_subplans[i] {
                 if let Some(sub) = pg_list::nth_ptr(subplans, i) {
                     visited_subplans[i] = true;
-                    describe_plan_rec(sub.cast(), stmt, 1.0, 0, &mut visited_subplans, &mut nodes);
+                    describe_plan_rec(sub.cast(), stmt, 1.0, 0, 0, &mut visited_subplans, &mut nodes);
                 }
             }
         }
@@ -246,6 +293,7 @@ unsafe fn describe_plan_rec(
     stmt: *mut pg_sys::PlannedStmt,
     loops: f64,
     depth: u32,
+    parent: u64,
     visited_subplans: &mut [bool],
     out: &mut Vec<PlannedNode>,
 ) {
@@ -253,19 +301,21 @@ unsafe fn describe_plan_rec(
         if plan.is_null() {
             return;
         }
-        out.push(describe(plan, stmt, loops, depth));
+        let node = describe(plan, stmt, loops, depth, parent);
+        out.push(node);
+        let parent = node.signature;
         for sub in pg_list::ptrs((*plan).initPlan) {
             let id = (*sub.cast::<pg_sys::SubPlan>()).plan_id as usize;
             if let Some(index) = id.checked_sub(1).filter(|&i| i < visited_subplans.len()) {
                 if !visited_subplans[index] {
                     visited_subplans[index] = true;
                     let sub_plan = pg_list::nth_ptr((*stmt).subplans, index).unwrap_or(std::ptr::null_mut());
-                    describe_plan_rec(sub_plan.cast(), stmt, 1.0, depth + 1, visited_subplans, out);
+                    describe_plan_rec(sub_plan.cast(), stmt, 1.0, depth + 1, parent, visited_subplans, out);
                 }
             }
         }
         for (input, weight) in plan_inputs(plan) {
-            describe_plan_rec(input, stmt, loops * weight, depth + 1, visited_subplans, out);
+            describe_plan_rec(input, stmt, loops * weight, depth + 1, parent, visited_subplans, out);
         }
     }
 }
@@ -341,7 +391,7 @@ pub unsafe fn observe_executed(
     stmt: *mut pg_sys::PlannedStmt,
 ) -> Vec<ExecutedNode> {
     let mut out = Vec::new();
-    unsafe { observe_rec(root, stmt, 1.0, 0, &mut out) };
+    unsafe { observe_rec(root, stmt, 1.0, 0, 0, &mut out) };
     out
 }
 
@@ -351,6 +401,7 @@ unsafe fn observe_rec(
     stmt: *mut pg_sys::PlannedStmt,
     loops: f64,
     depth: u32,
+    parent: u64,
     out: &mut Vec<ExecutedNode>,
 ) -> f64 {
     unsafe {
@@ -362,15 +413,19 @@ unsafe fn observe_rec(
             pg_sys::InstrEndLoop(instrument);
             (*instrument).nloops > 0.0
         };
-        if ran {
-            let planned = describe((*ps).plan, stmt, loops, depth);
+        let signature = if ran {
+            let planned = describe((*ps).plan, stmt, loops, depth, parent);
             out.push(ExecutedNode { planned, exclusive_ms: 0.0, rows: 0.0, loops: 0.0 });
-        }
+            planned.signature
+        } else {
+            // Its inputs may still have run (an initPlan), and keep their places in the plan.
+            signature((*ps).plan, parent, scanned_relation((*ps).plan, stmt))
+        };
         let mut children_ms = 0.0;
         for (child, weight) in state_children(ps) {
             // initPlans (weight 0) run once, whatever the loops of their node.
             let child_loops = if weight == 0.0 { 1.0 } else { loops * weight };
-            children_ms += observe_rec(child, stmt, child_loops, depth + 1, out);
+            children_ms += observe_rec(child, stmt, child_loops, depth + 1, signature, out);
         }
         if !ran {
             return 0.0;

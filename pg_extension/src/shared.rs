@@ -53,6 +53,8 @@ pub struct TrajectorySlot {
     pub embedding: [f32; EMBEDDING_DIM],
     /// Estimated cost units (the baseline's input).
     pub work: f64,
+    /// The node's place in a recurring plan (see [`crate::plan_tree`]).
+    pub signature: u64,
     pub execution_ms: f64,
     pub baseline_ms: f64,
     pub predicted_ms: f64,
@@ -125,9 +127,9 @@ impl SharedState {
             let scope = planned.scope;
             let (x, work, actual_ms) = (&planned.embedding, planned.work, node.exclusive_ms);
             let predicted = if learn {
-                self.predictor.observe(scope, x, work, actual_ms)
+                self.predictor.observe(scope, x, work, Some(planned.signature), actual_ms)
             } else {
-                self.predictor.score(scope, x, work, actual_ms)
+                self.predictor.score(scope, x, work, Some(planned.signature), actual_ms)
             };
             let Ok(prediction) = predicted else {
                 refused += 1;
@@ -147,6 +149,7 @@ impl SharedState {
                 attention_type: DEFAULT_PLAN_ATTENTION,
                 embedding: planned.embedding,
                 work: planned.work,
+                signature: planned.signature,
                 execution_ms: node.exclusive_ms,
                 baseline_ms: prediction.baseline_ms,
                 predicted_ms: prediction.predicted_ms,

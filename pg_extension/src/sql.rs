@@ -129,6 +129,7 @@ pub fn trajectories(
         name!(loops, f64),
         name!(work, f64),
         name!(features, Vec<f32>),
+        name!(signature, i64),
     ),
 > {
     require_preloaded();
@@ -156,6 +157,7 @@ pub fn trajectories(
                 t.loops,
                 t.work,
                 t.embedding.to_vec(),
+                t.signature as i64,
             )
         })
         .collect();
@@ -222,7 +224,7 @@ pub fn predict(
         .enumerate()
         .map(|(i, node)| {
             let prediction = predictor
-                .predict(node.scope, &node.embedding, node.work)
+                .predict(node.scope, &node.embedding, node.work, Some(node.signature))
                 .unwrap_or_else(|error| invalid(error.to_string(), ""));
             (
                 i as i32,

@@ -516,6 +516,30 @@ mod tests {
     }
 
     #[pg_test]
+    fn a_statement_run_again_with_other_constants_keeps_its_node_signatures() {
+        fixtures();
+        run("SELECT microlora.reset()");
+        let signatures = |query: &str| {
+            let n = observe("", query).len();
+            run("SET microlora.enabled = off");
+            let mut found: Vec<String> =
+                rows(&format!("SELECT signature FROM microlora.trajectories({n})")).concat();
+            found.sort();
+            found
+        };
+        let first = signatures("SELECT * FROM a WHERE v = 1 ORDER BY id LIMIT 3");
+        let again = signatures("SELECT * FROM a WHERE v = 7 ORDER BY id LIMIT 3");
+        let other_table = signatures("SELECT * FROM b WHERE v = 1 ORDER BY id LIMIT 3");
+        assert!(first.len() >= 2, "{first:?}");
+        assert_eq!(first, again, "the same plan with other constants");
+        assert!(first.iter().all(|s| !other_table.contains(s)), "{first:?} vs {other_table:?}");
+        // Every node of one plan has its own place.
+        let mut distinct = first.clone();
+        distinct.dedup();
+        assert_eq!(distinct, first);
+    }
+
+    #[pg_test]
     fn with_learn_off_statements_are_scored_and_recorded_but_teach_nothing() {
         fixtures();
         run("SELECT microlora.reset()");
