@@ -188,6 +188,17 @@ pub(crate) fn gram2(u0: &[f32], u1: &[f32]) -> [f32; 3] {
     [sq0, cross, sum_squares(u1)]
 }
 
+/// The increment of SplitMix64's state: 2⁶⁴ divided by the golden ratio.
+pub(crate) const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// SplitMix64's output function (Steele, Lea & Flood, 2014): a bijection of 64-bit words that
+/// mixes every input bit into every output bit, fixed on every platform and version.
+pub(crate) fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,15 +270,4 @@ mod tests {
         assert_eq!(norm(&[1.0, f32::NAN]), None);
         assert_eq!(norm(&[f32::INFINITY, 1.0]), None);
     }
-}
-
-/// The increment of SplitMix64's state: 2⁶⁴ divided by the golden ratio.
-pub(crate) const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// SplitMix64's output function (Steele, Lea & Flood, 2014): a bijection of 64-bit words that
-/// mixes every input bit into every output bit, fixed on every platform and version.
-pub(crate) fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
