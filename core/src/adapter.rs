@@ -21,7 +21,7 @@ pub const FALLBACK_ADAPTATIONS: u64 = 10;
 /// `A` is drawn uniformly from `[-1/√dim, 1/√dim]` by a seeded SplitMix64 generator (the same
 /// numbers on every platform), and `B = 0`, so a fresh adapter's output is its input.
 ///
-/// # Update rule ([`Adapter::ascend`])
+/// # Update rule (`Adapter::ascend`)
 /// Given a reference input `x` and an ascent direction `ĝ` for the output (clipped to `‖ĝ‖ ≤ 1`
 /// first), one step increases `L(A, B) = ĝ·out(x) = ĝ·x + α·(x·A)·(B·ĝ)` by alternating gradient
 /// ascent on the two factors, each step normalised:

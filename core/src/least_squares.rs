@@ -67,11 +67,6 @@ impl RecursiveLeastSquares {
         self.count = 0;
     }
 
-    /// Observations so far.
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
     /// One step for input `x` (length `dim`, finite) and residual `y − w·x`: updates `P` and
     /// writes the change of the weights, `k·clamp(residual, −E, E)`, into `delta_w`.
     pub(crate) fn step(&mut self, x: &[f32], residual: f64, delta_w: &mut [f32]) {
@@ -139,7 +134,7 @@ mod tests {
         for (learned, truth) in w.iter().zip(w_true) {
             assert!((learned - truth).abs() < 0.02, "{w:?}");
         }
-        assert_eq!(fit.count(), 400);
+        assert_eq!(fit.count, 400);
         assert!(fit.is_consistent());
     }
 

@@ -39,7 +39,6 @@ pub use adapter::{Adapter, FALLBACK_ADAPTATIONS, RANK};
 pub use arguments::{attention_type_from_number, capacity_from_number, dim_from_number};
 pub use calibration::{CostCalibration, MIN_MS, PRIOR_MS_PER_COST};
 pub use error::{LearningError, Number, Result};
-pub use least_squares::{RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM, RESIDUAL_CLIP, RIDGE};
 pub use lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 pub use plan_memory::{fold_signature, MemoryEntry, PlanMemory, MEMORY_WINDOW, PLAN_MEMORY_SLOTS};
 pub use predictor::{

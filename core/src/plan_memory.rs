@@ -84,8 +84,12 @@ impl PlanMemory {
         })
     }
 
-    /// Remembers one run's residual (finite) for a signature of a node of `scope`.
-    pub fn learn(&mut self, signature: u64, scope: OperatorScope, residual: f64) {
+    /// Remembers one run's residual for a signature of a node of `scope`. A residual that is
+    /// not finite is refused and changes nothing.
+    pub fn learn(&mut self, signature: u64, scope: OperatorScope, residual: f64) -> Result<()> {
+        if !residual.is_finite() {
+            return Err(LearningError::NonFinite { what: "residual" });
+        }
         let e = residual.clamp(-RESIDUAL_LIMIT, RESIDUAL_LIMIT);
         let slot = self.find(signature).unwrap_or_else(|| {
             let free_or_least_seen = Self::probe(signature).min_by_key(|&i| self.slots[i].count);
@@ -96,6 +100,7 @@ impl PlanMemory {
         let entry = &mut self.slots[slot];
         entry.count = (entry.count + 1).min(MEMORY_WINDOW);
         entry.residual += ((e - f64::from(entry.residual)) / f64::from(entry.count)) as f32;
+        Ok(())
     }
 
     /// Forgets the nodes of one scope.
@@ -156,10 +161,10 @@ mod tests {
     fn remembers_a_recurring_residual_and_shrinks_the_first_runs() {
         let mut memory = PlanMemory::default();
         assert_eq!(memory.correction(42 << 32), 0.0);
-        memory.learn(42 << 32, S, 2.0);
+        memory.learn(42 << 32, S, 2.0).unwrap();
         assert!((memory.correction(42 << 32) - 1.0).abs() < 1e-6, "one run counts half");
         for _ in 0..100 {
-            memory.learn(42 << 32, S, 2.0);
+            memory.learn(42 << 32, S, 2.0).unwrap();
         }
         let n = f64::from(MEMORY_WINDOW);
         assert!((memory.correction(42 << 32) - 2.0 * n / (n + 1.0)).abs() < 1e-5);
@@ -170,10 +175,10 @@ mod tests {
     fn follows_a_change_within_the_window() {
         let mut memory = PlanMemory::default();
         for _ in 0..100 {
-            memory.learn(7, S, -1.0);
+            memory.learn(7, S, -1.0).unwrap();
         }
         for _ in 0..(5 * MEMORY_WINDOW) {
-            memory.learn(7, S, 1.0);
+            memory.learn(7, S, 1.0).unwrap();
         }
         assert!(memory.correction(7) > 0.9);
     }
@@ -185,7 +190,7 @@ mod tests {
         let signature = |i: u64| (5 << 32) | i;
         for i in 0..PROBE as u64 {
             for _ in 0..=i {
-                memory.learn(signature(i), S, i as f64 / 10.0);
+                memory.learn(signature(i), S, i as f64 / 10.0).unwrap();
             }
         }
         for i in 0..PROBE as u64 {
@@ -193,7 +198,7 @@ mod tests {
             assert!((memory.correction(signature(i)) - i as f64 / 10.0 * n / (n + 1.0)).abs() < 1e-6);
         }
         // A ninth signature replaces the least seen (signature 0, seen once).
-        memory.learn(signature(99), S, 1.0);
+        memory.learn(signature(99), S, 1.0).unwrap();
         assert_eq!(memory.correction(signature(0)), 0.0);
         assert!(memory.correction(signature(99)) > 0.0);
         assert_eq!(memory.len(), PROBE);
@@ -202,8 +207,8 @@ mod tests {
     #[test]
     fn forgetting_a_scope_forgets_its_nodes_only() {
         let mut memory = PlanMemory::default();
-        memory.learn(1, S, 1.0);
-        memory.learn(2, OperatorScope::Sort, 1.0);
+        memory.learn(1, S, 1.0).unwrap();
+        memory.learn(2, OperatorScope::Sort, 1.0).unwrap();
         memory.forget_scope(S);
         assert_eq!(memory.correction(1), 0.0);
         assert!(memory.correction(2) > 0.0);
@@ -219,9 +224,17 @@ mod tests {
     }
 
     #[test]
+    fn refuses_residuals_that_are_not_finite() {
+        let mut memory = PlanMemory::default();
+        assert!(memory.learn(1, S, f64::NAN).is_err());
+        assert!(memory.learn(1, S, f64::INFINITY).is_err());
+        assert!(memory.is_empty());
+    }
+
+    #[test]
     fn outliers_are_bounded() {
         let mut memory = PlanMemory::default();
-        memory.learn(1, S, 1e12);
+        memory.learn(1, S, 1e12).unwrap();
         assert!(memory.correction(1) <= RESIDUAL_LIMIT);
     }
 }

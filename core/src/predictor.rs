@@ -36,7 +36,7 @@
 //! correction is a least-squares problem in `w` with target `y = ln(actual / baseline)`. A
 //! gradient step on it needs thousands of timings to settle (a TPC-H training pass gives a
 //! scope a few dozen), so the weights follow recursive least squares instead
-//! ([`crate::RecursiveLeastSquares`]: the exact ridge solution after every timing, with the
+//! (`least_squares.rs`: the exact ridge solution after every timing, with the
 //! residual clipped at 2 e-folds so an outlier teaches no more than that). Each of the scope's
 //! and the category's adapters is fitted on its own residual, `y − x·w` with its own `w`:
 //!
@@ -363,7 +363,7 @@ impl TimePredictor {
         let prediction = self.score(scope, x, work, signature, actual_ms)?;
         let target = (actual_ms.max(MIN_MS) / prediction.baseline_ms.max(f64::MIN_POSITIVE)).ln();
         if let Some(signature) = signature {
-            self.memory.learn(signature, scope, target - prediction.linear);
+            self.memory.learn(signature, scope, target - prediction.linear)?;
         }
         let last = self.dim() - 1;
         let (own, category) = self.learner.readouts(scope, x, last);
