@@ -12,15 +12,26 @@
 use std::cell::Cell;
 
 use js_sys::{Array, Float32Array};
-use microlora_core::{capacity_from_number, dim_from_number, LearningError, Result, DEFAULT_DIM};
+use microlora_core::{
+    capacity_from_number, dim_from_number, LearningError, Result, DEFAULT_ALPHA, DEFAULT_DIM,
+    DEFAULT_LEARNING_RATE,
+};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 pub(crate) use microlora_core::attention_type_from_number as attention_type;
 
-/// The embedding dimension of an adapter (`dim`): an integer in `1..=256`, 256 when omitted.
-pub(crate) fn dim(value: Option<f64>) -> Result<usize> {
-    value.map_or(Ok(DEFAULT_DIM), |v| dim_from_number("dim", v))
+/// The constructor arguments of an adapter: `dim` an integer in `1..=256` (256 when omitted),
+/// `alpha` and `learning_rate` core's defaults when omitted. Core checks the two reals; a number
+/// too large for `f32` becomes infinite and is refused there.
+pub(crate) fn adapter_arguments(
+    dim: Option<f64>,
+    alpha: Option<f64>,
+    learning_rate: Option<f64>,
+) -> Result<(usize, f32, f32)> {
+    let dim = dim.map_or(Ok(DEFAULT_DIM), |v| dim_from_number("dim", v))?;
+    let real = |value: Option<f64>, default: f32| value.map_or(default, |v| v as f32);
+    Ok((dim, real(alpha, DEFAULT_ALPHA), real(learning_rate, DEFAULT_LEARNING_RATE)))
 }
 
 /// The embedding dimension of a trajectory buffer (`embedding_dim`), 256 when omitted.
@@ -31,12 +42,6 @@ pub(crate) fn embedding_dim(value: Option<f64>) -> Result<usize> {
 /// A ring capacity: an integer `>= 1`, `default` when omitted.
 pub(crate) fn capacity(value: Option<f64>, default: usize) -> Result<usize> {
     value.map_or(Ok(default), capacity_from_number)
-}
-
-/// A real parameter such as `alpha` or `learning_rate`, `default` when omitted. Core checks the
-/// value; a number too large for `f32` becomes infinite and is refused there.
-pub(crate) fn parameter(value: Option<f64>, default: f32) -> f32 {
-    value.map_or(default, |v| v as f32)
 }
 
 /// The module's `WebAssembly.Memory`, which the zero-copy views are made on.
@@ -167,11 +172,12 @@ mod tests {
 
     #[test]
     fn omitted_sizes_take_the_published_defaults_and_name_their_argument() {
-        assert_eq!(dim(None), Ok(256));
+        assert_eq!(adapter_arguments(None, None, None), Ok((256, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)));
         assert_eq!(embedding_dim(None), Ok(256));
         assert_eq!(capacity(None, 1000), Ok(1000));
-        assert_eq!(dim(Some(3.0)), Ok(3));
-        assert!(dim(Some(0.0)).unwrap_err().to_string().starts_with("dim must be"));
+        assert_eq!(adapter_arguments(Some(3.0), Some(0.5), Some(0.2)), Ok((3, 0.5, 0.2)));
+        let refused = adapter_arguments(Some(0.0), None, None).unwrap_err();
+        assert!(refused.to_string().starts_with("dim must be"));
         assert!(embedding_dim(Some(0.0)).unwrap_err().to_string().starts_with("embedding_dim must be"));
         assert!(capacity(Some(0.0), 1000).unwrap_err().to_string().contains("capacity"));
     }

@@ -1,7 +1,7 @@
 //! `WasmMicroLoRA`: one rank-2 adapter ([`MicroLoRA`]) with its zero-copy and staging buffers.
 
 use js_sys::Float32Array;
-use microlora_core::{MicroLoRA, Persistent, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE};
+use microlora_core::{MicroLoRA, Persistent};
 use wasm_bindgen::prelude::*;
 
 use crate::boundary::{self, Buffers};
@@ -36,9 +36,7 @@ impl WasmMicroLoRA {
         alpha: Option<f64>,
         learning_rate: Option<f64>,
     ) -> Result<WasmMicroLoRA, JsError> {
-        let dim = boundary::dim(dim)?;
-        let alpha = boundary::parameter(alpha, DEFAULT_ALPHA);
-        let learning_rate = boundary::parameter(learning_rate, DEFAULT_LEARNING_RATE);
+        let (dim, alpha, learning_rate) = boundary::adapter_arguments(dim, alpha, learning_rate)?;
         Ok(Self::wrap(MicroLoRA::new(dim, alpha, learning_rate)?))
     }
 

@@ -1,7 +1,7 @@
 //! `WasmScopedLoRA`: one adapter per operator scope with category fallback ([`ScopedLoRA`]).
 
 use js_sys::Float32Array;
-use microlora_core::{OperatorScope, Persistent, ScopedLoRA, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE};
+use microlora_core::{OperatorScope, Persistent, ScopedLoRA};
 use wasm_bindgen::prelude::*;
 
 use crate::boundary::{self, Buffers};
@@ -39,9 +39,7 @@ impl WasmScopedLoRA {
         alpha: Option<f64>,
         learning_rate: Option<f64>,
     ) -> Result<WasmScopedLoRA, JsError> {
-        let dim = boundary::dim(dim)?;
-        let alpha = boundary::parameter(alpha, DEFAULT_ALPHA);
-        let learning_rate = boundary::parameter(learning_rate, DEFAULT_LEARNING_RATE);
+        let (dim, alpha, learning_rate) = boundary::adapter_arguments(dim, alpha, learning_rate)?;
         Ok(Self::wrap(ScopedLoRA::new(dim, alpha, learning_rate)?))
     }
 
