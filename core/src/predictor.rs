@@ -508,6 +508,24 @@ mod tests {
         Synthetic { x, work, actual_ms }
     }
 
+    /// The q-errors of the baseline and of the learned prediction on `n` new synthetic operators
+    /// of one scope, scored without learning from them.
+    fn held_out(
+        predictor: &mut TimePredictor,
+        rng: &mut TestRng,
+        scope: OperatorScope,
+        n: usize,
+    ) -> (QErrorStats, QErrorStats) {
+        let (mut baseline, mut learned) = (QErrorStats::default(), QErrorStats::default());
+        for _ in 0..n {
+            let s = synthetic(rng, scope);
+            let p = predictor.predict(scope, &s.x, s.work, None).unwrap();
+            baseline.add(p.baseline_ms, s.actual_ms).unwrap();
+            learned.add(p.predicted_ms, s.actual_ms).unwrap();
+        }
+        (baseline, learned)
+    }
+
     #[test]
     fn learns_a_synthetic_per_scope_time_model_better_than_the_baseline() {
         let scopes = [OperatorScope::HashJoin, OperatorScope::Sort, OperatorScope::SeqScan];
@@ -518,15 +536,8 @@ mod tests {
             let s = synthetic(&mut rng, scope);
             predictor.observe(scope, &s.x, s.work, None, s.actual_ms).unwrap();
         }
-        // Held-out evaluation, without learning.
         for scope in scopes {
-            let (mut baseline, mut learned) = (QErrorStats::default(), QErrorStats::default());
-            for _ in 0..1000 {
-                let s = synthetic(&mut rng, scope);
-                let p = predictor.predict(scope, &s.x, s.work, None).unwrap();
-                baseline.add(p.baseline_ms, s.actual_ms).unwrap();
-                learned.add(p.predicted_ms, s.actual_ms).unwrap();
-            }
+            let (baseline, learned) = held_out(&mut predictor, &mut rng, scope, 1000);
             assert!(
                 learned.median() < 0.7 * baseline.median() && learned.mean() < 0.7 * baseline.mean(),
                 "{scope}: learned q-error mean {:.3} median {:.3}, baseline mean {:.3} median {:.3}",
@@ -558,13 +569,7 @@ mod tests {
             }
             predictor.observe(scope, &s.x, s.work, None, s.actual_ms).unwrap();
         }
-        let (mut baseline, mut learned) = (QErrorStats::default(), QErrorStats::default());
-        for _ in 0..2000 {
-            let s = synthetic(&mut rng, scope);
-            let p = predictor.predict(scope, &s.x, s.work, None).unwrap();
-            baseline.add(p.baseline_ms, s.actual_ms).unwrap();
-            learned.add(p.predicted_ms, s.actual_ms).unwrap();
-        }
+        let (baseline, learned) = held_out(&mut predictor, &mut rng, scope, 2000);
         assert!(
             learned.median() <= baseline.median(),
             "learned median q-error {:.3} against the baseline's {:.3} (delta norm {:.2})",
