@@ -68,13 +68,14 @@ DATA_DIR=$(mktemp -d /tmp/microlora-tpch-data.XXXXXX)
 
 # A throw-away benchmark cluster: durability off, memory for scale 1 on this machine.
 COMMON=("shared_buffers = '1GB'" "work_mem = '64MB'" "effective_cache_size = '4GB'" "max_wal_size = '4GB'"
-  "checkpoint_timeout = '30min'" "fsync = off" "synchronous_commit = off" "full_page_writes = off"
-  "microlora.save = off")
+  "checkpoint_timeout = '30min'" "fsync = off" "synchronous_commit = off" "full_page_writes = off")
+# The extension preloaded; nothing learned is kept after the run.
+MICROLORA=("shared_preload_libraries = 'microlora'" "microlora.save = off")
 configure() { # configuration name
   case $1 in
-    stock) cluster_settings "${COMMON[@]/microlora.save = off/}" ;;
-    microlora) cluster_settings "${COMMON[@]}" "shared_preload_libraries = 'microlora'" ;;
-    microlora_sample_1) cluster_settings "${COMMON[@]}" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 1" ;;
+    stock) cluster_settings "${COMMON[@]}" ;;
+    microlora) cluster_settings "${COMMON[@]}" "${MICROLORA[@]}" ;;
+    microlora_sample_1) cluster_settings "${COMMON[@]}" "${MICROLORA[@]}" "microlora.sample_rate = 1" ;;
   esac
 }
 
