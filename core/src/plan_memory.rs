@@ -139,7 +139,9 @@ impl PlanMemory {
                 && (1..=MEMORY_WINDOW).contains(&entry.count)
                 && usize::from(entry.scope) < OperatorScope::COUNT
                 && entry.residual.is_finite()
-                && f64::from(entry.residual.abs()) <= RESIDUAL_LIMIT
+                // Residuals are kept as f32, and the limit rounds up to f32 (ln 1000 becomes
+                // 6.9077554 > 6.9077553): compare in the precision they are stored in.
+                && entry.residual.abs() <= RESIDUAL_LIMIT as f32
                 && self.slots[slot].count == 0;
             if !valid {
                 self.clear();
@@ -232,9 +234,16 @@ mod tests {
     }
 
     #[test]
-    fn outliers_are_bounded() {
+    fn outliers_are_bounded_and_what_they_leave_can_be_saved() {
         let mut memory = PlanMemory::default();
         memory.learn(1, S, 1e12).unwrap();
+        memory.learn(2, S, -1e12).unwrap();
         assert!(memory.correction(1) <= RESIDUAL_LIMIT);
+        // A residual at the limit, stored as f32, must load again (it once made a real server
+        // ignore its state file).
+        let saved: Vec<(u32, MemoryEntry)> = memory.occupied().map(|(slot, e)| (slot as u32, *e)).collect();
+        let mut loaded = PlanMemory::default();
+        loaded.restore(&saved).unwrap();
+        assert_eq!(loaded, memory);
     }
 }
