@@ -43,7 +43,7 @@ pub use lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 pub use plan_memory::{fold_signature, MemoryEntry, PlanMemory, MEMORY_WINDOW, PLAN_MEMORY_SLOTS};
 pub use predictor::{
     q_error, P2Median, Prediction, QErrorStats, TimePredictor, MAX_CORRECTION, PREDICTOR_ALPHA,
-    PREDICTOR_MAX_DIM, YOUNG_MAX_CORRECTION,
+    PREDICTOR_MAX_DIM, PREDICTOR_MAX_FACTOR, Q_ERROR_LIMIT, YOUNG_MAX_CORRECTION,
 };
 pub use scope::{OperatorCategory, OperatorScope};
 pub use scoped::ScopedLoRA;
@@ -53,6 +53,7 @@ pub use state::{
 };
 pub use trajectory::{
     improvement, quality, TrajectoryBuffer, TrajectoryRecord, TrajectoryStats, DEFAULT_CAPACITY,
+    IMPROVEMENT_LIMIT,
 };
 
 /// The largest embedding dimension an adapter supports.

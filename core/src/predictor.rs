@@ -87,12 +87,16 @@ pub const PREDICTOR_ALPHA: f32 = 1.0;
 /// per adapter).
 pub const PREDICTOR_MAX_DIM: usize = MAX_LEAST_SQUARES_DIM;
 
+/// The largest q-error statistics hold; a larger one (from an absurd plan cost, say) counts as
+/// this, so that their means stay finite and what is saved always loads.
+pub const Q_ERROR_LIMIT: f64 = 1e12;
+
 /// `max(p/a, a/p)`, with both times floored at 1 µs: how many times off a prediction was
-/// (1 is exact). Both times must be finite and `>= 0`.
+/// (1 is exact), at most [`Q_ERROR_LIMIT`]. Both times must be finite and `>= 0`.
 pub fn q_error(predicted_ms: f64, actual_ms: f64) -> Result<f64> {
     let p = non_negative("predicted_ms", predicted_ms)?.max(MIN_MS);
     let a = non_negative("actual_ms", actual_ms)?.max(MIN_MS);
-    Ok((p / a).max(a / p))
+    Ok((p / a).max(a / p).min(Q_ERROR_LIMIT))
 }
 
 /// The P² estimator of the median (Jain & Chlamtac, 1985): five markers whose heights follow
@@ -249,17 +253,33 @@ impl QErrorStats {
     }
 }
 
+/// The largest magnitude of an adapter factor entry (and of `α`) a time predictor accepts. Its
+/// least-squares weights stay many orders of magnitude below; beyond it a forward pass over
+/// the extension's features (each below 50) could overflow `f32`, and every prediction would
+/// fail.
+pub const PREDICTOR_MAX_FACTOR: f32 = 1e6;
+
 /// The predictor writes its weights into the adapters' factors through `1/α`, so every
-/// scaling must be finite and non-zero.
+/// scaling must be finite and non-zero; and every factor entry and scaling at most
+/// [`PREDICTOR_MAX_FACTOR`] in magnitude, as learning leaves them.
 pub(crate) fn check_scalings(learner: &ScopedLoRA) -> Result<()> {
-    let alphas = OperatorScope::ALL.iter().map(|s| learner.operator(*s).alpha());
-    let alphas = alphas.chain(OperatorCategory::ALL.iter().map(|c| learner.category(*c).alpha()));
-    for alpha in alphas {
-        if !alpha.is_finite() || alpha == 0.0 {
+    let adapters = OperatorScope::ALL.iter().map(|s| learner.operator(*s));
+    let adapters = adapters.chain(OperatorCategory::ALL.iter().map(|c| learner.category(*c)));
+    for adapter in adapters {
+        let alpha = adapter.alpha();
+        if !alpha.is_finite() || alpha == 0.0 || alpha.abs() > PREDICTOR_MAX_FACTOR {
             return Err(LearningError::InvalidParameter {
                 what: "the adapters' alpha",
-                expected: "finite and non-zero for a time predictor",
+                expected: "finite, non-zero and at most 1e6 in magnitude for a time predictor",
                 value: f64::from(alpha),
+            });
+        }
+        let factors = adapter.a_columns().into_iter().chain(adapter.b_rows());
+        if let Some(&value) = factors.flatten().find(|v| !(v.abs() <= PREDICTOR_MAX_FACTOR)) {
+            return Err(LearningError::InvalidParameter {
+                what: "the adapters' factors",
+                expected: "finite and at most 1e6 in magnitude for a time predictor",
+                value: f64::from(value),
             });
         }
     }
@@ -473,6 +493,29 @@ mod tests {
     use crate::FALLBACK_ADAPTATIONS;
 
     const DIM: usize = 8;
+
+    #[test]
+    fn absurd_imported_factors_are_refused_and_change_nothing() {
+        let mut predictor = TimePredictor::new(DIM).unwrap();
+        let x = [0.5f32; DIM];
+        let before = predictor.predict(OperatorScope::Sort, &x, 10.0, None).unwrap();
+        for (alpha, factor) in [(1.0, 3e38f32), (1.0, f32::NAN), (1e7, 0.0), (1.0, -2e6)] {
+            let mut learner = ScopedLoRA::new(DIM, 1.0, 0.0).unwrap();
+            learner.operators[OperatorScope::Sort.id()].alpha = alpha;
+            learner.categories[0].a[1][3] = factor;
+            assert!(predictor.set_learner(learner).is_err(), "alpha {alpha}, factor {factor}");
+        }
+        assert_eq!(predictor.predict(OperatorScope::Sort, &x, 10.0, None).unwrap(), before);
+        // Factors as large as the limit still predict finitely.
+        let mut learner = ScopedLoRA::new(DIM, 1.0, 0.0).unwrap();
+        for adapter in learner.operators.iter_mut() {
+            adapter.a = [[PREDICTOR_MAX_FACTOR; crate::MAX_DIM]; crate::RANK];
+            adapter.b = [[PREDICTOR_MAX_FACTOR; crate::MAX_DIM]; crate::RANK];
+        }
+        predictor.set_learner(learner).unwrap();
+        let prediction = predictor.predict(OperatorScope::Sort, &[49.0; DIM], 10.0, None).unwrap();
+        assert!(prediction.predicted_ms.is_finite());
+    }
 
     /// A synthetic operator: log-scaled plan features (as the Postgres extension builds them)
     /// and a true time that the cost model gets wrong in a feature-dependent way.

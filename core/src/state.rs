@@ -425,7 +425,8 @@ impl Persistent for TimePredictor {
         restore_scoped_into(&snapshot.learner, &mut predictor.learner)?;
         let fit = RecursiveLeastSquares::new(predictor.learner.dim())
             .map_err(|_| CorruptState("its dimension is too large for a time predictor"))?;
-        check_scalings(&predictor.learner).map_err(|_| CorruptState("an adapter's alpha is zero"))?;
+        check_scalings(&predictor.learner)
+            .map_err(|_| CorruptState("an adapter's alpha or factors are out of a time predictor's range"))?;
         if snapshot.fits.len() != OperatorScope::COUNT + OperatorCategory::COUNT {
             return Err(CorruptState("it does not hold 24 least-squares states"));
         }

@@ -9,13 +9,19 @@ use crate::scope::OperatorScope;
 /// Default ring capacity of the published API.
 pub const DEFAULT_CAPACITY: usize = 1000;
 
+/// The largest improvement statistics hold: a baseline a billion times the execution. Any
+/// larger value (an absurd plan cost, say) counts as this much, so that every sum of squares
+/// stays finite and what is saved always loads.
+pub const IMPROVEMENT_LIMIT: f64 = 1e9;
+
 /// `baseline_ms / execution_ms − 1`: how much faster than its baseline an execution ran
-/// (0.5 means the baseline took 1.5× as long). Zero when the execution took no time.
+/// (0.5 means the baseline took 1.5× as long), at most [`IMPROVEMENT_LIMIT`]. Zero when the
+/// execution took no time.
 pub fn improvement(execution_ms: f64, baseline_ms: f64) -> f64 {
     if execution_ms == 0.0 {
         0.0
     } else {
-        baseline_ms / execution_ms - 1.0
+        (baseline_ms / execution_ms - 1.0).min(IMPROVEMENT_LIMIT)
     }
 }
 
@@ -54,7 +60,10 @@ pub struct TrajectoryStats {
 }
 
 impl TrajectoryStats {
+    /// Improvements beyond ±[`IMPROVEMENT_LIMIT`] count as the limit, so that the sums stay
+    /// finite.
     pub fn add(&mut self, improvement: f64, attention_type: u32) {
+        let improvement = improvement.clamp(-IMPROVEMENT_LIMIT, IMPROVEMENT_LIMIT);
         self.count += 1;
         let delta = improvement - self.mean;
         self.mean += delta / self.count as f64;

@@ -181,3 +181,26 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+#[test]
+fn absurd_plan_costs_keep_every_statistic_finite_and_the_state_loads() {
+    // A plan of ~1e198 cost units that runs in a microsecond: what any user can make the planner
+    // estimate with a few cross joins of generate_series.
+    let mut predictor = TimePredictor::new(4).unwrap();
+    let mut stats = microlora_core::TrajectoryStats::default();
+    for i in 0..50 {
+        let work = if i % 2 == 0 { 1e198 } else { 10.0 };
+        let x = [4.5, 0.5, 0.1 * (i % 3) as f32, 1.0];
+        let prediction = predictor.observe(OperatorScope::NestedLoopJoin, &x, work, Some(7), 0.001).unwrap();
+        let gain = microlora_core::improvement(0.001, prediction.baseline_ms);
+        assert!(gain <= microlora_core::IMPROVEMENT_LIMIT);
+        stats.add(gain, 0);
+    }
+    assert!(stats.variance().is_finite() && stats.mean_improvement().is_finite());
+    assert!(stats.is_consistent(), "{stats:?}");
+    assert!(predictor.baseline_q_error(OperatorScope::NestedLoopJoin).mean().is_finite());
+    assert!(
+        predictor.baseline_q_error(OperatorScope::NestedLoopJoin).mean() <= microlora_core::Q_ERROR_LIMIT
+    );
+    round_trip(predictor);
+}
