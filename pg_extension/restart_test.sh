@@ -57,9 +57,21 @@ before=$after
 sql "DO \$\$ BEGIN PERFORM count(*) FROM generate_series(1, 1000); END \$\$"
 after=$(sql "SELECT total_count FROM microlora.trajectory_summary()")
 check "statements inside a DO block are not observed with track = top" "$((after - before))" "1"
+# EXECUTE of a prepared statement is the client's statement, as pg_stat_statements counts it.
+before=$after
+sql "PREPARE p AS SELECT count(*) FROM generate_series(1, 1000); EXECUTE p" >/dev/null
+after=$(sql "SELECT total_count FROM microlora.trajectory_summary()")
+check "EXECUTE of a client's prepared statement is observed with track = top" "$((after - before))" "3"
 
 # Learn something, then restart: the adapters come back exactly.
 for i in $(seq 1 20); do sql "SELECT v, count(*) FROM (SELECT i % 10 AS v FROM generate_series(1, 5000) i) s GROUP BY v" >/dev/null; done
+# Any user can make the planner estimate an absurd cost (~1e198) for a statement that returns at
+# once: it must not make the state unsavable.
+sql "CREATE ROLE app LOGIN"
+huge="(SELECT generate_series(1, 9223372036854775807) g)"
+cross="SELECT 1 FROM $huge a1, $huge a2, $huge a3, $huge a4, $huge a5, $huge a6 OFFSET 0"
+as_pg "$BIN/psql" -X -qtA -h "$DIR" -d postgres -U app -v ON_ERROR_STOP=1 -c "SELECT 1 FROM ($cross) x, ($cross) y LIMIT 1" >/dev/null
+check "the absurd-cost statement was learned from" "$(quiet_sql "SELECT count(*) > 0 FROM microlora.trajectories(100) WHERE work > 1e100")" "t"
 exported=$(quiet_sql "SELECT md5(microlora.export_state())")
 adapted=$(quiet_sql "SELECT sum(adapt_count) FROM microlora.operator_stats")
 # The calibrations and q-error statistics (mean, median) come back too, not only the adapters.
@@ -76,6 +88,7 @@ ctl stop -m fast
 check "the state file is written at shutdown" "$(test -s "$STATE_FILE" && echo yes)" "yes"
 ctl start
 check "the state is loaded at start-up" "$(grep -c 'microlora: loaded the learned state' "$LOG")" "1"
+check "every part of it is loaded" "$(grep -c 'microlora: loaded the learned state .* except' "$LOG")" "0"
 check "the loaded adapters are the saved ones" "$(quiet_sql "SELECT md5(microlora.export_state())")" "$exported"
 check "adaptation counts survive" "$(quiet_sql "SELECT sum(adapt_count) FROM microlora.operator_stats")" "$adapted"
 check "q-error statistics survive" "$(quiet_sql "$errors_query")" "$errors"

@@ -1,70 +1,50 @@
-//! Executor and planner hooks, each chained to the hook that was installed before it.
+//! Our side of the hooks. The hooks themselves are C (`hooks.c`, chained to the hooks installed
+//! before them), so that errors raised by PostgreSQL or the user's code pass through untouched;
+//! they call into Rust for our own work:
 //!
-//! * `ExecutorStart`: decides whether the statement is sampled (`microlora.enabled`,
-//!   `microlora.track`, `microlora.sample_rate`) and, if so, asks for per-node timing and row
-//!   counts (`INSTRUMENT_TIMER | INSTRUMENT_ROWS`), as auto_explain does.
-//! * `ExecutorRun` / `ExecutorFinish` / `ProcessUtility`: track the nesting level, as
-//!   pg_stat_statements does, so that `track = top` sees only client statements (not those run
-//!   by functions, DO blocks, procedures or EXPLAIN ANALYZE).
-//! * `ExecutorEnd`: for a sampled statement, finishes every node's instrumentation, walks the
-//!   whole plan-state tree ([`crate::plan_tree`]), and hands the nodes to the shared learner,
-//!   before the executor frees the tree.
-//! * `planner`: counts plannings and measures both the planning time and the hook's own
-//!   overhead.
+//! * [`microlora_sample_statement`] (ExecutorStart): decides whether the statement is sampled
+//!   (`microlora.enabled`, `microlora.track`, `microlora.sample_rate`); the C hook then asks for
+//!   per-node timing and row counts (`INSTRUMENT_TIMER | INSTRUMENT_ROWS`), as auto_explain does.
+//! * [`microlora_observe_statement`] (ExecutorEnd of a sampled statement): finishes every node's
+//!   instrumentation, walks the whole plan-state tree ([`crate::plan_tree`]) and hands the nodes
+//!   to the shared learner, before the executor frees the tree. The C hook runs it in an internal
+//!   subtransaction with interrupts held: if it fails, the failure is logged and rolled back, and
+//!   the user's statement goes on.
+//! * [`microlora_count_planning`] (planner): counts plannings and their time, and the hook's own.
 //!
-//! Our work in a hook never breaks the user's statement: it runs inside [`guarded`], which
-//! catches Rust panics and PostgreSQL errors alike, logs them and carries on. The chained calls
-//! to the previous hooks are outside that guard, so their errors propagate as usual.
+//! The C hooks also keep the nesting level, as pg_stat_statements does, so that `track = top`
+//! sees only client statements (and EXECUTE of a client's prepared statement), not those run by
+//! functions, DO blocks, procedures or EXPLAIN ANALYZE.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use pgrx::pg_sys;
 use pgrx::prelude::*;
-use pgrx::{pg_sys, PgTryBuilder};
 
 use crate::guc::{self, Track};
 use crate::shared::{LOCKED_NS, OBSERVE_NS, PLANNER_CALLS, PLANNER_HOOK_NS, PLANNING_NS, STATE};
 use crate::{persist, plan_tree};
 
-static mut PREV_EXECUTOR_START: pg_sys::ExecutorStart_hook_type = None;
-static mut PREV_EXECUTOR_RUN: pg_sys::ExecutorRun_hook_type = None;
-static mut PREV_EXECUTOR_FINISH: pg_sys::ExecutorFinish_hook_type = None;
-static mut PREV_EXECUTOR_END: pg_sys::ExecutorEnd_hook_type = None;
-static mut PREV_PLANNER: pg_sys::planner_hook_type = None;
-static mut PREV_PROCESS_UTILITY: pg_sys::ProcessUtility_hook_type = None;
-
-/// The current executor nesting level (0 for a client's statement).
-static mut NESTING_LEVEL: usize = 0;
-
-/// Whether the statement started at each nesting level is sampled. A statement starts and ends
-/// at the same level, so its ExecutorEnd reads what its ExecutorStart decided.
-static mut SAMPLED_AT_LEVEL: [bool; MAX_TRACKED_LEVEL] = [false; MAX_TRACKED_LEVEL];
-/// Deeper statements are never sampled.
-const MAX_TRACKED_LEVEL: usize = 64;
-
-/// Installs the hooks, saving the previous ones.
-///
-/// # Safety
-/// Call once, from `_PG_init` while shared_preload_libraries are loaded.
-pub unsafe fn install() {
-    unsafe {
-        PREV_EXECUTOR_START = pg_sys::ExecutorStart_hook;
-        pg_sys::ExecutorStart_hook = Some(executor_start);
-        PREV_EXECUTOR_RUN = pg_sys::ExecutorRun_hook;
-        pg_sys::ExecutorRun_hook = Some(executor_run);
-        PREV_EXECUTOR_FINISH = pg_sys::ExecutorFinish_hook;
-        pg_sys::ExecutorFinish_hook = Some(executor_finish);
-        PREV_EXECUTOR_END = pg_sys::ExecutorEnd_hook;
-        pg_sys::ExecutorEnd_hook = Some(executor_end);
-        PREV_PLANNER = pg_sys::planner_hook;
-        pg_sys::planner_hook = Some(planner);
-        PREV_PROCESS_UTILITY = pg_sys::ProcessUtility_hook;
-        pg_sys::ProcessUtility_hook = Some(process_utility);
-    }
+unsafe extern "C" {
+    /// Installs every hook of `hooks.c`, saving the previous ones.
+    fn microlora_install_hooks();
 }
 
-/// Runs our own work of a hook; a panic or PostgreSQL error in it is logged, not raised.
+/// Installs the hooks (executor, planner, utility, shared-memory start-up).
+///
+/// # Safety
+/// Call once, from `_PG_init` while shared_preload_libraries are loaded, after the shared memory
+/// is requested (`pg_shmem_init!`), so that the state exists when the start-up hook loads it.
+pub unsafe fn install() {
+    // SAFETY: the caller promises the only call, from _PG_init in the postmaster.
+    unsafe { microlora_install_hooks() }
+}
+
+/// Runs our own work outside any statement (loading and saving the state in the postmaster);
+/// a panic, or a PostgreSQL error pgrx turned into one (pgrx has already flushed its error
+/// state), is logged, not raised.
 pub fn guarded(what: &str, work: impl FnOnce()) {
     if let Err(cause) = catch_unwind(AssertUnwindSafe(work)) {
         let message = error_report(cause.as_ref()).map_or_else(
@@ -96,102 +76,62 @@ pub fn error_report(cause: &(dyn std::any::Any + Send)) -> Option<&pg_sys::panic
 }
 
 fn is_parallel_worker() -> bool {
+    // SAFETY: a plain global of the backend, set once at its start.
     unsafe { pg_sys::ParallelWorkerNumber >= 0 }
 }
 
-/// Whether a statement at the current nesting level is a candidate for sampling.
-fn tracked_here() -> bool {
-    let level = unsafe { NESTING_LEVEL };
+/// Whether a statement at nesting level `level` is a candidate for sampling.
+fn tracked_at(level: i32) -> bool {
     guc::ENABLED.get()
         && !is_parallel_worker()
-        && level < MAX_TRACKED_LEVEL
         && (level == 0 || guc::TRACK.get() == Track::All)
         && crate::loaded_by_preload()
 }
 
 fn draw_sample() -> bool {
     let rate = guc::SAMPLE_RATE.get();
+    // SAFETY: the backend's own PRNG state; pg_prng_double cannot raise.
     rate >= 1.0
         || (rate > 0.0 && unsafe { pg_sys::pg_prng_double(&raw mut pg_sys::pg_global_prng_state) } < rate)
 }
 
-#[pg_guard]
-unsafe extern "C-unwind" fn executor_start(query_desc: *mut pg_sys::QueryDesc, eflags: i32) {
-    let level = unsafe { NESTING_LEVEL };
-    let mut sampled = false;
-    guarded("deciding whether to sample a statement", || {
-        sampled = tracked_here() && eflags & pg_sys::EXEC_FLAG_EXPLAIN_ONLY as i32 == 0 && draw_sample();
+/// Whether the statement starting at nesting level `level` with executor flags `eflags` is
+/// sampled. Never raises: it only reads settings and draws a number.
+#[unsafe(no_mangle)]
+pub extern "C" fn microlora_sample_statement(level: i32, eflags: i32) -> bool {
+    let explain_only = eflags & pg_sys::EXEC_FLAG_EXPLAIN_ONLY as i32 != 0;
+    catch_unwind(|| !explain_only && tracked_at(level) && draw_sample()).unwrap_or(false)
+}
+
+/// Adds one planning of `planning_ns` to the planner counters, and this call's own time to the
+/// hook's. Never raises.
+#[unsafe(no_mangle)]
+pub extern "C" fn microlora_count_planning(planning_ns: u64) {
+    let started = Instant::now();
+    let _ = catch_unwind(|| {
+        PLANNER_CALLS.get().fetch_add(1, Ordering::Relaxed);
+        PLANNING_NS.get().fetch_add(planning_ns, Ordering::Relaxed);
+        PLANNER_HOOK_NS.get().fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
     });
-    if level < MAX_TRACKED_LEVEL {
-        unsafe { SAMPLED_AT_LEVEL[level] = sampled };
-    }
-    if sampled {
-        unsafe {
-            (*query_desc).instrument_options |= (pg_sys::InstrumentOption::INSTRUMENT_TIMER
-                | pg_sys::InstrumentOption::INSTRUMENT_ROWS)
-                as i32;
-        }
-    }
-    unsafe {
-        match PREV_EXECUTOR_START {
-            Some(prev) => prev(query_desc, eflags),
-            None => pg_sys::standard_ExecutorStart(query_desc, eflags),
-        }
-    }
 }
 
-/// Runs `call` one nesting level deeper, restoring the level however it ends.
-fn nested<T>(call: impl FnOnce() -> T) -> T {
-    unsafe { NESTING_LEVEL += 1 };
-    PgTryBuilder::new(AssertUnwindSafe(call))
-        .finally(|| unsafe {
-            NESTING_LEVEL -= 1;
-        })
-        .execute()
-}
-
+/// Learns from a sampled statement at its ExecutorEnd. Called by `hooks.c` inside an internal
+/// subtransaction with interrupts held; a panic here becomes an ERROR at this boundary, which
+/// `hooks.c` logs and rolls back.
+///
+/// # Safety
+/// `query_desc` is the statement's, not yet ended, in a transaction.
 #[pg_guard]
-unsafe extern "C-unwind" fn executor_run(
-    query_desc: *mut pg_sys::QueryDesc,
-    direction: pg_sys::ScanDirection::Type,
-    count: u64,
-    execute_once: bool,
-) {
-    nested(|| unsafe {
-        match PREV_EXECUTOR_RUN {
-            Some(prev) => prev(query_desc, direction, count, execute_once),
-            None => pg_sys::standard_ExecutorRun(query_desc, direction, count, execute_once),
-        }
-    })
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn microlora_observe_statement(query_desc: *mut pg_sys::QueryDesc) {
+    // SAFETY: the caller's promise.
+    unsafe { observe_statement(query_desc) }
 }
 
-#[pg_guard]
-unsafe extern "C-unwind" fn executor_finish(query_desc: *mut pg_sys::QueryDesc) {
-    nested(|| unsafe {
-        match PREV_EXECUTOR_FINISH {
-            Some(prev) => prev(query_desc),
-            None => pg_sys::standard_ExecutorFinish(query_desc),
-        }
-    })
-}
-
-#[pg_guard]
-unsafe extern "C-unwind" fn executor_end(query_desc: *mut pg_sys::QueryDesc) {
-    let level = unsafe { NESTING_LEVEL };
-    if level < MAX_TRACKED_LEVEL && unsafe { SAMPLED_AT_LEVEL[level] } {
-        unsafe { SAMPLED_AT_LEVEL[level] = false };
-        guarded("learning from a statement", || unsafe { observe_statement(query_desc) });
-    }
-    unsafe {
-        match PREV_EXECUTOR_END {
-            Some(prev) => prev(query_desc),
-            None => pg_sys::standard_ExecutorEnd(query_desc),
-        }
-    }
-}
-
-/// Test builds only: makes the next observation fail, with a Rust panic (1) or a PostgreSQL
-/// ERROR (2), to show that a failure in the hook never reaches the user's statement.
+/// Test builds only: makes the next observation fail with a Rust panic (1), an ERROR raised
+/// from Rust (2), or a real PostgreSQL ERROR raised by a catalog lookup while a relcache
+/// reference is held (3), to show that a failure in the hook never reaches the user's statement
+/// and that what the failed code held is released.
 #[cfg(any(test, feature = "pg_test"))]
 pub(crate) static mut INJECT_FAILURE: u8 = 0;
 
@@ -199,11 +139,17 @@ pub(crate) static mut INJECT_FAILURE: u8 = 0;
 unsafe fn observe_statement(query_desc: *mut pg_sys::QueryDesc) {
     #[cfg(any(test, feature = "pg_test"))]
     {
-        let injected = unsafe { INJECT_FAILURE };
-        unsafe { INJECT_FAILURE = 0 };
+        // SAFETY: backend-local test switch, read and cleared on the backend's only thread.
+        let injected = unsafe { std::mem::replace(&mut *(&raw mut INJECT_FAILURE), 0) };
         match injected {
             1 => panic!("injected panic"),
             2 => pgrx::error!("injected error"),
+            3 => unsafe {
+                // SAFETY: pg_class always exists; the reference is left open on purpose, for
+                // the subtransaction's rollback to release.
+                pg_sys::RelationIdGetRelation(pg_sys::RelationRelationId);
+                pg_sys::relation_open(pg_sys::InvalidOid, pg_sys::AccessShareLock as i32);
+            },
             _ => {}
         }
     }
@@ -238,62 +184,4 @@ unsafe fn observe_statement(query_desc: *mut pg_sys::QueryDesc) {
         LOCKED_NS.get().fetch_add(learned.duration_since(described).as_nanos() as u64, Ordering::Relaxed);
     }
     persist::save_if_due();
-}
-
-#[pg_guard]
-unsafe extern "C-unwind" fn planner(
-    parse: *mut pg_sys::Query,
-    query_string: *const std::ffi::c_char,
-    cursor_options: i32,
-    bound_params: pg_sys::ParamListInfo,
-) -> *mut pg_sys::PlannedStmt {
-    let counting = crate::loaded_by_preload();
-    let before_planning = Instant::now();
-    let plan = unsafe {
-        match PREV_PLANNER {
-            Some(prev) => prev(parse, query_string, cursor_options, bound_params),
-            None => pg_sys::standard_planner(parse, query_string, cursor_options, bound_params),
-        }
-    };
-    let after_planning = Instant::now();
-    if counting {
-        guarded("counting a planning", || {
-            let planning_ns = after_planning.duration_since(before_planning).as_nanos() as u64;
-            PLANNER_CALLS.get().fetch_add(1, Ordering::Relaxed);
-            PLANNING_NS.get().fetch_add(planning_ns, Ordering::Relaxed);
-            // The hook's own work is this bookkeeping after planning: before it, the hook only
-            // reads the clock.
-            PLANNER_HOOK_NS.get().fetch_add(after_planning.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        });
-    }
-    plan
-}
-
-#[pg_guard]
-#[allow(clippy::too_many_arguments)]
-unsafe extern "C-unwind" fn process_utility(
-    pstmt: *mut pg_sys::PlannedStmt,
-    query_string: *const std::ffi::c_char,
-    read_only_tree: bool,
-    context: pg_sys::ProcessUtilityContext::Type,
-    params: pg_sys::ParamListInfo,
-    query_env: *mut pg_sys::QueryEnvironment,
-    dest: *mut pg_sys::DestReceiver,
-    qc: *mut pg_sys::QueryCompletion,
-) {
-    nested(|| unsafe {
-        match PREV_PROCESS_UTILITY {
-            Some(prev) => prev(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc),
-            None => pg_sys::standard_ProcessUtility(
-                pstmt,
-                query_string,
-                read_only_tree,
-                context,
-                params,
-                query_env,
-                dest,
-                qc,
-            ),
-        }
-    })
 }

@@ -61,7 +61,6 @@ pub extern "C-unwind" fn _PG_init() {
     pg_shmem_init!(OBSERVE_NS);
     pg_shmem_init!(LOCKED_NS);
     unsafe {
-        persist::install();
         // No EnableQueryId(), unlike pg_stat_statements: jumbling would cost every statement,
         // sampled or not, about 2,500 instructions (2.5% of a primary-key lookup's, measured
         // with callgrind); the trajectories carry PostgreSQL's query id whenever the server

@@ -17,8 +17,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use microlora_core::{
-    LearningError, OperatorScope, Persistent, StateKind, TimePredictor, TimePredictorSnapshot,
-    TrajectoryStats,
+    OperatorScope, Persistent, StateKind, TimePredictor, TimePredictorSnapshot, TrajectoryStats,
 };
 use pgrx::atomics::PgAtomic;
 use pgrx::pg_sys;
@@ -37,42 +36,36 @@ const TEMP_SUFFIX: &str = ".tmp";
 /// When the state was last saved (PostgreSQL timestamp, µs).
 pub static LAST_SAVE: PgAtomic<AtomicI64> = unsafe { PgAtomic::new(c"microlora_last_save") };
 
-static mut PREV_SHMEM_STARTUP: pg_sys::shmem_startup_hook_type = None;
-
-/// Chains a shmem-startup hook after the one `pg_shmem_init!` installed, so that the state
-/// exists when it is loaded.
-///
-/// # Safety
-/// Call once, from `_PG_init`, after `pg_shmem_init!`.
-pub unsafe fn install() {
-    unsafe {
-        PREV_SHMEM_STARTUP = pg_sys::shmem_startup_hook;
-        pg_sys::shmem_startup_hook = Some(shmem_startup);
+/// Called by the shared-memory start-up hook (`hooks.c`), after every earlier hook, so the
+/// state exists: the postmaster (or a single-user backend) loads the saved state and arranges
+/// to save it at exit. Never raises.
+#[unsafe(no_mangle)]
+pub extern "C" fn microlora_shmem_started() {
+    // SAFETY: read on the process's only thread.
+    if unsafe { pg_sys::IsUnderPostmaster } {
+        return;
     }
-}
-
-#[pg_guard]
-unsafe extern "C-unwind" fn shmem_startup() {
-    unsafe {
-        if let Some(prev) = PREV_SHMEM_STARTUP {
-            prev();
-        }
-        // Only the postmaster (or a single-user backend) loads and, at exit, saves.
-        if pg_sys::IsUnderPostmaster {
-            return;
-        }
-        LAST_SAVE.get().store(pg_sys::GetCurrentTimestamp(), Ordering::Relaxed);
+    guarded("loading the saved state", || {
+        // SAFETY: GetCurrentTimestamp cannot raise.
+        LAST_SAVE.get().store(unsafe { pg_sys::GetCurrentTimestamp() }, Ordering::Relaxed);
         if guc::SAVE.get() {
-            guarded("loading the saved state", || match load_from(Path::new(STATE_FILE)) {
-                Ok(()) => pgrx::log!("microlora: loaded the learned state from \"{STATE_FILE}\""),
+            match load_from(Path::new(STATE_FILE)) {
+                Ok(ignored) if ignored.is_empty() => {
+                    pgrx::log!("microlora: loaded the learned state from \"{STATE_FILE}\"")
+                }
+                Ok(ignored) => pgrx::log!(
+                    "microlora: loaded the learned state from \"{STATE_FILE}\" except {}, which start fresh",
+                    ignored.join("; ")
+                ),
                 Err(LoadError::Missing) => {}
                 Err(LoadError::Invalid(reason)) => {
                     pgrx::log!("microlora: ignoring \"{STATE_FILE}\" and starting fresh: {reason}")
                 }
-            });
+            }
         }
-        pg_sys::on_shmem_exit(Some(shmem_shutdown), pg_sys::Datum::from(0));
-    }
+        // SAFETY: registers a callback with a static function, in the postmaster.
+        unsafe { pg_sys::on_shmem_exit(Some(shmem_shutdown), pg_sys::Datum::from(0)) };
+    });
 }
 
 #[pg_guard]
@@ -104,13 +97,13 @@ pub enum LoadError {
 /// The saved form of [`SharedState`].
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct SavedState {
-    predictor: TimePredictorSnapshot,
+    pub(crate) predictor: TimePredictorSnapshot,
     /// Per scope, in scope id order.
-    scopes: Vec<ScopeStats>,
+    pub(crate) scopes: Vec<ScopeStats>,
     /// The buffered trajectories, oldest first.
-    trajectories: Vec<TrajectorySlot>,
-    trajectory_stats: TrajectoryStats,
-    observed_statements: u64,
+    pub(crate) trajectories: Vec<TrajectorySlot>,
+    pub(crate) trajectory_stats: TrajectoryStats,
+    pub(crate) observed_statements: u64,
 }
 
 impl Persistent for SavedState {
@@ -121,36 +114,31 @@ impl Persistent for SavedState {
         self.clone()
     }
 
+    /// The envelope (magic, version, kind, length, checksum) and the encoding are checked by
+    /// `from_bytes`; the parts are checked one by one by [`SavedState::load_into`], so that one
+    /// bad part never costs the others.
     fn restore(saved: SavedState) -> microlora_core::Result<SavedState> {
-        use LearningError::CorruptState;
-        let finite_time = |ms: f64| ms.is_finite() && ms >= 0.0;
-        let scopes_consistent = saved.scopes.len() == OperatorScope::COUNT
-            && saved.scopes.iter().all(|s| {
-                s.nodes == s.improvement.count() && finite_time(s.total_ms) && s.improvement.is_consistent()
-            });
-        if !scopes_consistent {
-            return Err(CorruptState("the per-scope statistics are inconsistent"));
-        }
-        let slot_valid = |t: &TrajectorySlot| {
-            usize::from(t.scope) < OperatorScope::COUNT
-                && usize::from(t.plan_kind) < PlanKind::ALL.len()
-                && [t.execution_ms, t.baseline_ms, t.predicted_ms, t.rows, t.loops]
-                    .into_iter()
-                    .all(finite_time)
-                && t.work.is_finite()
-                && t.improvement.is_finite()
-                && t.embedding.iter().all(|v| v.is_finite())
-        };
-        if saved.trajectories.len() > RING_CAPACITY || !saved.trajectories.iter().all(slot_valid) {
-            return Err(CorruptState("a trajectory is invalid, or there are more than the ring holds"));
-        }
-        if !saved.trajectory_stats.is_consistent()
-            || saved.trajectory_stats.count() < saved.trajectories.len() as u64
-        {
-            return Err(CorruptState("the trajectory statistics are inconsistent"));
-        }
         Ok(saved)
     }
+}
+
+/// Whether a trajectory holds values recording could have produced.
+fn trajectory_valid(t: &TrajectorySlot) -> bool {
+    let finite_time = |ms: f64| ms.is_finite() && ms >= 0.0;
+    usize::from(t.scope) < OperatorScope::COUNT
+        && usize::from(t.plan_kind) < PlanKind::ALL.len()
+        && [t.execution_ms, t.baseline_ms, t.predicted_ms, t.rows, t.loops].into_iter().all(finite_time)
+        && t.work.is_finite()
+        && t.improvement.is_finite()
+        && t.embedding.iter().all(|v| v.is_finite())
+}
+
+/// Whether one scope's statistics are ones recording could have built.
+fn scope_stats_valid(stats: &ScopeStats) -> bool {
+    stats.nodes == stats.improvement.count()
+        && stats.total_ms.is_finite()
+        && stats.total_ms >= 0.0
+        && stats.improvement.is_consistent()
 }
 
 impl SavedState {
@@ -165,38 +153,73 @@ impl SavedState {
         }
     }
 
-    /// Replaces `state` with this saved state, unless its predictor does not fit this build;
-    /// on any error `state` is unchanged.
-    pub fn load_into(self, state: &mut SharedState) -> Result<(), String> {
-        let predictor = TimePredictor::restore(self.predictor).map_err(|error| error.to_string())?;
-        if predictor.dim() != state.predictor.dim() {
-            return Err(format!(
-                "it holds embeddings of dimension {}, this build uses {}",
+    /// Replaces `state` with this saved state, part by part: a part that does not fit this build
+    /// or holds values recording could not have produced is left fresh, and named in the
+    /// returned list, while the other parts load.
+    pub fn load_into(self, state: &mut SharedState) -> Vec<String> {
+        let mut ignored = Vec::new();
+        match TimePredictor::restore(self.predictor) {
+            Ok(predictor) if predictor.dim() == state.predictor.dim() => state.predictor = predictor,
+            Ok(predictor) => ignored.push(format!(
+                "the learner (it holds embeddings of dimension {}, this build uses {})",
                 predictor.dim(),
                 state.predictor.dim()
+            )),
+            Err(error) => ignored.push(format!("the learner ({error})")),
+        }
+        if self.scopes.len() == OperatorScope::COUNT {
+            for (scope, saved) in OperatorScope::ALL.iter().zip(&self.scopes) {
+                if scope_stats_valid(saved) {
+                    state.scopes[scope.id()] = *saved;
+                } else {
+                    ignored.push(format!("the statistics of scope {} (inconsistent)", scope.name()));
+                }
+            }
+        } else {
+            ignored.push(format!(
+                "the per-scope statistics ({} scopes, not {})",
+                self.scopes.len(),
+                OperatorScope::COUNT
             ));
         }
-        state.predictor = predictor;
-        state.scopes.copy_from_slice(&self.scopes);
-        state.ring[..self.trajectories.len()].copy_from_slice(&self.trajectories);
-        state.ring_len = self.trajectories.len();
-        state.ring_next = self.trajectories.len() % RING_CAPACITY;
-        state.trajectory_stats = self.trajectory_stats;
+        // The newest trajectories, if there are more than the ring holds.
+        let skip = self.trajectories.len().saturating_sub(RING_CAPACITY);
+        let mut kept = 0;
+        for trajectory in self.trajectories[skip..].iter().filter(|t| trajectory_valid(t)) {
+            state.ring[kept] = *trajectory;
+            kept += 1;
+        }
+        if kept < self.trajectories.len() {
+            ignored.push(format!(
+                "{} of {} trajectories (invalid, or more than the ring holds)",
+                self.trajectories.len() - kept,
+                self.trajectories.len()
+            ));
+        }
+        state.ring_len = kept;
+        state.ring_next = kept % RING_CAPACITY;
+        if self.trajectory_stats.is_consistent() && self.trajectory_stats.count() >= kept as u64 {
+            state.trajectory_stats = self.trajectory_stats;
+        } else {
+            ignored.push("the trajectory statistics (inconsistent)".to_string());
+        }
         state.observed_statements = self.observed_statements;
         state.generation += 1;
-        Ok(())
+        ignored
     }
 }
 
-/// Loads the state saved in `path` into the shared state. On any error the state is unchanged.
-pub fn load_from(path: &Path) -> Result<(), LoadError> {
+/// Loads the state saved in `path` into the shared state, and returns the parts that were left
+/// fresh because they were invalid (see [`SavedState::load_into`]). When the file is missing or
+/// is not a state file of this build, the state is unchanged.
+pub fn load_from(path: &Path) -> Result<Vec<String>, LoadError> {
     let bytes = match fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(LoadError::Missing),
         Err(error) => return Err(LoadError::Invalid(error.to_string())),
     };
     let saved = SavedState::from_bytes(&bytes).map_err(|error| LoadError::Invalid(error.to_string()))?;
-    saved.load_into(&mut STATE.exclusive()).map_err(LoadError::Invalid)
+    Ok(saved.load_into(&mut STATE.exclusive()))
 }
 
 /// Writes the state to `path`: to a temporary file first, flushed to disk, then renamed over

@@ -42,6 +42,11 @@ fn parse_scope(scope: &str) -> OperatorScope {
     })
 }
 
+/// A count as SQL's bigint shows it: counts beyond its range show as its largest value.
+fn saturating(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
+}
+
 /// Per-scope statistics: one row per operator scope.
 #[pg_extern(volatile, parallel_safe)]
 #[allow(clippy::type_complexity)]
@@ -79,13 +84,13 @@ pub fn operator_stats() -> TableIterator<
                 scope.id() as i32,
                 scope.name().to_string(),
                 scope.category().name().to_string(),
-                stats.nodes as i64,
+                saturating(stats.nodes),
                 stats.total_ms,
                 if stats.nodes == 0 { 0.0 } else { stats.total_ms / stats.nodes as f64 },
                 stats.improvement.mean_improvement(),
                 stats.improvement.success_rate(),
-                learner.forward_count(scope) as i64,
-                learner.adapt_count(scope) as i64,
+                saturating(learner.forward_count(scope)),
+                saturating(learner.adapt_count(scope)),
                 f64::from(learner.delta_norm(scope)),
                 state.predictor.calibration(scope).ms_per_cost(),
                 baseline.mean(),
@@ -183,7 +188,7 @@ pub fn trajectory_summary() -> TableIterator<
     let state = STATE.share();
     let stats = &state.trajectory_stats;
     TableIterator::once((
-        stats.count() as i64,
+        saturating(stats.count()),
         state.ring_len as i32,
         stats.mean_improvement(),
         stats.best_improvement(),
@@ -282,9 +287,37 @@ unsafe fn plan_statement(query: &str) -> Vec<plan_tree::PlannedNode> {
             pg_sys::CURSOR_OPT_PARALLEL_OK as i32,
             std::ptr::null_mut(),
         );
-        // As EXPLAIN does: no plan (and no row estimates) of tables the caller may not read.
-        pg_sys::ExecCheckRTPerms((*stmt).rtable, true);
+        check_privileges(stmt, text.as_ptr());
         plan_tree::describe_planned(stmt)
+    }
+}
+
+/// Refuses, as EXPLAIN does, a plan the caller could not run: EXPLAIN starts the executor
+/// without running it, which checks every privilege the statement needs (reading and writing
+/// each table and column, executing each function and operator).
+///
+/// # Safety
+/// `stmt` is a finished plan of `query_string`, in a transaction with an active snapshot.
+unsafe fn check_privileges(stmt: *mut pg_sys::PlannedStmt, query_string: *const std::ffi::c_char) {
+    // SAFETY: the caller's promise; the query descriptor is created, started, ended and freed
+    // here, under a snapshot pushed and popped here, as ExplainOnePlan does.
+    unsafe {
+        pg_sys::PushCopiedSnapshot(pg_sys::GetActiveSnapshot());
+        pg_sys::UpdateActiveSnapshotCommandId();
+        let query_desc = pg_sys::CreateQueryDesc(
+            stmt,
+            query_string,
+            pg_sys::GetActiveSnapshot(),
+            std::ptr::null_mut(),
+            pg_sys::None_Receiver,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        );
+        pg_sys::ExecutorStart(query_desc, pg_sys::EXEC_FLAG_EXPLAIN_ONLY as i32);
+        pg_sys::ExecutorEnd(query_desc);
+        pg_sys::FreeQueryDesc(query_desc);
+        pg_sys::PopActiveSnapshot();
     }
 }
 
@@ -352,7 +385,7 @@ pub fn planner_overhead() -> TableIterator<
     let planning_ms = PLANNING_NS.get().load(Relaxed) as f64 / 1e6;
     let hook_ns = PLANNER_HOOK_NS.get().load(Relaxed) as f64;
     let per_call = if calls == 0 { 0.0 } else { hook_ns / calls as f64 / 1e3 };
-    TableIterator::once((calls as i64, planning_ms, hook_ns / 1e6, per_call))
+    TableIterator::once((saturating(calls), planning_ms, hook_ns / 1e6, per_call))
 }
 
 /// What observing executed statements costs: statements and nodes learned from, the time spent
@@ -378,8 +411,8 @@ pub fn observer_overhead() -> TableIterator<
     let per = |ns: u64, n: u64| if n == 0 { 0.0 } else { ns as f64 / n as f64 / 1e3 };
     let (read_ns, locked_ns) = (OBSERVE_NS.get().load(Relaxed), LOCKED_NS.get().load(Relaxed));
     TableIterator::once((
-        statements as i64,
-        nodes as i64,
+        saturating(statements),
+        saturating(nodes),
         per(read_ns, statements),
         per(locked_ns, statements),
         per(locked_ns, nodes),
@@ -389,5 +422,5 @@ pub fn observer_overhead() -> TableIterator<
 extension_sql_file!(
     "../../sql/views_and_privileges.sql",
     name = "views_and_privileges",
-    requires = [operator_stats, reset, reset_scope, import_state],
+    requires = [operator_stats, trajectories, export_state, reset, reset_scope, import_state],
 );

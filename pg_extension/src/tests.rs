@@ -384,22 +384,114 @@ mod tests {
         assert!(trajectories_so_far() > before);
     }
 
+    /// The reference count of pg_class's relcache entry: what a failed observation that held
+    /// a reference leaves behind unless its subtransaction is rolled back.
+    fn pg_class_references() -> i32 {
+        // SAFETY: pg_class always exists; the reference taken to read the count is closed.
+        unsafe {
+            let relation = pg_sys::RelationIdGetRelation(pg_sys::RelationRelationId);
+            let count = (*relation).rd_refcnt - 1;
+            pg_sys::RelationClose(relation);
+            count
+        }
+    }
+
     #[pg_test]
     fn a_failure_while_learning_never_breaks_the_statement() {
         fixtures();
-        for injected in [1u8, 2] {
+        // A Rust panic, an ERROR raised from Rust, and a real PostgreSQL ERROR raised by a
+        // catalog lookup while the failed code holds a relcache reference.
+        for injected in [1u8, 2, 3] {
             run("SET microlora.enabled = off");
             let before = trajectories_so_far();
+            let references = pg_class_references();
             observe_everything();
             unsafe { crate::hooks::INJECT_FAILURE = injected };
             // The statement completes with its result; only the learning is skipped.
             assert_eq!(one::<i64>("SELECT count(*) FROM a WHERE v < 10"), 500);
             run("SET microlora.enabled = off");
             assert_eq!(trajectories_so_far(), before, "failure kind {injected}");
+            // What the failed code held was released with its subtransaction.
+            assert_eq!(pg_class_references(), references, "failure kind {injected}");
+            // The session goes on: this transaction can still read, write and catch errors.
+            run("INSERT INTO b VALUES (-1, 0); DELETE FROM b WHERE id = -1");
         }
         // And the next statement is learned from again.
         let nodes = observe("", "SELECT count(*) FROM a WHERE v < 10");
         assert_eq!(nodes.len(), 2, "{nodes:?}");
+    }
+
+    // ---- Errors pass through the hooks untouched ----------------------------------------------
+
+    /// Runs a DO block with every statement observed, nested ones included, so that the hooks
+    /// are on the stack of every error the block raises and catches.
+    fn observed_do(body: &str) {
+        observe_everything();
+        run(&format!("DO $do$ {body} $do$"));
+        run("RESET ALL");
+    }
+
+    #[pg_test]
+    fn a_custom_sqlstate_is_caught_one_level_up() {
+        run("CREATE FUNCTION raise_custom(code text) RETURNS int LANGUAGE plpgsql AS
+             $$ BEGIN RAISE EXCEPTION 'custom failure' USING ERRCODE = code; END $$");
+        for code in ["U9999", "P1234"] {
+            observed_do(&format!(
+                "DECLARE caught text;
+                 BEGIN
+                   BEGIN PERFORM raise_custom('{code}');
+                   EXCEPTION WHEN SQLSTATE '{code}' THEN caught := SQLSTATE;
+                   END;
+                   IF caught IS DISTINCT FROM '{code}' THEN RAISE 'not caught: %', caught; END IF;
+                 END"
+            ));
+        }
+    }
+
+    #[pg_test]
+    fn error_fields_and_context_reach_the_handler() {
+        run("CREATE TABLE uniq (id int CONSTRAINT uniq_pkey PRIMARY KEY, n int NOT NULL);
+             INSERT INTO uniq VALUES (1, 1);
+             CREATE FUNCTION raise_in_function() RETURNS void LANGUAGE plpgsql AS
+             $$ BEGIN RAISE 'inner failure'; END $$");
+        observed_do(
+            "DECLARE c text; t text; sch text; col text; ctx text; st text;
+             BEGIN
+               BEGIN INSERT INTO uniq VALUES (1, 2);
+               EXCEPTION WHEN unique_violation THEN
+                 GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME, t = TABLE_NAME, sch = SCHEMA_NAME,
+                                         st = RETURNED_SQLSTATE;
+               END;
+               IF c IS DISTINCT FROM 'uniq_pkey' OR t IS DISTINCT FROM 'uniq' OR sch = ''
+                  OR st IS DISTINCT FROM '23505' THEN
+                 RAISE 'fields lost: constraint %, table %, schema %, sqlstate %', c, t, sch, st;
+               END IF;
+               BEGIN INSERT INTO uniq VALUES (2, NULL);
+               EXCEPTION WHEN not_null_violation THEN GET STACKED DIAGNOSTICS col = COLUMN_NAME;
+               END;
+               IF col IS DISTINCT FROM 'n' THEN RAISE 'column name lost: %', col; END IF;
+               BEGIN PERFORM raise_in_function();
+               EXCEPTION WHEN OTHERS THEN GET STACKED DIAGNOSTICS ctx = PG_EXCEPTION_CONTEXT;
+               END;
+               IF ctx NOT LIKE 'PL/pgSQL function raise_in_function() line 1 at RAISE%' THEN
+                 RAISE 'context lost: %', ctx;
+               END IF;
+             END",
+        );
+    }
+
+    #[pg_test]
+    fn a_planner_error_keeps_its_sqlstate() {
+        // Constant folding raises in the planner, where the planner hook is on the stack.
+        observed_do(
+            "DECLARE st text;
+             BEGIN
+               BEGIN PERFORM 1 / 0;
+               EXCEPTION WHEN division_by_zero THEN GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE;
+               END;
+               IF st IS DISTINCT FROM '22012' THEN RAISE 'sqlstate lost: %', st; END IF;
+             END",
+        );
     }
 
     #[pg_test(error = "1.5 is outside the valid range for parameter \"microlora.sample_rate\" (0 .. 1)")]
@@ -684,9 +776,20 @@ mod tests {
         let message = error_of(|| {
             sql::predict(&format!("SELECT * FROM {schema}.a")).count();
         });
+        // A function the caller may not execute, which EXPLAIN refuses too.
+        run(&format!(
+            "RESET ROLE;
+             CREATE FUNCTION {schema}.secret(x int) RETURNS int LANGUAGE sql VOLATILE AS 'SELECT x + 1';
+             REVOKE EXECUTE ON FUNCTION {schema}.secret(int) FROM PUBLIC;
+             SET ROLE microlora_reader"
+        ));
+        let function_message = error_of(|| {
+            sql::predict(&format!("SELECT {schema}.secret(v) FROM {schema}.b")).count();
+        });
         run("RESET ROLE");
         assert!(allowed >= 1);
         assert_eq!(message, "permission denied for table a");
+        assert_eq!(function_message, "permission denied for function secret");
     }
 
     #[pg_test]
@@ -803,21 +906,42 @@ mod tests {
     }
 
     #[pg_test]
-    fn reset_and_import_are_not_for_public() {
-        run("CREATE ROLE microlora_test_user");
-        let can = |f: &str| {
-            one::<bool>(&format!(
-                "SELECT has_function_privilege('microlora_test_user', 'microlora.{f}', 'EXECUTE')"
-            ))
+    fn who_may_read_and_change_what() {
+        run("CREATE ROLE microlora_test_user; CREATE ROLE microlora_test_monitor IN ROLE pg_read_all_stats");
+        let can = |role: &str, f: &str| {
+            one::<bool>(&format!("SELECT has_function_privilege('{role}', 'microlora.{f}', 'EXECUTE')"))
         };
-        assert!(!can("reset()"));
-        assert!(!can("reset_scope(text)"));
-        assert!(!can("import_state(bytea)"));
-        assert!(can("export_state()"));
-        assert!(can("trajectory_summary()"));
-        assert!(one::<bool>(
-            "SELECT has_table_privilege('microlora_test_user', 'microlora.operator_stats', 'SELECT')"
-        ));
+        // Changing the learned state is for superusers and whoever they grant it to.
+        for f in ["reset()", "reset_scope(text)", "import_state(bytea)"] {
+            assert!(!can("microlora_test_user", f), "{f}");
+            assert!(!can("microlora_test_monitor", f), "{f}");
+        }
+        // Trajectories (other users' query ids, their tables' sizes) and the exported learner
+        // are for pg_read_all_stats, as pg_stat_statements shows other users' queries.
+        for f in ["trajectories(integer)", "export_state()"] {
+            assert!(!can("microlora_test_user", f), "{f}");
+            assert!(can("microlora_test_monitor", f), "{f}");
+        }
+        // Aggregates over every statement, and predictions, are for everyone.
+        for f in [
+            "trajectory_summary()",
+            "operator_stats()",
+            "predict(text)",
+            "planner_overhead()",
+            "observer_overhead()",
+        ] {
+            assert!(can("microlora_test_user", f), "{f}");
+        }
+        // Everyone can reach the schema and read the view, as a plain role really does.
+        run("SET ROLE microlora_test_user");
+        let scopes = one::<i64>("SELECT count(*) FROM microlora.operator_stats");
+        let summary = one::<i64>("SELECT count(*) FROM microlora.trajectory_summary()");
+        run("RESET ROLE; SET ROLE microlora_test_monitor");
+        let monitored = one::<i64>("SELECT count(*) FROM microlora.trajectories(1)");
+        run("RESET ROLE");
+        assert_eq!(scopes, OperatorScope::COUNT as i64);
+        assert_eq!(summary, 1);
+        assert!(monitored <= 1);
     }
 
     #[pg_test]

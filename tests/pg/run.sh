@@ -267,5 +267,36 @@ else
   fi
 fi
 
+echo "# e. errors reach the client exactly as stock PostgreSQL sends them"
+# tests/pg/errors.sql, every field shown, on a stock server and on one with microlora observing
+# every statement, nested ones too. The server runs with RUST_BACKTRACE=1 in its environment, so
+# a Rust backtrace added to any error would show.
+errors_output() { # name of a database to create; prints what psql printed
+  sql "CREATE DATABASE $1" >/dev/null
+  as_pg "$PG_BIN/psql" -X -a -h "$CLUSTER_DIR" -d "$1" -f "$HERE/errors.sql" 2>&1
+}
+common_settings=("max_parallel_workers_per_gather = 0" "autovacuum = off")
+cluster_stop fast
+cluster_settings "${common_settings[@]}"
+cluster_start
+stock_errors=$(errors_output errors_stock)
+cluster_stop fast
+cluster_settings "${common_settings[@]}" \
+  "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 1" "microlora.track = all"
+as_pg env RUST_BACKTRACE=1 "$PG_BIN/pg_ctl" -D "$CLUSTER_DATA" -l "$CLUSTER_LOG" -w -t 60 start >/dev/null
+observed_before=$(quiet_sql "SELECT total_count FROM microlora.trajectory_summary()")
+microlora_errors=$(errors_output errors_microlora)
+check_true "the error script raised errors ($(grep -c '^ERROR' <<<"$stock_errors") of them)" test "$(grep -c '^ERROR' <<<"$stock_errors")" -ge 25
+if [ "$stock_errors" = "$microlora_errors" ]; then
+  ok "every error reaches the client as stock PostgreSQL sends it (SQLSTATE, names, CONTEXT, position, location)"
+else
+  not_ok "every error reaches the client as stock PostgreSQL sends it; the differences:"
+  diff <(echo "$stock_errors") <(echo "$microlora_errors") | head -n 60
+fi
+check_true "the statements that raised them were observed" \
+  test "$(quiet_sql "SELECT total_count FROM microlora.trajectory_summary()")" -gt "$((observed_before + 20))"
+check "no microlora warning or error in the server log" \
+  "$(grep -icE 'microlora.*(WARNING|ERROR|failed)|(WARNING|ERROR):.*microlora' "$CLUSTER_LOG" || true)" "0"
+
 cluster_stop fast
 finished=1
