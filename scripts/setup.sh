@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian 12 machine, from the package registries only.
-# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|tpch|all]...
+# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|tpch|regress|all]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -77,6 +77,13 @@ setup_tpch() {
   fi
 }
 
+# PostgreSQL's own regression suite (tests/regress/run.sh): dpkg-source unpacks Debian's source
+# package of the server, make and gcc build the suite's C functions with PGXS.
+setup_regress() {
+  step "regress: dpkg-dev, make, gcc for PostgreSQL's regression suite"
+  apt_install dpkg-dev make gcc
+}
+
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(all)
 for target in "${targets[@]}"; do
@@ -85,8 +92,9 @@ for target in "${targets[@]}"; do
     wasm) setup_wasm ;;
     pg) setup_pg ;;
     tpch) setup_tpch ;;
-    all) setup_wasm; setup_pg; setup_tpch ;;
-    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, tpch or all)" >&2; exit 2 ;;
+    regress) setup_regress ;;
+    all) setup_wasm; setup_pg; setup_tpch; setup_regress ;;
+    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, tpch, regress or all)" >&2; exit 2 ;;
   esac
 done
 step "done: ${targets[*]}"

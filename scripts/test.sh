@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is needed (scripts/setup.sh) and runs every test of every part.
-# Usage: scripts/test.sh [core|wasm|pg|e2e|tpch]...   (default: all of them, in that order)
+# Usage: scripts/test.sh [core|wasm|pg|e2e|regress|tpch]...   (default: all of them, in that order)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +38,13 @@ test_e2e() {
   bash tests/pg/run.sh
 }
 
+test_regress() {
+  banner "regress: PostgreSQL's own regression suite, stock and with the extension preloaded"
+  bash scripts/setup.sh pg
+  (cd pg_extension && CARGO_BUILD_JOBS=2 cargo pgrx install --release -c /usr/lib/postgresql/15/bin/pg_config)
+  bash tests/regress/run.sh
+}
+
 test_tpch() {
   banner "tpch: the benchmark's own tests, then its whole pipeline at scale 0.01"
   bash scripts/setup.sh tpch
@@ -48,13 +55,14 @@ test_tpch() {
 }
 
 parts=("$@")
-[ ${#parts[@]} -eq 0 ] && parts=(core wasm pg e2e tpch)
+[ ${#parts[@]} -eq 0 ] && parts=(core wasm pg e2e regress tpch)
 for part in "${parts[@]}"; do
   case "$part" in
     core) test_core ;;
     wasm) test_wasm ;;
     pg) test_pg ;;
     e2e) test_e2e ;;
+    regress) test_regress ;;
     tpch) test_tpch ;;
     *) echo "test.sh: unknown part '$part'" >&2; exit 2 ;;
   esac
