@@ -5,12 +5,18 @@
 //!
 //! 1. **Vector index scans.** An Index Scan, Index Only Scan or Bitmap Index Scan whose index's
 //!    access method is named `hnsw` → `HnswScan`, named `ivfflat` → `IvfFlatScan`.
-//! 2. **Ordering by a distance.** A node that orders its output by a distance operator
-//!    (`<->`, `<=>`, `<#>`, `<+>`, `<~>`, `<%>`) → `Rerank`: a Sort or Incremental Sort with such
-//!    a sort key, or an index scan (of any other access method) with such an `ORDER BY`
-//!    (a k-nearest-neighbour scan, e.g. GiST on points).
-//! 3. **Computing a distance.** A node whose target list computes a distance operator (anywhere
-//!    inside an operator or function expression, e.g. `1 - (a <=> b)`) → `VectorDistance`.
+//! 2. **Ordering by a distance.** A node that orders its output by a *distance* → `Rerank`: a
+//!    Sort or Incremental Sort with such a sort key, or an index scan (of any other access
+//!    method) with such an `ORDER BY` (a k-nearest-neighbour scan, e.g. GiST on points). A sort
+//!    key computed below the sort is followed to where it is computed: through both inputs of
+//!    joins, subquery scans and the nodes that pass rows on.
+//! 3. **Computing a distance.** A node whose target list computes a distance (anywhere inside
+//!    an operator, function or aggregate expression, e.g. `1 - (a <=> b)` or
+//!    `avg(a <-> b)`) → `VectorDistance`.
+//!
+//! A *distance* is one of the operators [`DISTANCE_OPERATORS`] (`<->`, `<=>`, `<#>`, `<+>`,
+//! `<~>`, `<%>`) or a call of one of pgvector's distance functions [`DISTANCE_FUNCTIONS`]
+//! (`l2_distance`, `cosine_distance`, `inner_product`, …), recognised by name.
 //! 4. **The node type**, by this table:
 //!
 //! | Plan node (EXPLAIN name)                                                        | Scope            |
@@ -51,6 +57,20 @@ use crate::pg_list;
 /// pgvector's L2 `<->`, cosine `<=>`, negative inner product `<#>`, L1 `<+>`, Hamming `<~>` and
 /// Jaccard `<%>`).
 pub const DISTANCE_OPERATORS: [&str; 6] = ["<->", "<=>", "<#>", "<+>", "<~>", "<%>"];
+
+/// The names of pgvector's distance functions: those a query calls by name, and those that
+/// implement its distance operators.
+pub const DISTANCE_FUNCTIONS: [&str; 9] = [
+    "l2_distance",
+    "cosine_distance",
+    "inner_product",
+    "l1_distance",
+    "hamming_distance",
+    "jaccard_distance",
+    "vector_l2_squared_distance",
+    "vector_negative_inner_product",
+    "vector_spherical_distance",
+];
 
 macro_rules! plan_kinds {
     ($($kind:ident => $name:literal,)*) => {
@@ -277,32 +297,55 @@ unsafe fn target_list_computes_distance(targetlist: *mut pg_sys::List) -> bool {
 }
 
 /// Whether a sort key of a Sort (or Incremental Sort) node is a distance. Sort nodes do not
-/// compute: their target entries are Vars that point into the input's target list, which is
-/// followed down through nodes that pass rows on unchanged.
+/// compute: their target entries are Vars that point into an input's target list, which are
+/// followed down to the expression that computes the key.
 unsafe fn sort_keys_have_distance(sort: *mut pg_sys::Sort) -> bool {
     unsafe {
         let plan = sort.cast::<pg_sys::Plan>();
         (0..(*sort).numCols as usize).any(|k| {
             let column = *(*sort).sortColIdx.add(k);
-            let mut owner = plan;
-            let mut expr = target_expr((*owner).targetlist, column);
-            // Follow Vars into the input's target list (a few levels: Sort over Result, …).
-            for _ in 0..4 {
-                match expr {
-                    Some(e) if tag_of(e.cast()) == pg_sys::NodeTag::T_Var => {
-                        let var = e.cast::<pg_sys::Var>();
-                        let input = (*owner).lefttree;
-                        if (*var).varno != pg_sys::OUTER_VAR || input.is_null() {
-                            break;
-                        }
-                        owner = input;
-                        expr = target_expr((*owner).targetlist, (*var).varattno);
-                    }
-                    _ => break,
-                }
-            }
-            expr.is_some_and(|e| expr_has_distance(e, 0))
+            computed_expr(plan, column).is_some_and(|e| expr_has_distance(e, 0))
         })
+    }
+}
+
+/// How many plan levels [`computed_expr`] follows a Var down.
+const MAX_VAR_HOPS: usize = 8;
+
+/// The expression that computes output column `resno` of `plan`: the target entry's
+/// expression, or, while that is a Var pointing into an input's output (the outer or inner input
+/// of a join or of a node that passes rows on, or the subquery of a subquery scan), the
+/// expression that computes that column, a few levels down.
+unsafe fn computed_expr(plan: *mut pg_sys::Plan, resno: pg_sys::AttrNumber) -> Option<*mut pg_sys::Node> {
+    unsafe {
+        let mut owner = plan;
+        let mut expr = target_expr((*owner).targetlist, resno)?;
+        for _ in 0..MAX_VAR_HOPS {
+            if tag_of(expr) != pg_sys::NodeTag::T_Var {
+                break;
+            }
+            let var = expr.cast::<pg_sys::Var>();
+            let input = match (*var).varno {
+                pg_sys::OUTER_VAR => (*owner).lefttree,
+                pg_sys::INNER_VAR => (*owner).righttree,
+                varno
+                    if PlanKind::of_tag((*owner).type_) == PlanKind::T_SubqueryScan
+                        && varno == (*owner.cast::<pg_sys::Scan>()).scanrelid as i32 =>
+                {
+                    (*owner.cast::<pg_sys::SubqueryScan>()).subplan
+                }
+                _ => std::ptr::null_mut(),
+            };
+            if input.is_null() {
+                break;
+            }
+            owner = input;
+            match target_expr((*owner).targetlist, (*var).varattno) {
+                Some(next) => expr = next,
+                None => break,
+            }
+        }
+        Some(expr)
     }
 }
 
@@ -322,22 +365,29 @@ pub(crate) unsafe fn tag_of(node: *const pg_sys::Node) -> pg_sys::NodeTag {
     unsafe { (*node).type_ }
 }
 
-/// Whether an expression is or contains (through operators, functions and relabelings, a few
-/// levels deep) a distance operator.
+/// Whether an expression is or contains (through operators, functions, aggregates, window
+/// functions and relabelings, a few levels deep) a distance.
 unsafe fn expr_has_distance(expr: *mut pg_sys::Node, depth: u32) -> bool {
     unsafe {
-        if expr.is_null() || depth > 4 {
+        if expr.is_null() || depth > 5 {
             return false;
         }
+        let any_arg =
+            |args: *mut pg_sys::List| pg_list::ptrs(args).any(|arg| expr_has_distance(arg.cast(), depth + 1));
         match tag_of(expr) {
             pg_sys::NodeTag::T_OpExpr => {
                 let op = expr.cast::<pg_sys::OpExpr>();
-                is_distance_operator((*op).opno)
-                    || pg_list::ptrs((*op).args).any(|arg| expr_has_distance(arg.cast(), depth + 1))
+                is_distance_operator((*op).opno) || any_arg((*op).args)
             }
             pg_sys::NodeTag::T_FuncExpr => {
                 let func = expr.cast::<pg_sys::FuncExpr>();
-                pg_list::ptrs((*func).args).any(|arg| expr_has_distance(arg.cast(), depth + 1))
+                is_distance_function((*func).funcid) || any_arg((*func).args)
+            }
+            // An aggregate's arguments are target entries, computed by the aggregating node.
+            pg_sys::NodeTag::T_Aggref => any_arg((*expr.cast::<pg_sys::Aggref>()).args),
+            pg_sys::NodeTag::T_WindowFunc => any_arg((*expr.cast::<pg_sys::WindowFunc>()).args),
+            pg_sys::NodeTag::T_TargetEntry => {
+                expr_has_distance((*expr.cast::<pg_sys::TargetEntry>()).expr.cast(), depth + 1)
             }
             pg_sys::NodeTag::T_RelabelType => {
                 expr_has_distance((*expr.cast::<pg_sys::RelabelType>()).arg.cast(), depth + 1)
@@ -350,6 +400,8 @@ unsafe fn expr_has_distance(expr: *mut pg_sys::Node, depth: u32) -> bool {
 thread_local! {
     /// Operator oid → whether it is a distance operator (the catalog is asked once per operator).
     static DISTANCE_OPERATOR_CACHE: RefCell<HashMap<pg_sys::Oid, bool>> = RefCell::new(HashMap::new());
+    /// Function oid → whether it is a distance function (asked once per function).
+    static DISTANCE_FUNCTION_CACHE: RefCell<HashMap<pg_sys::Oid, bool>> = RefCell::new(HashMap::new());
     /// Access method oid → what the mapping makes of it.
     static ACCESS_METHOD_CACHE: RefCell<HashMap<pg_sys::Oid, IndexAccessMethod>> = RefCell::new(HashMap::new());
 }
@@ -363,6 +415,18 @@ unsafe fn is_distance_operator(opno: pg_sys::Oid) -> bool {
         !name.is_null() && DISTANCE_OPERATORS.contains(&CStr::from_ptr(name).to_str().unwrap_or(""))
     };
     DISTANCE_OPERATOR_CACHE.with(|cache| cache.borrow_mut().insert(opno, distance));
+    distance
+}
+
+unsafe fn is_distance_function(funcid: pg_sys::Oid) -> bool {
+    if let Some(known) = DISTANCE_FUNCTION_CACHE.with(|cache| cache.borrow().get(&funcid).copied()) {
+        return known;
+    }
+    let distance = unsafe {
+        let name = pg_sys::get_func_name(funcid);
+        !name.is_null() && DISTANCE_FUNCTIONS.contains(&CStr::from_ptr(name).to_str().unwrap_or(""))
+    };
+    DISTANCE_FUNCTION_CACHE.with(|cache| cache.borrow_mut().insert(funcid, distance));
     distance
 }
 

@@ -267,6 +267,55 @@ mod tests {
     }
 
     #[pg_test]
+    fn distances_are_followed_through_joins_and_subqueries_and_found_in_functions_and_aggregates() {
+        fixtures();
+        // pgvector's distance functions are recognised by name (a PL/pgSQL stand-in, which the
+        // planner cannot inline into an operator).
+        run("CREATE FUNCTION l2_distance(x point, y point) RETURNS float8 LANGUAGE plpgsql IMMUTABLE
+             AS $$ BEGIN RETURN x <-> y; END $$;
+             CREATE TABLE probes (qid int, q point);
+             INSERT INTO probes VALUES (1, point '(1,1)'), (2, point '(5,9)'), (3, point '(30,2)');
+             ANALYZE probes");
+        assert_reaches(
+            "",
+            "SELECT id, l2_distance(p, point '(3,4)') FROM a",
+            "SeqScan",
+            OperatorScope::VectorDistance,
+        );
+        assert_reaches(
+            "",
+            "SELECT id FROM a ORDER BY l2_distance(p, point '(3,4)') LIMIT 5",
+            "Sort",
+            OperatorScope::Rerank,
+        );
+        // An aggregate of distances computes them.
+        assert_reaches("", "SELECT avg(p <-> point '(3,4)') FROM a", "Agg", OperatorScope::VectorDistance);
+        // A batch k-NN: the distance is computed on the inner side of a nested loop.
+        assert_reaches(
+            "SET enable_hashjoin = off; SET enable_mergejoin = off",
+            "SELECT pr.qid, x.id FROM probes pr CROSS JOIN LATERAL
+               (SELECT id, p <-> pr.q AS d FROM a WHERE id < 2000) x ORDER BY pr.qid, x.d",
+            "Sort",
+            OperatorScope::Rerank,
+        );
+        // Re-ranking: a subquery computes the distance, the outer query sorts by that column.
+        assert_reaches(
+            "",
+            "SELECT * FROM (SELECT id, p <-> point '(3,4)' AS distance FROM a ORDER BY id LIMIT 100) c
+             WHERE c.id % 2 = 0 ORDER BY c.distance",
+            "Sort",
+            OperatorScope::Rerank,
+        );
+        // A sort by a plain column stays a sort.
+        assert_reaches(
+            "",
+            "SELECT * FROM (SELECT id, v FROM a ORDER BY id LIMIT 100) c WHERE c.id % 2 = 0 ORDER BY c.v",
+            "Sort",
+            OperatorScope::Sort,
+        );
+    }
+
+    #[pg_test]
     fn materialize_scope() {
         fixtures();
         let only_nestloop = "SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_memoize = off";
