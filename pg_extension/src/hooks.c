@@ -1,6 +1,6 @@
 /*
  * microlora's hooks into PostgreSQL: executor start/run/finish/end, planner, utility and shared
- * memory start-up, each chained to the hook installed before it.
+ * memory request and start-up, each chained to the hook installed before it.
  *
  * Why these are C: an error raised by PostgreSQL or by the user's code while one of our hooks is
  * on the stack must reach the client exactly as stock PostgreSQL sends it, every field included
@@ -38,11 +38,12 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
-/* Implemented in Rust (pg_extension/src/hooks.rs and persist.rs). */
+/* Implemented in Rust (pg_extension/src/hooks.rs and shared.rs). */
 extern bool microlora_sample_statement(int nesting_level, int eflags);
 extern void microlora_observe_statement(QueryDesc *query_desc);
 extern void microlora_count_planning(uint64 planning_ns);
-extern void microlora_shmem_started(void);
+extern void microlora_shmem_request(void);
+extern void microlora_shmem_startup(void);
 
 /* Statements nested deeper than this are never sampled. */
 #define MAX_TRACKED_LEVEL 64
@@ -54,6 +55,7 @@ static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
 static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
 static planner_hook_type prev_planner = NULL;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static shmem_request_hook_type prev_shmem_request = NULL;
 static shmem_startup_hook_type prev_shmem_startup = NULL;
 
 /* The current nesting level (0 for a client's statement). */
@@ -229,11 +231,19 @@ microlora_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readO
 }
 
 static void
-microlora_shmem_startup(void)
+request_shared_memory(void)
+{
+	if (prev_shmem_request)
+		prev_shmem_request();
+	microlora_shmem_request();
+}
+
+static void
+start_shared_memory(void)
 {
 	if (prev_shmem_startup)
 		prev_shmem_startup();
-	microlora_shmem_started();
+	microlora_shmem_startup();
 }
 
 /* Installs every hook, saving the previous ones. Called once, from _PG_init. */
@@ -252,8 +262,10 @@ microlora_install_hooks(void)
 	planner_hook = microlora_planner;
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = microlora_ProcessUtility;
+	prev_shmem_request = shmem_request_hook;
+	shmem_request_hook = request_shared_memory;
 	prev_shmem_startup = shmem_startup_hook;
-	shmem_startup_hook = microlora_shmem_startup;
+	shmem_startup_hook = start_shared_memory;
 }
 
 /* The current nesting level, for tests. */

@@ -24,7 +24,7 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 use crate::guc::{self, Track};
-use crate::shared::{LOCKED_NS, OBSERVE_NS, PLANNER_CALLS, PLANNER_HOOK_NS, PLANNING_NS, STATE};
+use crate::shared::shared;
 use crate::{persist, plan_tree};
 
 unsafe extern "C" {
@@ -32,11 +32,10 @@ unsafe extern "C" {
     fn microlora_install_hooks();
 }
 
-/// Installs the hooks (executor, planner, utility, shared-memory start-up).
+/// Installs the hooks (executor, planner, utility, shared-memory request and start-up).
 ///
 /// # Safety
-/// Call once, from `_PG_init` while shared_preload_libraries are loaded, after the shared memory
-/// is requested (`pg_shmem_init!`), so that the state exists when the start-up hook loads it.
+/// Call once, from `_PG_init` while shared_preload_libraries are loaded.
 pub unsafe fn install() {
     // SAFETY: the caller promises the only call, from _PG_init in the postmaster.
     unsafe { microlora_install_hooks() }
@@ -109,9 +108,9 @@ pub extern "C" fn microlora_sample_statement(level: i32, eflags: i32) -> bool {
 pub extern "C" fn microlora_count_planning(planning_ns: u64) {
     let started = Instant::now();
     let _ = catch_unwind(|| {
-        PLANNER_CALLS.get().fetch_add(1, Ordering::Relaxed);
-        PLANNING_NS.get().fetch_add(planning_ns, Ordering::Relaxed);
-        PLANNER_HOOK_NS.get().fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        shared().counters.planner_calls.fetch_add(1, Ordering::Relaxed);
+        shared().counters.planning_ns.fetch_add(planning_ns, Ordering::Relaxed);
+        shared().counters.planner_hook_ns.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
     });
 }
 
@@ -176,12 +175,18 @@ unsafe fn observe_statement(query_desc: *mut pg_sys::QueryDesc) {
         let now = pg_sys::GetCurrentTimestamp();
         let described = Instant::now();
         {
-            let mut state = STATE.exclusive();
+            let mut state = shared().write();
             state.record_statement(query_id, now, &nodes, guc::LEARN.get());
         }
         let learned = Instant::now();
-        OBSERVE_NS.get().fetch_add(described.duration_since(started).as_nanos() as u64, Ordering::Relaxed);
-        LOCKED_NS.get().fetch_add(learned.duration_since(described).as_nanos() as u64, Ordering::Relaxed);
+        shared()
+            .counters
+            .observe_ns
+            .fetch_add(described.duration_since(started).as_nanos() as u64, Ordering::Relaxed);
+        shared()
+            .counters
+            .locked_ns
+            .fetch_add(learned.duration_since(described).as_nanos() as u64, Ordering::Relaxed);
     }
     persist::save_if_due();
 }

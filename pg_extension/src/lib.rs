@@ -10,8 +10,8 @@
 //! Load it with `shared_preload_libraries = 'microlora'`, then `CREATE EXTENSION microlora`;
 //! its objects live in schema `microlora`. Settings are listed in [`guc`].
 
+use pgrx::pg_sys;
 use pgrx::prelude::*;
-use pgrx::{pg_shmem_init, pg_sys};
 
 pub mod guc;
 pub mod hooks;
@@ -51,15 +51,6 @@ pub extern "C-unwind" fn _PG_init() {
     }
     guc::register();
     unsafe { pg_sys::MarkGUCPrefixReserved(c"microlora".as_ptr()) };
-    use persist::LAST_SAVE;
-    use shared::{LOCKED_NS, OBSERVE_NS, PLANNER_CALLS, PLANNER_HOOK_NS, PLANNING_NS, STATE};
-    pg_shmem_init!(STATE);
-    pg_shmem_init!(PLANNER_CALLS);
-    pg_shmem_init!(PLANNING_NS);
-    pg_shmem_init!(PLANNER_HOOK_NS);
-    pg_shmem_init!(LAST_SAVE);
-    pg_shmem_init!(OBSERVE_NS);
-    pg_shmem_init!(LOCKED_NS);
     unsafe {
         // No EnableQueryId(), unlike pg_stat_statements: jumbling would cost every statement,
         // sampled or not, about 2,500 instructions (2.5% of a primary-key lookup's, measured

@@ -14,12 +14,11 @@
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 
 use microlora_core::{
     OperatorScope, Persistent, StateKind, TimePredictor, TimePredictorSnapshot, TrajectoryStats,
 };
-use pgrx::atomics::PgAtomic;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -27,27 +26,22 @@ use serde::{Deserialize, Serialize};
 use crate::guc;
 use crate::hooks::guarded;
 use crate::node_scope::PlanKind;
-use crate::shared::{ScopeStats, SharedState, TrajectorySlot, RING_CAPACITY, STATE};
+use crate::shared::{shared, ScopeStats, SharedState, TrajectorySlot, RING_CAPACITY};
 
 /// The state file, relative to the data directory (where pg_stat_statements keeps its own).
 pub const STATE_FILE: &str = "pg_stat/microlora.state";
 const TEMP_SUFFIX: &str = ".tmp";
 
-/// When the state was last saved (PostgreSQL timestamp, µs).
-pub static LAST_SAVE: PgAtomic<AtomicI64> = unsafe { PgAtomic::new(c"microlora_last_save") };
-
-/// Called by the shared-memory start-up hook (`hooks.c`), after every earlier hook, so the
-/// state exists: the postmaster (or a single-user backend) loads the saved state and arranges
-/// to save it at exit. Never raises.
-#[unsafe(no_mangle)]
-pub extern "C" fn microlora_shmem_started() {
+/// Called once the shared struct exists (see [`crate::shared`]): the postmaster (or a
+/// single-user backend) loads the saved state and arranges to save it at exit. Never raises.
+pub(crate) fn shmem_started() {
     // SAFETY: read on the process's only thread.
     if unsafe { pg_sys::IsUnderPostmaster } {
         return;
     }
     guarded("loading the saved state", || {
         // SAFETY: GetCurrentTimestamp cannot raise.
-        LAST_SAVE.get().store(unsafe { pg_sys::GetCurrentTimestamp() }, Ordering::Relaxed);
+        shared().counters.last_save.store(unsafe { pg_sys::GetCurrentTimestamp() }, Ordering::Relaxed);
         if guc::SAVE.get() {
             match load_from(Path::new(STATE_FILE)) {
                 Ok(ignored) if ignored.is_empty() => {
@@ -76,13 +70,33 @@ unsafe extern "C-unwind" fn shmem_shutdown(code: i32, _arg: pg_sys::Datum) {
     }
     guarded("saving the learned state at shutdown", || {
         if guc::SAVE.get() {
-            if let Err(error) = save_to(Path::new(STATE_FILE)) {
-                pgrx::log!("microlora: could not save \"{STATE_FILE}\": {error}");
-            }
+            save_at_shutdown(Path::new(STATE_FILE));
         } else {
             let _ = fs::remove_file(STATE_FILE);
         }
     });
+}
+
+/// Saves the state at shutdown, when no backend runs any more, without ever waiting for the
+/// lock: if a process that ended abnormally still holds it, the state may be half-updated, and
+/// the last saved file is kept instead. Returns whether it saved.
+pub(crate) fn save_at_shutdown(path: &Path) -> bool {
+    let Some(state) = shared().try_read() else {
+        pgrx::log!(
+            "microlora: not saving \"{}\" at shutdown: a process that ended abnormally holds the state's lock; the last saved file is kept",
+            path.display()
+        );
+        return false;
+    };
+    let saved = SavedState::of(&state);
+    drop(state);
+    match write_file(path, &saved.to_bytes()) {
+        Ok(()) => true,
+        Err(error) => {
+            pgrx::log!("microlora: could not save \"{}\": {error}", path.display());
+            false
+        }
+    }
 }
 
 /// Why a state file was not loaded.
@@ -154,8 +168,9 @@ impl SavedState {
     }
 
     /// Replaces `state` with this saved state, part by part: a part that does not fit this build
-    /// or holds values recording could not have produced is left fresh, and named in the
-    /// returned list, while the other parts load.
+    /// or holds values recording could not have produced is not loaded (that part of `state`
+    /// stays as it is: fresh, at start-up) and is named in the returned list, while the other
+    /// parts load.
     pub fn load_into(self, state: &mut SharedState) -> Vec<String> {
         let mut ignored = Vec::new();
         match TimePredictor::restore(self.predictor) {
@@ -204,7 +219,6 @@ impl SavedState {
             ignored.push("the trajectory statistics (inconsistent)".to_string());
         }
         state.observed_statements = self.observed_statements;
-        state.generation += 1;
         ignored
     }
 }
@@ -219,21 +233,25 @@ pub fn load_from(path: &Path) -> Result<Vec<String>, LoadError> {
         Err(error) => return Err(LoadError::Invalid(error.to_string())),
     };
     let saved = SavedState::from_bytes(&bytes).map_err(|error| LoadError::Invalid(error.to_string()))?;
-    Ok(saved.load_into(&mut STATE.exclusive()))
+    Ok(saved.load_into(&mut shared().write()))
 }
 
-/// Writes the state to `path`: to a temporary file first, flushed to disk, then renamed over
-/// `path`, so a crash leaves either the old file or the new one, never a torn one. The lock is
-/// held only to copy the state, not to encode or write it.
+/// Writes the state to `path` (see [`write_file`]). The lock is held only to copy the state, not
+/// to encode or write it.
 pub fn save_to(path: &Path) -> std::io::Result<()> {
-    let saved = SavedState::of(&STATE.share());
-    let bytes = saved.to_bytes();
+    let saved = SavedState::of(&shared().read());
+    write_file(path, &saved.to_bytes())
+}
+
+/// Writes `bytes` to `path`: to a temporary file first, flushed to disk, then renamed over
+/// `path`, so a crash leaves either the old file or the new one, never a torn one.
+fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut temp = path.as_os_str().to_owned();
     temp.push(TEMP_SUFFIX);
     let temp = Path::new(&temp);
     let written = (|| {
         let mut file = File::create(temp)?;
-        file.write_all(&bytes)?;
+        file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(temp, path)?;
         if let Some(directory) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -255,11 +273,11 @@ pub fn save_if_due() {
         return;
     }
     let now = unsafe { pg_sys::GetCurrentTimestamp() };
-    let last = LAST_SAVE.get().load(Ordering::Relaxed);
+    let last = shared().counters.last_save.load(Ordering::Relaxed);
     if now - last < i64::from(interval_s) * 1_000_000 {
         return;
     }
-    if LAST_SAVE.get().compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+    if shared().counters.last_save.compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
         if let Err(error) = save_to(Path::new(STATE_FILE)) {
             pgrx::log!("microlora: could not save \"{STATE_FILE}\": {error}");
         }

@@ -11,7 +11,7 @@ use pgrx::prelude::*;
 use pgrx::{pg_sys, PgLogLevel, PgSqlErrorCode};
 
 use crate::node_scope::PlanKind;
-use crate::shared::{LOCKED_NS, OBSERVE_NS, PLANNER_CALLS, PLANNER_HOOK_NS, PLANNING_NS, STATE};
+use crate::shared::shared;
 use crate::{pg_list, plan_tree};
 
 /// Raises an ERROR with a hint.
@@ -72,7 +72,7 @@ pub fn operator_stats() -> TableIterator<
     ),
 > {
     require_preloaded();
-    let state = STATE.share();
+    let state = shared().read();
     let rows: Vec<_> = OperatorScope::ALL
         .iter()
         .map(|&scope| {
@@ -141,7 +141,7 @@ pub fn trajectories(
     if lim < 0 {
         invalid(format!("lim must be >= 0, got {lim}"), "Pass the number of trajectories to return.");
     }
-    let state = STATE.share();
+    let state = shared().read();
     let rows: Vec<_> = state
         .newest_first()
         .take(lim as usize)
@@ -185,7 +185,7 @@ pub fn trajectory_summary() -> TableIterator<
     ),
 > {
     require_preloaded();
-    let state = STATE.share();
+    let state = shared().read();
     let stats = &state.trajectory_stats;
     TableIterator::once((
         saturating(stats.count()),
@@ -223,7 +223,7 @@ pub fn predict(
     let nodes = unsafe { plan_statement(query) };
     // Predict on a copy: predicting moves the adapters' reference inputs and counters, which
     // only real executions should do.
-    let mut predictor = STATE.share().predictor.clone();
+    let mut predictor = shared().read().predictor.clone();
     let rows: Vec<_> = nodes
         .iter()
         .enumerate()
@@ -325,13 +325,13 @@ unsafe fn check_privileges(stmt: *mut pg_sys::PlannedStmt, query_string: *const 
 #[pg_extern(volatile)]
 pub fn reset() {
     require_preloaded();
-    STATE.exclusive().reset();
+    shared().write().reset();
     use std::sync::atomic::Ordering::Relaxed;
-    PLANNER_CALLS.get().store(0, Relaxed);
-    PLANNING_NS.get().store(0, Relaxed);
-    PLANNER_HOOK_NS.get().store(0, Relaxed);
-    OBSERVE_NS.get().store(0, Relaxed);
-    LOCKED_NS.get().store(0, Relaxed);
+    shared().counters.planner_calls.store(0, Relaxed);
+    shared().counters.planning_ns.store(0, Relaxed);
+    shared().counters.planner_hook_ns.store(0, Relaxed);
+    shared().counters.observe_ns.store(0, Relaxed);
+    shared().counters.locked_ns.store(0, Relaxed);
 }
 
 /// Forgets one scope (name such as `HashJoin`, any case, or id `0..16`): its adapter,
@@ -340,7 +340,7 @@ pub fn reset() {
 pub fn reset_scope(scope: &str) -> String {
     require_preloaded();
     let scope = parse_scope(scope);
-    STATE.exclusive().reset_scope(scope);
+    shared().write().reset_scope(scope);
     scope.name().to_string()
 }
 
@@ -349,7 +349,7 @@ pub fn reset_scope(scope: &str) -> String {
 #[pg_extern(volatile, parallel_safe)]
 pub fn export_state() -> Vec<u8> {
     require_preloaded();
-    STATE.share().predictor.learner().to_bytes()
+    shared().read().predictor.learner().to_bytes()
 }
 
 /// Replaces the learned adapters with exported ones. Anything that is not such a state, or a
@@ -364,7 +364,7 @@ pub fn import_state(state: &[u8]) {
         )
     });
     let dim = learner.dim();
-    if let Err(error) = STATE.exclusive().predictor.set_learner(learner) {
+    if let Err(error) = shared().write().predictor.set_learner(learner) {
         invalid(
             format!("cannot import state: {error} (the state has dimension {dim})"),
             "Pass the bytes returned by microlora.export_state().",
@@ -381,9 +381,9 @@ pub fn planner_overhead() -> TableIterator<
 > {
     require_preloaded();
     use std::sync::atomic::Ordering::Relaxed;
-    let calls = PLANNER_CALLS.get().load(Relaxed);
-    let planning_ms = PLANNING_NS.get().load(Relaxed) as f64 / 1e6;
-    let hook_ns = PLANNER_HOOK_NS.get().load(Relaxed) as f64;
+    let calls = shared().counters.planner_calls.load(Relaxed);
+    let planning_ms = shared().counters.planning_ns.load(Relaxed) as f64 / 1e6;
+    let hook_ns = shared().counters.planner_hook_ns.load(Relaxed) as f64;
     let per_call = if calls == 0 { 0.0 } else { hook_ns / calls as f64 / 1e3 };
     TableIterator::once((saturating(calls), planning_ms, hook_ns / 1e6, per_call))
 }
@@ -405,11 +405,12 @@ pub fn observer_overhead() -> TableIterator<
     require_preloaded();
     use std::sync::atomic::Ordering::Relaxed;
     let (statements, nodes) = {
-        let state = STATE.share();
+        let state = shared().read();
         (state.observed_statements, state.scopes.iter().map(|s| s.nodes).sum::<u64>())
     };
     let per = |ns: u64, n: u64| if n == 0 { 0.0 } else { ns as f64 / n as f64 / 1e3 };
-    let (read_ns, locked_ns) = (OBSERVE_NS.get().load(Relaxed), LOCKED_NS.get().load(Relaxed));
+    let (read_ns, locked_ns) =
+        (shared().counters.observe_ns.load(Relaxed), shared().counters.locked_ns.load(Relaxed));
     TableIterator::once((
         saturating(statements),
         saturating(nodes),

@@ -1069,6 +1069,22 @@ mod tests {
     // ---- 9: persistence -----------------------------------------------------------------------
 
     #[pg_test]
+    fn the_shutdown_save_never_waits_for_the_lock() {
+        use std::path::Path;
+        let path = Path::new("pg_stat/microlora.shutdown-test");
+        // As if a backend had been killed while holding the lock: the save gives up at once
+        // and writes nothing.
+        let held = crate::shared::shared().write();
+        let saved_while_held = persist::save_at_shutdown(path);
+        drop(held);
+        assert!(!saved_while_held);
+        assert!(!path.exists());
+        assert!(persist::save_at_shutdown(path));
+        assert!(persist::load_from(path).unwrap().is_empty());
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[pg_test]
     fn the_state_file_round_trips_and_bad_files_are_ignored() {
         use std::path::Path;
         fixtures();
@@ -1096,7 +1112,7 @@ mod tests {
         // the per-scope statistics and the trajectories.
         let file = std::fs::read(path).unwrap();
         let state = persist::SavedState::from_bytes(&file).unwrap();
-        assert_eq!(state, persist::SavedState::of(&crate::shared::STATE.share()));
+        assert_eq!(state, persist::SavedState::of(&crate::shared::shared().read()));
         run("SELECT microlora.reset()");
         assert_ne!(sql::export_state(), saved);
         assert_ne!(quietly(trajectories_query), trajectories);
@@ -1105,6 +1121,19 @@ mod tests {
         assert_eq!(quietly(stats_query), stats);
         assert_eq!(quietly(trajectories_query), trajectories);
         assert_eq!(quietly(summary_query), summary);
+        // One inconsistent part starts fresh; the others load.
+        let mut damaged = persist::SavedState::of(&crate::shared::shared().read());
+        damaged.scopes[OperatorScope::SeqScan.id()].total_ms = f64::INFINITY;
+        std::fs::write(path, damaged.to_bytes()).unwrap();
+        run("SELECT microlora.reset()");
+        let ignored = persist::load_from(path).unwrap();
+        assert_eq!(ignored, vec!["the statistics of scope SeqScan (inconsistent)".to_string()]);
+        assert_eq!(sql::export_state(), saved);
+        assert_eq!(quietly(trajectories_query), trajectories);
+        assert_eq!(
+            quietly("SELECT nodes FROM microlora.operator_stats WHERE scope = 'SeqScan'"),
+            vec![vec!["0".to_string()]]
+        );
         // A file of another kind (here: the adapters alone) is refused.
         std::fs::write(path, TimePredictor::new(16).unwrap().to_bytes()).unwrap();
         assert!(
