@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# What microlora's hooks cost a client statement, counted in instructions by callgrind (a count
+# that does not depend on the machine's load, unlike pgbench's TPS on a small VM).
+#
+# A single-user backend (postgres --single) runs the same primary-key lookup N and 2N times under
+# callgrind, in three configurations of one cluster: stock (nothing preloaded), microlora with
+# sample_rate 0 (the hooks alone) and microlora sampling every statement. The difference between
+# the 2N and the N run, divided by N, is one statement's cost without start-up and shutdown.
+# For the sampled configuration it also prints, per statement, what learning costs
+# (microlora_observe_statement) and what the internal subtransaction around it costs
+# (BeginInternalSubTransaction + ReleaseCurrentSubTransaction).
+#
+# Uses the installed extension (`cargo pgrx install --release`). Usage: bench/callgrind.sh [N]
+# (default 200). Prints the report and writes it to bench/results/callgrind.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+# shellcheck source=../tests/pg/cluster.sh
+source "$ROOT/tests/pg/cluster.sh"
+
+N=${1:-200}
+OUT=$ROOT/bench/results
+mkdir -p "$OUT"
+trap cluster_destroy EXIT
+
+cluster_create callgrind
+cluster_settings "autovacuum = off"
+cluster_start
+cluster_pgbench -i -s 1 -q >/dev/null 2>&1
+cluster_stop fast
+chmod 777 "$CLUSTER_DIR"
+
+LOOKUP="SELECT abalance FROM pgbench_accounts WHERE aid = 4242;"
+
+# Runs `count` lookups in a single-user backend under callgrind; prints the output file's path.
+callgrind_run() { # name count
+  local file=$CLUSTER_DIR/$1-$2.out
+  local statements=$CLUSTER_DIR/statements-$2.sql
+  for _ in $(seq 1 "$2"); do echo "$LOOKUP"; done >"$statements"
+  as_pg valgrind --tool=callgrind --callgrind-out-file="$file" \
+    "$PG_BIN/postgres" --single -D "$CLUSTER_DATA" postgres <"$statements" >/dev/null 2>"$CLUSTER_DIR/$1-$2.valgrind"
+  echo "$file"
+}
+total() { callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }'; }
+# The inclusive instruction count of a function (0 if it never ran).
+inclusive() { # file function
+  callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+    awk -v f="$2" '$0 ~ ("[:/ ]" f " ") || $0 ~ (":" f "$") { gsub(",", "", $1); print $1; found = 1; exit } END { if (!found) print 0 }'
+}
+per_statement() { echo $(( ($2 - $1) / N )); }
+
+declare -A COST
+for config in stock hooks sampled; do
+  case $config in
+    stock) cluster_settings "autovacuum = off" ;;
+    hooks) cluster_settings "autovacuum = off" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 0" "microlora.save = off" ;;
+    sampled) cluster_settings "autovacuum = off" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 1" "microlora.save = off" ;;
+  esac
+  one=$(callgrind_run "$config" "$N")
+  two=$(callgrind_run "$config" $((2 * N)))
+  COST[$config]=$(per_statement "$(total "$one")" "$(total "$two")")
+  if [ "$config" = sampled ]; then
+    observe=$(per_statement "$(inclusive "$one" microlora_observe_statement)" "$(inclusive "$two" microlora_observe_statement)")
+    begin=$(per_statement "$(inclusive "$one" BeginInternalSubTransaction)" "$(inclusive "$two" BeginInternalSubTransaction)")
+    release=$(per_statement "$(inclusive "$one" ReleaseCurrentSubTransaction)" "$(inclusive "$two" ReleaseCurrentSubTransaction)")
+  fi
+done
+
+ratio() { python3 -c "print(f'{$1 / $2:.3f}')"; }
+{
+  echo "callgrind: instructions per primary-key lookup (single-user backend, N = $N and $((2 * N))), $(date -u +%Y-%m-%d)"
+  printf '%-40s %12s %8s\n' configuration instructions ratio
+  printf '%-40s %12s %8s\n' "stock" "${COST[stock]}" "1.000"
+  printf '%-40s %12s %8s\n' "microlora, sample_rate 0 (hooks only)" "${COST[hooks]}" "$(ratio "${COST[hooks]}" "${COST[stock]}")"
+  printf '%-40s %12s %8s\n' "microlora, sample_rate 1" "${COST[sampled]}" "$(ratio "${COST[sampled]}" "${COST[stock]}")"
+  echo "of a sampled statement: learning (microlora_observe_statement) $observe;"
+  echo "  the subtransaction around it (begin $begin + release $release) $((begin + release))"
+} | tee "$OUT/callgrind.txt"
