@@ -284,19 +284,22 @@ cluster_stop fast
 cluster_settings "${common_settings[@]}" \
   "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 1" "microlora.track = all"
 as_pg env RUST_BACKTRACE=1 "$PG_BIN/pg_ctl" -D "$CLUSTER_DATA" -l "$CLUSTER_LOG" -w -t 60 start >/dev/null
+log_lines_before=$(wc -l <"$CLUSTER_LOG")
 observed_before=$(quiet_sql "SELECT total_count FROM microlora.trajectory_summary()")
 microlora_errors=$(errors_output errors_microlora)
-check_true "the error script raised errors ($(grep -c '^ERROR' <<<"$stock_errors") of them)" test "$(grep -c '^ERROR' <<<"$stock_errors")" -ge 25
+raised=$(grep -c ': ERROR: ' <<<"$stock_errors" || true)
+check_true "the error script raised errors ($raised of them)" test "$raised" -ge 25
 if [ "$stock_errors" = "$microlora_errors" ]; then
   ok "every error reaches the client as stock PostgreSQL sends it (SQLSTATE, names, CONTEXT, position, location)"
 else
   not_ok "every error reaches the client as stock PostgreSQL sends it; the differences:"
   diff <(echo "$stock_errors") <(echo "$microlora_errors") | head -n 60
 fi
-check_true "the statements that raised them were observed" \
-  test "$(quiet_sql "SELECT total_count FROM microlora.trajectory_summary()")" -gt "$((observed_before + 20))"
-check "no microlora warning or error in the server log" \
-  "$(grep -icE 'microlora.*(WARNING|ERROR|failed)|(WARNING|ERROR):.*microlora' "$CLUSTER_LOG" || true)" "0"
+observed_after=$(quiet_sql "SELECT total_count FROM microlora.trajectory_summary()")
+check_true "the script's statements were observed ($((observed_after - observed_before)) nodes)" \
+  test "$observed_after" -ge "$((observed_before + 10))"
+check "no microlora warning or error in the server log meanwhile" \
+  "$(tail -n +"$((log_lines_before + 1))" "$CLUSTER_LOG" | grep -icE 'microlora.*(WARNING|ERROR|failed)|(WARNING|ERROR):.*microlora' || true)" "0"
 
 cluster_stop fast
 finished=1
