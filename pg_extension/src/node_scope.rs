@@ -406,28 +406,36 @@ thread_local! {
     static ACCESS_METHOD_CACHE: RefCell<HashMap<pg_sys::Oid, IndexAccessMethod>> = RefCell::new(HashMap::new());
 }
 
-unsafe fn is_distance_operator(opno: pg_sys::Oid) -> bool {
-    if let Some(known) = DISTANCE_OPERATOR_CACHE.with(|cache| cache.borrow().get(&opno).copied()) {
+type NameCache = std::thread::LocalKey<RefCell<HashMap<pg_sys::Oid, bool>>>;
+
+/// Whether catalog object `oid` is named one of `names`; `name_of` (a syscache lookup that
+/// returns null for a missing object) is asked once per object, then `cache` answers.
+unsafe fn named_one_of(
+    cache: &'static NameCache,
+    oid: pg_sys::Oid,
+    name_of: unsafe fn(pg_sys::Oid) -> *mut std::ffi::c_char,
+    names: &[&str],
+) -> bool {
+    if let Some(known) = cache.with(|cache| cache.borrow().get(&oid).copied()) {
         return known;
     }
-    let distance = unsafe {
-        let name = pg_sys::get_opname(opno);
-        !name.is_null() && DISTANCE_OPERATORS.contains(&CStr::from_ptr(name).to_str().unwrap_or(""))
+    // SAFETY: the lookup returns null or a palloc'd C string, read before anything else runs.
+    let named = unsafe {
+        let name = name_of(oid);
+        !name.is_null() && names.contains(&CStr::from_ptr(name).to_str().unwrap_or(""))
     };
-    DISTANCE_OPERATOR_CACHE.with(|cache| cache.borrow_mut().insert(opno, distance));
-    distance
+    cache.with(|cache| cache.borrow_mut().insert(oid, named));
+    named
+}
+
+unsafe fn is_distance_operator(opno: pg_sys::Oid) -> bool {
+    // SAFETY: get_opname is such a lookup.
+    unsafe { named_one_of(&DISTANCE_OPERATOR_CACHE, opno, pg_sys::get_opname, &DISTANCE_OPERATORS) }
 }
 
 unsafe fn is_distance_function(funcid: pg_sys::Oid) -> bool {
-    if let Some(known) = DISTANCE_FUNCTION_CACHE.with(|cache| cache.borrow().get(&funcid).copied()) {
-        return known;
-    }
-    let distance = unsafe {
-        let name = pg_sys::get_func_name(funcid);
-        !name.is_null() && DISTANCE_FUNCTIONS.contains(&CStr::from_ptr(name).to_str().unwrap_or(""))
-    };
-    DISTANCE_FUNCTION_CACHE.with(|cache| cache.borrow_mut().insert(funcid, distance));
-    distance
+    // SAFETY: get_func_name is such a lookup.
+    unsafe { named_one_of(&DISTANCE_FUNCTION_CACHE, funcid, pg_sys::get_func_name, &DISTANCE_FUNCTIONS) }
 }
 
 /// The access method of an index, by the access method's name.
