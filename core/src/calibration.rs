@@ -143,27 +143,9 @@ fn median(values: &[f64]) -> f64 {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// A small deterministic generator for the tests: SplitMix64 and Box–Muller.
-    pub(crate) struct TestRng(pub(crate) u64);
-
-    impl TestRng {
-        pub(crate) fn uniform(&mut self) -> f64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-        }
-
-        pub(crate) fn normal(&mut self) -> f64 {
-            let u1 = self.uniform().max(1e-300);
-            let u2 = self.uniform();
-            (-2.0 * u1.ln()).sqrt() * (2.0 * core::f64::consts::PI * u2).cos()
-        }
-    }
+    use crate::test_support::TestRng;
 
     fn ratio(estimate: f64, truth: f64) -> f64 {
         (estimate / truth).max(truth / estimate)

@@ -113,7 +113,7 @@ impl RecursiveLeastSquares {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calibration::tests::TestRng;
+    use crate::test_support::TestRng;
 
     #[test]
     fn matches_the_batch_ridge_solution() {

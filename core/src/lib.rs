@@ -27,24 +27,27 @@ mod calibration;
 mod error;
 mod kernels;
 mod least_squares;
+mod limits;
 mod lora;
 mod plan_memory;
 mod predictor;
+mod q_error;
 mod scope;
 mod scoped;
 mod state;
+#[cfg(test)]
+mod test_support;
 mod trajectory;
 
 pub use adapter::{Adapter, FALLBACK_ADAPTATIONS, RANK};
 pub use arguments::{attention_type_from_number, capacity_from_number, dim_from_number};
 pub use calibration::{CostCalibration, MIN_MS, PRIOR_MS_PER_COST};
 pub use error::{LearningError, Number, Result};
+pub use limits::{MAX_CORRECTION, YOUNG_MAX_CORRECTION};
 pub use lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 pub use plan_memory::{fold_signature, MemoryEntry, PlanMemory, MEMORY_WINDOW, PLAN_MEMORY_SLOTS};
-pub use predictor::{
-    q_error, P2Median, Prediction, QErrorStats, TimePredictor, MAX_CORRECTION, PREDICTOR_ALPHA,
-    PREDICTOR_MAX_DIM, PREDICTOR_MAX_FACTOR, Q_ERROR_LIMIT, YOUNG_MAX_CORRECTION,
-};
+pub use predictor::{Prediction, TimePredictor, PREDICTOR_ALPHA, PREDICTOR_MAX_DIM, PREDICTOR_MAX_FACTOR};
+pub use q_error::{q_error, P2Median, QErrorStats, Q_ERROR_LIMIT};
 pub use scope::{OperatorCategory, OperatorScope};
 pub use scoped::ScopedLoRA;
 pub use state::{

@@ -27,7 +27,7 @@ pub const PLAN_MEMORY_SLOTS: usize = 2048;
 /// Runs a residual is averaged over, at most.
 pub const MEMORY_WINDOW: u16 = 32;
 /// The largest residual one run contributes, in e-folds (as large as a correction may be).
-const RESIDUAL_LIMIT: f64 = crate::predictor::MAX_CORRECTION;
+const RESIDUAL_LIMIT: f64 = crate::limits::MAX_CORRECTION;
 /// Slots searched for a signature.
 const PROBE: usize = 8;
 
