@@ -72,7 +72,6 @@ use crate::plan_memory::PlanMemory;
 use crate::q_error::QErrorStats;
 use crate::scope::{OperatorCategory, OperatorScope};
 use crate::scoped::ScopedLoRA;
-use crate::MAX_DIM;
 
 /// The adapter scaling `α` a time predictor uses: large enough that a correction of a few e-folds
 /// is reachable with modest weights.
@@ -176,9 +175,10 @@ impl TimePredictor {
 
     /// Predicts the time of `work` cost units of scope `scope` with embedding `x` (length `dim`,
     /// finite), adding what the plan memory holds for the node's `signature` if it has one (see
-    /// [`PlanMemory`]). Makes `x` the scope's reference input, as every forward pass does.
+    /// [`PlanMemory`]). Changes nothing: a prediction of a plan that may never run moves no
+    /// reference input and no counter.
     pub fn predict(
-        &mut self,
+        &self,
         scope: OperatorScope,
         x: &[f32],
         work: f64,
@@ -187,12 +187,20 @@ impl TimePredictor {
         check_work(work)?;
         let dim = self.dim();
         expect_len("embedding", x.len(), dim)?;
-        let mut out = [0f32; MAX_DIM];
-        self.learner.forward_into(scope, x, &mut out[..dim])?;
-        let linear = f64::from(out[dim - 1] - x[dim - 1]);
+        if !kernels::all_finite(x) {
+            return Err(LearningError::NonFinite { what: "embedding" });
+        }
+        // The correction is what the scope's output adds to the constant coordinate: its own
+        // adapter's readout blended with its category's while the scope is young, as a forward
+        // pass blends them.
+        let weight = self.learner.operator_weight(scope);
+        let (own, category) = self.learner.readouts(scope, x, dim - 1);
+        let linear = f64::from(weight) * f64::from(own) + f64::from(1.0 - weight) * f64::from(category);
+        if !linear.is_finite() {
+            return Err(LearningError::NonFinite { what: "the adapters' correction" });
+        }
         let remembered = signature.map_or(0.0, |signature| self.memory.correction(signature));
-        let own_weight = f64::from(self.learner.operator_weight(scope));
-        let bound = YOUNG_MAX_CORRECTION + own_weight * (MAX_CORRECTION - YOUNG_MAX_CORRECTION);
+        let bound = YOUNG_MAX_CORRECTION + f64::from(weight) * (MAX_CORRECTION - YOUNG_MAX_CORRECTION);
         let correction = (linear + remembered).clamp(-bound, bound);
         let baseline_ms = self.calibrations[scope.id()].baseline_ms(work);
         Ok(Prediction { baseline_ms, predicted_ms: baseline_ms * correction.exp(), correction, linear })
@@ -255,6 +263,9 @@ impl TimePredictor {
         }
         // Inputs are checked, so a forward pass can fail only before it changes anything.
         let prediction = self.predict(scope, x, work, signature)?;
+        // A prediction that is scored is a forward pass of the scope: counted, and `x` becomes
+        // its reference input.
+        self.learner.note_forward(scope, x);
         self.baseline_q[scope.id()].add(prediction.baseline_ms, actual_ms)?;
         self.learned_q[scope.id()].add(prediction.predicted_ms, actual_ms)?;
         Ok(prediction)
@@ -320,6 +331,7 @@ mod tests {
     use super::*;
     use crate::q_error::q_error;
     use crate::test_support::TestRng;
+    use crate::Persistent;
     use crate::FALLBACK_ADAPTATIONS;
 
     const DIM: usize = 8;
@@ -511,8 +523,28 @@ mod tests {
     }
 
     #[test]
-    fn a_fresh_predictor_predicts_the_calibrated_baseline() {
+    fn predicting_changes_nothing_and_is_what_scoring_predicts() {
+        let mut rng = TestRng(5);
         let mut predictor = TimePredictor::new(DIM).unwrap();
+        for i in 0..60 {
+            let scope = OperatorScope::ALL[i % 3];
+            let s = synthetic(&mut rng, scope);
+            predictor.observe(scope, &s.x, s.work, Some(i as u64 % 4), s.actual_ms).unwrap();
+        }
+        let s = synthetic(&mut rng, OperatorScope::ALL[1]);
+        let saved = predictor.to_bytes();
+        let predicted = predictor.predict(OperatorScope::ALL[1], &s.x, s.work, Some(2)).unwrap();
+        assert_eq!(predictor.to_bytes(), saved, "predict changed the state");
+        let forwards = predictor.learner().forward_count(OperatorScope::ALL[1]);
+        let scored = predictor.score(OperatorScope::ALL[1], &s.x, s.work, Some(2), s.actual_ms).unwrap();
+        assert_eq!(scored, predicted);
+        // Scoring is a forward pass: counted, as the SQL statistics show it.
+        assert_eq!(predictor.learner().forward_count(OperatorScope::ALL[1]), forwards + 1);
+    }
+
+    #[test]
+    fn a_fresh_predictor_predicts_the_calibrated_baseline() {
+        let predictor = TimePredictor::new(DIM).unwrap();
         let mut x = [0.3f32; DIM];
         x[DIM - 1] = 1.0;
         let p = predictor.predict(OperatorScope::Sort, &x, 100.0, None).unwrap();

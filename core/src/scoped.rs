@@ -76,6 +76,19 @@ impl ScopedLoRA {
         }
     }
 
+    /// Counts a forward pass of `scope` at `x` and makes `x` its reference input, as
+    /// [`forward_into`](Self::forward_into) does, for a caller that read the output through
+    /// [`readouts`](Self::readouts). `x` has length `dim`.
+    pub(crate) fn note_forward(&mut self, scope: OperatorScope, x: &[f32]) {
+        let dim = self.dim();
+        self.references[scope.id()][..dim].copy_from_slice(x);
+        if self.operator_weight(scope) < 1.0 {
+            self.categories[scope.category().id()].forward_count += 1;
+        }
+        self.operators[scope.id()].forward_count += 1;
+        self.total_forward_count += 1;
+    }
+
     /// Writes the scope's output for `x` into `out` (blended with the category while the scope
     /// is young) and makes `x` the scope's reference input. Allocates nothing.
     pub fn forward_into(&mut self, scope: OperatorScope, x: &[f32], out: &mut [f32]) -> Result<()> {

@@ -87,8 +87,8 @@ fn a_fresh_time_predictor_round_trips_exactly() {
 
 #[test]
 fn a_loaded_predictor_predicts_and_scores_like_the_original() {
-    let mut original = trained_predictor();
-    let mut loaded = TimePredictor::from_bytes(&original.to_bytes()).unwrap();
+    let original = trained_predictor();
+    let loaded = TimePredictor::from_bytes(&original.to_bytes()).unwrap();
     let x = [0.3, 0.5, -0.2, 1.0];
     for scope in [OperatorScope::SeqScan, OperatorScope::MergeJoin, OperatorScope::Result] {
         assert_eq!(
