@@ -29,9 +29,11 @@ mod kernels;
 mod least_squares;
 mod limits;
 mod lora;
+mod plan_learner;
 mod plan_memory;
 mod predictor;
 mod q_error;
+mod ring;
 mod scope;
 mod scoped;
 mod state;
@@ -45,9 +47,14 @@ pub use calibration::{CostCalibration, MIN_MS, PRIOR_MS_PER_COST};
 pub use error::{LearningError, Number, Result};
 pub use limits::{MAX_CORRECTION, YOUNG_MAX_CORRECTION};
 pub use lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
+pub use plan_learner::{
+    NodeTrajectory, ObservedNode, PlanLearner, PlanLearnerSnapshot, ScopeStats, DEFAULT_PLAN_ATTENTION,
+    TRAJECTORY_CAPACITY,
+};
 pub use plan_memory::{fold_signature, MemoryEntry, PlanMemory, MEMORY_WINDOW, PLAN_MEMORY_SLOTS};
 pub use predictor::{Prediction, TimePredictor, PREDICTOR_ALPHA, PREDICTOR_MAX_DIM, PREDICTOR_MAX_FACTOR};
 pub use q_error::{q_error, P2Median, QErrorStats, Q_ERROR_LIMIT};
+pub use ring::{Ring, RingIndex};
 pub use scope::{OperatorCategory, OperatorScope};
 pub use scoped::ScopedLoRA;
 pub use state::{

@@ -6,7 +6,7 @@
 //!   offset  size  field
 //!   0       4     magic "MLRA"
 //!   4       2     format version (little endian), currently 1
-//!   6       1     kind: 1 MicroLoRA, 2 ScopedLoRA, 3 TrajectoryBuffer, 4 TimePredictor, 5 Host
+//!   6       1     kind: 1 MicroLoRA, 2 ScopedLoRA, 3 TrajectoryBuffer, 4 TimePredictor, 5 PlanLearner
 //!   7       1     reserved, 0
 //!   8       4     payload length n (little endian)
 //!   12      n     payload: the kind's snapshot, encoded with postcard
@@ -51,15 +51,14 @@ pub enum StateKind {
     ScopedLoRA = 2,
     TrajectoryBuffer = 3,
     TimePredictor = 4,
-    /// State that an application embedding the learner defines itself (the Postgres
-    /// extension's state file: its predictor, statistics and trajectories), carried in the same
-    /// envelope so that it gets the same version and checksum checks.
-    Host = 5,
+    /// A [`crate::PlanLearner`]: a server's predictor, statistics and trajectories (the
+    /// PostgreSQL extension's state file).
+    PlanLearner = 5,
 }
 
 impl StateKind {
     fn from_byte(byte: u8) -> Option<Self> {
-        [Self::MicroLoRA, Self::ScopedLoRA, Self::TrajectoryBuffer, Self::TimePredictor, Self::Host]
+        [Self::MicroLoRA, Self::ScopedLoRA, Self::TrajectoryBuffer, Self::TimePredictor, Self::PlanLearner]
             .into_iter()
             .find(|k| *k as u8 == byte)
     }
@@ -70,7 +69,7 @@ impl StateKind {
             Self::ScopedLoRA => "ScopedLoRA",
             Self::TrajectoryBuffer => "TrajectoryBuffer",
             Self::TimePredictor => "TimePredictor",
-            Self::Host => "Host",
+            Self::PlanLearner => "PlanLearner",
         }
     }
 }

@@ -4,6 +4,7 @@
 use crate::adapter::check_dim;
 use crate::error::{expect_len, non_negative, LearningError, Result};
 use crate::kernels;
+use crate::ring::RingIndex;
 use crate::scope::OperatorScope;
 
 /// Default ring capacity of the published API.
@@ -139,8 +140,8 @@ pub struct TrajectoryBuffer {
     pub(crate) embeddings: Vec<f32>,
     /// In slot order; grows to `capacity` and then wraps.
     pub(crate) records: Vec<TrajectoryRecord>,
-    /// The slot the next record goes into.
-    pub(crate) next_slot: usize,
+    /// Which slots hold records, oldest first, and where the next goes.
+    pub(crate) index: RingIndex,
     pub(crate) stats: TrajectoryStats,
 }
 
@@ -163,7 +164,7 @@ impl TrajectoryBuffer {
             dim: embedding_dim,
             embeddings,
             records,
-            next_slot: 0,
+            index: RingIndex::new(capacity),
             stats: TrajectoryStats::default(),
         })
     }
@@ -187,14 +188,13 @@ impl TrajectoryBuffer {
 
         let improvement = improvement(execution_ms, baseline_ms);
         let record = TrajectoryRecord { scope, attention_type, execution_ms, baseline_ms, improvement };
-        let slot = self.next_slot;
+        let slot = self.index.push();
         self.embeddings[slot * self.dim..(slot + 1) * self.dim].copy_from_slice(embedding);
         if slot == self.records.len() {
             self.records.push(record); // within the capacity reserved at construction
         } else {
             self.records[slot] = record;
         }
-        self.next_slot = (slot + 1) % self.capacity;
         self.stats.add(improvement, attention_type);
         Ok(())
     }
@@ -202,15 +202,14 @@ impl TrajectoryBuffer {
     /// Forgets every record and statistic.
     pub fn reset(&mut self) {
         self.records.clear();
-        self.next_slot = 0;
+        self.index.clear();
         self.stats = TrajectoryStats::default();
     }
 
     /// The buffered records, oldest first, each with its embedding.
     pub fn iter(&self) -> impl Iterator<Item = (&TrajectoryRecord, &[f32])> + '_ {
-        let split = if self.records.len() == self.capacity { self.next_slot } else { 0 };
-        (split..self.records.len())
-            .chain(0..split)
+        self.index
+            .oldest_first()
             .map(move |slot| (&self.records[slot], &self.embeddings[slot * self.dim..(slot + 1) * self.dim]))
     }
 

@@ -3,7 +3,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use microlora_core::{MicroLoRA, OperatorScope, ScopedLoRA, TrajectoryBuffer};
+use microlora_core::{MicroLoRA, ObservedNode, OperatorScope, PlanLearner, ScopedLoRA, TrajectoryBuffer};
 
 struct CountingAllocator;
 
@@ -28,8 +28,12 @@ unsafe impl GlobalAlloc for CountingAllocator {
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
 
+/// The count is global: tests that read it run one at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn forward_adapt_and_record_allocate_nothing() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap();
     let dim = 256;
     let mut lora = MicroLoRA::new(dim, 0.1, 0.01).unwrap();
     let mut scoped = ScopedLoRA::new(dim, 0.1, 0.01).unwrap();
@@ -51,4 +55,34 @@ fn forward_adapt_and_record_allocate_nothing() {
     let allocated = ALLOCATIONS.load(Ordering::SeqCst) - before;
     assert_eq!(allocated, 0, "the hot paths allocated {allocated} times");
     assert_eq!(buffer.stats().count(), 200);
+}
+
+#[test]
+fn learning_from_a_statement_allocates_nothing() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap();
+    // A PlanLearner is hundreds of KiB: build it on a thread with room for it (before counting).
+    std::thread::Builder::new().stack_size(64 << 20).spawn(learn_from_statements).unwrap().join().unwrap();
+}
+
+fn learn_from_statements() {
+    let mut learner = PlanLearner::new(16).unwrap();
+    let nodes: Vec<ObservedNode> = (0..8)
+        .map(|i| ObservedNode {
+            node_kind: i as u8,
+            scope: OperatorScope::ALL[i * 2],
+            embedding: std::array::from_fn(|k| ((i + k) as f32).cos().abs()),
+            work: 10.0 + i as f64,
+            signature: i as u64,
+            exclusive_ms: 0.5 + i as f64,
+            rows: 100.0,
+            loops: 1.0,
+        })
+        .collect();
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for statement in 0..50 {
+        learner.record_statement(statement, statement * 1000, &nodes, statement % 5 != 0);
+    }
+    let allocated = ALLOCATIONS.load(Ordering::SeqCst) - before;
+    assert_eq!(allocated, 0, "learning from statements allocated {allocated} times");
+    assert_eq!(learner.observed_nodes(), 400);
 }

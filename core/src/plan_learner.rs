@@ -1,0 +1,320 @@
+//! Everything a database server keeps to learn from its executed plans, in one object: the
+//! [`TimePredictor`], per-scope execution statistics, a ring of the latest node executions
+//! ([`NodeTrajectory`]) and statistics over all of them. It is fixed-size (no heap), so a server
+//! can keep it in shared memory; the PostgreSQL extension only translates its plans into
+//! [`ObservedNode`]s and its SQL calls into these methods.
+//!
+//! # The statement lifecycle
+//! [`PlanLearner::record_statement`] takes the nodes of one executed statement. For each node it
+//! predicts the node's time from what was known *before* the execution, scores the prediction
+//! and the baseline against the actual time, then (unless learning is off) learns from it
+//! ([`TimePredictor::observe`]); it adds the node to its scope's statistics and appends a
+//! trajectory. [`PlanLearner::predictor`]'s `predict` answers for plans that have not run.
+//!
+//! # Saved form
+//! [`PlanLearnerSnapshot`] is the whole learner in core's envelope (kind `PlanLearner`). Loading
+//! checks each part on its own ([`PlanLearnerSnapshot::load_into`]): a part that could not have
+//! been produced by recording (an inconsistent scope's statistics, an invalid trajectory) is
+//! not loaded and is named, and the other parts load, so that one bad part never costs the rest.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::predictor::{TimePredictor, PREDICTOR_MAX_DIM};
+use crate::ring::Ring;
+use crate::scope::OperatorScope;
+use crate::state::{Persistent, StateKind, TimePredictorSnapshot};
+use crate::trajectory::{improvement, TrajectoryStats};
+
+/// Node executions kept in the ring (the newest replace the oldest).
+pub const TRAJECTORY_CAPACITY: usize = 2048;
+
+/// The attention type of every trajectory recorded from a real execution: the plan the server
+/// chose itself.
+pub const DEFAULT_PLAN_ATTENTION: u32 = 0;
+
+/// One executed plan node, as the server describes it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ObservedNode {
+    /// The server's own kind of node (an index into its list of node types).
+    pub node_kind: u8,
+    pub scope: OperatorScope,
+    /// The plan-time features (the first `dim` are used).
+    pub embedding: [f32; PREDICTOR_MAX_DIM],
+    /// Estimated cost units over all loops (the baseline's input).
+    pub work: f64,
+    /// The node's place in a recurring plan, for the predictor's plan memory.
+    pub signature: u64,
+    /// Wall-clock time spent in the node itself, over all loops, in ms.
+    pub exclusive_ms: f64,
+    /// Rows produced, over all loops and processes.
+    pub rows: f64,
+    /// Loops, over all processes.
+    pub loops: f64,
+}
+
+/// One recorded node execution: what was predicted, what happened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeTrajectory {
+    /// When it was recorded, in the server's clock (PostgreSQL: µs since 2000-01-01).
+    pub time: i64,
+    /// The statement's query id, when the server computes one (0 otherwise).
+    pub query_id: i64,
+    /// [`ObservedNode::node_kind`].
+    pub node_kind: u8,
+    /// Scope id.
+    pub scope: u8,
+    /// Always [`DEFAULT_PLAN_ATTENTION`] for executions the server planned itself.
+    pub attention_type: u32,
+    pub embedding: [f32; PREDICTOR_MAX_DIM],
+    pub work: f64,
+    pub signature: u64,
+    pub execution_ms: f64,
+    pub baseline_ms: f64,
+    pub predicted_ms: f64,
+    /// `baseline_ms / execution_ms − 1` (see [`improvement`]).
+    pub improvement: f64,
+    pub rows: f64,
+    pub loops: f64,
+}
+
+impl NodeTrajectory {
+    /// Whether it holds values recording could have produced, for a server with `node_kinds`
+    /// kinds of node.
+    fn is_valid(&self, node_kinds: usize) -> bool {
+        let time = |ms: f64| ms.is_finite() && ms >= 0.0;
+        usize::from(self.scope) < OperatorScope::COUNT
+            && usize::from(self.node_kind) < node_kinds
+            && [self.execution_ms, self.baseline_ms, self.predicted_ms, self.rows, self.loops]
+                .into_iter()
+                .all(time)
+            && self.work.is_finite()
+            && self.improvement.is_finite()
+            && self.embedding.iter().all(|v| v.is_finite())
+    }
+}
+
+/// Execution statistics of one scope.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScopeStats {
+    /// Nodes observed.
+    pub nodes: u64,
+    /// Sum of their exclusive times, in ms.
+    pub total_ms: f64,
+    /// Of the improvement of each node's actual time over its baseline (see [`improvement`]).
+    pub improvement: TrajectoryStats,
+}
+
+impl ScopeStats {
+    /// Whether they are statistics recording could have built.
+    fn is_consistent(&self) -> bool {
+        self.nodes == self.improvement.count()
+            && self.total_ms.is_finite()
+            && self.total_ms >= 0.0
+            && self.improvement.is_consistent()
+    }
+}
+
+/// See the module documentation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanLearner {
+    predictor: TimePredictor,
+    scopes: [ScopeStats; OperatorScope::COUNT],
+    trajectories: Ring<NodeTrajectory, TRAJECTORY_CAPACITY>,
+    /// Over every trajectory since the last reset, not only the buffered ones.
+    summary: TrajectoryStats,
+    observed_statements: u64,
+}
+
+impl PlanLearner {
+    /// A fresh learner for embeddings of dimension `dim` (`1..=16`).
+    pub fn new(dim: usize) -> Result<Self> {
+        Ok(PlanLearner {
+            predictor: TimePredictor::new(dim)?,
+            scopes: [ScopeStats::default(); OperatorScope::COUNT],
+            trajectories: Ring::new(),
+            summary: TrajectoryStats::default(),
+            observed_statements: 0,
+        })
+    }
+
+    /// Learns from one executed statement, node by node (see the module documentation); with
+    /// `learn` false its nodes are predicted, scored and recorded but teach nothing. A node the
+    /// predictor refuses (a non-finite embedding, no work) is skipped. Allocates nothing.
+    pub fn record_statement(&mut self, query_id: i64, time: i64, nodes: &[ObservedNode], learn: bool) {
+        for node in nodes {
+            let x = &node.embedding[..self.predictor.dim()];
+            let predicted = if learn {
+                self.predictor.observe(node.scope, x, node.work, Some(node.signature), node.exclusive_ms)
+            } else {
+                self.predictor.score(node.scope, x, node.work, Some(node.signature), node.exclusive_ms)
+            };
+            let Ok(prediction) = predicted else {
+                continue;
+            };
+            let gain = improvement(node.exclusive_ms, prediction.baseline_ms);
+            let stats = &mut self.scopes[node.scope.id()];
+            stats.nodes += 1;
+            stats.total_ms += node.exclusive_ms;
+            stats.improvement.add(gain, DEFAULT_PLAN_ATTENTION);
+            self.summary.add(gain, DEFAULT_PLAN_ATTENTION);
+            self.trajectories.push(NodeTrajectory {
+                time,
+                query_id,
+                node_kind: node.node_kind,
+                scope: node.scope.id() as u8,
+                attention_type: DEFAULT_PLAN_ATTENTION,
+                embedding: node.embedding,
+                work: node.work,
+                signature: node.signature,
+                execution_ms: node.exclusive_ms,
+                baseline_ms: prediction.baseline_ms,
+                predicted_ms: prediction.predicted_ms,
+                improvement: gain,
+                rows: node.rows,
+                loops: node.loops,
+            });
+        }
+        self.observed_statements += 1;
+    }
+
+    /// The time predictor.
+    pub fn predictor(&self) -> &TimePredictor {
+        &self.predictor
+    }
+
+    /// Replaces the predictor's adapters (see [`TimePredictor::set_learner`]); on error nothing
+    /// changes.
+    pub fn set_adapters(&mut self, adapters: crate::ScopedLoRA) -> Result<()> {
+        self.predictor.set_learner(adapters)
+    }
+
+    /// One scope's execution statistics.
+    pub fn scope_stats(&self, scope: OperatorScope) -> &ScopeStats {
+        &self.scopes[scope.id()]
+    }
+
+    /// The latest node executions.
+    pub fn trajectories(&self) -> &Ring<NodeTrajectory, TRAJECTORY_CAPACITY> {
+        &self.trajectories
+    }
+
+    /// Statistics over every trajectory since the last reset.
+    pub fn summary(&self) -> &TrajectoryStats {
+        &self.summary
+    }
+
+    /// Statements learned from since the last reset.
+    pub fn observed_statements(&self) -> u64 {
+        self.observed_statements
+    }
+
+    /// Nodes observed, over all scopes.
+    pub fn observed_nodes(&self) -> u64 {
+        self.scopes.iter().map(|s| s.nodes).sum()
+    }
+
+    /// Forgets everything learned and recorded.
+    pub fn reset(&mut self) {
+        self.predictor.reset();
+        self.scopes = [ScopeStats::default(); OperatorScope::COUNT];
+        self.trajectories.clear();
+        self.summary = TrajectoryStats::default();
+        self.observed_statements = 0;
+    }
+
+    /// Forgets one scope's predictor state and statistics (the trajectories stay).
+    pub fn reset_scope(&mut self, scope: OperatorScope) {
+        self.predictor.reset_scope(scope);
+        self.scopes[scope.id()] = ScopeStats::default();
+    }
+}
+
+/// The saved form of a [`PlanLearner`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct PlanLearnerSnapshot {
+    pub predictor: TimePredictorSnapshot,
+    /// Per scope, in scope id order.
+    pub scopes: Vec<ScopeStats>,
+    /// The buffered trajectories, oldest first.
+    pub trajectories: Vec<NodeTrajectory>,
+    pub summary: TrajectoryStats,
+    pub observed_statements: u64,
+}
+
+impl Persistent for PlanLearnerSnapshot {
+    const KIND: StateKind = StateKind::PlanLearner;
+    type Snapshot = PlanLearnerSnapshot;
+
+    fn snapshot(&self) -> PlanLearnerSnapshot {
+        self.clone()
+    }
+
+    /// The envelope (magic, version, kind, length, checksum) and the encoding are checked by
+    /// `from_bytes`; the parts are checked one by one by [`PlanLearnerSnapshot::load_into`].
+    fn restore(snapshot: PlanLearnerSnapshot) -> Result<PlanLearnerSnapshot> {
+        Ok(snapshot)
+    }
+}
+
+impl PlanLearnerSnapshot {
+    /// What `learner` holds.
+    pub fn of(learner: &PlanLearner) -> Self {
+        PlanLearnerSnapshot {
+            predictor: learner.predictor.snapshot(),
+            scopes: learner.scopes.to_vec(),
+            trajectories: learner.trajectories.oldest_first().copied().collect(),
+            summary: learner.summary,
+            observed_statements: learner.observed_statements,
+        }
+    }
+
+    /// Replaces `learner`'s parts with this snapshot's, part by part: a part that does not fit
+    /// `learner` or holds values recording could not have produced (for a server with
+    /// `node_kinds` kinds of node) is not loaded, so that part of `learner` stays as it is, and
+    /// is named in the returned list; the other parts load.
+    pub fn load_into(self, learner: &mut PlanLearner, node_kinds: usize) -> Vec<String> {
+        let mut ignored = Vec::new();
+        match TimePredictor::restore(self.predictor) {
+            Ok(predictor) if predictor.dim() == learner.predictor.dim() => learner.predictor = predictor,
+            Ok(predictor) => ignored.push(format!(
+                "the predictor (it holds embeddings of dimension {}, this build uses {})",
+                predictor.dim(),
+                learner.predictor.dim()
+            )),
+            Err(error) => ignored.push(format!("the predictor ({error})")),
+        }
+        if self.scopes.len() == OperatorScope::COUNT {
+            for (scope, saved) in OperatorScope::ALL.iter().zip(&self.scopes) {
+                if saved.is_consistent() {
+                    learner.scopes[scope.id()] = *saved;
+                } else {
+                    ignored.push(format!("the statistics of scope {} (inconsistent)", scope.name()));
+                }
+            }
+        } else {
+            ignored.push(format!(
+                "the per-scope statistics ({} scopes, not {})",
+                self.scopes.len(),
+                OperatorScope::COUNT
+            ));
+        }
+        let valid: Vec<NodeTrajectory> =
+            self.trajectories.iter().filter(|t| t.is_valid(node_kinds)).copied().collect();
+        if valid.len() < self.trajectories.len() {
+            ignored.push(format!(
+                "{} of {} trajectories (invalid)",
+                self.trajectories.len() - valid.len(),
+                self.trajectories.len()
+            ));
+        }
+        learner.trajectories = Ring::from_oldest_first(&valid);
+        if self.summary.is_consistent() && self.summary.count() >= learner.trajectories.len() as u64 {
+            learner.summary = self.summary;
+        } else {
+            ignored.push("the trajectory statistics (inconsistent)".to_string());
+        }
+        learner.observed_statements = self.observed_statements;
+        ignored
+    }
+}

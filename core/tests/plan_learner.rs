@@ -1,0 +1,224 @@
+//! The statement lifecycle of a server's learner, without a server: predict, score, learn and
+//! record each executed node; reset; save and load, part by part.
+
+use microlora_core::{
+    q_error, ObservedNode, OperatorScope, Persistent, PlanLearner, PlanLearnerSnapshot, TimePredictor,
+    IMPROVEMENT_LIMIT, TRAJECTORY_CAPACITY,
+};
+
+/// Kinds of node of an imaginary server.
+const NODE_KINDS: usize = 4;
+
+/// A PlanLearner is hundreds of KiB: tests run on a thread with room for a few of them.
+fn with_stack(test: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new().stack_size(64 << 20).spawn(test).unwrap().join().unwrap();
+}
+
+/// Node `i` of a statement: a scope, plan features, estimated work and an actual time that
+/// grows with the work, as a real operator's does.
+fn node(i: usize, work: f64) -> ObservedNode {
+    ObservedNode {
+        node_kind: (i % NODE_KINDS) as u8,
+        scope: OperatorScope::ALL[i % 5],
+        embedding: std::array::from_fn(|k| {
+            if k == 15 {
+                1.0
+            } else {
+                (((i + 1) * (k + 2)) as f32 * 0.37).sin().abs()
+            }
+        }),
+        work,
+        signature: i as u64,
+        exclusive_ms: 0.002 * work * (1.0 + (i % 3) as f64),
+        rows: 10.0 * i as f64,
+        loops: 1.0,
+    }
+}
+
+fn statement(seed: usize) -> Vec<ObservedNode> {
+    (0..6).map(|i| node(i + seed, 50.0 + 10.0 * ((i + seed) % 7) as f64)).collect()
+}
+
+#[test]
+fn a_statement_is_predicted_scored_learned_and_recorded() {
+    with_stack(|| {
+        let mut learner = PlanLearner::new(16).unwrap();
+        let nodes = statement(0);
+        // Each node is predicted with what the nodes before it taught: replay them one by one.
+        let mut replay = learner.clone();
+        let expected: Vec<_> = nodes
+            .iter()
+            .map(|n| {
+                let prediction = replay.predictor().predict(n.scope, &n.embedding, n.work, Some(n.signature));
+                replay.record_statement(0, 0, std::slice::from_ref(n), true);
+                prediction.unwrap()
+            })
+            .collect();
+        learner.record_statement(42, 1_000, &nodes, true);
+        assert_eq!(learner.observed_statements(), 1);
+        assert_eq!(learner.observed_nodes(), 6);
+        assert_eq!(learner.summary().count(), 6);
+        // Trajectories are the nodes, newest first, with the predictions made before learning.
+        let recorded: Vec<_> = learner.trajectories().newest_first().copied().collect();
+        assert_eq!(recorded.len(), 6);
+        for (trajectory, (node, prediction)) in recorded.iter().rev().zip(nodes.iter().zip(&expected)) {
+            assert_eq!(trajectory.query_id, 42);
+            assert_eq!(trajectory.time, 1_000);
+            assert_eq!(trajectory.node_kind, node.node_kind);
+            assert_eq!(usize::from(trajectory.scope), node.scope.id());
+            assert_eq!(trajectory.execution_ms, node.exclusive_ms);
+            assert_eq!(trajectory.predicted_ms, prediction.predicted_ms);
+            assert_eq!(trajectory.baseline_ms, prediction.baseline_ms);
+        }
+        for scope in &OperatorScope::ALL[..5] {
+            let expected_nodes = nodes.iter().filter(|n| n.scope == *scope).count() as u64;
+            assert_eq!(learner.scope_stats(*scope).nodes, expected_nodes);
+            assert_eq!(learner.predictor().learner().adapt_count(*scope), expected_nodes);
+            assert_eq!(learner.predictor().baseline_q_error(*scope).count(), expected_nodes);
+        }
+    });
+}
+
+#[test]
+fn with_learning_off_statements_are_scored_and_recorded_but_teach_nothing() {
+    with_stack(|| {
+        let mut learner = PlanLearner::new(16).unwrap();
+        learner.record_statement(1, 1, &statement(0), true);
+        let adapters = learner.predictor().learner().to_bytes();
+        learner.record_statement(2, 2, &statement(3), false);
+        assert_eq!(learner.predictor().learner().adapt_count(OperatorScope::ALL[0]), 2);
+        assert_eq!(learner.observed_nodes(), 12);
+        assert_eq!(learner.predictor().learner().to_bytes().len(), adapters.len());
+        let adapted: u64 =
+            OperatorScope::ALL.iter().map(|s| learner.predictor().learner().adapt_count(*s)).sum();
+        assert_eq!(adapted, 6, "only the first statement taught the adapters");
+        let scored: u64 =
+            OperatorScope::ALL.iter().map(|s| learner.predictor().learned_q_error(*s).count()).sum();
+        assert_eq!(scored, 12, "both statements were scored");
+    });
+}
+
+#[test]
+fn learning_reduces_the_error_on_a_recurring_workload() {
+    with_stack(|| {
+        let mut learner = PlanLearner::new(16).unwrap();
+        for round in 0..200 {
+            learner.record_statement(round, round, &statement(round as usize % 5), true);
+        }
+        // The same statements again: predicted without learning.
+        let (mut baseline, mut learned) = (0.0, 0.0);
+        for round in 0..5 {
+            for n in statement(round) {
+                let p =
+                    learner.predictor().predict(n.scope, &n.embedding, n.work, Some(n.signature)).unwrap();
+                baseline += q_error(p.baseline_ms, n.exclusive_ms).unwrap();
+                learned += q_error(p.predicted_ms, n.exclusive_ms).unwrap();
+            }
+        }
+        assert!(learned < baseline, "learned {learned} vs baseline {baseline}");
+    });
+}
+
+#[test]
+fn the_ring_keeps_the_latest_trajectories() {
+    with_stack(|| {
+        let mut learner = PlanLearner::new(16).unwrap();
+        let statements = TRAJECTORY_CAPACITY / 6 + 3;
+        for s in 0..statements {
+            learner.record_statement(s as i64, s as i64, &statement(s), true);
+        }
+        assert_eq!(learner.trajectories().len(), TRAJECTORY_CAPACITY);
+        assert_eq!(learner.summary().count(), 6 * statements as u64);
+        assert_eq!(learner.trajectories().newest_first().next().unwrap().query_id, statements as i64 - 1);
+    });
+}
+
+#[test]
+fn reset_and_reset_scope() {
+    with_stack(|| {
+        let mut learner = PlanLearner::new(16).unwrap();
+        learner.record_statement(1, 1, &statement(0), true);
+        let hash = OperatorScope::ALL[1];
+        learner.reset_scope(hash);
+        assert_eq!(learner.scope_stats(hash).nodes, 0);
+        assert_eq!(learner.predictor().learner().adapt_count(hash), 0);
+        assert!(learner.scope_stats(OperatorScope::ALL[0]).nodes > 0);
+        assert_eq!(learner.trajectories().len(), 6, "trajectories stay");
+        learner.reset();
+        assert_eq!(learner, PlanLearner::new(16).unwrap());
+    });
+}
+
+#[test]
+fn the_whole_learner_round_trips_through_bytes() {
+    with_stack(|| {
+        let mut learner = PlanLearner::new(16).unwrap();
+        for s in 0..40 {
+            learner.record_statement(s, s, &statement(s as usize), s % 3 != 0);
+        }
+        let bytes = PlanLearnerSnapshot::of(&learner).to_bytes();
+        let mut loaded = PlanLearner::new(16).unwrap();
+        let ignored = PlanLearnerSnapshot::from_bytes(&bytes).unwrap().load_into(&mut loaded, NODE_KINDS);
+        assert!(ignored.is_empty(), "{ignored:?}");
+        assert_eq!(loaded, learner);
+        // And both go on alike.
+        learner.record_statement(99, 99, &statement(7), true);
+        loaded.record_statement(99, 99, &statement(7), true);
+        assert_eq!(loaded, learner);
+        // Bytes of another kind are refused with a reason.
+        let other = TimePredictor::new(16).unwrap().to_bytes();
+        assert!(PlanLearnerSnapshot::from_bytes(&other).unwrap_err().to_string().contains("TimePredictor"));
+    });
+}
+
+#[test]
+fn a_bad_part_is_not_loaded_and_the_others_are() {
+    with_stack(|| {
+        let mut learner = PlanLearner::new(16).unwrap();
+        for s in 0..10 {
+            learner.record_statement(s, s, &statement(s as usize), true);
+        }
+        let mut snapshot = PlanLearnerSnapshot::of(&learner);
+        snapshot.scopes[OperatorScope::ALL[2].id()].total_ms = f64::INFINITY;
+        snapshot.trajectories[3].node_kind = NODE_KINDS as u8; // a kind this server does not have
+        snapshot.trajectories[5].execution_ms = -1.0;
+        let mut loaded = PlanLearner::new(16).unwrap();
+        let ignored = snapshot.load_into(&mut loaded, NODE_KINDS);
+        assert_eq!(
+            ignored,
+            [
+                format!("the statistics of scope {} (inconsistent)", OperatorScope::ALL[2].name()),
+                "2 of 60 trajectories (invalid)".to_string()
+            ]
+        );
+        assert_eq!(loaded.predictor(), learner.predictor());
+        assert_eq!(loaded.scope_stats(OperatorScope::ALL[2]).nodes, 0);
+        assert_eq!(loaded.scope_stats(OperatorScope::ALL[1]), learner.scope_stats(OperatorScope::ALL[1]));
+        assert_eq!(loaded.trajectories().len(), 58);
+        assert_eq!(loaded.summary(), learner.summary());
+    });
+}
+
+#[test]
+fn absurd_plan_costs_keep_the_learner_savable() {
+    with_stack(|| {
+        // ~1e198 cost units that run in a microsecond, as a few cross joins of generate_series
+        // make the planner estimate.
+        let mut learner = PlanLearner::new(16).unwrap();
+        for s in 0..30 {
+            let mut nodes = statement(s);
+            nodes.iter_mut().for_each(|n| {
+                n.work = 1e198;
+                n.exclusive_ms = 0.001;
+            });
+            learner.record_statement(s as i64, 0, &nodes, true);
+        }
+        assert!(learner.summary().mean_improvement() <= IMPROVEMENT_LIMIT);
+        assert!(learner.summary().variance().is_finite());
+        let bytes = PlanLearnerSnapshot::of(&learner).to_bytes();
+        let mut loaded = PlanLearner::new(16).unwrap();
+        let ignored = PlanLearnerSnapshot::from_bytes(&bytes).unwrap().load_into(&mut loaded, NODE_KINDS);
+        assert!(ignored.is_empty(), "{ignored:?}");
+        assert_eq!(loaded, learner);
+    });
+}
