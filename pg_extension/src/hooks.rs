@@ -16,7 +16,7 @@
 //! sees only client statements (and EXECUTE of a client's prepared statement), not those run by
 //! functions, DO blocks, procedures or EXPLAIN ANALYZE.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::catch_unwind;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -39,39 +39,6 @@ unsafe extern "C" {
 pub unsafe fn install() {
     // SAFETY: the caller promises the only call, from _PG_init in the postmaster.
     unsafe { microlora_install_hooks() }
-}
-
-/// Runs our own work outside any statement (loading and saving the state in the postmaster);
-/// a panic, or a PostgreSQL error pgrx turned into one (pgrx has already flushed its error
-/// state), is logged, not raised.
-pub fn guarded(what: &str, work: impl FnOnce()) {
-    if let Err(cause) = catch_unwind(AssertUnwindSafe(work)) {
-        let message = error_report(cause.as_ref()).map_or_else(
-            || {
-                cause
-                    .downcast_ref::<&str>()
-                    .map(|text| (*text).to_string())
-                    .or_else(|| cause.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown error".to_string())
-            },
-            |report| report.message().to_string(),
-        );
-        pgrx::log!("microlora: {what} failed and was skipped: {message}");
-    }
-}
-
-/// The error report a caught panic carries, if it is a PostgreSQL ERROR (raised by PostgreSQL
-/// or by `ereport` in Rust).
-pub fn error_report(cause: &(dyn std::any::Any + Send)) -> Option<&pg_sys::panic::ErrorReportWithLevel> {
-    use pg_sys::panic::CaughtError;
-    match cause.downcast_ref::<CaughtError>() {
-        Some(
-            CaughtError::PostgresError(report)
-            | CaughtError::ErrorReport(report)
-            | CaughtError::RustPanic { ereport: report, .. },
-        ) => Some(report),
-        None => cause.downcast_ref::<pg_sys::panic::ErrorReportWithLevel>(),
-    }
 }
 
 fn is_parallel_worker() -> bool {
@@ -135,6 +102,10 @@ pub unsafe extern "C-unwind" fn microlora_observe_statement(query_desc: *mut pg_
 pub(crate) static mut INJECT_FAILURE: u8 = 0;
 
 /// Reads the executed tree, then learns from it under the lock.
+///
+/// # Safety
+/// `query_desc` points to the statement's `QueryDesc`, not yet ended, and this runs in the
+/// backend that executed it (see [`microlora_observe_statement`]).
 unsafe fn observe_statement(query_desc: *mut pg_sys::QueryDesc) {
     #[cfg(any(test, feature = "pg_test"))]
     {
@@ -143,15 +114,18 @@ unsafe fn observe_statement(query_desc: *mut pg_sys::QueryDesc) {
         match injected {
             1 => panic!("injected panic"),
             2 => pgrx::error!("injected error"),
+            // SAFETY: pg_class always exists; the reference is left open on purpose, for the
+            // subtransaction's rollback to release; relation_open of InvalidOid raises an ERROR.
             3 => unsafe {
-                // SAFETY: pg_class always exists; the reference is left open on purpose, for
-                // the subtransaction's rollback to release.
                 pg_sys::RelationIdGetRelation(pg_sys::RelationRelationId);
                 pg_sys::relation_open(pg_sys::InvalidOid, pg_sys::AccessShareLock as i32);
             },
             _ => {}
         }
     }
+    // SAFETY: `query_desc`, its plan state and its plan are the executor's, alive until
+    // ExecutorEnd returns (the caller's promise); the tree is walked only once the checks below
+    // find a transaction and a timed root, as `observe_executed` requires.
     unsafe {
         // A cursor closed while its transaction aborts is ended without a usable transaction:
         // no catalog lookups then, so no observation.

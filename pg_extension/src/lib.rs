@@ -10,9 +10,13 @@
 //! Load it with `shared_preload_libraries = 'microlora'`, then `CREATE EXTENSION microlora`;
 //! its objects live in schema `microlora`. Settings are listed in [`guc`].
 
+// Even inside an `unsafe fn`, unsafe operations need an `unsafe` block, which says why they are sound.
+#![deny(unsafe_op_in_unsafe_fn)]
+
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
+pub mod guard;
 pub mod guc;
 pub mod hooks;
 pub mod node_scope;
@@ -33,12 +37,16 @@ static mut LOADED_BY_PRELOAD: bool = false;
 
 /// Whether the library was loaded at server start (so its shared state and hooks exist).
 pub fn loaded_by_preload() -> bool {
+    // SAFETY: written only in `_PG_init` (and by tests), on the process's only thread; every
+    // other access is this plain read.
     unsafe { LOADED_BY_PRELOAD }
 }
 
 /// Pretends the library was (not) preloaded, to test how functions refuse without it.
 #[cfg(any(test, feature = "pg_test"))]
 pub(crate) fn pretend_loaded_by_preload(loaded: bool) {
+    // SAFETY: a backend-local flag, written on the backend's only thread; no reference to it
+    // is held.
     unsafe { LOADED_BY_PRELOAD = loaded }
 }
 
@@ -46,11 +54,15 @@ pub(crate) fn pretend_loaded_by_preload(loaded: bool) {
 pub extern "C-unwind" fn _PG_init() {
     // Like pg_stat_statements: loaded any other way (CREATE EXTENSION alone, LOAD), the library
     // installs nothing, and its functions say how to load it.
+    // SAFETY: a plain global of the server, read on the process's only thread.
     if !unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
         return;
     }
     guc::register();
+    // SAFETY: a static C string; reserving the prefix belongs in _PG_init, after the settings.
     unsafe { pg_sys::MarkGUCPrefixReserved(c"microlora".as_ptr()) };
+    // SAFETY: this is _PG_init at server start, while shared_preload_libraries are loaded: the
+    // one call `hooks::install` requires; LOADED_BY_PRELOAD is written on the only thread.
     unsafe {
         // No EnableQueryId(), unlike pg_stat_statements: jumbling would cost every statement,
         // sampled or not, about 2,500 instructions (2.5% of a primary-key lookup's, measured

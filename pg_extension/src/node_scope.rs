@@ -235,6 +235,9 @@ impl NodeShape {
     /// `plan` must point to a valid plan node of a finished plan, inside a transaction (the
     /// index and operator names are looked up in the catalogs).
     pub unsafe fn of(plan: *mut pg_sys::Plan) -> NodeShape {
+        // SAFETY: `plan` is a valid node (the caller's promise), cast to its own node type as
+        // its tag says; its lists and inputs belong to the same finished plan, and the catalog
+        // lookups run in the caller's transaction.
         unsafe {
             let tag = (*plan).type_;
             let kind = PlanKind::of_tag(tag);
@@ -282,12 +285,22 @@ impl NodeShape {
 }
 
 /// Whether a (possibly null) list of expressions holds a distance operator.
+///
+/// # Safety
+/// `list` is null or a valid list of expression nodes of a finished plan, in a transaction.
 unsafe fn any_expr_has_distance(list: *mut pg_sys::List) -> bool {
+    // SAFETY: the caller's promise covers the list and every expression in it.
     unsafe { pg_list::ptrs(list).any(|expr| expr_has_distance(expr.cast(), 0)) }
 }
 
 /// Whether any target entry's expression holds a distance operator.
+///
+/// # Safety
+/// `targetlist` is null or a valid list of `TargetEntry` nodes of a finished plan, in a
+/// transaction.
 unsafe fn target_list_computes_distance(targetlist: *mut pg_sys::List) -> bool {
+    // SAFETY: every cell is a valid `TargetEntry` (the caller's promise), whose expression
+    // belongs to the same plan.
     unsafe {
         pg_list::ptrs(targetlist).any(|entry| {
             let entry = entry.cast::<pg_sys::TargetEntry>();
@@ -299,7 +312,13 @@ unsafe fn target_list_computes_distance(targetlist: *mut pg_sys::List) -> bool {
 /// Whether a sort key of a Sort (or Incremental Sort) node is a distance. Sort nodes do not
 /// compute: their target entries are Vars that point into an input's target list, which are
 /// followed down to the expression that computes the key.
+///
+/// # Safety
+/// `sort` is a valid Sort (or Incremental Sort, which begins with one) node of a finished plan,
+/// in a transaction.
 unsafe fn sort_keys_have_distance(sort: *mut pg_sys::Sort) -> bool {
+    // SAFETY: `sort` is valid (the caller's promise) and `sortColIdx` holds `numCols` entries;
+    // the Sort begins with its Plan header, which is what `computed_expr` reads.
     unsafe {
         let plan = sort.cast::<pg_sys::Plan>();
         (0..(*sort).numCols as usize).any(|k| {
@@ -316,7 +335,13 @@ const MAX_VAR_HOPS: usize = 8;
 /// expression, or, while that is a Var pointing into an input's output (the outer or inner input
 /// of a join or of a node that passes rows on, or the subquery of a subquery scan), the
 /// expression that computes that column, a few levels down.
+///
+/// # Safety
+/// `plan` is a valid node of a finished plan.
 unsafe fn computed_expr(plan: *mut pg_sys::Plan, resno: pg_sys::AttrNumber) -> Option<*mut pg_sys::Node> {
+    // SAFETY: `plan` is valid (the caller's promise); every node followed is one of its inputs
+    // (checked non-null) or the subplan of a node tagged SubqueryScan, all of the same plan; a
+    // node is cast to `Var` only when its tag says it is one.
     unsafe {
         let mut owner = plan;
         let mut expr = target_expr((*owner).targetlist, resno)?;
@@ -350,7 +375,11 @@ unsafe fn computed_expr(plan: *mut pg_sys::Plan, resno: pg_sys::AttrNumber) -> O
 }
 
 /// The expression of the target entry with 1-based position `resno`.
+///
+/// # Safety
+/// `targetlist` is null or a valid list of `TargetEntry` nodes.
 unsafe fn target_expr(targetlist: *mut pg_sys::List, resno: pg_sys::AttrNumber) -> Option<*mut pg_sys::Node> {
+    // SAFETY: the list is valid (the caller's promise) and `nth_ptr` returns only a cell it has.
     unsafe {
         if resno < 1 {
             return None;
@@ -361,13 +390,23 @@ unsafe fn target_expr(targetlist: *mut pg_sys::List, resno: pg_sys::AttrNumber) 
 }
 
 /// The node tag of a node.
+///
+/// # Safety
+/// `node` points to a valid PostgreSQL node (every node begins with its tag).
 pub(crate) unsafe fn tag_of(node: *const pg_sys::Node) -> pg_sys::NodeTag {
+    // SAFETY: `node` is valid (the caller's promise), and every node begins with its tag.
     unsafe { (*node).type_ }
 }
 
 /// Whether an expression is or contains (through operators, functions, aggregates, window
 /// functions and relabelings, a few levels deep) a distance.
+///
+/// # Safety
+/// `expr` is null or a valid expression node of a finished plan, in a transaction (operator
+/// and function names are looked up in the catalogs).
 unsafe fn expr_has_distance(expr: *mut pg_sys::Node, depth: u32) -> bool {
+    // SAFETY: `expr` is checked non-null, then cast only to the node type its tag names; its
+    // arguments are nodes of the same expression tree.
     unsafe {
         if expr.is_null() || depth > 5 {
             return false;
@@ -410,6 +449,10 @@ type NameCache = std::thread::LocalKey<RefCell<HashMap<pg_sys::Oid, bool>>>;
 
 /// Whether catalog object `oid` is named one of `names`; `name_of` (a syscache lookup that
 /// returns null for a missing object) is asked once per object, then `cache` answers.
+///
+/// # Safety
+/// `name_of` is safe to call with any oid in a transaction, returning null or a NUL-terminated
+/// string; this is called in a transaction.
 unsafe fn named_one_of(
     cache: &'static NameCache,
     oid: pg_sys::Oid,
@@ -428,18 +471,32 @@ unsafe fn named_one_of(
     named
 }
 
+/// Whether operator `opno` is named like a distance operator.
+///
+/// # Safety
+/// Called in a transaction (the operator's name is looked up in the catalogs).
 unsafe fn is_distance_operator(opno: pg_sys::Oid) -> bool {
     // SAFETY: get_opname is such a lookup.
     unsafe { named_one_of(&DISTANCE_OPERATOR_CACHE, opno, pg_sys::get_opname, &DISTANCE_OPERATORS) }
 }
 
+/// Whether function `funcid` is one of pgvector's distance functions, by name.
+///
+/// # Safety
+/// Called in a transaction (the function's name is looked up in the catalogs).
 unsafe fn is_distance_function(funcid: pg_sys::Oid) -> bool {
     // SAFETY: get_func_name is such a lookup.
     unsafe { named_one_of(&DISTANCE_FUNCTION_CACHE, funcid, pg_sys::get_func_name, &DISTANCE_FUNCTIONS) }
 }
 
 /// The access method of an index, by the access method's name.
+///
+/// # Safety
+/// Called in a transaction (the index and access method are looked up in the catalogs).
 unsafe fn index_access_method(index: pg_sys::Oid) -> IndexAccessMethod {
+    // SAFETY: in a transaction (the caller's promise); the relcache entry is checked non-null
+    // and closed after reading its `rd_rel`; the access method's name is null or a palloc'd C
+    // string.
     unsafe {
         let relation = pg_sys::RelationIdGetRelation(index);
         if relation.is_null() {

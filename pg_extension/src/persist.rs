@@ -23,8 +23,8 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::guard::guarded;
 use crate::guc;
-use crate::hooks::guarded;
 use crate::node_scope::PlanKind;
 use crate::shared::{shared, ScopeStats, SharedState, TrajectorySlot, RING_CAPACITY};
 
@@ -62,6 +62,12 @@ pub(crate) fn shmem_started() {
     });
 }
 
+/// Saves the state (or, with `microlora.save = off`, removes the file) when the postmaster (or a
+/// single-user backend) exits cleanly.
+///
+/// # Safety
+/// Called only by PostgreSQL, as the `on_shmem_exit` callback registered in [`shmem_started`],
+/// while shared memory is still attached; it is `unsafe` only to fit that callback type.
 #[pg_guard]
 unsafe extern "C-unwind" fn shmem_shutdown(code: i32, _arg: pg_sys::Datum) {
     // After a crash the state may be half-written; keep the last good file.
@@ -121,7 +127,7 @@ pub struct SavedState {
 }
 
 impl Persistent for SavedState {
-    const KIND: StateKind = StateKind::Host;
+    const KIND: StateKind = StateKind::PlanLearner;
     type Snapshot = SavedState;
 
     fn snapshot(&self) -> SavedState {
@@ -272,6 +278,7 @@ pub fn save_if_due() {
     if !guc::SAVE.get() || interval_s <= 0 {
         return;
     }
+    // SAFETY: GetCurrentTimestamp only reads the clock and cannot raise.
     let now = unsafe { pg_sys::GetCurrentTimestamp() };
     let last = shared().counters.last_save.load(Ordering::Relaxed);
     if now - last < i64::from(interval_s) * 1_000_000 {

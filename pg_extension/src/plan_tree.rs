@@ -104,7 +104,12 @@ fn lc(n: usize) -> f32 {
 }
 
 /// The structural inputs of a plan node, each with how many times it runs per run of the node.
+///
+/// # Safety
+/// `plan` is a valid node of a finished plan.
 unsafe fn plan_inputs(plan: *mut pg_sys::Plan) -> Vec<(*mut pg_sys::Plan, f64)> {
+    // SAFETY: `plan` is valid (the caller's promise) and is cast only to the node type its tag
+    // names; its inputs are checked non-null, and its child lists are pointer lists of plans.
     unsafe {
         let mut inputs = Vec::new();
         let kind = PlanKind::of_tag((*plan).type_);
@@ -141,7 +146,12 @@ unsafe fn plan_inputs(plan: *mut pg_sys::Plan) -> Vec<(*mut pg_sys::Plan, f64)> 
 }
 
 /// The table a scan node reads, if it reads one.
+///
+/// # Safety
+/// `plan` is a valid node of the finished plan `stmt` (or `stmt` is null).
 unsafe fn scanned_relation(plan: *mut pg_sys::Plan, stmt: *mut pg_sys::PlannedStmt) -> Option<pg_sys::Oid> {
+    // SAFETY: `plan` is valid and is cast to `Scan` only when its tag names a scan; `stmt` is
+    // checked non-null, and its range table holds the entry a scan's `scanrelid` names.
     unsafe {
         let is_scan = matches!(
             PlanKind::of_tag((*plan).type_),
@@ -166,7 +176,11 @@ unsafe fn scanned_relation(plan: *mut pg_sys::Plan, stmt: *mut pg_sys::PlannedSt
 }
 
 /// The index an index scan node reads, if it reads one.
+///
+/// # Safety
+/// `plan` is a valid plan node.
 unsafe fn scanned_index(plan: *mut pg_sys::Plan) -> Option<pg_sys::Oid> {
+    // SAFETY: `plan` is valid (the caller's promise) and is cast only to the type its tag names.
     unsafe {
         match PlanKind::of_tag((*plan).type_) {
             PlanKind::T_IndexScan => Some((*plan.cast::<pg_sys::IndexScan>()).indexid),
@@ -178,7 +192,12 @@ unsafe fn scanned_index(plan: *mut pg_sys::Plan) -> Option<pg_sys::Oid> {
 }
 
 /// Pages and tuples of a table.
+///
+/// # Safety
+/// Called in a transaction (the table is looked up in the relcache).
 unsafe fn relation_size(relid: pg_sys::Oid) -> (f64, f64) {
+    // SAFETY: in a transaction (the caller's promise); the relcache entry is checked non-null
+    // and closed after reading its `rd_rel`.
     unsafe {
         let relation = pg_sys::RelationIdGetRelation(relid);
         if relation.is_null() {
@@ -203,6 +222,8 @@ pub unsafe fn describe(
     depth: u32,
     parent: u64,
 ) -> PlannedNode {
+    // SAFETY: the caller's promise: `plan` is a valid node of `stmt` and its inputs are nodes
+    // of the same plan; catalog lookups run in the caller's transaction.
     unsafe {
         let p = &*plan;
         let relation = scanned_relation(plan, stmt);
@@ -249,7 +270,11 @@ pub unsafe fn describe(
 
 /// A node's place in a recurring plan (see the module documentation), from its parent's
 /// signature and its own structure.
+///
+/// # Safety
+/// `plan` is a valid plan node.
 unsafe fn signature(plan: *mut pg_sys::Plan, parent: u64, relation: Option<pg_sys::Oid>) -> u64 {
+    // SAFETY: `plan` is valid (the caller's promise); its qual and target list are null or lists.
     unsafe {
         let p = &*plan;
         let facts = [
@@ -271,6 +296,8 @@ unsafe fn signature(plan: *mut pg_sys::Plan, parent: u64, relation: Option<pg_sy
 /// # Safety
 /// `stmt` must be a valid finished plan, in a transaction.
 pub unsafe fn describe_planned(stmt: *mut pg_sys::PlannedStmt) -> Vec<PlannedNode> {
+    // SAFETY: `stmt` is a valid finished plan, in a transaction (the caller's promise); its main
+    // tree and its subplans are nodes of it.
     unsafe {
         let subplans = (*stmt).subplans;
         let mut visited_subplans = vec![false; pg_list::len(subplans)];
@@ -288,6 +315,11 @@ pub unsafe fn describe_planned(stmt: *mut pg_sys::PlannedStmt) -> Vec<PlannedNod
     }
 }
 
+/// Describes `plan` (if not null), its initPlans and its inputs, depth first, into `out`.
+///
+/// # Safety
+/// `plan` is null or a valid node of the finished plan `stmt`, in a transaction;
+/// `visited_subplans` has one entry per subplan of `stmt`.
 unsafe fn describe_plan_rec(
     plan: *mut pg_sys::Plan,
     stmt: *mut pg_sys::PlannedStmt,
@@ -297,6 +329,8 @@ unsafe fn describe_plan_rec(
     visited_subplans: &mut [bool],
     out: &mut Vec<PlannedNode>,
 ) {
+    // SAFETY: `plan` is checked non-null, then valid by the caller's promise; its initPlan list
+    // holds SubPlan nodes whose ids index `stmt`'s subplans (checked against their number).
     unsafe {
         if plan.is_null() {
             return;
@@ -321,7 +355,13 @@ unsafe fn describe_plan_rec(
 }
 
 /// The children of an executed node, each with its estimated loops per loop of the node.
+///
+/// # Safety
+/// `ps` is a valid plan state of an executed tree that is not yet ended.
 unsafe fn state_children(ps: *mut pg_sys::PlanState) -> Vec<(*mut pg_sys::PlanState, f64)> {
+    // SAFETY: `ps` and its plan are valid (the caller's promise); `ps` is cast only to the state
+    // type its plan's tag names, whose child arrays hold the counts stored beside them; its
+    // initPlan and subPlan lists hold SubPlanStates.
     unsafe {
         let plan = (*ps).plan;
         let kind = PlanKind::of_tag((*plan).type_);
@@ -391,11 +431,16 @@ pub unsafe fn observe_executed(
     stmt: *mut pg_sys::PlannedStmt,
 ) -> Vec<ExecutedNode> {
     let mut out = Vec::new();
+    // SAFETY: the caller's promise is the one `observe_rec` needs.
     unsafe { observe_rec(root, stmt, 1.0, 0, 0, &mut out) };
     out
 }
 
 /// Visits one node and its children; returns the node's wall-clock inclusive time in ms.
+///
+/// # Safety
+/// As for [`observe_executed`]: `ps` is a valid plan state of `stmt`, executed, not yet ended,
+/// in a transaction.
 unsafe fn observe_rec(
     ps: *mut pg_sys::PlanState,
     stmt: *mut pg_sys::PlannedStmt,
@@ -404,6 +449,9 @@ unsafe fn observe_rec(
     parent: u64,
     out: &mut Vec<ExecutedNode>,
 ) -> f64 {
+    // SAFETY: `ps` is valid (the caller's promise); its instrumentation is checked non-null
+    // before it is finished and read; its plan is a node of `stmt`, and its children are plan
+    // states of the same tree.
     unsafe {
         let instrument = (*ps).instrument;
         let slot = out.len();
@@ -441,7 +489,12 @@ unsafe fn observe_rec(
 
 /// A node's total time in ms, divided among the processes that ran it (the leader and any
 /// parallel workers, whose counters PostgreSQL has already summed into the node's).
+///
+/// # Safety
+/// `ps` is a valid plan state of an executed tree that is not yet ended.
 unsafe fn wall_clock_ms(ps: *mut pg_sys::PlanState, instrument: &pg_sys::Instrumentation) -> f64 {
+    // SAFETY: `ps` is valid (the caller's promise); its worker instrumentation, when not null,
+    // holds `num_workers` entries.
     unsafe {
         let total_ms = instrument.total * 1000.0;
         let workers = (*ps).worker_instrument;

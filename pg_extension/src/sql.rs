@@ -220,10 +220,11 @@ pub fn predict(
     ),
 > {
     require_preloaded();
+    // SAFETY: a SQL function runs in a transaction with an active snapshot.
     let nodes = unsafe { plan_statement(query) };
-    // Predict on a copy: predicting moves the adapters' reference inputs and counters, which
-    // only real executions should do.
-    let mut predictor = shared().read().predictor.clone();
+    // Predict on a copy, so that the lock is not held while predicting, which may raise an
+    // ERROR (see the lock protocol in `crate::shared`).
+    let predictor = shared().read().predictor.clone();
     let rows: Vec<_> = nodes
         .iter()
         .enumerate()
@@ -248,10 +249,16 @@ pub fn predict(
 }
 
 /// Parses, analyzes and plans one statement, and describes its plan's nodes.
+///
+/// # Safety
+/// Called in a transaction with an active snapshot (as SQL functions are).
 unsafe fn plan_statement(query: &str) -> Vec<plan_tree::PlannedNode> {
     let text = CString::new(query).unwrap_or_else(|_| {
         invalid("query must not contain NUL characters".into(), "Pass one SQL statement.")
     });
+    // SAFETY: `text` is a NUL-terminated copy of the query that outlives every use here; the
+    // lists PostgreSQL returns are palloc'd pointer lists, each checked to hold one cell before
+    // it is read; the plan is finished, as `check_privileges` and `describe_planned` require.
     unsafe {
         let raw = pg_sys::pg_parse_query(text.as_ptr());
         if pg_list::len(raw) != 1 {

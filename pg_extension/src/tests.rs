@@ -455,6 +455,8 @@ mod tests {
             let before = trajectories_so_far();
             let references = pg_class_references();
             observe_everything();
+            // SAFETY: the backend-local test switch, written on the backend's only thread and
+            // read by the hook of the next statement on the same thread.
             unsafe { crate::hooks::INJECT_FAILURE = injected };
             // The statement completes with its result; only the learning is skipped.
             assert_eq!(one::<i64>("SELECT count(*) FROM a WHERE v < 10"), 500);
@@ -786,7 +788,7 @@ mod tests {
     /// Calls `f`, which must raise an ERROR, and returns the error's message and hint.
     fn error_and_hint_of(f: impl FnOnce()) -> (String, Option<String>) {
         let cause = catch_unwind(AssertUnwindSafe(f)).expect_err("an ERROR was expected");
-        let report = crate::hooks::error_report(cause.as_ref()).expect("a PostgreSQL error");
+        let report = crate::guard::error_report(cause.as_ref()).expect("a PostgreSQL error");
         (report.message().to_string(), report.hint().map(str::to_string))
     }
 
