@@ -141,7 +141,8 @@ unsafe fn observe_statement(query_desc: *mut pg_sys::QueryDesc) {
             return;
         }
         let started = Instant::now();
-        let nodes = plan_tree::observe_executed(planstate, stmt);
+        let executed = plan_tree::observe_executed(planstate, stmt);
+        let nodes: Vec<_> = executed.iter().map(plan_tree::ExecutedNode::observed).collect();
         if nodes.is_empty() {
             return;
         }

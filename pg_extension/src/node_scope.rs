@@ -83,6 +83,11 @@ macro_rules! plan_kinds {
             /// Every kind, in declaration order (`Other` last).
             pub const ALL: &'static [PlanKind] = &[$(PlanKind::$kind,)* PlanKind::Other];
 
+            /// The kind's position in [`ALL`](Self::ALL).
+            pub fn index(self) -> u8 {
+                self as u8
+            }
+
             /// The node type's name as EXPLAIN spells it (without spaces), e.g. `HashJoin`.
             pub fn name(self) -> &'static str {
                 match self { $(PlanKind::$kind => $name,)* PlanKind::Other => "Other" }
@@ -557,6 +562,10 @@ mod tests {
             }
         }
         assert_eq!(reached.len(), OperatorScope::COUNT);
+        // A kind's index (what trajectories store) is its place in ALL.
+        for (i, kind) in PlanKind::ALL.iter().enumerate() {
+            assert_eq!(usize::from(kind.index()), i, "{kind:?}");
+        }
     }
 
     #[pg_test]

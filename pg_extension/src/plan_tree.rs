@@ -54,7 +54,7 @@
 //! the number of processes that ran it, giving wall-clock time comparable with its parent's.
 //! A node's exclusive time is its wall time minus its children's, at least 0.
 
-use microlora_core::{fold_signature, OperatorScope};
+use microlora_core::{fold_signature, ObservedNode, OperatorScope};
 use pgrx::pg_sys;
 
 use crate::node_scope::{scope_of, NodeShape, PlanKind};
@@ -62,6 +62,8 @@ use crate::pg_list;
 
 /// Floats in a node's embedding.
 pub const EMBEDDING_DIM: usize = 16;
+// Core's learner keeps embeddings of at most this many floats.
+const _: () = assert!(EMBEDDING_DIM <= microlora_core::PREDICTOR_MAX_DIM);
 
 /// The floor of a node's own cost per row: PostgreSQL's default `cpu_operator_cost`.
 const MIN_COST_PER_ROW: f64 = 0.0025;
@@ -93,6 +95,23 @@ pub struct ExecutedNode {
     pub rows: f64,
     /// Loops, over all processes.
     pub loops: f64,
+}
+
+impl ExecutedNode {
+    /// The node as core's learner takes it: its kind is its index in [`PlanKind::ALL`].
+    pub fn observed(&self) -> ObservedNode {
+        let planned = &self.planned;
+        ObservedNode {
+            node_kind: planned.kind.index(),
+            scope: planned.scope,
+            embedding: planned.embedding,
+            work: planned.work,
+            signature: planned.signature,
+            exclusive_ms: self.exclusive_ms,
+            rows: self.rows,
+            loops: self.loops,
+        }
+    }
 }
 
 fn lg(v: f64) -> f32 {

@@ -76,10 +76,10 @@ pub fn operator_stats() -> TableIterator<
     let rows: Vec<_> = OperatorScope::ALL
         .iter()
         .map(|&scope| {
-            let stats = &state.scopes[scope.id()];
-            let learner = state.predictor.learner();
+            let stats = state.scope_stats(scope);
+            let learner = state.predictor().learner();
             let (baseline, learned) =
-                (state.predictor.baseline_q_error(scope), state.predictor.learned_q_error(scope));
+                (state.predictor().baseline_q_error(scope), state.predictor().learned_q_error(scope));
             (
                 scope.id() as i32,
                 scope.name().to_string(),
@@ -92,7 +92,7 @@ pub fn operator_stats() -> TableIterator<
                 saturating(learner.forward_count(scope)),
                 saturating(learner.adapt_count(scope)),
                 f64::from(learner.delta_norm(scope)),
-                state.predictor.calibration(scope).ms_per_cost(),
+                state.predictor().calibration(scope).ms_per_cost(),
                 baseline.mean(),
                 baseline.median(),
                 learned.mean(),
@@ -143,6 +143,7 @@ pub fn trajectories(
     }
     let state = shared().read();
     let rows: Vec<_> = state
+        .trajectories()
         .newest_first()
         .take(lim as usize)
         .map(|t| {
@@ -152,7 +153,7 @@ pub fn trajectories(
                 t.query_id,
                 i32::from(t.scope),
                 scope.name().to_string(),
-                PlanKind::ALL[usize::from(t.plan_kind)].name().to_string(),
+                PlanKind::ALL[usize::from(t.node_kind)].name().to_string(),
                 t.attention_type as i32,
                 t.execution_ms,
                 t.baseline_ms,
@@ -186,10 +187,10 @@ pub fn trajectory_summary() -> TableIterator<
 > {
     require_preloaded();
     let state = shared().read();
-    let stats = &state.trajectory_stats;
+    let stats = state.summary();
     TableIterator::once((
         saturating(stats.count()),
-        state.ring_len as i32,
+        state.trajectories().len() as i32,
         stats.mean_improvement(),
         stats.best_improvement(),
         stats.success_rate(),
@@ -222,16 +223,22 @@ pub fn predict(
     require_preloaded();
     // SAFETY: a SQL function runs in a transaction with an active snapshot.
     let nodes = unsafe { plan_statement(query) };
-    // Predict on a copy, so that the lock is not held while predicting, which may raise an
-    // ERROR (see the lock protocol in `crate::shared`).
-    let predictor = shared().read().predictor.clone();
+    // Predicting changes nothing, so a shared lock suffices; errors are raised only after it is
+    // released (the lock protocol in `crate::shared`: nothing under it raises).
+    let predictions: Vec<_> = {
+        let state = shared().read();
+        let predictor = state.predictor();
+        nodes
+            .iter()
+            .map(|node| predictor.predict(node.scope, &node.embedding, node.work, Some(node.signature)))
+            .collect()
+    };
     let rows: Vec<_> = nodes
         .iter()
+        .zip(predictions)
         .enumerate()
-        .map(|(i, node)| {
-            let prediction = predictor
-                .predict(node.scope, &node.embedding, node.work, Some(node.signature))
-                .unwrap_or_else(|error| invalid(error.to_string(), ""));
+        .map(|(i, (node, prediction))| {
+            let prediction = prediction.unwrap_or_else(|error| invalid(error.to_string(), ""));
             (
                 i as i32,
                 node.depth as i32,
@@ -356,7 +363,7 @@ pub fn reset_scope(scope: &str) -> String {
 #[pg_extern(volatile, parallel_safe)]
 pub fn export_state() -> Vec<u8> {
     require_preloaded();
-    shared().read().predictor.learner().to_bytes()
+    shared().read().predictor().learner().to_bytes()
 }
 
 /// Replaces the learned adapters with exported ones. Anything that is not such a state, or a
@@ -371,7 +378,9 @@ pub fn import_state(state: &[u8]) {
         )
     });
     let dim = learner.dim();
-    if let Err(error) = shared().write().predictor.set_learner(learner) {
+    // Bound first: the error is raised after the lock is released.
+    let imported = shared().write().set_adapters(learner);
+    if let Err(error) = imported {
         invalid(
             format!("cannot import state: {error} (the state has dimension {dim})"),
             "Pass the bytes returned by microlora.export_state().",
@@ -413,7 +422,7 @@ pub fn observer_overhead() -> TableIterator<
     use std::sync::atomic::Ordering::Relaxed;
     let (statements, nodes) = {
         let state = shared().read();
-        (state.observed_statements, state.scopes.iter().map(|s| s.nodes).sum::<u64>())
+        (state.observed_statements(), state.observed_nodes())
     };
     let per = |ns: u64, n: u64| if n == 0 { 0.0 } else { ns as f64 / n as f64 / 1e3 };
     let (read_ns, locked_ns) =

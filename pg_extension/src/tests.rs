@@ -1113,8 +1113,8 @@ mod tests {
         // The file holds the whole predictor (adapters, calibrations and q-error statistics),
         // the per-scope statistics and the trajectories.
         let file = std::fs::read(path).unwrap();
-        let state = persist::SavedState::from_bytes(&file).unwrap();
-        assert_eq!(state, persist::SavedState::of(&crate::shared::shared().read()));
+        let state = microlora_core::PlanLearnerSnapshot::from_bytes(&file).unwrap();
+        assert_eq!(state, microlora_core::PlanLearnerSnapshot::of(&crate::shared::shared().read()));
         run("SELECT microlora.reset()");
         assert_ne!(sql::export_state(), saved);
         assert_ne!(quietly(trajectories_query), trajectories);
@@ -1124,7 +1124,7 @@ mod tests {
         assert_eq!(quietly(trajectories_query), trajectories);
         assert_eq!(quietly(summary_query), summary);
         // One inconsistent part starts fresh; the others load.
-        let mut damaged = persist::SavedState::of(&crate::shared::shared().read());
+        let mut damaged = microlora_core::PlanLearnerSnapshot::of(&crate::shared::shared().read());
         damaged.scopes[OperatorScope::SeqScan.id()].total_ms = f64::INFINITY;
         std::fs::write(path, damaged.to_bytes()).unwrap();
         run("SELECT microlora.reset()");
