@@ -93,7 +93,7 @@ say "SELECT * FROM microlora.trajectory_summary()"
 cluster_psql -q -c "SET microlora.enabled = off" -c "
 SELECT total_count, len AS buffered, round(mean_improvement::numeric, 3) AS mean_improvement,
        round(best_improvement::numeric, 3) AS best_improvement, round(success_rate::numeric, 3) AS success_rate,
-       best_attention, round(variance::numeric, 3) AS variance
+       round(variance::numeric, 3) AS variance
 FROM microlora.trajectory_summary()"
 
 PREDICTED="SELECT b.bid, count(*) FROM pgbench_accounts a JOIN pgbench_branches b USING (bid) WHERE a.abalance > 0 GROUP BY b.bid ORDER BY 2 DESC LIMIT 3"

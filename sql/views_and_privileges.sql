@@ -3,7 +3,7 @@
 -- script by pg_extension/src/sql.rs (extension_sql_file!), in schema microlora.
 --
 -- Who may do what, as pg_stat_statements decides it:
---   everyone              the per-scope statistics (operator_stats, the view and the function),
+--   everyone              the per-scope statistics (the operator_stats view, over scope_stats()),
 --                         trajectory_summary, predict (which needs the privileges the planned
 --                         statement needs, as EXPLAIN does), planner_overhead, observer_overhead;
 --   pg_read_all_stats     trajectories (other users' query ids and plan features) and
@@ -12,8 +12,28 @@
 GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
 
 -- Per-operator statistics for DBAs: SELECT * FROM microlora.operator_stats ORDER BY total_ms DESC;
-CREATE VIEW operator_stats AS SELECT * FROM operator_stats();
+CREATE VIEW operator_stats AS SELECT * FROM scope_stats();
 GRANT SELECT ON operator_stats TO PUBLIC;
+
+-- What the columns mean, for \d+ microlora.operator_stats. A node's improvement is how much
+-- faster it ran than its calibrated cost baseline predicted: baseline_ms / execution_ms - 1.
+COMMENT ON VIEW operator_stats IS
+  'Per operator scope: the plan nodes microlora observed, their time, and how well the cost baseline and the learner predict it';
+COMMENT ON COLUMN operator_stats.op_type IS 'scope id, 0..16';
+COMMENT ON COLUMN operator_stats.category IS 'the scope''s category, whose adapter a young scope borrows from';
+COMMENT ON COLUMN operator_stats.nodes IS 'plan nodes observed';
+COMMENT ON COLUMN operator_stats.total_ms IS 'sum of the nodes'' exclusive execution times';
+COMMENT ON COLUMN operator_stats.mean_improvement IS
+  'mean of baseline_ms / execution_ms - 1: above 0 when nodes ran faster than the calibrated cost baseline predicted, below 0 when slower';
+COMMENT ON COLUMN operator_stats.success_rate IS
+  'share of nodes that ran faster than their baseline predicted (improvement above 0)';
+COMMENT ON COLUMN operator_stats.forward_count IS 'predictions the scope''s adapter made';
+COMMENT ON COLUMN operator_stats.adapt_count IS 'executions the scope''s adapter learned from';
+COMMENT ON COLUMN operator_stats.delta_norm IS 'size of the adapter''s learned change (Frobenius norm of alpha*A*B)';
+COMMENT ON COLUMN operator_stats.ms_per_cost IS 'the calibrated baseline: milliseconds per planner cost unit';
+COMMENT ON COLUMN operator_stats.baseline_qerror_median IS
+  'median q-error, max(predicted/actual, actual/predicted), of the calibrated cost baseline (1 is exact)';
+COMMENT ON COLUMN operator_stats.learned_qerror_median IS 'median q-error of the learned prediction (1 is exact)';
 
 REVOKE ALL ON FUNCTION trajectories(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION trajectories(integer) TO pg_read_all_stats;

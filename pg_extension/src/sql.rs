@@ -1,5 +1,5 @@
 //! The SQL surface, all in schema `microlora`: functions over the shared state, the
-//! `operator_stats` view, and the privileges (resetting and importing are for superusers and
+//! `operator_stats` view over `scope_stats()`, and the privileges (resetting and importing are for superusers and
 //! whoever they grant them to).
 
 use std::ffi::CString;
@@ -50,7 +50,7 @@ fn saturating(count: u64) -> i64 {
 /// Per-scope statistics: one row per operator scope.
 #[pg_extern(volatile, parallel_safe)]
 #[allow(clippy::type_complexity)]
-pub fn operator_stats() -> TableIterator<
+pub fn scope_stats() -> TableIterator<
     'static,
     (
         name!(op_type, i32),
@@ -125,7 +125,6 @@ pub fn trajectories(
         name!(op_type, i32),
         name!(scope, String),
         name!(node_type, String),
-        name!(attention_type, i32),
         name!(execution_ms, f64),
         name!(baseline_ms, f64),
         name!(predicted_ms, f64),
@@ -154,7 +153,6 @@ pub fn trajectories(
                 i32::from(t.scope),
                 scope.name().to_string(),
                 PlanKind::ALL[usize::from(t.node_kind)].name().to_string(),
-                t.attention_type as i32,
                 t.execution_ms,
                 t.baseline_ms,
                 t.predicted_ms,
@@ -181,7 +179,6 @@ pub fn trajectory_summary() -> TableIterator<
         name!(mean_improvement, f64),
         name!(best_improvement, f64),
         name!(success_rate, f64),
-        name!(best_attention, i32),
         name!(variance, f64),
     ),
 > {
@@ -194,7 +191,6 @@ pub fn trajectory_summary() -> TableIterator<
         stats.mean_improvement(),
         stats.best_improvement(),
         stats.success_rate(),
-        stats.best_attention() as i32,
         stats.variance(),
     ))
 }
@@ -439,5 +435,5 @@ pub fn observer_overhead() -> TableIterator<
 extension_sql_file!(
     "../../sql/views_and_privileges.sql",
     name = "views_and_privileges",
-    requires = [operator_stats, trajectories, export_state, reset, reset_scope, import_state],
+    requires = [scope_stats, trajectories, export_state, reset, reset_scope, import_state],
 );

@@ -608,34 +608,39 @@ mod tests {
         let n = nodes.len();
         assert!(n >= 2, "{nodes:?}");
         let recent = rows(&format!(
-            "SELECT attention_type, execution_ms, baseline_ms, predicted_ms, improvement, query_id, time IS NOT NULL
+            "SELECT execution_ms, baseline_ms, predicted_ms, improvement, query_id, time IS NOT NULL
              FROM microlora.trajectories({n})"
         ));
         assert_eq!(recent.len(), n);
         for r in &recent {
-            assert_eq!(r[0], "0");
-            let (exec, baseline): (f64, f64) = (r[1].parse().unwrap(), r[2].parse().unwrap());
-            let improvement: f64 = r[4].parse().unwrap();
+            let (exec, baseline): (f64, f64) = (r[0].parse().unwrap(), r[1].parse().unwrap());
+            let improvement: f64 = r[3].parse().unwrap();
             if exec > 0.0 {
                 assert!((improvement - (baseline / exec - 1.0)).abs() < 1e-6 * (1.0 + improvement.abs()));
             }
-            assert!(r[3].parse::<f64>().unwrap() > 0.0);
-            assert_ne!(r[5], "0", "query ids are recorded when PostgreSQL computes them");
-            assert_eq!(r[6], "t");
+            assert!(r[2].parse::<f64>().unwrap() > 0.0);
+            assert_ne!(r[4], "0", "query ids are recorded when PostgreSQL computes them");
+            assert_eq!(r[5], "t");
         }
         assert_eq!(one::<i64>("SELECT count(*) FROM microlora.trajectories(0)"), 0);
         assert_eq!(one::<i64>("SELECT count(*) FROM microlora.trajectories()"), n as i64);
         let summary = rows(
-            "SELECT total_count, len, mean_improvement, best_improvement, success_rate, best_attention, variance
+            "SELECT total_count, len, mean_improvement, best_improvement, success_rate, variance
              FROM microlora.trajectory_summary()",
         );
         let s = &summary[0];
-        assert_eq!((s[0].clone(), s[1].clone(), s[5].as_str()), (n.to_string(), n.to_string(), "0"));
+        assert_eq!((s[0].clone(), s[1].clone()), (n.to_string(), n.to_string()));
         let mean: f64 = s[2].parse().unwrap();
         let best: f64 = s[3].parse().unwrap();
         assert!(best >= mean);
         assert!((0.0..=1.0).contains(&s[4].parse::<f64>().unwrap()));
-        assert!(s[6].parse::<f64>().unwrap() >= 0.0);
+        assert!(s[5].parse::<f64>().unwrap() >= 0.0);
+        // The view explains its columns.
+        let explained = one::<i64>(
+            "SELECT count(*) FROM pg_attribute a JOIN pg_description d ON d.objoid = a.attrelid AND d.objsubid = a.attnum
+             WHERE a.attrelid = 'microlora.operator_stats'::regclass AND a.attname IN ('mean_improvement', 'success_rate')",
+        );
+        assert_eq!(explained, 2);
     }
 
     #[pg_test]
@@ -976,7 +981,7 @@ mod tests {
         // Aggregates over every statement, and predictions, are for everyone.
         for f in [
             "trajectory_summary()",
-            "operator_stats()",
+            "scope_stats()",
             "predict(text)",
             "planner_overhead()",
             "observer_overhead()",
