@@ -10,7 +10,7 @@
 # (microlora_observe_statement) and what the internal subtransaction around it costs
 # (BeginInternalSubTransaction + ReleaseCurrentSubTransaction).
 #
-# Uses the installed extension (`cargo pgrx install --release`). Usage: bench/callgrind.sh [N]
+# Uses the installed extension (install_extension, scripts/postgres.sh). Usage: bench/callgrind.sh [N]
 # (default 200). Prints the report and writes it to bench/results/callgrind.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."

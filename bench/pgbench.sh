@@ -38,21 +38,24 @@ read -r -a MODES <<<"${BENCH_MODES:-select-only tpcb-like}"
 
 say() { printf '==> bench: %s\n' "$*"; }
 
-say "building and installing the extension (release)"
-BUILD_LOG=$(mktemp)
-if ! (cd pg_extension && CARGO_BUILD_JOBS=2 cargo pgrx install --release -c /usr/lib/postgresql/15/bin/pg_config) >"$BUILD_LOG" 2>&1; then
-  cat "$BUILD_LOG"; rm -f "$BUILD_LOG"; exit 1
-fi
-rm -f "$BUILD_LOG"
-
 # shellcheck source=../tests/pg/cluster.sh
 source "$ROOT/tests/pg/cluster.sh"
+BUILD_LOG=
 RESULTS=
-finish() { cluster_destroy; [ -n "$RESULTS" ] && rm -f "$RESULTS"; }
+finish() {
+  cluster_destroy
+  if [ -n "$BUILD_LOG" ]; then rm -f "$BUILD_LOG"; fi
+  if [ -n "$RESULTS" ]; then rm -f "$RESULTS"; fi
+}
 trap finish EXIT
+
+say "building and installing the extension (release)"
+BUILD_LOG=$(mktemp)
+install_extension "$BUILD_LOG"
+
 cluster_create bench
 LIB=$CLUSTER_DIR/microlora.so
-cp "$(/usr/lib/postgresql/15/bin/pg_config --pkglibdir)/microlora.so" "$LIB"
+cp "$("$PG_CONFIG" --pkglibdir)/microlora.so" "$LIB"
 chmod a+r "$LIB"
 RESULTS=$(mktemp)
 

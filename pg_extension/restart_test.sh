@@ -3,27 +3,15 @@
 # learned state surviving a restart (saved at clean shutdown, loaded at start-up), a damaged state
 # file being ignored with a LOG line, `microlora.save = off`, and `microlora.track = top` for
 # statements sent by a client. Uses the extension installed by `cargo pgrx test` (run test.sh first)
-# and a throw-away cluster owned by the Postgres system user. Exits non-zero on the first failure.
+# and a throw-away cluster owned by the Postgres system user (tests/pg/cluster.sh). Exits non-zero
+# on the first failure.
 set -euo pipefail
+# shellcheck source=../tests/pg/cluster.sh
+source "$(dirname "$0")/../tests/pg/cluster.sh"
+trap cluster_destroy EXIT
 
-PG_USER=${MICROLORA_PG_USER:-microlora}
-BIN=$(/usr/lib/postgresql/15/bin/pg_config --bindir)
-DIR=$(mktemp -d /tmp/microlora-restart.XXXXXX)
-chown "$PG_USER" "$DIR"
-DATA=$DIR/data
-LOG=$DIR/server.log
-STATE_FILE=$DATA/pg_stat/microlora.state
-
-as_pg() { sudo -u "$PG_USER" "$@"; }
-ctl() { as_pg "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w "$@" >/dev/null; }
-sql() { as_pg "$BIN/psql" -X -qtA -h "$DIR" -d postgres -v ON_ERROR_STOP=1 -c "$1"; }
 # Reads without being observed (an observed read would itself change what it reads).
 quiet_sql() { sql "SET microlora.enabled = off; $1"; }
-cleanup() {
-  ctl stop -m immediate 2>/dev/null || true
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
 
 passed=0
 check() { # description actual expected
@@ -32,19 +20,16 @@ check() { # description actual expected
     echo "ok - $1"
   else
     echo "FAILED - $1: got '$2', expected '$3'"
-    echo "--- server log"; cat "$LOG"
+    echo "--- server log"; cat "$CLUSTER_LOG"
     exit 1
   fi
 }
 
-as_pg "$BIN/initdb" -D "$DATA" -A trust >/dev/null
-cat >>"$DATA/postgresql.conf" <<EOF
-shared_preload_libraries = 'microlora'
-listen_addresses = ''
-unix_socket_directories = '$DIR'
-microlora.sample_rate = 1
-EOF
-ctl start
+SETTINGS=("shared_preload_libraries = 'microlora'" "microlora.sample_rate = 1")
+cluster_create restart
+cluster_settings "${SETTINGS[@]}"
+STATE_FILE=$CLUSTER_DATA/pg_stat/microlora.state
+cluster_start
 sql "CREATE EXTENSION microlora"
 
 # track = top: a client's statement is observed, statements inside a DO block are not.
@@ -70,7 +55,7 @@ for i in $(seq 1 20); do sql "SELECT v, count(*) FROM (SELECT i % 10 AS v FROM g
 sql "CREATE ROLE app LOGIN"
 huge="(SELECT generate_series(1, 9223372036854775807) g)"
 cross="SELECT 1 FROM $huge a1, $huge a2, $huge a3, $huge a4, $huge a5, $huge a6 OFFSET 0"
-as_pg "$BIN/psql" -X -qtA -h "$DIR" -d postgres -U app -v ON_ERROR_STOP=1 -c "SELECT 1 FROM ($cross) x, ($cross) y LIMIT 1" >/dev/null
+cluster_psql -qtA -U app -c "SELECT 1 FROM ($cross) x, ($cross) y LIMIT 1" >/dev/null
 check "the absurd-cost statement was learned from" "$(quiet_sql "SELECT count(*) > 0 FROM microlora.trajectories(100) WHERE work > 1e100")" "t"
 exported=$(quiet_sql "SELECT md5(microlora.export_state())")
 adapted=$(quiet_sql "SELECT sum(adapt_count) FROM microlora.operator_stats")
@@ -84,11 +69,11 @@ stats=$(quiet_sql "$stats_query")
 trajectories_query="SELECT md5(string_agg(t::text, ',')), count(*) FROM microlora.trajectories(100000) t"
 trajectories=$(quiet_sql "$trajectories_query")
 summary=$(quiet_sql "SELECT * FROM microlora.trajectory_summary()")
-ctl stop -m fast
+cluster_stop fast
 check "the state file is written at shutdown" "$(test -s "$STATE_FILE" && echo yes)" "yes"
-ctl start
-check "the state is loaded at start-up" "$(grep -c 'microlora: loaded the learned state' "$LOG")" "1"
-check "every part of it is loaded" "$(grep -c 'microlora: loaded the learned state .* except' "$LOG")" "0"
+cluster_start
+check "the state is loaded at start-up" "$(grep -c 'microlora: loaded the learned state' "$CLUSTER_LOG")" "1"
+check "every part of it is loaded" "$(grep -c 'microlora: loaded the learned state .* except' "$CLUSTER_LOG")" "0"
 check "the loaded adapters are the saved ones" "$(quiet_sql "SELECT md5(microlora.export_state())")" "$exported"
 check "adaptation counts survive" "$(quiet_sql "SELECT sum(adapt_count) FROM microlora.operator_stats")" "$adapted"
 check "q-error statistics survive" "$(quiet_sql "$errors_query")" "$errors"
@@ -98,23 +83,23 @@ check "trajectories survive, in order" "$(quiet_sql "$trajectories_query")" "$tr
 check "the trajectory summary survives" "$(quiet_sql "SELECT * FROM microlora.trajectory_summary()")" "$summary"
 
 # A damaged file is ignored with a LOG line and a fresh start.
-ctl stop -m fast
+cluster_stop fast
 as_pg python3 -c "import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[40]^=1; open(p,'wb').write(b)" "$STATE_FILE"
-ctl start
-check "a damaged file is reported" "$(grep -c 'ignoring "pg_stat/microlora.state" and starting fresh: .*checksum' "$LOG")" "1"
+cluster_start
+check "a damaged file is reported" "$(grep -c 'ignoring "pg_stat/microlora.state" and starting fresh: .*checksum' "$CLUSTER_LOG")" "1"
 check "a damaged file means a fresh start" "$(quiet_sql "SELECT sum(adapt_count) FROM microlora.operator_stats")" "0"
 
 # A truncated file too.
-ctl stop -m fast
+cluster_stop fast
 as_pg truncate -s 20 "$STATE_FILE"
-ctl start
-check "a truncated file is reported" "$(grep -c 'starting fresh: .*truncated' "$LOG")" "1"
+cluster_start
+check "a truncated file is reported" "$(grep -c 'starting fresh: .*truncated' "$CLUSTER_LOG")" "1"
 
 # microlora.save = off keeps nothing: no load, and the file is removed at shutdown.
-echo "microlora.save = off" >>"$DATA/postgresql.conf"
-ctl stop -m fast
-ctl start
-ctl stop -m fast
+cluster_settings "${SETTINGS[@]}" "microlora.save = off"
+cluster_stop fast
+cluster_start
+cluster_stop fast
 check "save = off removes the state file" "$(test -e "$STATE_FILE" && echo present || echo absent)" "absent"
 
 echo "restart tests: $passed passed"

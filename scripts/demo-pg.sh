@@ -12,17 +12,18 @@ SECONDS_PER_RUN=${DEMO_SECONDS:-15}
 
 say() { printf '\n==> demo-pg: %s\n' "$*"; }
 
-say "building and installing the extension (release)"
-BUILD_LOG=$(mktemp)
-if ! (cd pg_extension && CARGO_BUILD_JOBS=2 cargo pgrx install --release -c /usr/lib/postgresql/15/bin/pg_config) >"$BUILD_LOG" 2>&1; then
-  cat "$BUILD_LOG"; rm -f "$BUILD_LOG"; exit 1
-fi
-grep -E 'Finished' "$BUILD_LOG" | sed 's/^ */    /'
-rm -f "$BUILD_LOG"
-
 # shellcheck source=../tests/pg/cluster.sh
 source "$ROOT/tests/pg/cluster.sh"
-trap cluster_destroy EXIT
+BUILD_LOG=
+finish() { cluster_destroy; [ -z "$BUILD_LOG" ] || rm -f "$BUILD_LOG"; }
+trap finish EXIT
+
+say "building and installing the extension (release)"
+BUILD_LOG=$(mktemp)
+install_extension "$BUILD_LOG"
+grep -E 'Finished' "$BUILD_LOG" | sed 's/^ */    /'
+rm -f "$BUILD_LOG"
+BUILD_LOG=
 
 say "creating a throw-away cluster"
 cluster_create demo

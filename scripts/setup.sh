@@ -3,6 +3,8 @@
 # Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|tpch|regress|all]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=postgres.sh
+source scripts/postgres.sh
 
 step() { printf '\n==> setup: %s\n' "$*"; }
 
@@ -56,7 +58,7 @@ setup_pg() {
   cargo_install cargo-pgrx 0.18.1 --locked
   if ! grep -q 'pg15' "${PGRX_HOME:-$HOME/.pgrx}/config.toml" 2>/dev/null; then
     step "cargo pgrx init --pg15"
-    cargo pgrx init --pg15 /usr/lib/postgresql/15/bin/pg_config
+    cargo pgrx init --pg15 "$PG_CONFIG"
   fi
   id -u "$PG_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$PG_USER"
 }

@@ -3,6 +3,8 @@
 # Usage: scripts/test.sh [core|wasm|pg|e2e|regress|tpch]...   (default: all of them, in that order)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=postgres.sh
+source scripts/postgres.sh
 
 banner() { printf '\n######## %s\n' "$*"; }
 
@@ -35,14 +37,14 @@ test_e2e() {
   node --test tests/state_exchange.test.mjs
   banner "e2e: the extension in a real server: crashes, 8 concurrent clients, state to the npm package and back"
   bash scripts/setup.sh pg
-  (cd pg_extension && CARGO_BUILD_JOBS=2 cargo pgrx install --release -c /usr/lib/postgresql/15/bin/pg_config)
+  install_extension
   bash tests/pg/run.sh
 }
 
 test_regress() {
   banner "regress: PostgreSQL's own regression suite, stock and with the extension preloaded"
   bash scripts/setup.sh pg
-  (cd pg_extension && CARGO_BUILD_JOBS=2 cargo pgrx install --release -c /usr/lib/postgresql/15/bin/pg_config)
+  install_extension
   bash tests/regress/run.sh
 }
 

@@ -47,22 +47,25 @@ bash scripts/setup.sh tpch >/dev/null
 PYTHON=$ROOT/target/tpch-venv/bin/python
 tpch() { (cd "$ROOT/bench/tpch" && "$PYTHON" -m tpch "$@"); }
 
+# shellcheck source=../../tests/pg/cluster.sh
+source "$ROOT/tests/pg/cluster.sh"
+BUILD_LOG=
+DATA_DIR=
+finish() {
+  cluster_destroy
+  if [ -n "$BUILD_LOG" ]; then rm -f "$BUILD_LOG"; fi
+  if [ -n "$DATA_DIR" ]; then rm -rf "$DATA_DIR"; fi
+}
+trap finish EXIT
+
 say "building and installing the extension (release)"
 BUILD_LOG=$(mktemp)
-if ! (cd pg_extension && CARGO_BUILD_JOBS=2 cargo pgrx install --release -c /usr/lib/postgresql/15/bin/pg_config) >"$BUILD_LOG" 2>&1; then
-  cat "$BUILD_LOG"; rm -f "$BUILD_LOG"; exit 1
-fi
-rm -f "$BUILD_LOG"
+install_extension "$BUILD_LOG"
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 rm -f "$OUT"/{records.jsonl,timings.jsonl,pgbench.txt,learn.json,load.json}
 
-# shellcheck source=../../tests/pg/cluster.sh
-source "$ROOT/tests/pg/cluster.sh"
-DATA_DIR=
-finish() { cluster_destroy; if [ -n "$DATA_DIR" ]; then rm -rf "$DATA_DIR"; fi; }
-trap finish EXIT
 cluster_create tpch
 DATA_DIR=$(mktemp -d /tmp/microlora-tpch-data.XXXXXX)
 

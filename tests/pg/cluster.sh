@@ -1,5 +1,6 @@
 # A throw-away PostgreSQL 15 cluster for scripts that run a real server with microlora preloaded
-# (tests/pg/run.sh, scripts/demo-pg.sh, bench/pgbench.sh). Source it, then:
+# (tests/pg/run.sh, pg_extension/restart_test.sh, tests/regress/run.sh, scripts/demo-pg.sh,
+# bench/pgbench.sh, bench/callgrind.sh, bench/tpch/run.sh). Source it, then:
 #
 #   cluster_create NAME     initdb into a fresh /tmp/microlora-NAME.XXXXXX (sets CLUSTER_DIR,
 #                           CLUSTER_DATA, CLUSTER_LOG); the server listens only on a unix socket in
@@ -11,10 +12,13 @@
 #   as_pg CMD…              runs CMD as the system user Postgres runs as (it refuses root)
 #
 # The server and its tools run as the system user MICROLORA_PG_USER (default microlora, created by
-# `bash scripts/setup.sh pg`). Call cluster_destroy from an EXIT trap.
+# `bash scripts/setup.sh pg`), from the bin directory of scripts/postgres.sh's PG_CONFIG (PG_BIN);
+# sourcing this also gives install_extension. Call cluster_destroy from an EXIT trap.
 
+# shellcheck source=../../scripts/postgres.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/postgres.sh"
 PG_USER=${MICROLORA_PG_USER:-microlora}
-PG_BIN=$(/usr/lib/postgresql/15/bin/pg_config --bindir)
+PG_BIN=$("$PG_CONFIG" --bindir)
 CLUSTER_DIR=
 CLUSTER_DATA=
 CLUSTER_LOG=

@@ -10,9 +10,10 @@
 #   d. learned state moves to the npm package and back: export_state() loads in Node with the
 #      same adapt counts, Node adapts one scope, import_state() takes it.
 #
-# Uses the installed extension: run `bash pg_extension/test.sh` (or `cargo pgrx install`) first;
-# part d needs the npm package built by `bash wasm/build.sh`. Prints `ok - …`/`FAILED - …` per
-# check and finally `N passed, M failed`; exits non-zero if anything failed.
+# Uses the installed extension: run `bash pg_extension/test.sh` (or install_extension from
+# scripts/postgres.sh) first; part d needs the npm package built by `bash wasm/build.sh`. Prints
+# `ok - …`/`FAILED - …` per check and finally `N passed, M failed`; exits non-zero if anything
+# failed.
 set -euo pipefail
 cd "$(dirname "$0")"
 HERE=$PWD
@@ -80,21 +81,65 @@ wait_for_server() {
 }
 
 # Starts a select-only pgbench workload in the background for at most $1 s.
+WORKLOAD_CLIENTS=2
 start_workload() {
-  cluster_pgbench -n -S -c 2 -j 2 -T "$1" >/dev/null 2>&1 &
+  cluster_pgbench -n -S -c "$WORKLOAD_CLIENTS" -j 2 -T "$1" >/dev/null 2>&1 &
   BACKGROUND_PID=$!
+}
+# Waits (at most $1 s) until every client of the workload is connected: pgbench's backends show
+# in pg_stat_activity.
+workload_connected() {
+  local deadline=$((SECONDS + $1)) connected
+  while [ $SECONDS -lt $deadline ]; do
+    connected=$(quiet_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbench'" 2>/dev/null || true)
+    [ "${connected:-0}" -ge "$WORKLOAD_CLIENTS" ] && return 0
+    sleep 0.2
+  done
+  return 1
 }
 stop_workload() { # waits (bounded by pgbench's -T) for the workload, ignoring how it ended
   if [ -n "$BACKGROUND_PID" ]; then wait "$BACKGROUND_PID" 2>/dev/null || true; BACKGROUND_PID=; fi
 }
 
-# Learns under a workload until the last periodic save is at least one interval old, and returns
-# (in RECORDED) the adapt counts the file must hold at least after a crash from now on.
+# The state file's last modification, in nanoseconds since the epoch (0 while there is none).
+state_file_mtime_ns() {
+  local mtime
+  mtime=$(stat -c %.9Y "$CLUSTER_DATA/pg_stat/microlora.state" 2>/dev/null) || { echo 0; return; }
+  echo "${mtime/./}"
+}
+# A save copies the state, encodes it and then writes the file: a file written this long after
+# RECORDED was read holds a copy taken after RECORDED was read.
+SAVE_MARGIN_NS=1000000000
+# How long the waits below give the workload: a save is due every SAVE_INTERVAL s.
+LEARN_DEADLINE=$((SAVE_INTERVAL * 5 + 10))
+
+# Learns under a workload until what it learned has been saved, and returns (in RECORDED) the
+# adapt counts the file must hold at least after a crash from now on. A wait that runs out is a
+# failed check; the checks after it then show what is missing.
 learn_and_record() {
-  sleep 2
-  RECORDED=$(quiet_sql "$ADAPT_COUNTS")
-  # The workload keeps running; after more than one interval a save has happened since RECORDED.
-  sleep $((SAVE_INTERVAL + 2))
+  local deadline start recorded_ns
+  # Learned from: the adapt counts grow beyond what the state held when the workload started
+  # (part b starts from the state part a left behind).
+  start=$(total_of "$(quiet_sql "$ADAPT_COUNTS")")
+  deadline=$((SECONDS + LEARN_DEADLINE))
+  while RECORDED=$(quiet_sql "$ADAPT_COUNTS"); [ "$(total_of "$RECORDED")" -le "$start" ]; do
+    if [ $SECONDS -ge $deadline ]; then
+      not_ok "the workload was learned from within $LEARN_DEADLINE s (adapt counts: $RECORDED)"
+      return 0
+    fi
+    sleep 0.2
+  done
+  recorded_ns=$(date +%s%N)
+  # Saved: the workload keeps running, so a backend saves the state again once an interval has
+  # passed since the last save.
+  deadline=$((SECONDS + LEARN_DEADLINE))
+  while [ "$(state_file_mtime_ns)" -le $((recorded_ns + SAVE_MARGIN_NS)) ]; do
+    if [ $SECONDS -ge $deadline ]; then
+      not_ok "a periodic save wrote the state file within $LEARN_DEADLINE s after the adapt counts were recorded"
+      return 0
+    fi
+    sleep 0.2
+  done
 }
 
 echo "# creating a throw-away cluster"
@@ -112,7 +157,7 @@ cluster_pgbench -i -s 1 -q >/dev/null 2>&1
 
 echo "# a. kill -9 of a backend while a workload runs"
 start_workload 30
-sleep 1
+workload_connected 30 || not_ok "the workload's $WORKLOAD_CLIENTS pgbench clients connected within 30 s"
 learn_and_record
 check_true "the workload is learned from before the crash" test "$(total_of "$RECORDED")" -gt 0
 loaded_before=$(loaded_lines)
@@ -137,7 +182,7 @@ check_true "the state file still holds what was recovered" counts_at_least "$aft
 
 echo "# b. kill -9 of the postmaster while a workload runs"
 start_workload 30
-sleep 1
+workload_connected 30 || not_ok "the workload's $WORKLOAD_CLIENTS pgbench clients connected within 30 s"
 learn_and_record
 postmaster=$(head -n 1 "$CLUSTER_DATA/postmaster.pid")
 children=$(pgrep -P "$postmaster" | tr '\n' ' ')

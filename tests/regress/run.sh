@@ -16,7 +16,7 @@
 # touched) and unpacked with dpkg-source; regress.so, refint.so and autoinc.so are built with PGXS
 # (Makefile, rebuilt when it changes). Both are cached in ${XDG_CACHE_HOME:-$HOME/.cache}/microlora/regress/<version>/,
 # so only the first run on a machine downloads (24 MB). The microlora run needs the installed
-# extension: `(cd pg_extension && cargo pgrx install --release -c /usr/lib/postgresql/15/bin/pg_config)`.
+# extension: `bash scripts/test.sh regress` installs it (install_extension, scripts/postgres.sh).
 #
 # Prints `ok - …`/`FAILED - …` per check and finally `N passed, M failed`; exits non-zero if
 # anything failed. Each run's pg_regress output, regression.diffs and server log (up to the end of
@@ -28,7 +28,6 @@ ROOT=$(cd ../.. && pwd)
 # shellcheck source=../pg/cluster.sh
 source "$ROOT/tests/pg/cluster.sh"
 
-PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 PG_LIB=$("$PG_CONFIG" --pkglibdir)
 PG_REGRESS=$PG_LIB/pgxs/src/test/regress/pg_regress
 VERSION=$(dpkg-query -W -f='${Version}' postgresql-15)
@@ -182,7 +181,7 @@ build_libs() {
   STAGING=$(mktemp -d "$CACHE/.lib.XXXXXX")
   cp "$HERE/Makefile" "$CACHE/regress/regress.c" "$CACHE/spi/refint.c" "$CACHE/spi/autoinc.c" "$STAGING/"
   # with_llvm=no: no LLVM bitcode for JIT inlining, which the tests do not need.
-  make -C "$STAGING" with_llvm=no >"$STAGING/make.log" 2>&1 || { cat "$STAGING/make.log" >&2; return 1; }
+  make -C "$STAGING" with_llvm=no PG_CONFIG="$PG_CONFIG" >"$STAGING/make.log" 2>&1 || { cat "$STAGING/make.log" >&2; return 1; }
   chmod -R a+rX "$STAGING"
   rm -rf "$CACHE/lib"
   mv -T "$STAGING" "$CACHE/lib"
@@ -270,7 +269,7 @@ if [ ! -x "$PG_REGRESS" ]; then
 fi
 for run in "${runs[@]}"; do
   if [ "$run" = microlora ] && [ ! -f "$PG_LIB/microlora.so" ]; then
-    not_ok "the extension is installed: $PG_LIB/microlora.so is missing: install it with '(cd pg_extension && cargo pgrx install --release -c $PG_CONFIG)'"
+    not_ok "the extension is installed: $PG_LIB/microlora.so is missing: install it with 'source scripts/postgres.sh && install_extension'"
     finished=1
     exit 1
   fi

@@ -1,0 +1,29 @@
+# The PostgreSQL server this project builds the extension for, and the one way to install it.
+# Sourced by the scripts that build, install or run it (scripts/setup.sh, scripts/test.sh,
+# scripts/demo-pg.sh, tests/pg/cluster.sh and through it every script with a throw-away cluster,
+# bench/pgbench.sh, bench/tpch/run.sh). Source it, then:
+#
+#   PG_CONFIG               that server's pg_config: MICROLORA_PG_CONFIG, default PostgreSQL 15's
+#                           from Debian's packages. Only named here, never run: scripts/setup.sh
+#                           sources this before it installs postgresql-server-dev-15
+#   install_extension [LOG] builds the extension (release, 2 build jobs) and installs it into that
+#                           server with cargo pgrx install; with LOG, the build's output goes to
+#                           that file and only its tail is printed, if the build fails. Works from
+#                           any directory; returns non-zero on failure
+
+PG_CONFIG=${MICROLORA_PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+# The repository, from this file's own location: callers run from anywhere.
+MICROLORA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+install_extension() { # [log]
+  local log=${1:-}
+  if [ -z "$log" ]; then
+    (cd "$MICROLORA_ROOT/pg_extension" && CARGO_BUILD_JOBS=2 cargo pgrx install --release -c "$PG_CONFIG") || return
+    return 0
+  fi
+  if ! (cd "$MICROLORA_ROOT/pg_extension" && CARGO_BUILD_JOBS=2 cargo pgrx install --release -c "$PG_CONFIG") >"$log" 2>&1; then
+    echo "install_extension: cargo pgrx install --release -c $PG_CONFIG failed; the end of its output:" >&2
+    tail -n 60 "$log" >&2
+    return 1
+  fi
+}
