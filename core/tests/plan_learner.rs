@@ -222,3 +222,31 @@ fn absurd_plan_costs_keep_the_learner_savable() {
         assert_eq!(loaded, learner);
     });
 }
+
+#[test]
+fn the_readmes_scope_tables_match_the_code() {
+    // Rows of the form `| id | name | category |`, two to a line in the root README.
+    for (readme, what) in [
+        (include_str!("../../README.md"), "README.md"),
+        (include_str!("../../wasm/pkg/README.md"), "wasm/pkg/README.md"),
+    ] {
+        let mut seen = 0;
+        for line in readme.lines().filter(|l| l.starts_with("| ")) {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            for triple in cells.chunks(4) {
+                let Ok(id) = triple[0].parse::<usize>() else { continue };
+                if triple.len() < 3 || triple[1].is_empty() {
+                    continue;
+                }
+                let scope = OperatorScope::from_id(id).unwrap_or_else(|_| panic!("{what}: no scope {id}"));
+                assert_eq!(
+                    (triple[1], triple[2]),
+                    (scope.name(), scope.category().name()),
+                    "{what}: scope {id}"
+                );
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, OperatorScope::COUNT, "{what} lists every scope once");
+    }
+}

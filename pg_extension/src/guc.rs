@@ -1,22 +1,11 @@
-//! The extension's settings (`microlora.*`).
-//!
-//! | setting                   | type   | default | context   | meaning                                            |
-//! |---------------------------|--------|---------|-----------|----------------------------------------------------|
-//! | `microlora.enabled`       | bool   | on      | superuser | observe and learn from sampled statements          |
-//! | `microlora.sample_rate`   | real   | 0.1     | superuser | share of statements instrumented, 0..1             |
-//! | `microlora.track`         | enum   | top     | superuser | `top`: client statements; `all`: nested ones too   |
-//! | `microlora.learn`         | bool   | on      | superuser | adapt to what is observed (off: predict and score) |
-//! | `microlora.save`          | bool   | on      | sighup    | keep the learned state across restarts            |
-//! | `microlora.save_interval` | int, s | 300     | sighup    | also save this often (0: only at shutdown)         |
+//! The extension's settings (`microlora.*`), registered in [`register`]. The README lists them
+//! with their defaults and who may change them; a test checks that list against the server.
 //!
 //! Why `sample_rate = 0.1`: per-node timing (`INSTRUMENT_TIMER`) reads the clock twice per row
 //! per node, which can make a row-heavy statement much slower (it is the cost of
 //! `EXPLAIN ANALYZE`); instrumenting one statement in ten bounds the average overhead to a tenth
-//! of that, and a learner that sees thousands of statements a minute still learns quickly.
-//! Measured on a 2-core machine (release build, pgbench): a 1M-row scan and count took +12%
-//! when every statement was sampled and +1% at 0.1; a 7-node join and aggregate +37% and +7%;
-//! a primary-key lookup about +2 µs per sampled statement. Reading the executed tree costs about
-//! 2 µs per statement and the shared lock is held about 1.4 µs per node.
+//! of that, and a learner that sees thousands of statements a minute still learns quickly. What
+//! it costs is measured by the benchmarks in `bench/` (their results are kept there).
 
 use pgrx::prelude::*;
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};

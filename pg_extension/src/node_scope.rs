@@ -13,27 +13,31 @@
 //! 3. **Computing a distance.** A node whose target list computes a distance (anywhere inside
 //!    an operator, function or aggregate expression, e.g. `1 - (a <=> b)` or
 //!    `avg(a <-> b)`) → `VectorDistance`.
+//! 4. **The node type**, by this table (the README has a copy; a test checks both against
+//!    [`scope_of`]):
+//!
+//! | plan node | scope |
+//! |---|---|
+//! | Seq Scan, Sample Scan, Tid Scan, Tid Range Scan, Bitmap Heap Scan, Function Scan, Table Function Scan, Values Scan, CTE Scan, Named Tuplestore Scan, WorkTable Scan, Foreign Scan, Custom Scan | SeqScan |
+//! | Index Scan, Index Only Scan, Bitmap Index Scan (of other access methods), BitmapAnd, BitmapOr | IndexScan |
+//! | Nested Loop | NestedLoopJoin |
+//! | Hash Join, Hash | HashJoin |
+//! | Merge Join | MergeJoin |
+//! | Aggregate without GROUP BY | Aggregate |
+//! | Aggregate with grouping (sorted, hashed or mixed), Group, WindowAgg, Unique, SetOp | GroupBy |
+//! | Subquery Scan with a filter, Result with an input and a filter | Filter |
+//! | Subquery Scan without a filter, Result with an input and no filter | Project |
+//! | Sort, Incremental Sort | Sort |
+//! | Limit | Limit |
+//! | Materialize, Memoize | Materialize |
+//! | Result without an input, ProjectSet, Append, Merge Append, Recursive Union, Gather, Gather Merge, LockRows, ModifyTable, any other | Result |
+//!
+//! A Result's filter may be a one-time filter (a condition on constants or parameters only); a
+//! Result without an input computes constants (`SELECT 1`).
 //!
 //! A *distance* is one of the operators [`DISTANCE_OPERATORS`] (`<->`, `<=>`, `<#>`, `<+>`,
 //! `<~>`, `<%>`) or a call of one of pgvector's distance functions [`DISTANCE_FUNCTIONS`]
 //! (`l2_distance`, `cosine_distance`, `inner_product`, …), recognised by name.
-//! 4. **The node type**, by this table:
-//!
-//! | Plan node (EXPLAIN name)                                                        | Scope            |
-//! |---------------------------------------------------------------------------------|------------------|
-//! | Seq Scan, Sample Scan, Tid Scan, Tid Range Scan, Bitmap Heap Scan, Function Scan, Table Function Scan, Values Scan, CTE Scan, Named Tuplestore Scan, WorkTable Scan, Foreign Scan, Custom Scan | `SeqScan` |
-//! | Index Scan, Index Only Scan, Bitmap Index Scan (other access methods), BitmapAnd, BitmapOr | `IndexScan` |
-//! | Nested Loop                                                                     | `NestedLoopJoin` |
-//! | Hash Join, Hash                                                                 | `HashJoin`       |
-//! | Merge Join                                                                      | `MergeJoin`      |
-//! | Aggregate (plain: no GROUP BY)                                                  | `Aggregate`      |
-//! | Aggregate (sorted, hashed or mixed grouping), Group, WindowAgg, Unique, SetOp   | `GroupBy`        |
-//! | Subquery Scan with a filter; Result with an input and a filter (or one-time filter) | `Filter`     |
-//! | Subquery Scan without a filter (it only projects); Result with an input and no filter | `Project`  |
-//! | Sort, Incremental Sort                                                          | `Sort`           |
-//! | Limit                                                                           | `Limit`          |
-//! | Materialize, Memoize                                                            | `Materialize`    |
-//! | Result without an input (constants, `SELECT 1`), ProjectSet, Append, Merge Append, Recursive Union, Gather, Gather Merge, LockRows, ModifyTable, any other node | `Result` |
 //!
 //! Why these choices: a Hash node only ever feeds a Hash Join and its time is the join's build
 //! phase; BitmapAnd/BitmapOr only combine index bitmaps; Unique and SetOp collapse groups of equal
@@ -566,6 +570,87 @@ mod tests {
         for (i, kind) in PlanKind::ALL.iter().enumerate() {
             assert_eq!(usize::from(kind.index()), i, "{kind:?}");
         }
+    }
+
+    /// The rows of a `| plan node | scope |` table in `text`: each plan node entry with its scope.
+    fn node_table(text: &str) -> Vec<(String, String)> {
+        let lines: Vec<&str> = text.lines().map(|l| l.trim_start_matches("//!").trim()).collect();
+        let start = lines.iter().position(|l| *l == "| plan node | scope |").expect("a node → scope table");
+        let mut entries = Vec::new();
+        for line in lines[start + 2..].iter().take_while(|l| l.starts_with('|')) {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            let scope = cells[1].trim_matches('`').to_string();
+            // Entries are separated by commas outside parentheses.
+            let (mut depth, mut entry) = (0, String::new());
+            for c in cells[0].chars() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    ',' if depth == 0 => {
+                        entries.push((entry.trim().to_string(), scope.clone()));
+                        entry.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                entry.push(c);
+            }
+            entries.push((entry.trim().to_string(), scope));
+        }
+        entries
+    }
+
+    /// The plan kind EXPLAIN names `name`.
+    fn explain_kind(name: &str) -> Option<PlanKind> {
+        let compact = match name {
+            "Nested Loop" => "NestLoop",
+            "Aggregate" => "Agg",
+            "Materialize" => "Material",
+            "Table Function Scan" => "TableFuncScan",
+            "CTE Scan" => "CteScan",
+            "any other" => "Other",
+            other => return PlanKind::ALL.iter().copied().find(|k| k.name() == other.replace(' ', "")),
+        };
+        PlanKind::ALL.iter().copied().find(|k| k.name() == compact)
+    }
+
+    /// Checks one table against [`scope_of`] and returns the kinds it names.
+    fn check_node_table(text: &str, what: &str) -> std::collections::HashSet<&'static str> {
+        let mut named = std::collections::HashSet::new();
+        for (entry, scope) in node_table(text) {
+            let at = [" with", " (", " without"].iter().filter_map(|q| entry.find(q)).min();
+            let (name, qualifier) = at.map_or((entry.as_str(), ""), |at| (&entry[..at], entry[at..].trim()));
+            let kind = explain_kind(name).unwrap_or_else(|| panic!("{what}: unknown plan node {name:?}"));
+            let mut s = shape(kind);
+            match qualifier {
+                "" | "(of other access methods)" => {}
+                "without GROUP BY" => s.grouped = false,
+                "with grouping (sorted, hashed or mixed)" => s.grouped = true,
+                "with a filter" => s.has_filter = true,
+                "without a filter" => s.has_filter = false,
+                "with an input and a filter" => (s.has_input, s.has_filter) = (true, true),
+                "with an input and no filter" => s.has_input = true,
+                "without an input" => s.has_input = false,
+                other => panic!("{what}: unknown qualifier {other:?} of {name}"),
+            }
+            assert_eq!(scope_of(&s).name(), scope, "{what}: {entry}");
+            named.insert(kind.name());
+        }
+        named
+    }
+
+    #[pg_test]
+    fn the_node_tables_of_this_module_and_the_readme_are_what_the_code_does() {
+        let every_kind: std::collections::HashSet<_> = PlanKind::ALL.iter().map(|k| k.name()).collect();
+        let here = check_node_table(include_str!("node_scope.rs"), "node_scope.rs");
+        let readme = check_node_table(include_str!("../../README.md"), "README.md");
+        assert_eq!(here, every_kind, "node_scope.rs's table names every plan kind once or more");
+        assert_eq!(readme, every_kind, "the README's table names every plan kind");
+        assert_eq!(
+            node_table(include_str!("../../README.md")),
+            node_table(include_str!("node_scope.rs")),
+            "the README's table is a copy of node_scope.rs's"
+        );
     }
 
     #[pg_test]

@@ -1001,6 +1001,23 @@ mod tests {
     }
 
     #[pg_test]
+    fn the_readme_lists_every_setting_with_its_default_and_context() {
+        let listed: std::collections::BTreeSet<Vec<String>> = include_str!("../../README.md")
+            .lines()
+            .filter(|line| line.starts_with("| `microlora."))
+            .map(|line| {
+                let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+                vec![cells[0].trim_matches('`').to_string(), cells[1].to_string(), cells[2].to_string()]
+            })
+            .collect();
+        let actual: std::collections::BTreeSet<Vec<String>> =
+            rows("SELECT name, boot_val, context FROM pg_settings WHERE name LIKE 'microlora.%'")
+                .into_iter()
+                .collect();
+        assert_eq!(listed, actual);
+    }
+
+    #[pg_test]
     fn functions_refuse_without_preloading() {
         crate::pretend_loaded_by_preload(false);
         let (message, hint) = error_and_hint_of(|| {
