@@ -47,7 +47,7 @@ setup_wasm() {
 }
 
 # The user that initdb and postgres run as: they refuse to run as root.
-PG_USER=microlora
+PG_USER=${MICROLORA_PG_USER:-microlora}
 setup_pg() {
   setup_core
   step "pg: PostgreSQL 15 headers, clang, cargo-pgrx"

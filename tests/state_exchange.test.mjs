@@ -2,10 +2,10 @@
 // uses it) saves, the npm package loads and answers with the same outputs and counts; what the
 // npm package saves, Rust loads. The Rust side is src/bin/state_exchange.rs, built by
 // scripts/test.sh before this runs; the package is wasm/pkg, built by wasm/build.sh.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ await init();
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUST = process.env.STATE_EXCHANGE ?? join(ROOT, 'target', 'debug', 'state_exchange');
 const DIR = mkdtempSync(join(tmpdir(), 'microlora-state-'));
+after(() => rmSync(DIR, { recursive: true, force: true }));
 const DIM = 8;
 const PROBE = Float32Array.from({ length: DIM }, (_, i) => 0.25 * i - 0.8);
 
