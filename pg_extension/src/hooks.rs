@@ -141,8 +141,7 @@ unsafe fn observe_statement(query_desc: *mut pg_sys::QueryDesc) {
             return;
         }
         let started = Instant::now();
-        let executed = plan_tree::observe_executed(planstate, stmt);
-        let nodes: Vec<_> = executed.iter().map(plan_tree::ExecutedNode::observed).collect();
+        let nodes = plan_tree::observe_executed(planstate, stmt);
         if nodes.is_empty() {
             return;
         }

@@ -85,31 +85,19 @@ pub struct PlannedNode {
     pub signature: u64,
 }
 
-/// One executed node: its plan-time description and what it did.
-#[derive(Clone, Copy, Debug)]
-pub struct ExecutedNode {
-    pub planned: PlannedNode,
-    /// Wall-clock time spent in the node itself, in milliseconds, over all loops.
-    pub exclusive_ms: f64,
-    /// Rows produced, over all loops and processes.
-    pub rows: f64,
-    /// Loops, over all processes.
-    pub loops: f64,
-}
-
-impl ExecutedNode {
-    /// The node as core's learner takes it: its kind is its index in [`PlanKind::ALL`].
-    pub fn observed(&self) -> ObservedNode {
-        let planned = &self.planned;
+impl PlannedNode {
+    /// The node as core's learner takes it once it has run (its kind is its index in
+    /// [`PlanKind::ALL`]); what it did is filled in after its children are read.
+    fn to_observed(self) -> ObservedNode {
         ObservedNode {
-            node_kind: planned.kind.index(),
-            scope: planned.scope,
-            embedding: planned.embedding,
-            work: planned.work,
-            signature: planned.signature,
-            exclusive_ms: self.exclusive_ms,
-            rows: self.rows,
-            loops: self.loops,
+            node_kind: self.kind.index(),
+            scope: self.scope,
+            embedding: self.embedding,
+            work: self.work,
+            signature: self.signature,
+            exclusive_ms: 0.0,
+            rows: 0.0,
+            loops: 0.0,
         }
     }
 }
@@ -440,7 +428,8 @@ unsafe fn state_children(ps: *mut pg_sys::PlanState) -> Vec<(*mut pg_sys::PlanSt
 }
 
 /// Finishes and reads every instrumented node of an executed tree, depth first. Returns the
-/// nodes that ran.
+/// nodes that ran, with their exclusive wall-clock time in ms, rows and loops over all
+/// processes.
 ///
 /// # Safety
 /// `root` must be the plan state of `stmt`, executed with per-node instrumentation, not yet
@@ -448,7 +437,7 @@ unsafe fn state_children(ps: *mut pg_sys::PlanState) -> Vec<(*mut pg_sys::PlanSt
 pub unsafe fn observe_executed(
     root: *mut pg_sys::PlanState,
     stmt: *mut pg_sys::PlannedStmt,
-) -> Vec<ExecutedNode> {
+) -> Vec<ObservedNode> {
     let mut out = Vec::new();
     // SAFETY: the caller's promise is the one `observe_rec` needs.
     unsafe { observe_rec(root, stmt, 1.0, 0, 0, &mut out) };
@@ -466,7 +455,7 @@ unsafe fn observe_rec(
     loops: f64,
     depth: u32,
     parent: u64,
-    out: &mut Vec<ExecutedNode>,
+    out: &mut Vec<ObservedNode>,
 ) -> f64 {
     // SAFETY: `ps` is valid (the caller's promise); its instrumentation is checked non-null
     // before it is finished and read; its plan is a node of `stmt`, and its children are plan
@@ -482,7 +471,7 @@ unsafe fn observe_rec(
         };
         let signature = if ran {
             let planned = describe((*ps).plan, stmt, loops, depth, parent);
-            out.push(ExecutedNode { planned, exclusive_ms: 0.0, rows: 0.0, loops: 0.0 });
+            out.push(planned.to_observed());
             planned.signature
         } else {
             // Its inputs may still have run (an initPlan), and keep their places in the plan.
