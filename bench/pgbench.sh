@@ -40,18 +40,15 @@ say() { printf '==> bench: %s\n' "$*"; }
 
 # shellcheck source=../tests/pg/cluster.sh
 source "$ROOT/tests/pg/cluster.sh"
-BUILD_LOG=
 RESULTS=
 finish() {
   cluster_destroy
-  if [ -n "$BUILD_LOG" ]; then rm -f "$BUILD_LOG"; fi
   if [ -n "$RESULTS" ]; then rm -f "$RESULTS"; fi
 }
 trap finish EXIT
 
 say "building and installing the extension (release)"
-BUILD_LOG=$(mktemp)
-install_extension "$BUILD_LOG"
+install_extension --quiet
 
 cluster_create bench
 LIB=$CLUSTER_DIR/microlora.so

@@ -14,16 +14,10 @@ say() { printf '\n==> demo-pg: %s\n' "$*"; }
 
 # shellcheck source=../tests/pg/cluster.sh
 source "$ROOT/tests/pg/cluster.sh"
-BUILD_LOG=
-finish() { cluster_destroy; [ -z "$BUILD_LOG" ] || rm -f "$BUILD_LOG"; }
-trap finish EXIT
+trap cluster_destroy EXIT
 
 say "building and installing the extension (release)"
-BUILD_LOG=$(mktemp)
-install_extension "$BUILD_LOG"
-grep -E 'Finished' "$BUILD_LOG" | sed 's/^ */    /'
-rm -f "$BUILD_LOG"
-BUILD_LOG=
+install_extension --quiet
 
 say "creating a throw-away cluster"
 cluster_create demo

@@ -6,24 +6,32 @@
 #   PG_CONFIG               that server's pg_config: MICROLORA_PG_CONFIG, default PostgreSQL 15's
 #                           from Debian's packages. Only named here, never run: scripts/setup.sh
 #                           sources this before it installs postgresql-server-dev-15
-#   install_extension [LOG] builds the extension (release, 2 build jobs) and installs it into that
-#                           server with cargo pgrx install; with LOG, the build's output goes to
-#                           that file and only its tail is printed, if the build fails. Works from
-#                           any directory; returns non-zero on failure
+#   install_extension [--quiet]
+#                           builds the extension (release, 2 build jobs) and installs it into that
+#                           server with cargo pgrx install; with --quiet, the build's output goes
+#                           to a temporary file, of which only the Finished line is printed, or
+#                           the tail if the build fails. Works from any directory; returns
+#                           non-zero on failure
 
 PG_CONFIG=${MICROLORA_PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 # The repository, from this file's own location: callers run from anywhere.
 MICROLORA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-install_extension() { # [log]
-  local log=${1:-}
-  if [ -z "$log" ]; then
-    (cd "$MICROLORA_ROOT/pg_extension" && CARGO_BUILD_JOBS=2 cargo pgrx install --release -c "$PG_CONFIG") || return
-    return 0
+install_extension() { # [--quiet]
+  local build=(cargo pgrx install --release -c "$PG_CONFIG")
+  if [ "${1:-}" != --quiet ]; then
+    (cd "$MICROLORA_ROOT/pg_extension" && CARGO_BUILD_JOBS=2 "${build[@]}")
+    return
   fi
-  if ! (cd "$MICROLORA_ROOT/pg_extension" && CARGO_BUILD_JOBS=2 cargo pgrx install --release -c "$PG_CONFIG") >"$log" 2>&1; then
-    echo "install_extension: cargo pgrx install --release -c $PG_CONFIG failed; the end of its output:" >&2
+  local log status=0
+  log=$(mktemp)
+  (cd "$MICROLORA_ROOT/pg_extension" && CARGO_BUILD_JOBS=2 "${build[@]}") >"$log" 2>&1 || status=$?
+  if [ "$status" = 0 ]; then
+    grep -E 'Finished' "$log" | sed 's/^ */    /'
+  else
+    echo "install_extension: ${build[*]} failed; the end of its output:" >&2
     tail -n 60 "$log" >&2
-    return 1
   fi
+  rm -f "$log"
+  return "$status"
 }

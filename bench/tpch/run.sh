@@ -49,18 +49,15 @@ tpch() { (cd "$ROOT/bench/tpch" && "$PYTHON" -m tpch "$@"); }
 
 # shellcheck source=../../tests/pg/cluster.sh
 source "$ROOT/tests/pg/cluster.sh"
-BUILD_LOG=
 DATA_DIR=
 finish() {
   cluster_destroy
-  if [ -n "$BUILD_LOG" ]; then rm -f "$BUILD_LOG"; fi
   if [ -n "$DATA_DIR" ]; then rm -rf "$DATA_DIR"; fi
 }
 trap finish EXIT
 
 say "building and installing the extension (release)"
-BUILD_LOG=$(mktemp)
-install_extension "$BUILD_LOG"
+install_extension --quiet
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
