@@ -38,12 +38,13 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
-/* Implemented in Rust (pg_extension/src/hooks.rs and shared.rs). */
+/* Implemented in Rust (pg_extension/src/hooks.rs, shared.rs and persist.rs). */
 extern bool microlora_sample_statement(int nesting_level, int eflags);
 extern void microlora_observe_statement(QueryDesc *query_desc);
 extern void microlora_count_planning(uint64 planning_ns);
 extern void microlora_shmem_request(void);
 extern void microlora_shmem_startup(void);
+extern void microlora_load_state(void);
 
 /* Statements nested deeper than this are never sampled. */
 #define MAX_TRACKED_LEVEL 64
@@ -244,6 +245,7 @@ start_shared_memory(void)
 	if (prev_shmem_startup)
 		prev_shmem_startup();
 	microlora_shmem_startup();
+	microlora_load_state();
 }
 
 /* Installs every hook, saving the previous ones. Called once, from _PG_init. */

@@ -30,9 +30,11 @@ use crate::shared::shared;
 pub const STATE_FILE: &str = "pg_stat/microlora.state";
 const TEMP_SUFFIX: &str = ".tmp";
 
-/// Called once the shared struct exists (see [`crate::shared`]): the postmaster (or a
-/// single-user backend) loads the saved state and arranges to save it at exit. Never raises.
-pub(crate) fn shmem_started() {
+/// Called by the shmem-startup hook once the shared struct exists (see [`crate::shared`]): the
+/// postmaster (or a single-user backend) loads the saved state and arranges to save it at exit.
+/// Never raises.
+#[unsafe(no_mangle)]
+pub extern "C" fn microlora_load_state() {
     // SAFETY: read on the process's only thread.
     if unsafe { pg_sys::IsUnderPostmaster } {
         return;

@@ -1,6 +1,7 @@
 //! The state every backend shares, in one shared-memory struct that holds its own LWLock, as
 //! pg_stat_statements keeps its own: [`Shared`], created once by the shared-memory hooks
-//! (`hooks.c` calls [`microlora_shmem_request`] and [`microlora_shmem_startup`]).
+//! (`hooks.c` calls [`microlora_shmem_request`] and [`microlora_shmem_startup`], then
+//! `crate::persist` loads the saved state into it).
 //!
 //! It holds microlora-core's [`PlanLearner`] (the time predictor with its per-scope adapters,
 //! cost calibrations and q-error statistics; per-scope execution statistics; a ring of recent
@@ -85,8 +86,8 @@ pub extern "C-unwind" fn microlora_shmem_request() {
     }
 }
 
-/// Creates the shared struct (or, after a crash restart, finds it again and starts it anew), then
-/// lets [`crate::persist`] load the saved state. Called by the shmem-startup hook.
+/// Creates the shared struct (or, after a crash restart, finds it again and starts it anew).
+/// Called by the shmem-startup hook, before it loads the saved state.
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub extern "C-unwind" fn microlora_shmem_startup() {
@@ -110,7 +111,6 @@ pub extern "C-unwind" fn microlora_shmem_startup() {
         SHARED = memory;
         pg_sys::LWLockRelease(init_lock);
     }
-    crate::persist::shmem_started();
 }
 
 impl Shared {
