@@ -37,6 +37,7 @@ mod ring;
 mod scope;
 mod scoped;
 mod state;
+mod steering;
 #[cfg(test)]
 mod test_support;
 mod trajectory;
@@ -52,7 +53,10 @@ pub use plan_learner::{
     TRAJECTORY_CAPACITY,
 };
 pub use plan_memory::{fold_signature, MemoryEntry, PlanMemory, MEMORY_WINDOW, PLAN_MEMORY_SLOTS};
-pub use predictor::{Prediction, TimePredictor, PREDICTOR_ALPHA, PREDICTOR_MAX_DIM, PREDICTOR_MAX_FACTOR};
+pub use predictor::{
+    Prediction, TimePredictor, PREDICTOR_ALPHA, PREDICTOR_MAX_DIM, PREDICTOR_MAX_FACTOR, TRUSTED_SCORES,
+    WIDE_SIGMA,
+};
 pub use q_error::{q_error, P2Median, QErrorStats, Q_ERROR_LIMIT};
 pub use ring::{Ring, RingIndex};
 pub use scope::{OperatorCategory, OperatorScope};
@@ -60,6 +64,11 @@ pub use scoped::ScopedLoRA;
 pub use state::{
     AdapterSnapshot, MicroLoRASnapshot, Persistent, ScopedLoRASnapshot, StateKind, TimePredictorSnapshot,
     TrajectoryBufferSnapshot, TrajectorySnapshot, STATE_VERSION,
+};
+pub use steering::{
+    ahead, decide, Ahead, ArmId, ArmRecord, Candidate, Choice, NodeEstimate, PlanEstimate, StatementRecord,
+    SteeringMemory, SteeringSettings, Verdict, BAN_AT_ONCE, BAN_MEDIAN, BOUND_Z, DEFAULT_ARM, MAX_ARMS,
+    MAX_BANS, VERIFY_RUNS, WIN_MARGIN,
 };
 pub use trajectory::{
     improvement, quality, TrajectoryBuffer, TrajectoryRecord, TrajectoryStats, DEFAULT_CAPACITY,

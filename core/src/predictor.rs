@@ -72,6 +72,7 @@ use crate::plan_memory::PlanMemory;
 use crate::q_error::QErrorStats;
 use crate::scope::{OperatorCategory, OperatorScope};
 use crate::scoped::ScopedLoRA;
+use crate::steering::NodeEstimate;
 
 /// The adapter scaling `α` a time predictor uses: large enough that a correction of a few e-folds
 /// is reachable with modest weights.
@@ -80,6 +81,23 @@ pub const PREDICTOR_ALPHA: f32 = 1.0;
 /// The largest embedding dimension of a time predictor (it keeps a `d×d` least-squares state
 /// per adapter).
 pub const PREDICTOR_MAX_DIM: usize = MAX_LEAST_SQUARES_DIM;
+
+/// Scored predictions after which a scope's learned predictions can be trusted over its
+/// baseline (see [`TimePredictor::estimate`]).
+pub const TRUSTED_SCORES: u64 = 20;
+
+/// The spread of an estimate the learner knows little of: its bounds ([`crate::steering::BOUND_Z`])
+/// span a factor of 10 either way.
+pub const WIDE_SIGMA: f64 = std::f64::consts::LN_10 / crate::steering::BOUND_Z;
+
+/// The least spread of any estimate: the same plan's timings vary too.
+const MIN_SIGMA: f64 = 0.1;
+
+/// The log-space standard deviation whose errors have this median q-error: for a normal error of
+/// spread σ the median of |error| is 0.6745σ.
+fn sigma_of_median_q_error(median_q: f64) -> f64 {
+    median_q.max(1.0).ln() / 0.674_489_750_196_081_7
+}
 
 /// The largest magnitude of an adapter factor entry (and of `α`) a time predictor accepts. Its
 /// least-squares weights stay many orders of magnitude below; beyond it a forward pass over
@@ -204,6 +222,34 @@ impl TimePredictor {
         let correction = (linear + remembered).clamp(-bound, bound);
         let baseline_ms = self.calibrations[scope.id()].baseline_ms(work);
         Ok(Prediction { baseline_ms, predicted_ms: baseline_ms * correction.exp(), correction, linear })
+    }
+
+    /// The node's predicted time with the learner's uncertainty about it, for comparing whole
+    /// plans ([`crate::PlanEstimate`]). A scope is trusted once it has adapted fully and its
+    /// learned predictions were scored [`TRUSTED_SCORES`] times with a median q-error below its
+    /// baseline's: then the estimate is the learned prediction, spread as its q-errors were.
+    /// Otherwise it is the calibrated baseline, spread at least [`WIDE_SIGMA`]: the learner
+    /// never answers confidently for a scope it has seen little of.
+    pub fn estimate(
+        &self,
+        scope: OperatorScope,
+        x: &[f32],
+        work: f64,
+        signature: Option<u64>,
+    ) -> Result<NodeEstimate> {
+        let prediction = self.predict(scope, x, work, signature)?;
+        let (learned, baseline) = (&self.learned_q[scope.id()], &self.baseline_q[scope.id()]);
+        let trusted = learned.count() >= TRUSTED_SCORES
+            && self.learner.operator_weight(scope) >= 1.0
+            && learned.median() <= baseline.median();
+        let (ms, sigma) = if trusted {
+            (prediction.predicted_ms, sigma_of_median_q_error(learned.median()))
+        } else if baseline.count() >= TRUSTED_SCORES {
+            (prediction.baseline_ms, sigma_of_median_q_error(baseline.median()).max(WIDE_SIGMA))
+        } else {
+            (prediction.baseline_ms, WIDE_SIGMA)
+        };
+        Ok(NodeEstimate { ms, sigma: sigma.max(MIN_SIGMA) })
     }
 
     /// One prequential step: [`score`](Self::score)s the prediction, then adapts the scope's
@@ -540,6 +586,29 @@ mod tests {
         assert_eq!(scored, predicted);
         // Scoring is a forward pass: counted, as the SQL statistics show it.
         assert_eq!(predictor.learner().forward_count(OperatorScope::ALL[1]), forwards + 1);
+    }
+
+    #[test]
+    fn estimates_are_wide_baselines_until_a_scope_has_proven_itself() {
+        let mut rng = TestRng(21);
+        let mut predictor = TimePredictor::new(DIM).unwrap();
+        let scope = OperatorScope::HashJoin;
+        let s = synthetic(&mut rng, scope);
+        let fresh = predictor.estimate(scope, &s.x, s.work, None).unwrap();
+        let prediction = predictor.predict(scope, &s.x, s.work, None).unwrap();
+        assert_eq!(fresh.ms, prediction.baseline_ms);
+        assert_eq!(fresh.sigma, WIDE_SIGMA);
+        for _ in 0..200 {
+            let s = synthetic(&mut rng, scope);
+            predictor.observe(scope, &s.x, s.work, None, s.actual_ms).unwrap();
+        }
+        let s = synthetic(&mut rng, scope);
+        let trained = predictor.estimate(scope, &s.x, s.work, None).unwrap();
+        assert_eq!(trained.ms, predictor.predict(scope, &s.x, s.work, None).unwrap().predicted_ms);
+        assert!(trained.sigma < WIDE_SIGMA, "{trained:?}");
+        // Another scope of the same category is still unproven.
+        let young = predictor.estimate(OperatorScope::MergeJoin, &s.x, s.work, None).unwrap();
+        assert!(young.sigma >= WIDE_SIGMA);
     }
 
     #[test]

@@ -1,0 +1,511 @@
+//! Steering: choosing, for one statement, among the plans a server made under a few planner
+//! settings ("arms"), with the learner's estimates, and never making the statement much slower.
+//!
+//! The server plans the default arm (its own settings) and, when steering may pay off, a few
+//! alternatives; this module
+//! - scores a whole plan from the learner's per-node estimates ([`PlanEstimate`]): a predicted
+//!   time with an optimistic and a pessimistic bound, wide where the learner knows little
+//!   ([`crate::TimePredictor::estimate`]);
+//! - decides whether to run an alternative ([`decide`]): a verified winner is reused; otherwise
+//!   an arm is chosen only when its pessimistic time beats the default plan's optimistic time by
+//!   a margin, and within an exploration budget an arm is tried by Thompson sampling;
+//! - remembers per statement how each arm really did ([`StatementRecord`], kept in a fixed-size
+//!   [`SteeringMemory`]): an arm that made the statement slower than its default runs is banned
+//!   for it, and a statement that collected [`MAX_BANS`] bans is no longer steered.
+//!
+//! Everything here is plain arithmetic on fixed-size data, so it can live in shared memory.
+
+use serde::{Deserialize, Serialize};
+
+use crate::q_error::P2Median;
+
+/// Arms a statement can be planned under, the default one included.
+pub const MAX_ARMS: usize = 8;
+
+/// An arm: an index into the server's list of planner settings; 0 is the server's own.
+pub type ArmId = u8;
+
+/// The arm of the server's own planner settings.
+pub const DEFAULT_ARM: ArmId = 0;
+
+/// Bans after which a statement is no longer steered.
+pub const MAX_BANS: u8 = 3;
+
+/// The one-sided normal quantile of the bounds of a [`PlanEstimate`]: 95% of plausible times are
+/// above its optimistic and below its pessimistic bound.
+pub const BOUND_Z: f64 = 1.645;
+
+/// A node's predicted exclusive time and how sure the learner is of it: the natural log of the
+/// actual time is taken to spread around `ln(ms)` with standard deviation `sigma`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NodeEstimate {
+    pub ms: f64,
+    pub sigma: f64,
+}
+
+/// A whole plan's predicted time: the sum of its nodes' estimates, and the sums of their
+/// optimistic (`low_ms`) and pessimistic (`high_ms`) bounds at [`BOUND_Z`]. Summing bounds node by
+/// node treats the nodes' errors as fully correlated, which is the cautious assumption: a learner
+/// that misjudges a scope misjudges all of its nodes alike.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PlanEstimate {
+    pub ms: f64,
+    pub low_ms: f64,
+    pub high_ms: f64,
+}
+
+impl PlanEstimate {
+    /// The estimate of a plan of these nodes.
+    pub fn of(nodes: impl IntoIterator<Item = NodeEstimate>) -> Self {
+        let mut plan = PlanEstimate::default();
+        for node in nodes {
+            let spread = (BOUND_Z * node.sigma).exp();
+            plan.ms += node.ms;
+            plan.low_ms += node.ms / spread;
+            plan.high_ms += node.ms * spread;
+        }
+        plan
+    }
+
+    /// The plan's overall log-space spread, as its bounds imply it.
+    pub fn sigma(&self) -> f64 {
+        if self.ms > 0.0 && self.high_ms > self.ms {
+            (self.high_ms / self.ms).ln() / BOUND_Z
+        } else {
+            0.0
+        }
+    }
+}
+
+/// One alternative plan of a statement.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Candidate {
+    pub arm: ArmId,
+    pub estimate: PlanEstimate,
+}
+
+/// How each run of a statement under one arm went.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ArmRecord {
+    /// Statement times in ms (count and running median).
+    pub times: P2Median,
+    /// Whether the arm made this statement slower than its default plan.
+    pub banned: bool,
+}
+
+impl ArmRecord {
+    /// Runs recorded.
+    pub fn runs(&self) -> u64 {
+        self.times.count()
+    }
+
+    /// The median time, if the arm ran.
+    pub fn median_ms(&self) -> Option<f64> {
+        (self.runs() > 0).then(|| self.times.median())
+    }
+}
+
+/// What steering learned about one statement (identified by a fingerprint the server computes,
+/// such as a hash of its default plan's node signatures).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatementRecord {
+    pub fingerprint: u64,
+    /// Per arm, [`DEFAULT_ARM`] first.
+    pub arms: [ArmRecord; MAX_ARMS],
+    /// Arms banned so far (a banned arm stays banned).
+    pub bans: u8,
+    /// When it was last used, in [`SteeringMemory`]'s clock.
+    last_used: u64,
+}
+
+/// What [`StatementRecord::record`] concluded from one run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nothing new.
+    Recorded,
+    /// The arm made the statement slower than its default runs and is banned for it.
+    Banned(ArmId),
+}
+
+/// A steered run this many times slower than the default plan's median bans its arm at once.
+pub const BAN_AT_ONCE: f64 = 2.0;
+/// An arm whose median over [`VERIFY_RUNS`] runs or more is this many times the default's is
+/// banned.
+pub const BAN_MEDIAN: f64 = 1.2;
+/// Runs after which an arm's median is trusted (to ban it, or to reuse it as a winner).
+pub const VERIFY_RUNS: u64 = 3;
+/// How much faster than the default plan's median a verified winner's median must be.
+pub const WIN_MARGIN: f64 = 1.1;
+
+impl StatementRecord {
+    /// Records that the statement took `ms` under `arm` (`< MAX_ARMS`), and bans the arm if it
+    /// made the statement slower than its default plan: at once if this run took [`BAN_AT_ONCE`]
+    /// times the default median, or once its own median over [`VERIFY_RUNS`] runs is
+    /// [`BAN_MEDIAN`] times the default's. Times that are not finite and non-negative are ignored.
+    pub fn record(&mut self, arm: ArmId, ms: f64) -> Verdict {
+        let index = usize::from(arm);
+        if index >= MAX_ARMS || !ms.is_finite() || ms < 0.0 {
+            return Verdict::Recorded;
+        }
+        self.arms[index].times.add(ms);
+        if arm == DEFAULT_ARM || self.arms[index].banned {
+            return Verdict::Recorded;
+        }
+        let Some(default_ms) = self.arms[0].median_ms() else {
+            return Verdict::Recorded;
+        };
+        let record = &self.arms[index];
+        let slower_at_once = ms > BAN_AT_ONCE * default_ms;
+        let slower_over_runs =
+            record.runs() >= VERIFY_RUNS && record.times.median() > BAN_MEDIAN * default_ms;
+        if slower_at_once || slower_over_runs {
+            self.arms[index].banned = true;
+            self.bans = self.bans.saturating_add(1);
+            Verdict::Banned(arm)
+        } else {
+            Verdict::Recorded
+        }
+    }
+
+    /// Whether steering may still choose for this statement.
+    pub fn steerable(&self) -> bool {
+        self.bans < MAX_BANS
+    }
+
+    /// An arm that ran [`VERIFY_RUNS`] times or more, is not banned, and whose median beats the
+    /// default plan's by [`WIN_MARGIN`]: the fastest such arm.
+    pub fn verified_winner(&self) -> Option<ArmId> {
+        let default_ms = self.arms[0].median_ms()?;
+        (1..MAX_ARMS)
+            .filter_map(|i| {
+                let record = &self.arms[i];
+                let median = record.median_ms()?;
+                (!record.banned && record.runs() >= VERIFY_RUNS && median * WIN_MARGIN <= default_ms)
+                    .then_some((i as ArmId, median))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(arm, _)| arm)
+    }
+
+    /// Whether `arm` is banned for this statement.
+    pub fn is_banned(&self, arm: ArmId) -> bool {
+        self.arms.get(usize::from(arm)).is_some_and(|record| record.banned)
+    }
+}
+
+/// The last-used statements' records, in `N` fixed slots: a statement's record is looked for in
+/// a short window of slots after its fingerprint's home slot, and a new statement takes the
+/// least recently used slot of that window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SteeringMemory<const N: usize> {
+    slots: [StatementRecord; N],
+    clock: u64,
+}
+
+/// Slots looked at for one fingerprint.
+const PROBE_WINDOW: usize = 8;
+
+impl<const N: usize> Default for SteeringMemory<N> {
+    fn default() -> Self {
+        SteeringMemory { slots: [StatementRecord::default(); N], clock: 0 }
+    }
+}
+
+impl<const N: usize> SteeringMemory<N> {
+    /// An empty memory.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn window(fingerprint: u64) -> impl Iterator<Item = usize> {
+        let home = (fingerprint % N as u64) as usize;
+        (0..PROBE_WINDOW.min(N)).map(move |i| (home + i) % N)
+    }
+
+    /// The statement's record, if it is remembered. Fingerprint 0 is never remembered.
+    pub fn get(&self, fingerprint: u64) -> Option<&StatementRecord> {
+        if fingerprint == 0 {
+            return None;
+        }
+        Self::window(fingerprint).map(|i| &self.slots[i]).find(|r| r.fingerprint == fingerprint)
+    }
+
+    /// The statement's record, created (replacing the least recently used record of its window)
+    /// if it is not remembered; `None` for fingerprint 0.
+    pub fn entry(&mut self, fingerprint: u64) -> Option<&mut StatementRecord> {
+        if fingerprint == 0 {
+            return None;
+        }
+        self.clock += 1;
+        let found = Self::window(fingerprint).find(|&i| self.slots[i].fingerprint == fingerprint);
+        let slot = found.unwrap_or_else(|| {
+            let oldest = Self::window(fingerprint)
+                .min_by_key(|&i| if self.slots[i].fingerprint == 0 { 0 } else { self.slots[i].last_used })
+                .expect("the window is not empty");
+            self.slots[oldest] = StatementRecord { fingerprint, ..StatementRecord::default() };
+            oldest
+        });
+        self.slots[slot].last_used = self.clock;
+        Some(&mut self.slots[slot])
+    }
+
+    /// The remembered statements.
+    pub fn records(&self) -> impl Iterator<Item = &StatementRecord> {
+        self.slots.iter().filter(|r| r.fingerprint != 0)
+    }
+
+    /// Forgets everything.
+    pub fn clear(&mut self) {
+        *self = Self::default();
+    }
+}
+
+/// The settings of a steering decision.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SteeringSettings {
+    /// An alternative is chosen when its pessimistic time times `1 + margin` is below the
+    /// default plan's optimistic time.
+    pub margin: f64,
+    /// The share of decisions that may explore an arm the estimates do not prove better.
+    pub explore_rate: f64,
+    /// Default-plan runs of a statement before any alternative runs (they are what a steered
+    /// run is judged against).
+    pub min_default_runs: u64,
+}
+
+impl Default for SteeringSettings {
+    fn default() -> Self {
+        SteeringSettings { margin: 0.2, explore_rate: 0.05, min_default_runs: 1 }
+    }
+}
+
+/// What to do before planning the alternatives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ahead {
+    /// Run the default plan; plan nothing else.
+    Default,
+    /// Run this arm, verified faster: plan only it.
+    Winner(ArmId),
+    /// Plan the alternatives and [`decide`].
+    PlanArms,
+}
+
+/// Why an alternative was chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    /// The default plan.
+    Default,
+    /// Predicted faster with confidence.
+    Predicted(ArmId),
+    /// Tried within the exploration budget.
+    Explored(ArmId),
+}
+
+/// Before planning alternatives: a statement predicted to take less than `threshold_ms` under
+/// its default plan, one that steering has given up on, or one without enough default runs yet,
+/// runs its default plan; a verified winner is reused.
+pub fn ahead(
+    record: Option<&StatementRecord>,
+    default: &PlanEstimate,
+    threshold_ms: f64,
+    settings: &SteeringSettings,
+) -> Ahead {
+    if default.ms < threshold_ms {
+        return Ahead::Default;
+    }
+    let Some(record) = record else {
+        return Ahead::Default;
+    };
+    if !record.steerable() || record.arms[0].runs() < settings.min_default_runs {
+        return Ahead::Default;
+    }
+    match record.verified_winner() {
+        Some(arm) => Ahead::Winner(arm),
+        None => Ahead::PlanArms,
+    }
+}
+
+/// After planning the alternatives: the one predicted fastest among those whose pessimistic time
+/// times `1 + margin` beats the default plan's optimistic time; else, with probability
+/// `explore_rate` (`explore_draw` is uniform in `[0, 1)`), the arm whose Thompson draw is
+/// smallest (`normal` yields standard normal draws); else the default plan. Banned arms are never
+/// chosen.
+pub fn decide(
+    record: Option<&StatementRecord>,
+    default: &PlanEstimate,
+    candidates: &[Candidate],
+    settings: &SteeringSettings,
+    explore_draw: f64,
+    mut normal: impl FnMut() -> f64,
+) -> Choice {
+    let allowed = |c: &&Candidate| {
+        c.arm != DEFAULT_ARM && usize::from(c.arm) < MAX_ARMS && !record.is_some_and(|r| r.is_banned(c.arm))
+    };
+    let confident = candidates
+        .iter()
+        .filter(allowed)
+        .filter(|c| c.estimate.high_ms * (1.0 + settings.margin) < default.low_ms)
+        .min_by(|a, b| a.estimate.ms.total_cmp(&b.estimate.ms));
+    if let Some(best) = confident {
+        return Choice::Predicted(best.arm);
+    }
+    if explore_draw >= settings.explore_rate {
+        return Choice::Default;
+    }
+    // Thompson sampling: one plausible time per plan, from its estimate.
+    let mut draw =
+        |estimate: &PlanEstimate| estimate.ms.max(f64::MIN_POSITIVE).ln() + estimate.sigma() * normal();
+    let default_draw = draw(default);
+    let explored = candidates
+        .iter()
+        .filter(allowed)
+        .map(|c| (c.arm, draw(&c.estimate)))
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    match explored {
+        Some((arm, sampled)) if sampled < default_draw => Choice::Explored(arm),
+        _ => Choice::Default,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::TestRng;
+
+    fn plan(ms: f64, sigma: f64) -> PlanEstimate {
+        PlanEstimate::of([NodeEstimate { ms, sigma }])
+    }
+
+    #[test]
+    fn a_plan_sums_its_nodes_and_its_bounds_widen_with_uncertainty() {
+        let nodes = [NodeEstimate { ms: 10.0, sigma: 0.0 }, NodeEstimate { ms: 5.0, sigma: 1.0 }];
+        let estimate = PlanEstimate::of(nodes);
+        assert_eq!(estimate.ms, 15.0);
+        let spread = (BOUND_Z * 1.0f64).exp();
+        assert!((estimate.low_ms - (10.0 + 5.0 / spread)).abs() < 1e-9);
+        assert!((estimate.high_ms - (10.0 + 5.0 * spread)).abs() < 1e-9);
+        assert!(plan(10.0, 0.5).sigma() > 0.49 && plan(10.0, 0.5).sigma() < 0.51);
+    }
+
+    #[test]
+    fn an_alternative_is_chosen_only_when_better_with_confidence() {
+        let settings = SteeringSettings { explore_rate: 0.0, ..SteeringSettings::default() };
+        let default = plan(100.0, 0.1);
+        let no_normal = || 0.0;
+        // Much faster and well known: chosen.
+        let fast = Candidate { arm: 2, estimate: plan(10.0, 0.1) };
+        assert_eq!(decide(None, &default, &[fast], &settings, 0.5, no_normal), Choice::Predicted(2));
+        // Faster on average but uncertain (its pessimistic bound is above the default's
+        // optimistic one): not chosen.
+        let unsure = Candidate { arm: 3, estimate: plan(50.0, 1.0) };
+        assert_eq!(decide(None, &default, &[unsure], &settings, 0.5, no_normal), Choice::Default);
+        // Among the confident ones, the fastest.
+        let faster = Candidate { arm: 4, estimate: plan(5.0, 0.1) };
+        assert_eq!(
+            decide(None, &default, &[fast, unsure, faster], &settings, 0.5, no_normal),
+            Choice::Predicted(4)
+        );
+        // A banned arm is never chosen.
+        let mut record = StatementRecord { fingerprint: 1, ..Default::default() };
+        record.arms[4].banned = true;
+        assert_eq!(
+            decide(Some(&record), &default, &[fast, faster], &settings, 0.5, no_normal),
+            Choice::Predicted(2)
+        );
+    }
+
+    #[test]
+    fn exploration_stays_within_its_budget_and_prefers_plausibly_faster_arms() {
+        let settings = SteeringSettings { explore_rate: 0.1, ..SteeringSettings::default() };
+        let default = plan(100.0, 0.5);
+        let candidates = [
+            Candidate { arm: 1, estimate: plan(80.0, 0.5) },
+            Candidate { arm: 2, estimate: plan(1000.0, 0.5) },
+        ];
+        let mut rng = TestRng(3);
+        let (mut explored, mut slow_arm) = (0, 0);
+        let trials = 20_000;
+        for _ in 0..trials {
+            let draw = rng.uniform();
+            match decide(None, &default, &candidates, &settings, draw, || rng.normal()) {
+                Choice::Explored(arm) => {
+                    explored += 1;
+                    slow_arm += usize::from(arm == 2);
+                }
+                Choice::Predicted(_) => panic!("nothing is better with confidence"),
+                Choice::Default => {}
+            }
+        }
+        assert!(explored as f64 <= 0.1 * trials as f64 * 1.1, "explored {explored} of {trials}");
+        assert!(explored > 0);
+        assert!(slow_arm * 100 < explored, "a 10× slower arm was explored {slow_arm} of {explored} times");
+    }
+
+    #[test]
+    fn a_slower_arm_is_banned_and_enough_bans_stop_steering() {
+        let mut record = StatementRecord { fingerprint: 9, ..Default::default() };
+        // No default run yet: nothing to compare with.
+        assert_eq!(record.record(1, 500.0), Verdict::Recorded);
+        for ms in [100.0, 110.0, 90.0] {
+            record.record(DEFAULT_ARM, ms);
+        }
+        // Much slower at once.
+        assert_eq!(record.record(2, 250.0), Verdict::Banned(2));
+        assert!(record.is_banned(2));
+        // A little slower, but consistently.
+        assert_eq!(record.record(3, 125.0), Verdict::Recorded);
+        assert_eq!(record.record(3, 130.0), Verdict::Recorded);
+        assert_eq!(record.record(3, 128.0), Verdict::Banned(3));
+        assert!(record.steerable());
+        assert_eq!(record.record(4, 400.0), Verdict::Banned(4));
+        assert!(!record.steerable());
+        // Bad input changes nothing.
+        let before = record;
+        assert_eq!(record.record(5, f64::NAN), Verdict::Recorded);
+        assert_eq!(record.record(MAX_ARMS as ArmId, 1.0), Verdict::Recorded);
+        assert_eq!(record, before);
+    }
+
+    #[test]
+    fn a_verified_winner_is_reused_and_cheap_or_unknown_statements_run_their_default() {
+        let settings = SteeringSettings::default();
+        let default = plan(100.0, 0.2);
+        let mut record = StatementRecord { fingerprint: 5, ..Default::default() };
+        assert_eq!(ahead(Some(&record), &default, 10.0, &settings), Ahead::Default, "no default run yet");
+        record.record(DEFAULT_ARM, 100.0);
+        assert_eq!(ahead(Some(&record), &default, 10.0, &settings), Ahead::PlanArms);
+        assert_eq!(ahead(Some(&record), &plan(2.0, 0.2), 10.0, &settings), Ahead::Default, "predicted cheap");
+        assert_eq!(ahead(None, &default, 10.0, &settings), Ahead::Default, "first seen");
+        for ms in [20.0, 22.0, 21.0] {
+            assert_eq!(record.record(1, ms), Verdict::Recorded);
+        }
+        assert_eq!(record.verified_winner(), Some(1));
+        assert_eq!(ahead(Some(&record), &default, 10.0, &settings), Ahead::Winner(1));
+        // Not better enough: no winner.
+        let mut close = StatementRecord { fingerprint: 6, ..Default::default() };
+        close.record(DEFAULT_ARM, 100.0);
+        for ms in [95.0, 96.0, 97.0] {
+            close.record(1, ms);
+        }
+        assert_eq!(close.verified_winner(), None);
+    }
+
+    #[test]
+    fn the_memory_finds_statements_and_replaces_the_least_recently_used() {
+        let mut memory = SteeringMemory::<16>::new();
+        assert!(memory.entry(0).is_none());
+        for fingerprint in 1..=8u64 {
+            memory.entry(fingerprint * 16).unwrap().record(DEFAULT_ARM, fingerprint as f64);
+        }
+        // All eight share a home slot: a ninth replaces the least recently used (16), but only
+        // after 32 was used again and so is kept.
+        memory.entry(32).unwrap();
+        memory.entry(9 * 16).unwrap();
+        assert!(memory.get(16).is_none());
+        assert!(memory.get(32).is_some());
+        assert_eq!(memory.get(48).unwrap().arms[0].runs(), 1);
+        assert_eq!(memory.records().count(), 8);
+        memory.clear();
+        assert_eq!(memory.records().count(), 0);
+    }
+}
