@@ -68,7 +68,7 @@ pub use state::{
 pub use steering::{
     ahead, decide, Ahead, ArmId, ArmRecord, Candidate, Choice, NodeEstimate, PlanEstimate, StatementRecord,
     SteeringMemory, SteeringSettings, Verdict, BAN_AT_ONCE, BAN_MEDIAN, BOUND_Z, DEFAULT_ARM, MAX_ARMS,
-    MAX_BANS, VERIFY_RUNS, WIN_MARGIN,
+    MAX_BANS, MEASURED_SIGMA, VERIFY_RUNS, WIN_MARGIN,
 };
 pub use trajectory::{
     improvement, quality, TrajectoryBuffer, TrajectoryRecord, TrajectoryStats, DEFAULT_CAPACITY,

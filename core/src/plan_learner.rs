@@ -24,10 +24,14 @@ use crate::predictor::{TimePredictor, PREDICTOR_MAX_DIM};
 use crate::ring::Ring;
 use crate::scope::OperatorScope;
 use crate::state::{Persistent, StateKind, TimePredictorSnapshot};
+use crate::steering::SteeringMemory;
 use crate::trajectory::{improvement, TrajectoryStats};
 
 /// Node executions kept in the ring (the newest replace the oldest).
 pub const TRAJECTORY_CAPACITY: usize = 2048;
+
+/// Statements whose steering outcomes are remembered (the least recently used are forgotten).
+pub const STEERED_STATEMENTS: usize = 512;
 
 /// The attention type of every trajectory recorded from a real execution: the plan the server
 /// chose itself.
@@ -124,6 +128,8 @@ pub struct PlanLearner {
     /// Over every trajectory since the last reset, not only the buffered ones.
     summary: TrajectoryStats,
     observed_statements: u64,
+    /// How each steered statement did under each arm (kept while the server runs; not saved).
+    steering: SteeringMemory<STEERED_STATEMENTS>,
 }
 
 impl PlanLearner {
@@ -135,6 +141,7 @@ impl PlanLearner {
             trajectories: Ring::new(),
             summary: TrajectoryStats::default(),
             observed_statements: 0,
+            steering: SteeringMemory::new(),
         })
     }
 
@@ -209,6 +216,16 @@ impl PlanLearner {
         self.observed_statements
     }
 
+    /// What steering learned about each statement.
+    pub fn steering(&self) -> &SteeringMemory<STEERED_STATEMENTS> {
+        &self.steering
+    }
+
+    /// What steering learned about each statement, to record outcomes in.
+    pub fn steering_mut(&mut self) -> &mut SteeringMemory<STEERED_STATEMENTS> {
+        &mut self.steering
+    }
+
     /// Nodes observed, over all scopes.
     pub fn observed_nodes(&self) -> u64 {
         self.scopes.iter().map(|s| s.nodes).sum()
@@ -221,6 +238,7 @@ impl PlanLearner {
         self.trajectories.clear();
         self.summary = TrajectoryStats::default();
         self.observed_statements = 0;
+        self.steering.clear();
     }
 
     /// Forgets one scope's predictor state and statistics (the trajectories stay).

@@ -77,6 +77,17 @@ impl PlanEstimate {
     }
 }
 
+/// The spread given to a time measured over runs of the same plan: repeated runs vary less than
+/// any prediction.
+pub const MEASURED_SIGMA: f64 = 0.2;
+
+impl PlanEstimate {
+    /// A plan whose time was measured: its median over runs, spread by [`MEASURED_SIGMA`].
+    pub fn measured(median_ms: f64) -> Self {
+        PlanEstimate::of([NodeEstimate { ms: median_ms, sigma: MEASURED_SIGMA }])
+    }
+}
+
 /// One alternative plan of a statement.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Candidate {
@@ -114,6 +125,11 @@ pub struct StatementRecord {
     pub arms: [ArmRecord; MAX_ARMS],
     /// Arms banned so far (a banned arm stays banned).
     pub bans: u8,
+    /// The arm of the latest run.
+    pub last_arm: ArmId,
+    /// The arm steering chose the last time it decided, whether or not it ran (with steering in
+    /// an advising mode, the default plan runs instead).
+    pub advised: Option<ArmId>,
     /// When it was last used, in [`SteeringMemory`]'s clock.
     last_used: u64,
 }
@@ -148,6 +164,7 @@ impl StatementRecord {
             return Verdict::Recorded;
         }
         self.arms[index].times.add(ms);
+        self.last_arm = arm;
         if arm == DEFAULT_ARM || self.arms[index].banned {
             return Verdict::Recorded;
         }
@@ -301,16 +318,17 @@ pub enum Choice {
     Explored(ArmId),
 }
 
-/// Before planning alternatives: a statement predicted to take less than `threshold_ms` under
-/// its default plan, one that steering has given up on, or one without enough default runs yet,
-/// runs its default plan; a verified winner is reused.
+/// Before planning alternatives: a statement whose default plan takes less than `threshold_ms`
+/// (as measured, once it ran; as predicted before), one that steering has given up on, or one
+/// without enough default runs yet, runs its default plan; a verified winner is reused.
 pub fn ahead(
     record: Option<&StatementRecord>,
     default: &PlanEstimate,
     threshold_ms: f64,
     settings: &SteeringSettings,
 ) -> Ahead {
-    if default.ms < threshold_ms {
+    let default_ms = record.and_then(|r| r.arms[0].median_ms()).unwrap_or(default.ms);
+    if default_ms < threshold_ms {
         return Ahead::Default;
     }
     let Some(record) = record else {
@@ -329,7 +347,9 @@ pub fn ahead(
 /// times `1 + margin` beats the default plan's optimistic time; else, with probability
 /// `explore_rate` (`explore_draw` is uniform in `[0, 1)`), the arm whose Thompson draw is
 /// smallest (`normal` yields standard normal draws); else the default plan. Banned arms are never
-/// chosen.
+/// chosen. What was measured replaces what was predicted: once the statement's default plan ran,
+/// its median time is the default's estimate ([`PlanEstimate::measured`]), so a default plan
+/// much slower than the model thought makes the alternatives worth trying.
 pub fn decide(
     record: Option<&StatementRecord>,
     default: &PlanEstimate,
@@ -338,6 +358,8 @@ pub fn decide(
     explore_draw: f64,
     mut normal: impl FnMut() -> f64,
 ) -> Choice {
+    let measured = record.and_then(|r| r.arms[0].median_ms()).map(PlanEstimate::measured);
+    let default = measured.as_ref().unwrap_or(default);
     let allowed = |c: &&Candidate| {
         c.arm != DEFAULT_ARM && usize::from(c.arm) < MAX_ARMS && !record.is_some_and(|r| r.is_banned(c.arm))
     };
@@ -415,6 +437,26 @@ mod tests {
     }
 
     #[test]
+    fn a_default_plan_measured_much_slower_than_predicted_is_replaced() {
+        let settings = SteeringSettings { explore_rate: 0.0, ..SteeringSettings::default() };
+        // The model thinks both plans take about 50 ms and knows little.
+        let default = plan(50.0, 1.4);
+        let alternative = Candidate { arm: 1, estimate: plan(40.0, 1.4) };
+        assert_eq!(decide(None, &default, &[alternative], &settings, 0.5, || 0.0), Choice::Default);
+        // The default plan was measured at 5 s.
+        let mut record = StatementRecord { fingerprint: 3, ..Default::default() };
+        record.record(DEFAULT_ARM, 5000.0);
+        assert_eq!(
+            decide(Some(&record), &default, &[alternative], &settings, 0.5, || 0.0),
+            Choice::Predicted(1)
+        );
+        // Measured at 60 ms, as predicted: no switch.
+        let mut fine = StatementRecord { fingerprint: 4, ..Default::default() };
+        fine.record(DEFAULT_ARM, 60.0);
+        assert_eq!(decide(Some(&fine), &default, &[alternative], &settings, 0.5, || 0.0), Choice::Default);
+    }
+
+    #[test]
     fn exploration_stays_within_its_budget_and_prefers_plausibly_faster_arms() {
         let settings = SteeringSettings { explore_rate: 0.1, ..SteeringSettings::default() };
         let default = plan(100.0, 0.5);
@@ -474,7 +516,8 @@ mod tests {
         assert_eq!(ahead(Some(&record), &default, 10.0, &settings), Ahead::Default, "no default run yet");
         record.record(DEFAULT_ARM, 100.0);
         assert_eq!(ahead(Some(&record), &default, 10.0, &settings), Ahead::PlanArms);
-        assert_eq!(ahead(Some(&record), &plan(2.0, 0.2), 10.0, &settings), Ahead::Default, "predicted cheap");
+        assert_eq!(ahead(None, &plan(2.0, 0.2), 10.0, &settings), Ahead::Default, "predicted cheap");
+        assert_eq!(ahead(Some(&record), &plan(2.0, 0.2), 10.0, &settings), Ahead::PlanArms, "measured slow");
         assert_eq!(ahead(None, &default, 10.0, &settings), Ahead::Default, "first seen");
         for ms in [20.0, 22.0, 21.0] {
             assert_eq!(record.record(1, ms), Verdict::Recorded);

@@ -1,17 +1,30 @@
-//! The hot paths allocate nothing: counted with a global allocator that tallies every call.
+//! The hot paths allocate nothing: counted with a global allocator that tallies every call made
+//! by the thread under test (the test harness's other threads allocate as they please).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use microlora_core::{MicroLoRA, ObservedNode, OperatorScope, PlanLearner, ScopedLoRA, TrajectoryBuffer};
 
 struct CountingAllocator;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// This thread's allocations so far.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    ALLOCATIONS.with(|n| n.set(n.get() + 1));
+}
+
+/// Allocations made by the current thread so far.
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
 
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        count();
         unsafe { System.alloc(layout) }
     }
 
@@ -20,7 +33,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        count();
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -28,12 +41,8 @@ unsafe impl GlobalAlloc for CountingAllocator {
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
 
-/// The count is global: tests that read it run one at a time.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 #[test]
 fn forward_adapt_and_record_allocate_nothing() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap();
     let dim = 256;
     let mut lora = MicroLoRA::new(dim, 0.1, 0.01).unwrap();
     let mut scoped = ScopedLoRA::new(dim, 0.1, 0.01).unwrap();
@@ -41,7 +50,7 @@ fn forward_adapt_and_record_allocate_nothing() {
     let x: Vec<f32> = (0..dim).map(|i| (i as f32).sin()).collect();
     let mut out = vec![0.0; dim];
 
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = allocations();
     for i in 0..200 {
         let scope = OperatorScope::ALL[i % 17];
         lora.forward_into(&x, &mut out).unwrap();
@@ -52,14 +61,13 @@ fn forward_adapt_and_record_allocate_nothing() {
         scoped.adapt_with_reward(scope, -0.2).unwrap();
         buffer.record(&x, scope, 0, 1.0 + i as f64, 2.0).unwrap();
     }
-    let allocated = ALLOCATIONS.load(Ordering::SeqCst) - before;
+    let allocated = allocations() - before;
     assert_eq!(allocated, 0, "the hot paths allocated {allocated} times");
     assert_eq!(buffer.stats().count(), 200);
 }
 
 #[test]
 fn learning_from_a_statement_allocates_nothing() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap();
     // A PlanLearner is hundreds of KiB: build it on a thread with room for it (before counting).
     std::thread::Builder::new().stack_size(64 << 20).spawn(learn_from_statements).unwrap().join().unwrap();
 }
@@ -78,11 +86,11 @@ fn learn_from_statements() {
             loops: 1.0,
         })
         .collect();
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = allocations();
     for statement in 0..50 {
         learner.record_statement(statement, statement * 1000, &nodes, statement % 5 != 0);
     }
-    let allocated = ALLOCATIONS.load(Ordering::SeqCst) - before;
+    let allocated = allocations() - before;
     assert_eq!(allocated, 0, "learning from statements allocated {allocated} times");
     assert_eq!(learner.observed_nodes(), 400);
 }
