@@ -4,7 +4,8 @@
 #
 # A single-user backend (postgres --single) runs the same primary-key lookup N and 2N times under
 # callgrind, in three configurations of one cluster: stock (nothing preloaded), microlora with
-# sample_rate 0 (the hooks alone) and microlora sampling every statement. The difference between
+# sample_rate 0 (the hooks alone), the same with plan steering on (a primary-key lookup is never
+# steered: what it pays is the check), and microlora sampling every statement. The difference between
 # the 2N and the N run, divided by N, is one statement's cost without start-up and shutdown.
 # For the sampled configuration it also prints, per statement, what learning costs
 # (microlora_observe_statement) and what the internal subtransaction around it costs
@@ -50,10 +51,11 @@ inclusive() { # file function
 per_statement() { echo $(( ($2 - $1) / N )); }
 
 declare -A COST
-for config in stock hooks sampled; do
+for config in stock hooks steer sampled; do
   case $config in
     stock) cluster_settings "autovacuum = off" ;;
     hooks) cluster_settings "autovacuum = off" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 0" "microlora.save = off" ;;
+    steer) cluster_settings "autovacuum = off" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 0" "microlora.save = off" "microlora.steer = on" ;;
     sampled) cluster_settings "autovacuum = off" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 1" "microlora.save = off" ;;
   esac
   one=$(callgrind_run "$config" "$N")
@@ -72,6 +74,7 @@ ratio() { python3 -c "print(f'{$1 / $2:.3f}')"; }
   printf '%-40s %12s %8s\n' configuration instructions ratio
   printf '%-40s %12s %8s\n' "stock" "${COST[stock]}" "1.000"
   printf '%-40s %12s %8s\n' "microlora, sample_rate 0 (hooks only)" "${COST[hooks]}" "$(ratio "${COST[hooks]}" "${COST[stock]}")"
+  printf '%-40s %12s %8s\n' "microlora, sample_rate 0, steer = on" "${COST[steer]}" "$(ratio "${COST[steer]}" "${COST[stock]}")"
   printf '%-40s %12s %8s\n' "microlora, sample_rate 1" "${COST[sampled]}" "$(ratio "${COST[sampled]}" "${COST[stock]}")"
   echo "of a sampled statement: learning (microlora_observe_statement) $observe;"
   echo "  the subtransaction around it (begin $begin + release $release) $((begin + release))"

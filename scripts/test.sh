@@ -39,6 +39,8 @@ test_e2e() {
   bash scripts/setup.sh pg
   install_extension
   bash tests/pg/run.sh
+  banner "e2e: plan steering in a real server: a bad nested loop replaced, generic plans and nested statements left alone"
+  bash tests/pg/steering.sh
 }
 
 test_regress() {

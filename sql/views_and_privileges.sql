@@ -4,6 +4,7 @@
 --
 -- Who may do what, as pg_stat_statements decides it:
 --   everyone              the per-scope statistics (the operator_stats view, over scope_stats()),
+--                         predict_arms (as predict),
 --                         trajectory_summary, predict (which needs the privileges the planned
 --                         statement needs, as EXPLAIN does), planner_overhead, observer_overhead;
 --   pg_read_all_stats     trajectories (other users' query ids and plan features) and
@@ -34,6 +35,12 @@ COMMENT ON COLUMN operator_stats.ms_per_cost IS 'the calibrated baseline: millis
 COMMENT ON COLUMN operator_stats.baseline_qerror_median IS
   'median q-error, max(predicted/actual, actual/predicted), of the calibrated cost baseline (1 is exact)';
 COMMENT ON COLUMN operator_stats.learned_qerror_median IS 'median q-error of the learned prediction (1 is exact)';
+
+-- What plan steering learned per statement: SELECT * FROM microlora.steering;
+CREATE VIEW steering AS SELECT * FROM steering();
+GRANT SELECT ON steering TO pg_read_all_stats;
+REVOKE ALL ON FUNCTION steering() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION steering() TO pg_read_all_stats;
 
 REVOKE ALL ON FUNCTION trajectories(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION trajectories(integer) TO pg_read_all_stats;

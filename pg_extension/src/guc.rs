@@ -24,6 +24,32 @@ pub static SAVE: GucSetting<bool> = GucSetting::<bool>::new(true);
 /// Seconds between periodic saves; 0 saves only at shutdown.
 pub static SAVE_INTERVAL: GucSetting<i32> = GucSetting::<i32>::new(300);
 
+/// How the planner hook steers (see [`crate::steer`]).
+pub static STEER: GucSetting<Steer> = GucSetting::<Steer>::new(Steer::Off);
+/// Statements whose default plan takes less than this (measured, or predicted before it ran)
+/// are never steered.
+pub static STEER_THRESHOLD_MS: GucSetting<f64> = GucSetting::<f64>::new(10.0);
+/// The share of steering decisions that may try an arm not yet proven better.
+pub static STEER_EXPLORE_RATE: GucSetting<f64> = GucSetting::<f64>::new(0.05);
+/// Planning the alternatives of a statement stops once it took this share of the default plan's
+/// time.
+pub static STEER_PLANNING_SHARE: GucSetting<f64> = GucSetting::<f64>::new(0.2);
+
+/// `microlora.steer`.
+#[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Steer {
+    /// The planner's own plan always runs.
+    #[name = c"off"]
+    Off,
+    /// Alternatives are planned and judged, and the choice recorded, but the planner's own plan
+    /// runs.
+    #[name = c"advise"]
+    Advise,
+    /// The chosen plan runs.
+    #[name = c"on"]
+    On,
+}
+
 /// `microlora.track`.
 #[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Track {
@@ -68,6 +94,44 @@ pub fn register() {
         c"Adapt the learner to observed statements.",
         c"When off, observed statements are still predicted, scored and recorded, but nothing is learned from them.",
         &LEARN,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_enum_guc(
+        c"microlora.steer",
+        c"Whether the planner hook chooses among alternative plans of slow statements: off, advise or on.",
+        c"advise judges and records the choice but runs the planner's own plan.",
+        &STEER,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_float_guc(
+        c"microlora.steer_threshold_ms",
+        c"Statements whose plan takes less than this many milliseconds are not steered.",
+        c"",
+        &STEER_THRESHOLD_MS,
+        0.0,
+        1e9,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_float_guc(
+        c"microlora.steer_explore_rate",
+        c"Share of steering decisions that may try an alternative plan not yet proven faster.",
+        c"",
+        &STEER_EXPLORE_RATE,
+        0.0,
+        1.0,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_float_guc(
+        c"microlora.steer_planning_share",
+        c"Planning alternatives stops once it took this share of the statement's time.",
+        c"",
+        &STEER_PLANNING_SHARE,
+        0.0,
+        10.0,
         GucContext::Suset,
         GucFlags::default(),
     );

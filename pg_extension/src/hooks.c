@@ -26,6 +26,8 @@
 #include "postgres.h"
 
 #include "access/parallel.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/guc.h"
 #include "access/xact.h"
 #include "executor/executor.h"
 #include "executor/instrument.h"
@@ -45,6 +47,23 @@ extern void microlora_count_planning(uint64 planning_ns);
 extern void microlora_shmem_request(void);
 extern void microlora_shmem_startup(void);
 extern void microlora_load_state(void);
+
+/* Plan steering, implemented in Rust (pg_extension/src/steer.rs). */
+extern int	microlora_steer_mode(void);
+extern int	microlora_arm_count(void);
+extern const char *microlora_arm_setting(int arm, int i, const char **value);
+extern void microlora_steer_forget(void);
+extern bool microlora_steer_begin(PlannedStmt *plan);
+extern int	microlora_steer_ahead(PlannedStmt *plan);
+extern bool microlora_steer_planning_left(void);
+extern void microlora_steer_consider(int arm, PlannedStmt *plan);
+extern int	microlora_steer_choose(void);
+extern void microlora_steer_planned(PlannedStmt *plan, int arm);
+extern bool microlora_steer_started(PlannedStmt *plan);
+extern void microlora_steer_finished(double ms);
+
+/* Arms a statement can be planned under (core's MAX_ARMS). */
+#define MAX_ARMS 8
 
 /* Statements nested deeper than this are never sampled. */
 #define MAX_TRACKED_LEVEL 64
@@ -68,9 +87,14 @@ static int nesting_level = 0;
  */
 static bool sampled_at_level[MAX_TRACKED_LEVEL];
 
+/* Whether the statement started at each nesting level is timed for steering. */
+static bool timed_at_level[MAX_TRACKED_LEVEL];
+
 static void
 microlora_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
+	bool		timed = false;
+
 	if (nesting_level < MAX_TRACKED_LEVEL)
 	{
 		bool		sampled = microlora_sample_statement(nesting_level, eflags);
@@ -78,12 +102,25 @@ microlora_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		sampled_at_level[nesting_level] = sampled;
 		if (sampled)
 			queryDesc->instrument_options |= INSTRUMENT_TIMER | INSTRUMENT_ROWS;
+		/* A client's statement the planner hook steered, or considered steering. */
+		if (nesting_level == 0 && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
+			timed = microlora_steer_started(queryDesc->plannedstmt);
+		timed_at_level[nesting_level] = timed;
 	}
 
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);
 	else
 		standard_ExecutorStart(queryDesc, eflags);
+
+	/* The statement's own time, as pg_stat_statements measures it. */
+	if (timed && queryDesc->totaltime == NULL)
+	{
+		MemoryContext caller_context = MemoryContextSwitchTo(queryDesc->estate->es_query_cxt);
+
+		queryDesc->totaltime = InstrAlloc(1, INSTRUMENT_TIMER, false);
+		MemoryContextSwitchTo(caller_context);
+	}
 }
 
 static void
@@ -173,6 +210,15 @@ observe_in_subtransaction(QueryDesc *queryDesc)
 static void
 microlora_ExecutorEnd(QueryDesc *queryDesc)
 {
+	if (nesting_level < MAX_TRACKED_LEVEL && timed_at_level[nesting_level])
+	{
+		timed_at_level[nesting_level] = false;
+		if (queryDesc->totaltime != NULL)
+		{
+			InstrEndLoop(queryDesc->totaltime);
+			microlora_steer_finished(queryDesc->totaltime->total * 1000.0);
+		}
+	}
 	if (nesting_level < MAX_TRACKED_LEVEL && sampled_at_level[nesting_level])
 	{
 		sampled_at_level[nesting_level] = false;
@@ -185,19 +231,176 @@ microlora_ExecutorEnd(QueryDesc *queryDesc)
 		standard_ExecutorEnd(queryDesc);
 }
 
+/* The planner installed before ours, or PostgreSQL's. */
+static PlannedStmt *
+call_planner(Query *parse, const char *query_string, int cursorOptions, ParamListInfo boundParams)
+{
+	if (prev_planner)
+		return prev_planner(parse, query_string, cursorOptions, boundParams);
+	return standard_planner(parse, query_string, cursorOptions, boundParams);
+}
+
+/* Whether an expression tree or query holds a parameter the client supplies. */
+static bool
+holds_client_param(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
+		return ((Param *) node)->paramkind == PARAM_EXTERN;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, holds_client_param, context, 0);
+	return expression_tree_walker(node, holds_client_param, context);
+}
+
+/*
+ * Whether steering may consider a statement: a client's SELECT over two relations or more
+ * (arms change join methods and scans), without row locks or data-modifying CTEs, and not a
+ * generic cached plan (one planned without the values of the client's parameters: whatever
+ * plan it gets is reused for every value).
+ */
+static bool
+steerable_query(Query *parse, ParamListInfo boundParams)
+{
+	return nesting_level == 0 &&
+		parse->commandType == CMD_SELECT &&
+		parse->utilityStmt == NULL &&
+		parse->rowMarks == NIL &&
+		!parse->hasModifyingCTE &&
+		list_length(parse->rtable) >= 2 &&
+		!(boundParams == NULL &&
+		  query_tree_walker(parse, holds_client_param, NULL, 0));
+}
+
+/*
+ * Plans a copy of the query under an arm's settings. The settings are saved and restored with a
+ * GUC nest level however planning ends.
+ */
+static PlannedStmt *
+plan_arm(int arm, Query *pristine, const char *query_string, int cursorOptions,
+		 ParamListInfo boundParams)
+{
+	int			nest = NewGUCNestLevel();
+	PlannedStmt *plan = NULL;
+
+	PG_TRY();
+	{
+		const char *name;
+		const char *value;
+
+		for (int i = 0; (name = microlora_arm_setting(arm, i, &value)) != NULL; i++)
+			(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+									 true, 0, false);
+		plan = call_planner(copyObject(pristine), query_string, cursorOptions, boundParams);
+	}
+	PG_FINALLY();
+	{
+		AtEOXact_GUC(true, nest);
+	}
+	PG_END_TRY();
+	return plan;
+}
+
+/*
+ * Plans the statement under the arms steer.rs asks for and returns the plan that runs. All of it
+ * runs in an internal subtransaction with interrupts held, in a memory context of its own: if it
+ * fails, the failure is logged and rolled back (settings included), and the default plan runs.
+ * The arms' plans are freed; the one that runs is copied out first.
+ */
+static PlannedStmt *
+steer(Query *pristine, PlannedStmt *default_plan, const char *query_string, int cursorOptions,
+	  ParamListInfo boundParams)
+{
+	MemoryContext caller_context = CurrentMemoryContext;
+	ResourceOwner caller_owner = CurrentResourceOwner;
+	uint32		caller_holdoff = InterruptHoldoffCount;
+	uint32		caller_cancel_holdoff = QueryCancelHoldoffCount;
+	MemoryContext arms_context;
+	PlannedStmt *volatile chosen = default_plan;
+	volatile int chosen_arm = 0;
+
+	if (!IsTransactionState() || IsInParallelMode())
+		return default_plan;
+	arms_context = AllocSetContextCreate(caller_context, "microlora steering",
+										 ALLOCSET_DEFAULT_SIZES);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(arms_context);
+	PG_TRY();
+	{
+		PlannedStmt *plans[MAX_ARMS] = {0};
+		int			arms = Min(microlora_arm_count(), MAX_ARMS);
+		int			ahead;
+
+		HOLD_INTERRUPTS();
+		ahead = microlora_steer_ahead(default_plan);
+		if (ahead >= 0)
+		{
+			int			arm;
+
+			for (arm = 1; arm < arms && microlora_steer_planning_left(); arm++)
+			{
+				if (ahead > 0 && arm != ahead)
+					continue;
+				plans[arm] = plan_arm(arm, pristine, query_string, cursorOptions, boundParams);
+				microlora_steer_consider(arm, plans[arm]);
+			}
+			arm = microlora_steer_choose();
+			if (arm > 0 && arm < arms && plans[arm] != NULL)
+			{
+				MemoryContextSwitchTo(caller_context);
+				chosen = copyObject(plans[arm]);
+				chosen_arm = arm;
+			}
+		}
+		RESUME_INTERRUPTS();
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		InterruptHoldoffCount = caller_holdoff;
+		QueryCancelHoldoffCount = caller_cancel_holdoff;
+		MemoryContextSwitchTo(caller_context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller_context);
+		ereport(LOG,
+				(errmsg("microlora: steering a statement failed and was skipped: %s",
+						edata->message ? edata->message : "(no message)")));
+		FreeErrorData(edata);
+		chosen = default_plan;
+		chosen_arm = 0;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(caller_context);
+	CurrentResourceOwner = caller_owner;
+	MemoryContextDelete(arms_context);
+	microlora_steer_planned(chosen, chosen_arm);
+	return chosen;
+}
+
 static PlannedStmt *
 microlora_planner(Query *parse, const char *query_string, int cursorOptions,
 				  ParamListInfo boundParams)
 {
 	PlannedStmt *plan;
+	Query	   *pristine = NULL;
 	instr_time	started;
 	instr_time	planning;
 
 	INSTR_TIME_SET_CURRENT(started);
-	if (prev_planner)
-		plan = prev_planner(parse, query_string, cursorOptions, boundParams);
-	else
-		plan = standard_planner(parse, query_string, cursorOptions, boundParams);
+	if (nesting_level == 0 && microlora_steer_mode() != 0)
+	{
+		microlora_steer_forget();
+		/* The planner scribbles on its input: the arms plan copies of the query as it came. */
+		if (steerable_query(parse, boundParams))
+			pristine = copyObject(parse);
+	}
+	plan = call_planner(parse, query_string, cursorOptions, boundParams);
+	if (pristine != NULL && microlora_steer_begin(plan))
+		plan = steer(pristine, plan, query_string, cursorOptions, boundParams);
 	INSTR_TIME_SET_CURRENT(planning);
 	INSTR_TIME_SUBTRACT(planning, started);
 	microlora_count_planning((uint64) (INSTR_TIME_GET_DOUBLE(planning) * 1e9));

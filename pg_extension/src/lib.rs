@@ -25,6 +25,7 @@ mod pg_list;
 pub mod plan_tree;
 pub mod shared;
 pub mod sql;
+pub mod steer;
 
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;

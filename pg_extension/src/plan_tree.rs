@@ -33,6 +33,8 @@
 //! per loop of the node; its *work*, the quantity the baseline multiplies by a rate, is
 //! `max(own cost, 0.0025·(rows + 1)) × estimated loops` (the floor is one `cpu_operator_cost`
 //! per row, so nodes the planner prices at zero, like Limit or Hash, still have some work).
+//! Costs are read without the `disable_cost`s that `enable_*` settings add (see
+//! [`without_disable_cost`]).
 //!
 //! # Signatures
 //! Each node also gets a 64-bit *signature* for the learner's plan memory (core's `PlanMemory`):
@@ -99,6 +101,22 @@ impl PlannedNode {
             rows: 0.0,
             loops: 0.0,
         }
+    }
+}
+
+/// PostgreSQL's `disable_cost`: what a path of a kind turned off by an `enable_*` setting costs
+/// on top of its own cost.
+const DISABLE_COST: f64 = 1.0e10;
+
+/// A cost without the `disable_cost`s added to it: a plan made with `enable_*` settings off (a
+/// steering arm's, or a session's own) prices a node of a disabled kind, and all its ancestors,
+/// `disable_cost` more, which says nothing about its time. Costs from `DISABLE_COST` up to a
+/// thousand times it are taken to carry such additions; larger ones are left as they are.
+fn without_disable_cost(cost: f64) -> f64 {
+    if (DISABLE_COST..DISABLE_COST * 1000.0).contains(&cost) {
+        cost - (cost / DISABLE_COST).floor() * DISABLE_COST
+    } else {
+        cost
     }
 }
 
@@ -239,15 +257,17 @@ pub unsafe fn describe(
         let (mut input_rows, mut input_cost) = (0.0, 0.0);
         for &(input, weight) in &inputs {
             input_rows += (*input).plan_rows;
-            input_cost += (*input).total_cost * weight;
+            input_cost += without_disable_cost((*input).total_cost) * weight;
         }
-        let own_cost = (p.total_cost - input_cost).max(0.0);
+        let (startup_cost, total_cost) =
+            (without_disable_cost(p.startup_cost), without_disable_cost(p.total_cost));
+        let own_cost = (total_cost - input_cost).max(0.0);
         let (pages, tuples) = relation.map_or((0.0, 0.0), |relid| relation_size(relid));
         let embedding = [
             lg(p.plan_rows),
             lg(f64::from(p.plan_width)),
-            lg(p.startup_cost),
-            lg(p.total_cost),
+            lg(startup_cost),
+            lg(total_cost),
             lg(own_cost),
             lg(loops),
             lg(input_rows),
@@ -267,7 +287,7 @@ pub unsafe fn describe(
             embedding,
             work: own_cost.max(MIN_COST_PER_ROW * (p.plan_rows + 1.0)) * loops.max(1.0),
             estimated_rows: p.plan_rows,
-            total_cost: p.total_cost,
+            total_cost,
             estimated_loops: loops,
             depth,
             signature: signature(plan, parent, relation),
@@ -294,6 +314,39 @@ unsafe fn signature(plan: *mut pg_sys::Plan, parent: u64, relation: Option<pg_sy
         ];
         facts.into_iter().fold(parent, fold_signature)
     }
+}
+
+/// A planned statement as one number, for steering to recognise it: its nodes' signatures
+/// (see the module documentation), folded depth first, never 0. It reads the plan only, no
+/// catalog, so it cannot raise.
+///
+/// # Safety
+/// `stmt` must be a valid finished plan.
+pub unsafe fn plan_fingerprint(stmt: *mut pg_sys::PlannedStmt) -> u64 {
+    /// # Safety
+    /// `plan` is null or a valid node of `stmt`.
+    unsafe fn fold(plan: *mut pg_sys::Plan, stmt: *mut pg_sys::PlannedStmt, parent: u64, acc: &mut u64) {
+        if plan.is_null() {
+            return;
+        }
+        // SAFETY: the caller's promise; inputs are nodes of the same plan.
+        unsafe {
+            let own = signature(plan, parent, scanned_relation(plan, stmt));
+            *acc = fold_signature(*acc, own);
+            for (input, _) in plan_inputs(plan) {
+                fold(input, stmt, own, acc);
+            }
+        }
+    }
+    let mut fingerprint = 0;
+    // SAFETY: the caller's promise; subplans are plans of the same statement.
+    unsafe {
+        fold((*stmt).planTree, stmt, 0, &mut fingerprint);
+        for sub in pg_list::ptrs((*stmt).subplans) {
+            fold(sub.cast(), stmt, 0, &mut fingerprint);
+        }
+    }
+    fingerprint | 1
 }
 
 /// Describes every node of a planned (not executed) statement, depth first: the main tree with

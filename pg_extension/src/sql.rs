@@ -4,7 +4,10 @@
 
 use std::ffi::CString;
 
-use microlora_core::{OperatorScope, Persistent, ScopedLoRA};
+use microlora_core::{
+    decide, ArmId, Candidate, Choice, OperatorScope, Persistent, PlanEstimate, ScopedLoRA, SteeringSettings,
+    DEFAULT_ARM, MAX_ARMS,
+};
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
@@ -12,7 +15,7 @@ use pgrx::{pg_sys, PgLogLevel, PgSqlErrorCode};
 
 use crate::node_scope::PlanKind;
 use crate::shared::shared;
-use crate::{pg_list, plan_tree};
+use crate::{pg_list, plan_tree, steer};
 
 /// Raises an ERROR with a hint.
 fn raise(code: PgSqlErrorCode, message: String, hint: &str) -> ! {
@@ -256,12 +259,26 @@ pub fn predict(
 /// # Safety
 /// Called in a transaction with an active snapshot (as SQL functions are).
 unsafe fn plan_statement(query: &str) -> Vec<plan_tree::PlannedNode> {
+    // SAFETY: the caller's promise; the plan is finished, as `describe_planned` requires.
+    unsafe {
+        let (text, parsed) = analyze_statement(query);
+        let stmt = plan_under_arm(parsed, &text, 0);
+        check_privileges(stmt, text.as_ptr());
+        plan_tree::describe_planned(stmt)
+    }
+}
+
+/// Parses and analyzes one SELECT, INSERT, UPDATE or DELETE statement, refusing anything else.
+///
+/// # Safety
+/// Called in a transaction with an active snapshot (as SQL functions are).
+unsafe fn analyze_statement(query: &str) -> (CString, *mut pg_sys::Query) {
     let text = CString::new(query).unwrap_or_else(|_| {
         invalid("query must not contain NUL characters".into(), "Pass one SQL statement.")
     });
     // SAFETY: `text` is a NUL-terminated copy of the query that outlives every use here; the
     // lists PostgreSQL returns are palloc'd pointer lists, each checked to hold one cell before
-    // it is read; the plan is finished, as `check_privileges` and `describe_planned` require.
+    // it is read.
     unsafe {
         let raw = pg_sys::pg_parse_query(text.as_ptr());
         if pg_list::len(raw) != 1 {
@@ -291,15 +308,156 @@ unsafe fn plan_statement(query: &str) -> Vec<plan_tree::PlannedNode> {
                 "Pass one SELECT, INSERT, UPDATE or DELETE statement.",
             );
         }
+        (text, parsed)
+    }
+}
+
+/// Plans a copy of `parsed` under steering arm `arm`'s planner settings, restored afterwards (and,
+/// should planning raise, by the transaction's abort).
+///
+/// # Safety
+/// `parsed` is an analyzed query of `text`, in a transaction with an active snapshot.
+unsafe fn plan_under_arm(parsed: *mut pg_sys::Query, text: &CString, arm: usize) -> *mut pg_sys::PlannedStmt {
+    // SAFETY: the caller's promise; the arm's settings are NUL-terminated names and values of
+    // settings every user may change.
+    unsafe {
+        let nest = pg_sys::NewGUCNestLevel();
+        for (name, value) in steer::ARMS[arm].settings {
+            pg_sys::set_config_option(
+                name.as_ptr(),
+                value.as_ptr(),
+                pg_sys::GucContext::PGC_USERSET,
+                pg_sys::GucSource::PGC_S_SESSION,
+                pg_sys::GucAction::GUC_ACTION_SAVE,
+                true,
+                0,
+                false,
+            );
+        }
+        let copy = pg_sys::copyObjectImpl(parsed.cast()).cast::<pg_sys::Query>();
         let stmt = pg_sys::pg_plan_query(
-            parsed,
+            copy,
             text.as_ptr(),
             pg_sys::CURSOR_OPT_PARALLEL_OK as i32,
             std::ptr::null_mut(),
         );
-        check_privileges(stmt, text.as_ptr());
-        plan_tree::describe_planned(stmt)
+        pg_sys::AtEOXact_GUC(true, nest);
+        stmt
     }
+}
+
+/// The plans of a statement under each steering arm (not executed): each plan's predicted time
+/// with its optimistic and pessimistic bounds, and which arm steering would run now for it
+/// (`chosen`), from what it has learned and measured of this statement. Like EXPLAIN, it needs
+/// the privileges the statement would need.
+#[pg_extern(volatile)]
+#[allow(clippy::type_complexity)]
+pub fn predict_arms(
+    query: &str,
+) -> TableIterator<
+    'static,
+    (
+        name!(arm, i32),
+        name!(name, String),
+        name!(predicted_ms, f64),
+        name!(low_ms, f64),
+        name!(high_ms, f64),
+        name!(chosen, bool),
+    ),
+> {
+    require_preloaded();
+    // SAFETY: a SQL function runs in a transaction with an active snapshot.
+    let (fingerprint, plans) = unsafe {
+        let (text, parsed) = analyze_statement(query);
+        let plans: Vec<_> = (0..steer::ARMS.len()).map(|arm| plan_under_arm(parsed, &text, arm)).collect();
+        check_privileges(plans[0], text.as_ptr());
+        let described: Vec<_> = plans.iter().map(|&plan| plan_tree::describe_planned(plan)).collect();
+        (plan_tree::plan_fingerprint(plans[0]), described)
+    };
+    let (estimates, chosen) = {
+        let state = shared().read();
+        let predictor = state.predictor();
+        let estimates: Vec<PlanEstimate> = plans
+            .iter()
+            .map(|nodes| {
+                PlanEstimate::of(nodes.iter().filter_map(|node| {
+                    predictor.estimate(node.scope, &node.embedding, node.work, Some(node.signature)).ok()
+                }))
+            })
+            .collect();
+        let record = state.steering().get(fingerprint);
+        let candidates: Vec<Candidate> = (1..estimates.len())
+            .map(|arm| Candidate { arm: arm as ArmId, estimate: estimates[arm] })
+            .collect();
+        let settings = SteeringSettings { explore_rate: 0.0, ..SteeringSettings::default() };
+        let chosen = record.and_then(|r| r.verified_winner()).unwrap_or_else(|| {
+            match decide(record, &estimates[0], &candidates, &settings, 1.0, || 0.0) {
+                Choice::Default => DEFAULT_ARM,
+                Choice::Predicted(arm) | Choice::Explored(arm) => arm,
+            }
+        });
+        (estimates, chosen)
+    };
+    let rows: Vec<_> = estimates
+        .iter()
+        .enumerate()
+        .map(|(arm, e)| {
+            (
+                arm as i32,
+                steer::ARMS[arm].name.to_string(),
+                e.ms,
+                e.low_ms,
+                e.high_ms,
+                arm == usize::from(chosen),
+            )
+        })
+        .collect();
+    TableIterator::new(rows)
+}
+
+/// What steering learned per statement (told apart by their default plan's fingerprint): the
+/// default plan's runs and median time, the arm that runs now (one verified faster, else the
+/// default) with its runs and median, the arm of the latest run, the arm last advised, and the
+/// arms banned for making the statement slower.
+#[pg_extern(volatile, parallel_safe)]
+#[allow(clippy::type_complexity)]
+pub fn steering() -> TableIterator<
+    'static,
+    (
+        name!(fingerprint, i64),
+        name!(default_runs, i64),
+        name!(default_median_ms, Option<f64>),
+        name!(arm_in_use, String),
+        name!(arm_runs, i64),
+        name!(arm_median_ms, Option<f64>),
+        name!(last_arm, String),
+        name!(advised_arm, Option<String>),
+        name!(banned_arms, Vec<String>),
+    ),
+> {
+    require_preloaded();
+    let state = shared().read();
+    let rows: Vec<_> = state
+        .steering()
+        .records()
+        .map(|record| {
+            let in_use = record.verified_winner().unwrap_or(DEFAULT_ARM);
+            let name = |arm: ArmId| steer::ARMS.get(usize::from(arm)).map_or("?", |a| a.name).to_string();
+            let in_use_record = &record.arms[usize::from(in_use)];
+            (
+                record.fingerprint as i64,
+                saturating(record.arms[0].runs()),
+                record.arms[0].median_ms(),
+                name(in_use),
+                saturating(in_use_record.runs()),
+                in_use_record.median_ms(),
+                name(record.last_arm),
+                record.advised.map(name),
+                (0..MAX_ARMS as ArmId).filter(|&arm| record.is_banned(arm)).map(name).collect(),
+            )
+        })
+        .collect();
+    TableIterator::new(rows)
 }
 
 /// Refuses, as EXPLAIN does, a plan the caller could not run: EXPLAIN starts the executor
@@ -435,5 +593,5 @@ pub fn observer_overhead() -> TableIterator<
 extension_sql_file!(
     "../../sql/views_and_privileges.sql",
     name = "views_and_privileges",
-    requires = [scope_stats, trajectories, export_state, reset, reset_scope, import_state],
+    requires = [scope_stats, steering, trajectories, export_state, reset, reset_scope, import_state],
 );

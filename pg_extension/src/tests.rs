@@ -974,7 +974,7 @@ mod tests {
         }
         // Trajectories (other users' query ids, their tables' sizes) and the exported learner
         // are for pg_read_all_stats, as pg_stat_statements shows other users' queries.
-        for f in ["trajectories(integer)", "export_state()"] {
+        for f in ["trajectories(integer)", "export_state()", "steering()"] {
             assert!(!can("microlora_test_user", f), "{f}");
             assert!(can("microlora_test_monitor", f), "{f}");
         }
@@ -983,6 +983,7 @@ mod tests {
             "trajectory_summary()",
             "scope_stats()",
             "predict(text)",
+            "predict_arms(text)",
             "planner_overhead()",
             "observer_overhead()",
         ] {

@@ -1,0 +1,396 @@
+//! Plan steering: the planner hook (`hooks.c`) plans a slow statement under a few planner
+//! settings ("arms", [`ARMS`]) besides the server's own, and runs the plan core's steering logic
+//! chooses (`microlora.steer = on`) or only records the choice (`advise`). This module
+//! translates: it describes plans for core's learner, keeps the backend's steering state between
+//! the hook's calls, and records each steered statement's time in the shared learner.
+//!
+//! The C hook's sequence for a top-level `SELECT` over two relations or more, not a generic
+//! cached plan, with steering on or advising:
+//! 1. it plans the statement as usual (the default arm), then [`microlora_steer_begin`] decides,
+//!    from the plan alone and what was measured before, whether steering may pay off;
+//! 2. if so, in an internal subtransaction with interrupts held (a failure there is logged and
+//!    rolled back, and the default plan runs): [`microlora_steer_ahead`] estimates the default
+//!    plan and says which arms to plan; the hook plans each on a copy of the query under the
+//!    arm's settings, saved and restored with a GUC nest level, while
+//!    [`microlora_steer_planning_left`] allows; [`microlora_steer_consider`] estimates each arm's
+//!    plan, and [`microlora_steer_choose`] decides;
+//! 3. [`microlora_steer_planned`] remembers which plan runs under which arm; the executor hooks
+//!    time the statement ([`microlora_steer_started`], [`microlora_steer_finished`]) and the time
+//!    is recorded per statement and arm, where core bans an arm that made the statement slower.
+//!
+//! Statements are told apart by [`plan_tree::plan_fingerprint`] of their default plan.
+
+use std::ffi::{c_char, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
+
+use microlora_core::{
+    ahead, decide, Ahead, ArmId, Candidate, Choice, PlanEstimate, SteeringSettings, DEFAULT_ARM, MAX_ARMS,
+    PRIOR_MS_PER_COST,
+};
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+
+use crate::guc::{self, Steer};
+use crate::plan_tree;
+use crate::shared::shared;
+
+/// One set of planner settings a statement can be planned under.
+pub struct Arm {
+    pub name: &'static str,
+    /// Settings and the values the arm gives them.
+    pub settings: &'static [(&'static CStr, &'static CStr)],
+}
+
+/// The arms, the server's own settings first: Bao's hint sets, and parallelism and memoize off.
+pub const ARMS: [Arm; MAX_ARMS] = [
+    Arm { name: "default", settings: &[] },
+    Arm { name: "no nested loop", settings: &[(c"enable_nestloop", c"off")] },
+    Arm {
+        name: "no merge join, no index scan",
+        settings: &[(c"enable_mergejoin", c"off"), (c"enable_indexscan", c"off")],
+    },
+    Arm {
+        name: "hash join, seq scan, index-only scan",
+        settings: &[
+            (c"enable_nestloop", c"off"),
+            (c"enable_mergejoin", c"off"),
+            (c"enable_indexscan", c"off"),
+            (c"enable_bitmapscan", c"off"),
+        ],
+    },
+    Arm { name: "no merge join", settings: &[(c"enable_mergejoin", c"off")] },
+    Arm { name: "hash join only", settings: &[(c"enable_nestloop", c"off"), (c"enable_mergejoin", c"off")] },
+    Arm { name: "no parallel", settings: &[(c"max_parallel_workers_per_gather", c"0")] },
+    Arm { name: "no memoize", settings: &[(c"enable_memoize", c"off")] },
+];
+
+/// The steering decision under way in this backend's planner hook.
+struct Decision {
+    fingerprint: u64,
+    /// An arm verified faster for this statement: it runs without deciding again.
+    winner: Option<ArmId>,
+    default: PlanEstimate,
+    candidates: Vec<Candidate>,
+    /// The fingerprints of the plans considered so far, the default's first: an arm whose plan
+    /// is one of them is the same plan and is not considered again.
+    seen: Vec<u64>,
+    /// The default plan's time the arms' planning is budgeted against, in ms.
+    default_ms: f64,
+    started: Instant,
+}
+
+/// A plan the planner hook returned for a statement it considered, until the statement runs.
+#[derive(Clone, Copy)]
+struct Steered {
+    plan: *mut pg_sys::PlannedStmt,
+    /// The statement's: its default plan's fingerprint.
+    fingerprint: u64,
+    /// The fingerprint of the plan that runs: the plan cache runs a copy of what the planner
+    /// returned, which only this recognises.
+    run_fingerprint: u64,
+    arm: ArmId,
+}
+
+/// The backend's own steering state, between the hooks' calls.
+#[derive(Default)]
+struct Backend {
+    decision: Option<Decision>,
+    /// The plan the planner hook returned last, until the executor starts it.
+    planned: Option<Steered>,
+    /// The steered statement running now.
+    running: Option<Steered>,
+}
+
+thread_local! {
+    static BACKEND: std::cell::RefCell<Backend> = std::cell::RefCell::new(Backend::default());
+}
+
+fn with_backend<T>(f: impl FnOnce(&mut Backend) -> T) -> T {
+    BACKEND.with(|backend| f(&mut backend.borrow_mut()))
+}
+
+fn settings() -> SteeringSettings {
+    SteeringSettings { explore_rate: guc::STEER_EXPLORE_RATE.get(), ..SteeringSettings::default() }
+}
+
+/// 0: steering is off, 1: advising, 2: on. Never raises.
+#[unsafe(no_mangle)]
+pub extern "C" fn microlora_steer_mode() -> i32 {
+    catch_unwind(|| {
+        if !crate::loaded_by_preload() {
+            return 0;
+        }
+        match guc::STEER.get() {
+            Steer::Off => 0,
+            Steer::Advise => 1,
+            Steer::On => 2,
+        }
+    })
+    .unwrap_or(0)
+}
+
+/// The number of arms, the default one included.
+#[unsafe(no_mangle)]
+pub extern "C" fn microlora_arm_count() -> i32 {
+    ARMS.len() as i32
+}
+
+/// The `i`-th setting of arm `arm`: its name, with its value in `*value`; null past the last.
+///
+/// # Safety
+/// `value` is valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn microlora_arm_setting(arm: i32, i: i32, value: *mut *const c_char) -> *const c_char {
+    let setting = usize::try_from(arm)
+        .ok()
+        .and_then(|arm| ARMS.get(arm))
+        .and_then(|arm| usize::try_from(i).ok().and_then(|i| arm.settings.get(i)));
+    match setting {
+        Some((name, setting_value)) => {
+            // SAFETY: the caller's promise.
+            unsafe { *value = setting_value.as_ptr() };
+            name.as_ptr()
+        }
+        None => std::ptr::null(),
+    }
+}
+
+/// The learner's rate of milliseconds per cost unit, over the scopes it has calibrated (the
+/// geometric mean), for a first guess at a plan's time from its total cost alone.
+fn typical_ms_per_cost() -> f64 {
+    let state = shared().read();
+    let predictor = state.predictor();
+    let rates: Vec<f64> = microlora_core::OperatorScope::ALL
+        .iter()
+        .map(|&scope| predictor.calibration(scope))
+        .filter(|calibration| calibration.count() > 0)
+        .map(|calibration| calibration.ms_per_cost().ln())
+        .collect();
+    if rates.is_empty() {
+        PRIOR_MS_PER_COST
+    } else {
+        (rates.iter().sum::<f64>() / rates.len() as f64).exp()
+    }
+}
+
+/// Step 1: remembers the statement's default plan for timing, and says whether steering may pay
+/// off: the statement is not given up on, and its default plan was measured, or is guessed from
+/// its total cost, to take `microlora.steer_threshold_ms` or more. Reads the plan and the shared
+/// learner only; never raises.
+///
+/// # Safety
+/// `plan` is the finished default plan of the statement being planned.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn microlora_steer_begin(plan: *mut pg_sys::PlannedStmt) -> bool {
+    catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the caller's promise.
+        let fingerprint = unsafe { plan_tree::plan_fingerprint(plan) };
+        with_backend(|backend| {
+            backend.decision = None;
+            backend.planned =
+                Some(Steered { plan, fingerprint, run_fingerprint: fingerprint, arm: DEFAULT_ARM });
+        });
+        let threshold = guc::STEER_THRESHOLD_MS.get();
+        let (steerable, measured) = {
+            let state = shared().read();
+            let record = state.steering().get(fingerprint);
+            (record.is_none_or(|r| r.steerable()), record.and_then(|r| r.arms[0].median_ms()))
+        };
+        // SAFETY: the caller's promise.
+        let guessed = unsafe { (*(*plan).planTree).total_cost } * typical_ms_per_cost();
+        steerable && measured.unwrap_or(guessed) >= threshold
+    }))
+    .unwrap_or(false)
+}
+
+/// Step 2a, in the hook's subtransaction: estimates the default plan with the learner and
+/// returns which arms to plan: -1 none (the default plan runs), 0 all, or the one arm verified
+/// faster for this statement.
+///
+/// # Safety
+/// `plan` is the plan [`microlora_steer_begin`] was given, in a transaction.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::PlannedStmt) -> i32 {
+    let Some(planned) = with_backend(|backend| backend.planned) else { return -1 };
+    // SAFETY: the plan is valid (the caller's promise).
+    let default = unsafe { estimate(plan) };
+    {
+        let state = shared().read();
+        let record = state.steering().get(planned.fingerprint);
+        let default_ms = record.and_then(|r| r.arms[0].median_ms()).unwrap_or(default.ms);
+        let verdict = ahead(record, &default, guc::STEER_THRESHOLD_MS.get(), &settings());
+        drop(state);
+        let decision = Decision {
+            fingerprint: planned.fingerprint,
+            winner: match verdict {
+                Ahead::Winner(arm) => Some(arm),
+                Ahead::Default | Ahead::PlanArms => None,
+            },
+            default,
+            candidates: Vec::with_capacity(MAX_ARMS),
+            seen: vec![planned.fingerprint],
+            default_ms,
+            started: Instant::now(),
+        };
+        with_backend(|backend| backend.decision = Some(decision));
+        match verdict {
+            Ahead::Default => -1,
+            Ahead::PlanArms => 0,
+            Ahead::Winner(arm) => i32::from(arm),
+        }
+    }
+}
+
+/// The learner's estimate of a whole plan.
+///
+/// # Safety
+/// `plan` is a finished plan, in a transaction.
+unsafe fn estimate(plan: *mut pg_sys::PlannedStmt) -> PlanEstimate {
+    // SAFETY: the caller's promise.
+    let nodes = unsafe { plan_tree::describe_planned(plan) };
+    let state = shared().read();
+    let predictor = state.predictor();
+    PlanEstimate::of(nodes.iter().filter_map(|node| {
+        predictor.estimate(node.scope, &node.embedding, node.work, Some(node.signature)).ok()
+    }))
+}
+
+/// Whether the arms' planning for this statement may go on: it has taken less than
+/// `microlora.steer_planning_share` of the default plan's time.
+#[unsafe(no_mangle)]
+pub extern "C" fn microlora_steer_planning_left() -> bool {
+    let share = guc::STEER_PLANNING_SHARE.get();
+    with_backend(|backend| {
+        backend
+            .decision
+            .as_ref()
+            .is_some_and(|d| d.started.elapsed().as_secs_f64() * 1000.0 < share * d.default_ms)
+    })
+}
+
+/// Step 2b, in the hook's subtransaction: estimates arm `arm`'s plan, unless it is a plan
+/// already considered (the arm changed nothing that mattered to this statement).
+///
+/// # Safety
+/// `plan` is a finished plan of the statement, in a transaction.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn microlora_steer_consider(arm: i32, plan: *mut pg_sys::PlannedStmt) {
+    let Ok(arm) = ArmId::try_from(arm) else { return };
+    // SAFETY: the caller's promise; reading a plan cannot raise.
+    let fingerprint = unsafe { plan_tree::plan_fingerprint(plan) };
+    let new = with_backend(|backend| {
+        backend.decision.as_mut().is_some_and(|decision| {
+            let new = !decision.seen.contains(&fingerprint);
+            decision.seen.push(fingerprint);
+            new
+        })
+    });
+    if !new {
+        return;
+    }
+    // SAFETY: the caller's promise.
+    let estimate = unsafe { estimate(plan) };
+    with_backend(|backend| {
+        if let Some(decision) = backend.decision.as_mut() {
+            decision.candidates.push(Candidate { arm, estimate });
+        }
+    });
+}
+
+/// Step 2c, in the hook's subtransaction: the arm whose plan runs (0: the default plan). With
+/// steering advising, the choice is recorded for the statement and the default plan runs.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
+    let Some(decision) = with_backend(|backend| backend.decision.take()) else { return 0 };
+    // SAFETY: the backend's own PRNG; these draws cannot raise.
+    let uniform = || unsafe { pg_sys::pg_prng_double(&raw mut pg_sys::pg_global_prng_state) };
+    let normal = || {
+        let (u1, u2) = (uniform().max(1e-300), uniform());
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    };
+    let mut state = shared().write();
+    let record = state.steering_mut().entry(decision.fingerprint);
+    let record_view = record.as_deref().copied();
+    let arm = decision.winner.unwrap_or_else(|| {
+        match decide(
+            record_view.as_ref(),
+            &decision.default,
+            &decision.candidates,
+            &settings(),
+            uniform(),
+            normal,
+        ) {
+            Choice::Default => DEFAULT_ARM,
+            Choice::Predicted(arm) | Choice::Explored(arm) => arm,
+        }
+    });
+    if let Some(record) = record {
+        record.advised = Some(arm);
+    }
+    drop(state);
+    match guc::STEER.get() {
+        Steer::On => i32::from(arm),
+        Steer::Advise | Steer::Off => 0,
+    }
+}
+
+/// Forgets what an earlier planning left for the executor: called at every top-level planning
+/// while steering is on or advising, so that no stale plan is ever matched.
+#[unsafe(no_mangle)]
+pub extern "C" fn microlora_steer_forget() {
+    with_backend(|backend| {
+        backend.planned = None;
+        backend.decision = None;
+    });
+}
+
+/// Step 3: `plan` runs for the statement step 1 saw, under arm `arm`.
+///
+/// # Safety
+/// `plan` is a finished plan.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn microlora_steer_planned(plan: *mut pg_sys::PlannedStmt, arm: i32) {
+    // SAFETY: the caller's promise; reading a plan cannot raise.
+    let run_fingerprint = unsafe { plan_tree::plan_fingerprint(plan) };
+    with_backend(|backend| {
+        if let (Some(planned), Ok(arm)) = (backend.planned.as_mut(), ArmId::try_from(arm)) {
+            *planned = Steered { plan, run_fingerprint, arm, ..*planned };
+        }
+    });
+}
+
+/// At ExecutorStart of a client's statement: whether `plan` is (a copy of) the one the planner
+/// hook steered, or considered steering, last, to be timed. Never raises.
+///
+/// # Safety
+/// `plan` is the statement's finished plan.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn microlora_steer_started(plan: *mut pg_sys::PlannedStmt) -> bool {
+    with_backend(|backend| {
+        backend.running = backend.planned.take().filter(|planned| {
+            // SAFETY: the caller's promise; reading a plan cannot raise.
+            planned.plan == plan || unsafe { plan_tree::plan_fingerprint(plan) } == planned.run_fingerprint
+        });
+        backend.running.is_some()
+    })
+}
+
+/// At ExecutorEnd of a timed statement: records that it took `ms` under its arm, if it is slow
+/// enough to steer or already remembered. Never raises.
+#[unsafe(no_mangle)]
+pub extern "C" fn microlora_steer_finished(ms: f64) {
+    let Some(running) = with_backend(|backend| backend.running.take()) else { return };
+    let _ = catch_unwind(|| {
+        let mut state = shared().write();
+        let steering = state.steering_mut();
+        if ms >= guc::STEER_THRESHOLD_MS.get() || steering.get(running.fingerprint).is_some() {
+            if let Some(record) = steering.entry(running.fingerprint) {
+                record.record(running.arm, ms);
+            }
+        }
+    });
+}

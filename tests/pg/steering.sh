@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Plan steering in a real server (a throw-away cluster, see cluster.sh):
+#
+#   a. with microlora.steer = off, plans are the ones stock PostgreSQL makes;
+#   b. a statement whose default plan is a bad nested loop (three correlated filters make the
+#      planner expect 1 outer row where 5,000 come): steering switches to a faster arm within a
+#      few runs, at least 5x faster, with the same result; settings, the session's own included,
+#      are as they were after steered planning;
+#   c. generic cached plans and statements nested in functions are never steered; custom plans of
+#      a prepared statement are;
+#   d. with pg_stat_statements loaded too, each execution is counted once under its query id.
+#
+# Uses the installed extension (run `bash scripts/test.sh e2e`, or install_extension from
+# scripts/postgres.sh, first). Prints `ok - …`/`FAILED - …` per check and finally
+# `N passed, M failed`; exits non-zero if anything failed.
+set -euo pipefail
+cd "$(dirname "$0")"
+HERE=$PWD
+# shellcheck source=cluster.sh
+source "$HERE/cluster.sh"
+
+passed=0
+failed=0
+finished=0
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+not_ok() { failed=$((failed + 1)); echo "FAILED - $1"; }
+check() { # description actual expected
+  if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: got '$2', expected '$3'"; fi
+}
+check_true() { # description command…
+  local what=$1; shift
+  if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+finish() {
+  local status=$?
+  if [ "$finished" = 0 ]; then
+    not_ok "the tests stopped early (exit status $status); server log follows"
+    [ -n "$CLUSTER_LOG" ] && [ -f "$CLUSTER_LOG" ] && tail -n 40 "$CLUSTER_LOG"
+  fi
+  cluster_destroy
+  echo "$passed passed, $failed failed"
+  if [ "$failed" = 0 ]; then exit 0; else exit 1; fi
+}
+trap finish EXIT
+
+# Every setting but the libraries; JIT and parallelism off so that timings are the plans'.
+BASE=("max_parallel_workers_per_gather = 0" "jit = off" "autovacuum = off")
+MICROLORA=("shared_preload_libraries = 'microlora'" "microlora.sample_rate = 1")
+
+# orders.a, .b and .c are equal, so `a = 7 AND b = 7 AND c = 7` keeps 1% of the rows where the
+# planner, multiplying three selectivities, expects one row; for each such order the nested loop
+# it then picks reads 500 items through the index to keep one.
+SETUP="CREATE TABLE orders AS SELECT i AS id, i % 100 AS a, i % 100 AS b, i % 100 AS c FROM generate_series(1, 500000) i;
+  CREATE TABLE items AS SELECT i AS id, i % 400 AS order_key, (i % 500 = 7) AS flagged, i AS payload
+    FROM generate_series(1, 200000) i;
+  CREATE INDEX ON items (order_key);
+  ANALYZE orders; ANALYZE items;"
+Q="SELECT count(*), sum(payload) FROM orders o JOIN items i ON i.order_key = o.id % 400 WHERE o.a = 7 AND o.b = 7 AND o.c = 7 AND i.flagged"
+
+restart_with() { cluster_stop fast; cluster_settings "$@"; cluster_start; }
+
+echo "# creating a throw-away cluster"
+cluster_create steering
+cluster_settings "${BASE[@]}"
+cluster_start
+sql "$SETUP" >/dev/null
+stock_plan=$(sql "EXPLAIN (COSTS OFF) $Q")
+stock_result=$(sql "$Q")
+
+echo "# a. steer = off plans as stock PostgreSQL does"
+restart_with "${BASE[@]}" "${MICROLORA[@]}"
+sql "CREATE EXTENSION microlora"
+check "steering is off by default" "$(sql "SHOW microlora.steer")" "off"
+check "the plan with steer = off is stock PostgreSQL's" "$(sql "EXPLAIN (COSTS OFF) $Q")" "$stock_plan"
+check_true "the stock plan is the nested loop this test is about" grep -q "Nested Loop" <<<"$stock_plan"
+
+echo "# b. steering replaces a bad nested loop"
+# Every decision may explore, so that a few runs suffice; the arms that keep the nested loop
+# are banned or never win, the ones that drop it win.
+STEER="SET microlora.steer = on; SET microlora.steer_explore_rate = 1; SET enable_mergejoin = off;"
+steering_row() {
+  sql "SET microlora.enabled = off; SELECT default_runs, round(default_median_ms), arm_in_use, arm_runs, round(arm_median_ms)
+       FROM microlora.steering WHERE default_runs > 0 ORDER BY default_median_ms DESC LIMIT 1"
+}
+results_differ=0
+runs=0
+for run in $(seq 1 15); do
+  runs=$run
+  result=$(sql "$STEER $Q")
+  [ "$result" = "$stock_result" ] || results_differ=$((results_differ + 1))
+  IFS='|' read -r default_runs default_ms arm arm_runs arm_ms <<<"$(steering_row)"
+  if [ "${arm:-default}" != default ] && [ "${arm_runs:-0}" -ge 3 ]; then break; fi
+done
+echo "# after $runs runs: default plan ${default_ms:-?} ms over ${default_runs:-0} runs; '$arm' ${arm_ms:-?} ms over ${arm_runs:-0} runs"
+check "every steered run returned stock PostgreSQL's result" "$results_differ" "0"
+check_true "steering settled on an arm without the nested loop within 15 runs" test "${arm:-default}" != default
+check_true "the arm is at least 5x faster than the default plan (${arm_ms:-?} vs ${default_ms:-?} ms)" \
+  test "$(( ${arm_ms:-1000000} * 5 ))" -le "${default_ms:-0}"
+check "the session's own setting is as it set it after steered planning" \
+  "$(sql "$STEER $Q; SHOW enable_mergejoin" | tail -n 1)" "off"
+check "the settings the arms change are as they were" \
+  "$(sql "$STEER $Q; SELECT current_setting('enable_nestloop') || current_setting('enable_indexscan') || current_setting('max_parallel_workers_per_gather')" | tail -n 1)" \
+  "onon0"
+check "predict_arms shows every arm and the one steering runs now" \
+  "$(sql "SELECT count(*), count(*) FILTER (WHERE chosen), bool_and(low_ms <= predicted_ms AND predicted_ms <= high_ms)
+          FROM microlora.predict_arms('$Q')")" "8|1|t"
+check "no microlora warning or error in the server log" \
+  "$(grep -icE 'microlora.*(WARNING|ERROR|failed)' "$CLUSTER_LOG" || true)" "0"
+
+echo "# c. generic plans and nested statements are not steered; custom plans are"
+sql "SELECT microlora.reset()" >/dev/null
+P="PREPARE p(int) AS SELECT count(*), sum(payload) FROM orders o JOIN items i ON i.order_key = o.id % 400 WHERE o.a = \$1 AND o.b = \$1 AND o.c = \$1 AND i.flagged"
+sql "$STEER SET plan_cache_mode = force_generic_plan; $P; EXECUTE p(7); EXECUTE p(7); EXECUTE p(7)" >/dev/null
+check "a generic cached plan is not steered" "$(sql "SELECT count(*) FROM microlora.steering")" "0"
+sql "$STEER DO \$\$ BEGIN FOR i IN 1..3 LOOP PERFORM count(*) FROM orders o JOIN items i ON i.order_key = o.id % 400 WHERE o.a = 7 AND o.b = 7 AND o.c = 7 AND i.flagged; END LOOP; END \$\$" >/dev/null
+check "statements nested in a function are not steered" "$(sql "SELECT count(*) FROM microlora.steering")" "0"
+sql "$STEER SET plan_cache_mode = force_custom_plan; $P; EXECUTE p(7); EXECUTE p(7)" >/dev/null
+check "custom plans of a prepared statement are steered" "$(sql "SELECT count(*) FROM microlora.steering")" "1"
+
+echo "# d. pg_stat_statements counts each steered execution once"
+restart_with "${BASE[@]}" "shared_preload_libraries = 'pg_stat_statements, microlora'" "microlora.sample_rate = 1"
+sql "CREATE EXTENSION pg_stat_statements" >/dev/null
+sql "SELECT pg_stat_statements_reset()" >/dev/null
+for _ in 1 2 3 4 5 6; do sql "$STEER $Q" >/dev/null; done
+check "pg_stat_statements counts 6 calls of the steered statement" \
+  "$(sql "SELECT sum(calls) FROM pg_stat_statements WHERE query LIKE 'SELECT count(*), sum(payload) FROM orders%'")" "6"
+check "under one query id" \
+  "$(sql "SELECT count(DISTINCT queryid) FROM pg_stat_statements WHERE query LIKE 'SELECT count(*), sum(payload) FROM orders%'")" "1"
+
+cluster_stop fast
+finished=1
