@@ -161,6 +161,31 @@ microlora_ExecutorFinish(QueryDesc *queryDesc)
 }
 
 /*
+ * In the PG_CATCH of our own work in an internal subtransaction: restores the holdoff counts
+ * (errfinish() zeroes them before it jumps there), logs the error, flushes it and rolls the
+ * subtransaction back, which releases whatever the failed code held. The caller's memory context
+ * is current afterwards; the caller restores its resource owner.
+ */
+static void
+skip_failure(const char *what, MemoryContext caller_context, uint32 caller_holdoff,
+			 uint32 caller_cancel_holdoff)
+{
+	ErrorData  *edata;
+
+	InterruptHoldoffCount = caller_holdoff;
+	QueryCancelHoldoffCount = caller_cancel_holdoff;
+	MemoryContextSwitchTo(caller_context);
+	edata = CopyErrorData();
+	FlushErrorState();
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(caller_context);
+	ereport(LOG,
+			(errmsg("microlora: %s failed and was skipped: %s", what,
+					edata->message ? edata->message : "(no message)")));
+	FreeErrorData(edata);
+}
+
+/*
  * Learns from an executed statement in an internal subtransaction; see the file header. A
  * subtransaction needs a transaction running normally and no parallel operation in progress:
  * without them, the statement is not learned from.
@@ -187,20 +212,8 @@ observe_in_subtransaction(QueryDesc *queryDesc)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		/* errfinish() zeroes the holdoff counts before it jumps here. */
-		InterruptHoldoffCount = caller_holdoff;
-		QueryCancelHoldoffCount = caller_cancel_holdoff;
-		MemoryContextSwitchTo(caller_context);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller_context);
-		ereport(LOG,
-				(errmsg("microlora: learning from a statement failed and was skipped: %s",
-						edata->message ? edata->message : "(no message)")));
-		FreeErrorData(edata);
+		skip_failure("learning from a statement", caller_context, caller_holdoff,
+					 caller_cancel_holdoff);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(caller_context);
@@ -357,19 +370,7 @@ steer(Query *pristine, PlannedStmt *default_plan, const char *query_string, int 
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		InterruptHoldoffCount = caller_holdoff;
-		QueryCancelHoldoffCount = caller_cancel_holdoff;
-		MemoryContextSwitchTo(caller_context);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller_context);
-		ereport(LOG,
-				(errmsg("microlora: steering a statement failed and was skipped: %s",
-						edata->message ? edata->message : "(no message)")));
-		FreeErrorData(edata);
+		skip_failure("steering a statement", caller_context, caller_holdoff, caller_cancel_holdoff);
 		chosen = default_plan;
 		chosen_arm = 0;
 	}

@@ -24,31 +24,14 @@ source "$HERE/cluster.sh"
 # Seconds between periodic saves: short, so that the tests can wait out one interval.
 SAVE_INTERVAL=2
 
-passed=0
-failed=0
-finished=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() { failed=$((failed + 1)); echo "FAILED - $1"; }
-check() { # description actual expected
-  if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: got '$2', expected '$3'"; fi
-}
-check_true() { # description command…
-  local what=$1; shift
-  if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+# shellcheck source=checks.sh
+source "$HERE/checks.sh"
 
 BACKGROUND_PID=
 finish() {
   local status=$?
   if [ -n "$BACKGROUND_PID" ]; then kill "$BACKGROUND_PID" 2>/dev/null || true; wait "$BACKGROUND_PID" 2>/dev/null || true; fi
-  if [ "$finished" = 0 ]; then
-    not_ok "the tests stopped early (exit status $status); server log follows"
-    [ -n "$CLUSTER_LOG" ] && [ -f "$CLUSTER_LOG" ] && tail -n 40 "$CLUSTER_LOG"
-  fi
-  cluster_destroy
-  echo "$passed passed, $failed failed"
-  # The script's exit status (an EXIT trap keeps the one it was entered with unless it exits).
-  if [ "$failed" = 0 ]; then exit 0; else exit 1; fi
+  checks_finish "$status"
 }
 trap finish EXIT
 
