@@ -87,6 +87,24 @@ check "predict_arms shows every arm and the one steering runs now" \
 check "no microlora warning or error in the server log" \
   "$(grep -icE 'microlora.*(WARNING|ERROR|failed)' "$CLUSTER_LOG" || true)" "0"
 
+echo "# b2. an ERROR while planning an arm: logged, the default plan runs, settings as they were"
+# The function is folded while planning, under each arm's settings; under the arms without
+# nested loops it raises.
+sql "CREATE FUNCTION refuse_without_nestloop(int) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS
+     \$\$ BEGIN IF current_setting('enable_nestloop') = 'off' THEN RAISE EXCEPTION 'planned without nested loops'; END IF;
+     RETURN true; END \$\$" >/dev/null
+Q2="$Q AND refuse_without_nestloop(1)"
+results_differ=0
+for _ in 1 2 3; do
+  result=$(sql "$STEER $Q2")
+  [ "$result" = "$stock_result" ] || results_differ=$((results_differ + 1))
+done
+check "every run returned the statement's result" "$results_differ" "0"
+check_true "the failure was logged and skipped" \
+  grep -q "microlora: steering a statement failed and was skipped: planned without nested loops" "$CLUSTER_LOG"
+check "the settings are as they were after it, the session's own included" \
+  "$(sql "$STEER $Q2; SELECT current_setting('enable_nestloop') || current_setting('enable_mergejoin')" | tail -n 1)" "onoff"
+
 echo "# c. generic plans and nested statements are not steered; custom plans are"
 sql "SELECT microlora.reset()" >/dev/null
 P="PREPARE p(int) AS SELECT count(*), sum(payload) FROM orders o JOIN items i ON i.order_key = o.id % 400 WHERE o.a = \$1 AND o.b = \$1 AND o.c = \$1 AND i.flagged"
