@@ -6,15 +6,18 @@
 #      VACUUM ANALYZE), with microlora preloaded;
 #   2. learn: training passes of the 22 queries (pass p draws its parameters from seed p), and
 #      after 0, 1, 2 and 5 passes an evaluation on held-out instances with learning switched off;
-#   3. overhead (unless --no-overhead): total TPC-H time, interleaved rounds of stock PostgreSQL,
+#   3. plan steering: every query instance under every steering arm (the arms matrix, its oracle
+#      and headroom, results checked equal), then --steer-passes online passes from an empty
+#      learner with microlora.steer = on against it off, interleaved;
+#   4. overhead (unless --no-overhead): total TPC-H time, interleaved rounds of stock PostgreSQL,
 #      microlora at default settings and microlora sampling every statement; then pgbench
 #      select-only for the same three (bench/pgbench.sh);
-#   4. report: report.md, report.json and learning_curve.png in the output directory, and the
+#   5. report: report.md, report.json and learning_curve.png in the output directory, and the
 #      report printed.
 #
 # Usage: bench/tpch/run.sh [--scale S] [--out DIR] [--checkpoints 0,1,2,5] [--test-seeds N]
-#                          [--rounds R] [--no-overhead] [--check]
-# Defaults: scale 1, out target/tpch-report, 1 held-out seed, 3 overhead rounds. --check then
+#                          [--rounds R] [--steer-passes N] [--no-overhead] [--check]
+# Defaults: scale 1, out target/tpch-report, 1 held-out seed, 5 steering passes, 3 overhead rounds. --check then
 # verifies the report (the pipeline test runs scale 0.01 with it). Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,6 +28,7 @@ OUT=target/tpch-report
 CHECKPOINTS=0,1,2,5
 TEST_SEEDS=1
 ROUNDS=3
+STEER_PASSES=5
 OVERHEAD=1
 CHECK=0
 while [ $# -gt 0 ]; do
@@ -34,6 +38,7 @@ while [ $# -gt 0 ]; do
     --checkpoints) CHECKPOINTS=$2; shift 2 ;;
     --test-seeds) TEST_SEEDS=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
+    --steer-passes) STEER_PASSES=$2; shift 2 ;;
     --no-overhead) OVERHEAD=0; shift ;;
     --check) CHECK=1; shift ;;
     *) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
@@ -61,7 +66,7 @@ install_extension --quiet
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-rm -f "$OUT"/{records.jsonl,timings.jsonl,pgbench.txt,learn.json,load.json}
+rm -f "$OUT"/{records.jsonl,timings.jsonl,pgbench.txt,learn.json,load.json,steer.json}
 
 cluster_create tpch
 DATA_DIR=$(mktemp -d /tmp/microlora-tpch-data.XXXXXX)
@@ -88,6 +93,9 @@ rm -rf "$DATA_DIR"; DATA_DIR=
 
 say "learning: checkpoints $CHECKPOINTS, $TEST_SEEDS held-out seed(s)"
 tpch learn --host "$CLUSTER_DIR" --out "$OUT" --checkpoints "$CHECKPOINTS" --test-seeds "$TEST_SEEDS"
+
+say "plan steering: the arms matrix, then $STEER_PASSES online passes"
+tpch steer --host "$CLUSTER_DIR" --out "$OUT" --passes "$STEER_PASSES"
 
 if [ "$OVERHEAD" = 1 ]; then
   configs=(stock microlora microlora_sample_1)

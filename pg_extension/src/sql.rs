@@ -415,6 +415,25 @@ pub fn predict_arms(
     TableIterator::new(rows)
 }
 
+/// The steering arms: each one's number, name and the planner settings it plans under (`name =
+/// value`, separated by `, `; none for the default arm).
+#[pg_extern(immutable, parallel_safe)]
+pub fn arms() -> TableIterator<'static, (name!(arm, i32), name!(name, String), name!(settings, String))> {
+    let rows: Vec<_> = steer::ARMS
+        .iter()
+        .enumerate()
+        .map(|(i, arm)| {
+            let settings: Vec<String> = arm
+                .settings
+                .iter()
+                .map(|(name, value)| format!("{} = {}", name.to_string_lossy(), value.to_string_lossy()))
+                .collect();
+            (i as i32, arm.name.to_string(), settings.join(", "))
+        })
+        .collect();
+    TableIterator::new(rows)
+}
+
 /// What steering learned per statement (told apart by their default plan's fingerprint): the
 /// default plan's runs and median time, the arm that runs now (one verified faster, else the
 /// default) with its runs and median, the arm of the latest run, the arm last advised, and the

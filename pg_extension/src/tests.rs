@@ -984,6 +984,7 @@ mod tests {
             "scope_stats()",
             "predict(text)",
             "predict_arms(text)",
+            "arms()",
             "planner_overhead()",
             "observer_overhead()",
         ] {

@@ -4,6 +4,8 @@ a throw-away cluster.
   load      generate the data with tpchgen-cli and load it
   learn     train on some query instances and evaluate on held-out ones (records.jsonl)
   time      total TPC-H time under the server's current configuration (appends to timings.jsonl)
+  steer     plan steering: the arms matrix, then steering online against the planner's own plans
+            (steer.json)
   report    report.md, report.json and the learning-curve plot, from what the steps wrote
   check     that a report is complete and that learning reduced the error (the pipeline test)
 
@@ -23,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import analysis, dataset, queries, workload
+from . import analysis, dataset, queries, steering, workload
 
 TEST_SEED_BASE = 1001
 
@@ -84,6 +86,21 @@ def learn(args) -> None:
                                      "failures": failures, "observer_cost": cost})
 
 
+def steer(args) -> None:
+    """The arms matrix, then `args.passes` online passes with steering on against it off."""
+    out = Path(args.out)
+    scale = _read_json(out / "load.json")["scale"]
+    seeds = [TEST_SEED_BASE + i for i in range(args.seeds)]
+    started = time.perf_counter()
+    matrix = steering.arms_matrix(args.host, scale, seeds, args.timeout)
+    _log(f"arms matrix: {len(matrix['cells'])} runs in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    online = steering.online(args.host, scale, args.passes, seeds, args.timeout)
+    _log(f"steering online: {args.passes} passes in {time.perf_counter() - started:.1f} s")
+    _write_json(out / "steer.json", {"matrix": matrix, "matrix_summary": steering.matrix_summary(matrix),
+                                     "online": online, "online_summary": steering.online_summary(online)})
+
+
 def time_workload(args) -> None:
     """One timed TPC-H pass (the 22 queries, seed args.seed) under the running configuration."""
     scale = _read_json(Path(args.out) / "load.json")["scale"]
@@ -119,6 +136,8 @@ def report(args) -> None:
         sections.append(("Overhead: TPC-H total time", _timing_section(out / "timings.jsonl")))
     if (out / "pgbench.txt").exists():
         sections.append(("Overhead: pgbench", "```\n" + (out / "pgbench.txt").read_text().strip() + "\n```"))
+    if (out / "steer.json").exists():
+        sections.extend(_steering_sections(_read_json(out / "steer.json")))
     if learned["failures"]:
         sections.append(("Failed query instances", analysis.markdown_table(
             ["stage", "passes", "query", "seed", "error"],
@@ -157,9 +176,60 @@ def check(args) -> None:
             problems.append(f"learning did not reduce the median q-error: {before:.3f} -> {after:.3f}")
         if not after < baseline:
             problems.append(f"the learned median q-error {after:.3f} is not below the baseline's {baseline:.3f}")
+    if (out / "steer.json").exists():
+        steered = _read_json(out / "steer.json")
+        cells = steered["matrix"]["cells"]
+        expected = steered["matrix_summary"]["instances"] * len(steered["matrix"]["arms"])
+        if steered["matrix_summary"]["instances"] == 0 or len(cells) != expected:
+            problems.append(f"the arms matrix has {len(cells)} runs, expected {expected}")
+        if steered["matrix_summary"]["result_mismatches"]:
+            problems.append(f"arms returned other results: {steered['matrix_summary']['result_mismatches']}")
+        if steered["online_summary"]["result_mismatches"]:
+            problems.append(f"steering returned other results: {steered['online_summary']['result_mismatches']}")
+        if not steered["online_summary"]["per_pass"]:
+            problems.append("no online steering pass")
+    else:
+        problems.append("steer.json is missing")
     if problems:
         sys.exit("tpch check failed:\n  " + "\n  ".join(problems))
     _log("report complete, and learning reduced the error")
+
+
+def _steering_sections(result: dict) -> list[tuple[str, str]]:
+    matrix, online = result["matrix_summary"], result["online_summary"]
+    arm_names = {a["arm"]: a["name"] for a in result["matrix"]["arms"]}
+    best = {}
+    for instance, arm in matrix["best_arms"].items():
+        best[arm_names[arm]] = best.get(arm_names[arm], 0) + 1
+    matrix_text = (
+        f"{matrix['instances']} instances under {len(arm_names)} arms (statement timeout "
+        f"{result['matrix']['timeout_s']} s). Default arm {matrix['default_s']:.2f} s, oracle (best arm per "
+        f"instance) {matrix['oracle_s']:.2f} s: headroom {matrix['headroom']:.1%}. Results differing between arms: "
+        f"{', '.join(matrix['result_mismatches']) or 'none'}.\n\n"
+        + analysis.markdown_table(["best arm", "instances"], [[name, n] for name, n in sorted(best.items())]))
+    rows = [[p["pass"], f"{p['stock_s']:.2f}", f"{p['steered_s']:.2f}", f"{p['steered_s'] / p['stock_s']:.3f}",
+             f"{p['cumulative_steered_s'] / p['cumulative_stock_s']:.3f}"] for p in online["per_pass"]]
+    worst = online["worst_template"]
+    last = online["per_pass"][-1]
+    raw = result["online"]
+    planning_share = raw["planning_ms"] / 1000 / last["cumulative_steered_s"] if last["cumulative_steered_s"] else 0.0
+    goals = [
+        ["TPC-H total with steering ≤ 1.0× stock (last pass)", f"{last['steered_s'] / last['stock_s']:.3f}",
+         "met" if last["steered_s"] <= last["stock_s"] else "not met"],
+        ["no template's median slower than 1.2× stock from its third run",
+         f"{worst[0]} {worst[1]:.2f}" if worst else "–",
+         ("met" if worst[1] <= 1.2 else "not met") if worst else "not judged (fewer than 3 passes)"],
+        ["planning (all of it, arms included) ≤ 2% of the steered workload's time", f"{planning_share:.1%}",
+         "met" if planning_share <= 0.02 else "not met"],
+    ]
+    online_text = (
+        f"{raw['passes']} passes from an empty learner, each instance once with `microlora.steer = on` and once "
+        f"off, alternating. Steered statements {raw['steered_statements']}, with a verified winner "
+        f"{raw['statements_with_a_winner']}, arms banned {raw['bans']}. Results differing from stock: "
+        f"{', '.join(online['result_mismatches']) or 'none'}.\n\n"
+        + analysis.markdown_table(["pass", "stock s", "steered s", "ratio", "cumulative ratio"], rows)
+        + "\n\n" + analysis.markdown_table(["goal", "figure", "verdict"], goals))
+    return [("Plan steering: the arms matrix", matrix_text), ("Plan steering online", online_text)]
 
 
 def _hook_section(cost: dict) -> str:
@@ -242,6 +312,14 @@ def main(argv=None) -> None:
     step.add_argument("--seed", type=int, default=TEST_SEED_BASE)
     step.add_argument("--timeout", type=int, default=300)
     step.set_defaults(run=time_workload)
+
+    step = commands.add_parser("steer")
+    step.add_argument("--host", required=True)
+    step.add_argument("--out", required=True)
+    step.add_argument("--seeds", type=int, default=1, help="instances of each query")
+    step.add_argument("--passes", type=int, default=5, help="online passes")
+    step.add_argument("--timeout", type=int, default=60, help="statement timeout, s")
+    step.set_defaults(run=steer)
 
     step = commands.add_parser("report")
     step.add_argument("--out", required=True)
