@@ -3,9 +3,10 @@
 //! Watches sampled statements execute, times every plan node, maps it onto one of
 //! microlora-core's 17 operator scopes ([`node_scope`]) and learns, per scope, to predict each
 //! node's exclusive execution time from its plan-time features ([`plan_tree`]): a calibrated
-//! cost baseline corrected by the scope's rank-2 LoRA adapter. All learning happens in
-//! `microlora-core`; this crate only translates PostgreSQL's plans, hooks, shared memory and
-//! SQL into core calls.
+//! cost baseline corrected by the scope's rank-2 LoRA adapter. With `microlora.steer` on, it
+//! also chooses among plans of slow statements made under a few planner settings ([`steer`]).
+//! All learning and deciding happens in `microlora-core`; this crate only translates
+//! PostgreSQL's plans, hooks (in C: `hooks.c`), shared memory and SQL into core calls.
 //!
 //! Load it with `shared_preload_libraries = 'microlora'`, then `CREATE EXTENSION microlora`;
 //! its objects live in schema `microlora`. Settings are listed in [`guc`].
