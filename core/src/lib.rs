@@ -66,9 +66,9 @@ pub use state::{
     TrajectoryBufferSnapshot, TrajectorySnapshot, STATE_VERSION,
 };
 pub use steering::{
-    ahead, decide, Ahead, ArmId, ArmRecord, Candidate, Choice, NodeEstimate, PlanEstimate, StatementRecord,
-    SteeringMemory, SteeringSettings, Verdict, BAN_AT_ONCE, BAN_MEDIAN, BOUND_Z, DEFAULT_ARM, MAX_ARMS,
-    MAX_BANS, MEASURED_SIGMA, VERIFY_RUNS, WIN_MARGIN,
+    ahead, decide, standard_normal, Ahead, ArmId, ArmRecord, Candidate, Choice, NodeEstimate, PlanEstimate,
+    StatementRecord, SteeringMemory, SteeringSettings, Verdict, BAN_AT_ONCE, BAN_MEDIAN, BOUND_Z,
+    DEFAULT_ARM, MAX_ARMS, MAX_BANS, MEASURED_SIGMA, VERIFY_RUNS, WIN_MARGIN,
 };
 pub use trajectory::{
     improvement, quality, TrajectoryBuffer, TrajectoryRecord, TrajectoryStats, DEFAULT_CAPACITY,

@@ -318,6 +318,24 @@ pub enum Choice {
     Explored(ArmId),
 }
 
+impl Choice {
+    /// The arm that runs.
+    pub fn arm(self) -> ArmId {
+        match self {
+            Choice::Default => DEFAULT_ARM,
+            Choice::Predicted(arm) | Choice::Explored(arm) => arm,
+        }
+    }
+}
+
+/// A standard normal draw from two uniform draws in `[0, 1)` (Box–Muller), for [`decide`]'s
+/// Thompson sampling.
+pub fn standard_normal(mut uniform: impl FnMut() -> f64) -> f64 {
+    let u1 = uniform().max(1e-300);
+    let u2 = uniform();
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}
+
 /// Before planning alternatives: a statement whose default plan takes less than `threshold_ms`
 /// (as measured, once it ran; as predicted before), one that steering has given up on, or one
 /// without enough default runs yet, runs its default plan; a verified winner is reused.

@@ -13,8 +13,6 @@ impl TestRng {
     }
 
     pub(crate) fn normal(&mut self) -> f64 {
-        let u1 = self.uniform().max(1e-300);
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (2.0 * core::f64::consts::PI * u2).cos()
+        crate::steering::standard_normal(|| self.uniform())
     }
 }
