@@ -287,11 +287,11 @@ steerable_query(Query *parse, ParamListInfo boundParams)
 
 /*
  * Plans a copy of the query under an arm's settings. The settings are saved and restored with a
- * GUC nest level however planning ends.
+ * GUC nest level however planning ends. Also what microlora.predict_arms() plans with.
  */
-static PlannedStmt *
-plan_arm(int arm, Query *pristine, const char *query_string, int cursorOptions,
-		 ParamListInfo boundParams)
+PlannedStmt *
+microlora_plan_arm(int arm, Query *pristine, const char *query_string, int cursorOptions,
+				   ParamListInfo boundParams)
 {
 	int			nest = NewGUCNestLevel();
 	PlannedStmt *plan = NULL;
@@ -354,7 +354,8 @@ steer(Query *pristine, PlannedStmt *default_plan, const char *query_string, int 
 			{
 				if (ahead > 0 && arm != ahead)
 					continue;
-				plans[arm] = plan_arm(arm, pristine, query_string, cursorOptions, boundParams);
+				plans[arm] = microlora_plan_arm(arm, pristine, query_string, cursorOptions,
+												boundParams);
 				microlora_steer_consider(arm, plans[arm]);
 			}
 			arm = microlora_steer_choose();

@@ -66,7 +66,8 @@ pub extern "C" fn microlora_load_state() {
 /// single-user backend) exits cleanly.
 ///
 /// # Safety
-/// Called only by PostgreSQL, as the `on_shmem_exit` callback registered in [`shmem_started`],
+/// Called only by PostgreSQL, as the `on_shmem_exit` callback registered in
+/// [`microlora_load_state`],
 /// while shared memory is still attached; it is `unsafe` only to fit that callback type.
 #[pg_guard]
 unsafe extern "C-unwind" fn shmem_shutdown(code: i32, _arg: pg_sys::Datum) {

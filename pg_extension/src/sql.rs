@@ -5,8 +5,8 @@
 use std::ffi::CString;
 
 use microlora_core::{
-    decide, ArmId, Candidate, Choice, OperatorScope, Persistent, PlanEstimate, ScopedLoRA, SteeringSettings,
-    DEFAULT_ARM, MAX_ARMS,
+    ahead, decide, Ahead, ArmId, Candidate, OperatorScope, Persistent, PlanEstimate, ScopedLoRA,
+    SteeringSettings, DEFAULT_ARM, MAX_ARMS,
 };
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::pg_sys::panic::ErrorReport;
@@ -15,7 +15,7 @@ use pgrx::{pg_sys, PgLogLevel, PgSqlErrorCode};
 
 use crate::node_scope::PlanKind;
 use crate::shared::shared;
-use crate::{pg_list, plan_tree, steer};
+use crate::{guc, pg_list, plan_tree, steer};
 
 /// Raises an ERROR with a hint.
 fn raise(code: PgSqlErrorCode, message: String, hint: &str) -> ! {
@@ -312,37 +312,36 @@ unsafe fn analyze_statement(query: &str) -> (CString, *mut pg_sys::Query) {
     }
 }
 
-/// Plans a copy of `parsed` under steering arm `arm`'s planner settings, restored afterwards (and,
-/// should planning raise, by the transaction's abort).
+unsafe extern "C-unwind" {
+    /// Plans a copy of `pristine` under steering arm `arm`'s planner settings, saved and restored
+    /// however planning ends: `hooks.c`'s, which the planner hook steers with. It may raise, so
+    /// it is called through pgrx's FFI boundary.
+    fn microlora_plan_arm(
+        arm: i32,
+        pristine: *mut pg_sys::Query,
+        query_string: *const std::ffi::c_char,
+        cursor_options: i32,
+        bound_params: pg_sys::ParamListInfo,
+    ) -> *mut pg_sys::PlannedStmt;
+}
+
+/// Plans `parsed` under steering arm `arm`, as the planner hook does.
 ///
 /// # Safety
 /// `parsed` is an analyzed query of `text`, in a transaction with an active snapshot.
 unsafe fn plan_under_arm(parsed: *mut pg_sys::Query, text: &CString, arm: usize) -> *mut pg_sys::PlannedStmt {
-    // SAFETY: the caller's promise; the arm's settings are NUL-terminated names and values of
-    // settings every user may change.
+    // SAFETY: the caller's promise; `arm` is below the number of arms; a PostgreSQL ERROR
+    // inside becomes a Rust panic at the boundary, as for every pg_sys call.
     unsafe {
-        let nest = pg_sys::NewGUCNestLevel();
-        for (name, value) in steer::ARMS[arm].settings {
-            pg_sys::set_config_option(
-                name.as_ptr(),
-                value.as_ptr(),
-                pg_sys::GucContext::PGC_USERSET,
-                pg_sys::GucSource::PGC_S_SESSION,
-                pg_sys::GucAction::GUC_ACTION_SAVE,
-                true,
-                0,
-                false,
-            );
-        }
-        let copy = pg_sys::copyObjectImpl(parsed.cast()).cast::<pg_sys::Query>();
-        let stmt = pg_sys::pg_plan_query(
-            copy,
-            text.as_ptr(),
-            pg_sys::CURSOR_OPT_PARALLEL_OK as i32,
-            std::ptr::null_mut(),
-        );
-        pg_sys::AtEOXact_GUC(true, nest);
-        stmt
+        pg_sys::ffi::pg_guard_ffi_boundary(|| {
+            microlora_plan_arm(
+                arm as i32,
+                parsed,
+                text.as_ptr(),
+                pg_sys::CURSOR_OPT_PARALLEL_OK as i32,
+                std::ptr::null_mut(),
+            )
+        })
     }
 }
 
@@ -376,26 +375,19 @@ pub fn predict_arms(
     };
     let (estimates, chosen) = {
         let state = shared().read();
-        let predictor = state.predictor();
-        let estimates: Vec<PlanEstimate> = plans
-            .iter()
-            .map(|nodes| {
-                PlanEstimate::of(nodes.iter().filter_map(|node| {
-                    predictor.estimate(node.scope, &node.embedding, node.work, Some(node.signature)).ok()
-                }))
-            })
-            .collect();
+        let estimates: Vec<PlanEstimate> =
+            plans.iter().map(|nodes| steer::plan_estimate(state.predictor(), nodes)).collect();
         let record = state.steering().get(fingerprint);
         let candidates: Vec<Candidate> = (1..estimates.len())
             .map(|arm| Candidate { arm: arm as ArmId, estimate: estimates[arm] })
             .collect();
-        let settings = SteeringSettings { explore_rate: 0.0, ..SteeringSettings::default() };
-        let chosen = record.and_then(|r| r.verified_winner()).unwrap_or_else(|| {
-            match decide(record, &estimates[0], &candidates, &settings, 1.0, || 0.0) {
-                Choice::Default => DEFAULT_ARM,
-                Choice::Predicted(arm) | Choice::Explored(arm) => arm,
-            }
-        });
+        // What the planner hook would do now, without exploring.
+        let settings = SteeringSettings { explore_rate: 0.0, ..steer::settings() };
+        let chosen = match ahead(record, &estimates[0], guc::STEER_THRESHOLD_MS.get(), &settings) {
+            Ahead::Default => DEFAULT_ARM,
+            Ahead::Winner(arm) => arm,
+            Ahead::PlanArms => decide(record, &estimates[0], &candidates, &settings, 1.0, || 0.0).arm(),
+        };
         (estimates, chosen)
     };
     let rows: Vec<_> = estimates

@@ -25,8 +25,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use microlora_core::{
-    ahead, decide, Ahead, ArmId, Candidate, Choice, PlanEstimate, SteeringSettings, DEFAULT_ARM, MAX_ARMS,
-    PRIOR_MS_PER_COST,
+    ahead, decide, standard_normal, Ahead, ArmId, Candidate, PlanEstimate, SteeringSettings, TimePredictor,
+    DEFAULT_ARM, MAX_ARMS, PRIOR_MS_PER_COST,
 };
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -110,7 +110,8 @@ fn with_backend<T>(f: impl FnOnce(&mut Backend) -> T) -> T {
     BACKEND.with(|backend| f(&mut backend.borrow_mut()))
 }
 
-fn settings() -> SteeringSettings {
+/// The steering settings the server runs with.
+pub(crate) fn settings() -> SteeringSettings {
     SteeringSettings { explore_rate: guc::STEER_EXPLORE_RATE.get(), ..SteeringSettings::default() }
 }
 
@@ -187,7 +188,6 @@ pub unsafe extern "C" fn microlora_steer_begin(plan: *mut pg_sys::PlannedStmt) -
         // SAFETY: the caller's promise.
         let fingerprint = unsafe { plan_tree::plan_fingerprint(plan) };
         with_backend(|backend| {
-            backend.decision = None;
             backend.planned =
                 Some(Steered { plan, fingerprint, run_fingerprint: fingerprint, arm: DEFAULT_ARM });
         });
@@ -216,30 +216,28 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
     let Some(planned) = with_backend(|backend| backend.planned) else { return -1 };
     // SAFETY: the plan is valid (the caller's promise).
     let default = unsafe { estimate(plan) };
-    {
-        let state = shared().read();
-        let record = state.steering().get(planned.fingerprint);
-        let default_ms = record.and_then(|r| r.arms[0].median_ms()).unwrap_or(default.ms);
-        let verdict = ahead(record, &default, guc::STEER_THRESHOLD_MS.get(), &settings());
-        drop(state);
-        let decision = Decision {
-            fingerprint: planned.fingerprint,
-            winner: match verdict {
-                Ahead::Winner(arm) => Some(arm),
-                Ahead::Default | Ahead::PlanArms => None,
-            },
-            default,
-            candidates: Vec::with_capacity(MAX_ARMS),
-            seen: vec![planned.fingerprint],
-            default_ms,
-            started: Instant::now(),
-        };
-        with_backend(|backend| backend.decision = Some(decision));
-        match verdict {
-            Ahead::Default => -1,
-            Ahead::PlanArms => 0,
-            Ahead::Winner(arm) => i32::from(arm),
-        }
+    let state = shared().read();
+    let record = state.steering().get(planned.fingerprint);
+    let default_ms = record.and_then(|r| r.arms[0].median_ms()).unwrap_or(default.ms);
+    let verdict = ahead(record, &default, guc::STEER_THRESHOLD_MS.get(), &settings());
+    drop(state);
+    let decision = Decision {
+        fingerprint: planned.fingerprint,
+        winner: match verdict {
+            Ahead::Winner(arm) => Some(arm),
+            Ahead::Default | Ahead::PlanArms => None,
+        },
+        default,
+        candidates: Vec::with_capacity(MAX_ARMS),
+        seen: vec![planned.fingerprint],
+        default_ms,
+        started: Instant::now(),
+    };
+    with_backend(|backend| backend.decision = Some(decision));
+    match verdict {
+        Ahead::Default => -1,
+        Ahead::PlanArms => 0,
+        Ahead::Winner(arm) => i32::from(arm),
     }
 }
 
@@ -250,8 +248,11 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
 unsafe fn estimate(plan: *mut pg_sys::PlannedStmt) -> PlanEstimate {
     // SAFETY: the caller's promise.
     let nodes = unsafe { plan_tree::describe_planned(plan) };
-    let state = shared().read();
-    let predictor = state.predictor();
+    plan_estimate(shared().read().predictor(), &nodes)
+}
+
+/// A plan's estimate from its nodes' (nodes the predictor refuses count for nothing).
+pub(crate) fn plan_estimate(predictor: &TimePredictor, nodes: &[plan_tree::PlannedNode]) -> PlanEstimate {
     PlanEstimate::of(nodes.iter().filter_map(|node| {
         predictor.estimate(node.scope, &node.embedding, node.work, Some(node.signature)).ok()
     }))
@@ -308,25 +309,19 @@ pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
     let Some(decision) = with_backend(|backend| backend.decision.take()) else { return 0 };
     // SAFETY: the backend's own PRNG; these draws cannot raise.
     let uniform = || unsafe { pg_sys::pg_prng_double(&raw mut pg_sys::pg_global_prng_state) };
-    let normal = || {
-        let (u1, u2) = (uniform().max(1e-300), uniform());
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    };
     let mut state = shared().write();
     let record = state.steering_mut().entry(decision.fingerprint);
     let record_view = record.as_deref().copied();
     let arm = decision.winner.unwrap_or_else(|| {
-        match decide(
+        let choice = decide(
             record_view.as_ref(),
             &decision.default,
             &decision.candidates,
             &settings(),
             uniform(),
-            normal,
-        ) {
-            Choice::Default => DEFAULT_ARM,
-            Choice::Predicted(arm) | Choice::Explored(arm) => arm,
-        }
+            || standard_normal(uniform),
+        );
+        choice.arm()
     });
     if let Some(record) = record {
         record.advised = Some(arm);
@@ -354,13 +349,16 @@ pub extern "C" fn microlora_steer_forget() {
 /// `plan` is a finished plan.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn microlora_steer_planned(plan: *mut pg_sys::PlannedStmt, arm: i32) {
-    // SAFETY: the caller's promise; reading a plan cannot raise.
-    let run_fingerprint = unsafe { plan_tree::plan_fingerprint(plan) };
-    with_backend(|backend| {
-        if let (Some(planned), Ok(arm)) = (backend.planned.as_mut(), ArmId::try_from(arm)) {
-            *planned = Steered { plan, run_fingerprint, arm, ..*planned };
-        }
-    });
+    let Some(planned) = with_backend(|backend| backend.planned) else { return };
+    let Ok(arm) = ArmId::try_from(arm) else { return };
+    // The default plan's fingerprint is known; only another arm's plan needs reading.
+    let run_fingerprint = if plan == planned.plan {
+        planned.run_fingerprint
+    } else {
+        // SAFETY: the caller's promise; reading a plan cannot raise.
+        unsafe { plan_tree::plan_fingerprint(plan) }
+    };
+    with_backend(|backend| backend.planned = Some(Steered { plan, run_fingerprint, arm, ..planned }));
 }
 
 /// At ExecutorStart of a client's statement: whether `plan` is (a copy of) the one the planner
