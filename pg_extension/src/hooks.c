@@ -187,8 +187,9 @@ skip_failure(const char *what, MemoryContext caller_context, uint32 caller_holdo
 
 /*
  * Learns from an executed statement in an internal subtransaction; see the file header. A
- * subtransaction needs a transaction running normally and no parallel operation in progress:
- * without them, the statement is not learned from.
+ * subtransaction needs a transaction running normally (a cursor closed while its transaction
+ * aborts is ended without one) and no parallel operation in progress: without them, the
+ * statement is not learned from.
  */
 static void
 observe_in_subtransaction(QueryDesc *queryDesc)

@@ -124,14 +124,10 @@ unsafe fn observe_statement(query_desc: *mut pg_sys::QueryDesc) {
         }
     }
     // SAFETY: `query_desc`, its plan state and its plan are the executor's, alive until
-    // ExecutorEnd returns (the caller's promise); the tree is walked only once the checks below
-    // find a transaction and a timed root, as `observe_executed` requires.
+    // ExecutorEnd returns, in a transaction (`hooks.c` observes only inside a subtransaction of
+    // a running one); the tree is walked only once the checks below find a timed root, as
+    // `observe_executed` requires.
     unsafe {
-        // A cursor closed while its transaction aborts is ended without a usable transaction:
-        // no catalog lookups then, so no observation.
-        if !pg_sys::IsTransactionState() {
-            return;
-        }
         let planstate = (*query_desc).planstate;
         let stmt = (*query_desc).plannedstmt;
         if planstate.is_null() || stmt.is_null() || (*planstate).instrument.is_null() {

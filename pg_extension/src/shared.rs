@@ -15,10 +15,9 @@
 //!   only do the learner's arithmetic for a handful of nodes.
 //! - The [`Counters`] are atomics, read and written without the lock.
 //! - The postmaster never waits for the lock: it loads the state at start-up, before any
-//!   backend exists, and saves it at shutdown, after every backend is gone, with
-//!   [`Shared::try_read`] / [`Shared::try_write`]. A backend killed while holding the lock
-//!   leaves it held; the postmaster then skips the save (the state may be half-updated) rather
-//!   than wait.
+//!   backend exists (so the lock is free), and saves it at shutdown, after every backend is
+//!   gone, with [`Shared::try_read`]. A backend killed while holding the lock leaves it held;
+//!   the postmaster then skips the save (the state may be half-updated) rather than wait.
 //!
 //! Everything here is fixed-size (no heap), as shared memory requires.
 
@@ -133,13 +132,6 @@ impl Shared {
         // SAFETY: as in `read`.
         let locked = unsafe { pg_sys::LWLockConditionalAcquire(self.lock, pg_sys::LWLockMode::LW_SHARED) };
         locked.then(|| ReadGuard { shared: self })
-    }
-
-    /// The state locked exclusively if the lock is free now; never waits.
-    pub fn try_write(&self) -> Option<WriteGuard<'_>> {
-        // SAFETY: as in `read`.
-        let locked = unsafe { pg_sys::LWLockConditionalAcquire(self.lock, pg_sys::LWLockMode::LW_EXCLUSIVE) };
-        locked.then(|| WriteGuard { shared: self })
     }
 }
 
