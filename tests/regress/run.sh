@@ -64,28 +64,16 @@ for run in "${runs[@]}"; do
   esac
 done
 
-passed=0
-failed=0
-finished=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() { failed=$((failed + 1)); echo "FAILED - $1"; }
+# shellcheck source=../pg/checks.sh
+source "$ROOT/tests/pg/checks.sh"
 
 FETCH_DIR=
 STAGING=
 finish() {
   local status=$?
-  if [ "$finished" = 0 ]; then
-    not_ok "the tests stopped early (exit status $status)"
-    if [ -n "$CLUSTER_LOG" ] && [ -f "$CLUSTER_LOG" ]; then
-      echo "# server log (last 40 lines):"
-      tail -n 40 "$CLUSTER_LOG"
-    fi
-  fi
-  cluster_destroy
   [ -z "$FETCH_DIR" ] || rm -rf "$FETCH_DIR"
   [ -z "$STAGING" ] || rm -rf "$STAGING"
-  echo "$passed passed, $failed failed"
-  if [ "$failed" = 0 ]; then exit 0; else exit 1; fi
+  checks_finish "$status"
 }
 trap finish EXIT
 
