@@ -1,6 +1,5 @@
 # Checks for the scripts that test a throw-away cluster (run.sh, steering.sh, ../regress/run.sh).
-# Source it after
-# cluster.sh, then:
+# Source it after cluster.sh, then:
 #
 #   ok DESCRIPTION / not_ok DESCRIPTION      count and print `ok - …` / `FAILED - …`
 #   check DESCRIPTION ACTUAL EXPECTED        ok when equal, else FAILED with both values
