@@ -24,6 +24,7 @@
 mod adapter;
 mod arguments;
 mod calibration;
+mod cardinality;
 mod error;
 mod kernels;
 mod least_squares;
@@ -44,12 +45,13 @@ mod trajectory;
 
 pub use adapter::{Adapter, FALLBACK_ADAPTATIONS, RANK};
 pub use arguments::{attention_type_from_number, capacity_from_number, dim_from_number};
+pub use cardinality::{corrected_rows, row_residual, work_factor, RowErrors, WorkShape};
 pub use calibration::{CostCalibration, MIN_MS, PRIOR_MS_PER_COST};
 pub use error::{LearningError, Number, Result};
 pub use limits::{MAX_CORRECTION, YOUNG_MAX_CORRECTION};
 pub use lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 pub use plan_learner::{
-    NodeTrajectory, ObservedNode, PlanLearner, PlanLearnerSnapshot, ScopeStats, DEFAULT_PLAN_ATTENTION,
+    NodeTrajectory, ObservedNode, PlanLearner, PlanLearnerSnapshot, RowsSnapshot, ScopeStats, DEFAULT_PLAN_ATTENTION,
     TRAJECTORY_CAPACITY,
 };
 pub use plan_memory::{fold_signature, MemoryEntry, PlanMemory, MEMORY_WINDOW, PLAN_MEMORY_SLOTS};

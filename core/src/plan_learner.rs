@@ -19,8 +19,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::cardinality::{corrected_rows, row_residual, RowErrors};
+use crate::error::{LearningError, Result};
+use crate::plan_memory::{MemoryEntry, PlanMemory};
 use crate::predictor::{TimePredictor, PREDICTOR_MAX_DIM};
+use crate::q_error::QErrorStats;
 use crate::ring::Ring;
 use crate::scope::OperatorScope;
 use crate::state::{Persistent, StateKind, TimePredictorSnapshot};
@@ -55,6 +58,11 @@ pub struct ObservedNode {
     pub rows: f64,
     /// Loops, over all processes.
     pub loops: f64,
+    /// What the node computes, for the learned row counts (see [`crate::cardinality`]); 0 if
+    /// the server does not tell.
+    pub rows_key: u64,
+    /// The planner's estimate of the rows it returns per loop.
+    pub estimated_rows: f64,
 }
 
 /// One recorded node execution: what was predicted, what happened.
@@ -130,6 +138,10 @@ pub struct PlanLearner {
     observed_statements: u64,
     /// How each steered statement did under each arm (kept while the server runs; not saved).
     steering: SteeringMemory<STEERED_STATEMENTS>,
+    /// Per rows key, how far off the planner's row estimates were.
+    cardinality: PlanMemory,
+    /// Per scope, q-errors of the planner's and the learned row estimates.
+    row_errors: [RowErrors; OperatorScope::COUNT],
 }
 
 impl PlanLearner {
@@ -142,6 +154,8 @@ impl PlanLearner {
             summary: TrajectoryStats::default(),
             observed_statements: 0,
             steering: SteeringMemory::new(),
+            cardinality: PlanMemory::default(),
+            row_errors: [RowErrors::default(); OperatorScope::COUNT],
         })
     }
 
@@ -150,6 +164,7 @@ impl PlanLearner {
     /// predictor refuses (a non-finite embedding, no work) is skipped. Allocates nothing.
     pub fn record_statement(&mut self, query_id: i64, time: i64, nodes: &[ObservedNode], learn: bool) {
         for node in nodes {
+            self.record_rows(node, learn);
             let x = &node.embedding[..self.predictor.dim()];
             let predicted = if learn {
                 self.predictor.observe(node.scope, x, node.work, Some(node.signature), node.exclusive_ms)
@@ -183,6 +198,40 @@ impl PlanLearner {
             });
         }
         self.observed_statements += 1;
+    }
+
+    /// Scores the node's row estimates, planner's and learned, and (with `learn`) remembers how
+    /// far off the planner was for its rows key.
+    fn record_rows(&mut self, node: &ObservedNode, learn: bool) {
+        if node.rows_key == 0 || !(node.loops > 0.0) {
+            return;
+        }
+        let actual = node.rows / node.loops;
+        let learned = corrected_rows(node.estimated_rows, self.rows_factor(node.rows_key));
+        let errors = &mut self.row_errors[node.scope.id()];
+        // Estimates and counts that are not finite and non-negative are not scored.
+        let _ = errors.planner.add(node.estimated_rows + 1.0, actual + 1.0);
+        let _ = errors.learned.add(learned + 1.0, actual + 1.0);
+        if learn {
+            // A residual that is not finite is refused and changes nothing.
+            let _ = self.cardinality.learn(node.rows_key, node.scope, row_residual(node.estimated_rows, actual));
+        }
+    }
+
+    /// The factor by which the rows of nodes with rows key `key` were underestimated, as
+    /// learned so far (1 if unknown; see [`crate::cardinality`]).
+    pub fn rows_factor(&self, key: u64) -> f64 {
+        self.cardinality.correction(key).exp()
+    }
+
+    /// One scope's row-estimate q-errors.
+    pub fn row_errors(&self, scope: OperatorScope) -> &RowErrors {
+        &self.row_errors[scope.id()]
+    }
+
+    /// Rows keys remembered.
+    pub fn row_keys(&self) -> usize {
+        self.cardinality.len()
     }
 
     /// The time predictor.
@@ -239,12 +288,16 @@ impl PlanLearner {
         self.summary = TrajectoryStats::default();
         self.observed_statements = 0;
         self.steering.clear();
+        self.cardinality.clear();
+        self.row_errors = [RowErrors::default(); OperatorScope::COUNT];
     }
 
     /// Forgets one scope's predictor state and statistics (the trajectories stay).
     pub fn reset_scope(&mut self, scope: OperatorScope) {
         self.predictor.reset_scope(scope);
         self.scopes[scope.id()] = ScopeStats::default();
+        self.cardinality.forget_scope(scope);
+        self.row_errors[scope.id()] = RowErrors::default();
     }
 }
 
@@ -258,6 +311,19 @@ pub struct PlanLearnerSnapshot {
     pub trajectories: Vec<NodeTrajectory>,
     pub summary: TrajectoryStats,
     pub observed_statements: u64,
+    /// Written after the parts above, so that the bytes of builds from before learned row
+    /// counts (which end there) still load, without them.
+    #[serde(skip)]
+    pub rows: RowsSnapshot,
+}
+
+/// The learned row counts (see [`crate::cardinality`]) in a [`PlanLearnerSnapshot`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct RowsSnapshot {
+    /// The memory's entries, each with its slot.
+    pub memory: Vec<(u32, MemoryEntry)>,
+    /// Per scope, in scope id order: the planner's and the learned q-errors.
+    pub errors: Vec<(QErrorStats, QErrorStats)>,
 }
 
 impl Persistent for PlanLearnerSnapshot {
@@ -273,6 +339,26 @@ impl Persistent for PlanLearnerSnapshot {
     fn restore(snapshot: PlanLearnerSnapshot) -> Result<PlanLearnerSnapshot> {
         Ok(snapshot)
     }
+
+    /// The parts, then the learned row counts.
+    fn to_bytes(&self) -> Vec<u8> {
+        // Encoding plain structs of numbers and vectors into a growable buffer cannot fail.
+        let mut payload = postcard::to_allocvec(self).expect("snapshots always encode");
+        payload.extend(postcard::to_allocvec(&self.rows).expect("snapshots always encode"));
+        crate::state::seal(Self::KIND, &payload)
+    }
+
+    /// Bytes that end after the parts (written before row counts were learned) load without
+    /// row counts.
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let undecodable = |_| LearningError::CorruptState("the payload does not decode");
+        let payload = crate::state::open(Self::KIND, bytes)?;
+        let (mut snapshot, rest): (PlanLearnerSnapshot, _) = postcard::take_from_bytes(payload).map_err(undecodable)?;
+        if !rest.is_empty() {
+            snapshot.rows = postcard::from_bytes(rest).map_err(undecodable)?;
+        }
+        Ok(snapshot)
+    }
 }
 
 impl PlanLearnerSnapshot {
@@ -284,6 +370,10 @@ impl PlanLearnerSnapshot {
             trajectories: learner.trajectories.oldest_first().copied().collect(),
             summary: learner.summary,
             observed_statements: learner.observed_statements,
+            rows: RowsSnapshot {
+                memory: learner.cardinality.occupied().map(|(slot, entry)| (slot as u32, *entry)).collect(),
+                errors: learner.row_errors.iter().map(|e| (e.planner, e.learned)).collect(),
+            },
         }
     }
 
@@ -333,6 +423,61 @@ impl PlanLearnerSnapshot {
             ignored.push("the trajectory statistics (inconsistent)".to_string());
         }
         learner.observed_statements = self.observed_statements;
+        if let Err(error) = learner.cardinality.restore(&self.rows.memory) {
+            ignored.push(format!("the learned row counts ({error})"));
+        }
+        let consistent = |(planner, learned): &(QErrorStats, QErrorStats)| {
+            planner.is_consistent() && learned.is_consistent()
+        };
+        if self.rows.errors.is_empty() {
+            learner.row_errors = [RowErrors::default(); OperatorScope::COUNT];
+        } else if self.rows.errors.len() == OperatorScope::COUNT && self.rows.errors.iter().all(consistent) {
+            for (errors, &(planner, learned)) in learner.row_errors.iter_mut().zip(&self.rows.errors) {
+                *errors = RowErrors { planner, learned };
+            }
+        } else {
+            ignored.push("the row-estimate q-errors (inconsistent)".to_string());
+        }
         ignored
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_from_before_row_counts_load_without_them() {
+        // A PlanLearner is hundreds of KiB: on a thread with room for a few.
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(|| {
+                let mut learner = PlanLearner::new(16).unwrap();
+                learner.cardinality.learn(7, OperatorScope::HashJoin, 2.0).unwrap();
+                learner.row_errors[3].planner.add(1.0, 10.0).unwrap();
+                let snapshot = PlanLearnerSnapshot::of(&learner);
+                assert_eq!(snapshot.rows.memory.len(), 1);
+                // What builds before row counts wrote: the same parts, nothing after them.
+                let old = crate::state::seal(StateKind::PlanLearner, &postcard::to_allocvec(&snapshot).unwrap());
+                let mut loaded = PlanLearner::new(16).unwrap();
+                loaded.cardinality.learn(9, OperatorScope::Sort, 1.0).unwrap();
+                let ignored = PlanLearnerSnapshot::from_bytes(&old).unwrap().load_into(&mut loaded, 1);
+                assert!(ignored.is_empty(), "{ignored:?}");
+                assert_eq!(loaded.rows_factor(7), 1.0);
+                assert_eq!(loaded.rows_factor(9), 1.0, "loading replaces what was learned");
+                assert_eq!(loaded.predictor(), learner.predictor());
+                // The current bytes carry them; damaged row counts are named and left out.
+                let mut loaded = PlanLearner::new(16).unwrap();
+                PlanLearnerSnapshot::from_bytes(&snapshot.to_bytes()).unwrap().load_into(&mut loaded, 1);
+                assert_eq!(loaded, learner);
+                let mut bad = snapshot;
+                bad.rows.memory[0].1.residual = f32::NAN;
+                bad.rows.errors.pop();
+                let ignored = bad.load_into(&mut PlanLearner::new(16).unwrap(), 1);
+                assert_eq!(ignored.len(), 2, "{ignored:?}");
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 }

@@ -104,7 +104,7 @@ pub trait Persistent: Sized {
     }
 }
 
-fn seal(kind: StateKind, payload: &[u8]) -> Vec<u8> {
+pub(crate) fn seal(kind: StateKind, payload: &[u8]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len() + CHECKSUM_LEN);
     bytes.extend_from_slice(&MAGIC);
     bytes.extend_from_slice(&STATE_VERSION.to_le_bytes());
@@ -117,7 +117,7 @@ fn seal(kind: StateKind, payload: &[u8]) -> Vec<u8> {
     bytes
 }
 
-fn open(expected: StateKind, bytes: &[u8]) -> Result<&[u8]> {
+pub(crate) fn open(expected: StateKind, bytes: &[u8]) -> Result<&[u8]> {
     use LearningError::CorruptState;
     if bytes.len() < HEADER_LEN + CHECKSUM_LEN {
         return Err(CorruptState("it is shorter than the header"));

@@ -2,7 +2,7 @@
 //! record each executed node; reset; save and load, part by part.
 
 use microlora_core::{
-    q_error, ObservedNode, OperatorScope, Persistent, PlanLearner, PlanLearnerSnapshot, TimePredictor,
+    corrected_rows, q_error, ObservedNode, OperatorScope, Persistent, PlanLearner, PlanLearnerSnapshot, TimePredictor,
     IMPROVEMENT_LIMIT, TRAJECTORY_CAPACITY,
 };
 
@@ -32,6 +32,8 @@ fn node(i: usize, work: f64) -> ObservedNode {
         exclusive_ms: 0.002 * work * (1.0 + (i % 3) as f64),
         rows: 10.0 * i as f64,
         loops: 1.0,
+        rows_key: 1000 + i as u64,
+        estimated_rows: 10.0,
     }
 }
 
@@ -116,6 +118,52 @@ fn learning_reduces_the_error_on_a_recurring_workload() {
             }
         }
         assert!(learned < baseline, "learned {learned} vs baseline {baseline}");
+    });
+}
+
+#[test]
+fn row_counts_are_learned_per_rows_key_whatever_the_node() {
+    with_stack(|| {
+        let mut learner = PlanLearner::new(16).unwrap();
+        // A filter the planner expects 1 row from returns 5,000 per loop, under a nested loop's
+        // index scan in one plan and a sequential scan in another: both have the same rows key.
+        let mut scan = node(0, 100.0);
+        scan.rows_key = 4242;
+        scan.estimated_rows = 1.0;
+        scan.rows = 20_000.0;
+        scan.loops = 4.0;
+        assert_eq!(learner.rows_factor(4242), 1.0, "nothing known yet");
+        learner.record_statement(1, 1, &[scan], true);
+        let once = corrected_rows(1.0, learner.rows_factor(4242));
+        assert!(once > 50.0 && once < 5000.0, "one run counts half (in e-folds): {once}");
+        let mut other_node = node(3, 40.0);
+        other_node.rows_key = 4242;
+        other_node.estimated_rows = 1.0;
+        other_node.rows = 5000.0;
+        for run in 0..20 {
+            learner.record_statement(2 + run, 2 + run, &[other_node], true);
+        }
+        let learned = corrected_rows(1.0, learner.rows_factor(4242));
+        assert!(learned > 1000.0 && learned <= 5000.0, "{learned}");
+        assert_eq!(learner.rows_factor(99), 1.0, "other keys are untouched");
+        assert_eq!(learner.row_keys(), 1);
+        // Scored per scope: the planner was 2,500x off every time, the learned estimate less.
+        let errors = learner.row_errors(other_node.scope);
+        assert_eq!(errors.planner.count(), 20);
+        assert!((errors.planner.median() - 5001.0 / 2.0).abs() < 1.0);
+        assert!(errors.learned.median() < 10.0, "{}", errors.learned.median());
+        // Learning off: scored, nothing learned. A key of 0 is neither.
+        let factor = learner.rows_factor(4242);
+        other_node.rows = 1.0;
+        learner.record_statement(30, 30, &[other_node], false);
+        assert_eq!(learner.rows_factor(4242), factor);
+        other_node.rows_key = 0;
+        learner.record_statement(31, 31, &[other_node], true);
+        assert_eq!(learner.row_errors(other_node.scope).planner.count(), 21);
+        learner.reset_scope(other_node.scope);
+        assert_eq!(learner.rows_factor(4242), factor, "the key was learned under the first scope");
+        learner.reset();
+        assert_eq!(learner.rows_factor(4242), 1.0);
     });
 }
 

@@ -84,6 +84,8 @@ fn learn_from_statements() {
             exclusive_ms: 0.5 + i as f64,
             rows: 100.0,
             loops: 1.0,
+            rows_key: 77 + i as u64,
+            estimated_rows: 3.0,
         })
         .collect();
     let before = allocations();
