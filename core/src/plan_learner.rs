@@ -203,7 +203,7 @@ impl PlanLearner {
     /// Scores the node's row estimates, planner's and learned, and (with `learn`) remembers how
     /// far off the planner was for its rows key.
     fn record_rows(&mut self, node: &ObservedNode, learn: bool) {
-        if node.rows_key == 0 || !(node.loops > 0.0) {
+        if node.rows_key == 0 || node.loops.is_nan() || node.loops <= 0.0 {
             return;
         }
         let actual = node.rows / node.loops;
