@@ -35,6 +35,10 @@ COMMENT ON COLUMN operator_stats.ms_per_cost IS 'the calibrated baseline: millis
 COMMENT ON COLUMN operator_stats.baseline_qerror_median IS
   'median q-error, max(predicted/actual, actual/predicted), of the calibrated cost baseline (1 is exact)';
 COMMENT ON COLUMN operator_stats.learned_qerror_median IS 'median q-error of the learned prediction (1 is exact)';
+COMMENT ON COLUMN operator_stats.rows_qerror_planner_median IS
+  'median q-error of the planner''s row estimates (rows + 1 per loop; 1 is exact)';
+COMMENT ON COLUMN operator_stats.rows_qerror_learned_median IS
+  'median q-error of the learned row estimates: the planner''s corrected by what nodes computing the same (same relations and filters, any plan) returned before';
 
 -- What plan steering learned per statement: SELECT * FROM microlora.steering;
 CREATE VIEW steering AS SELECT * FROM steering();

@@ -164,7 +164,7 @@ impl PlanLearner {
     /// predictor refuses (a non-finite embedding, no work) is skipped. Allocates nothing.
     pub fn record_statement(&mut self, query_id: i64, time: i64, nodes: &[ObservedNode], learn: bool) {
         for node in nodes {
-            self.record_rows(node, learn);
+            self.record_node_rows(node, learn);
             let x = &node.embedding[..self.predictor.dim()];
             let predicted = if learn {
                 self.predictor.observe(node.scope, x, node.work, Some(node.signature), node.exclusive_ms)
@@ -200,9 +200,17 @@ impl PlanLearner {
         self.observed_statements += 1;
     }
 
+    /// Learns from the row counts of one executed statement's nodes only (their times were not
+    /// measured): scores the row estimates and, with `learn`, remembers them. Allocates nothing.
+    pub fn record_rows(&mut self, nodes: &[ObservedNode], learn: bool) {
+        for node in nodes {
+            self.record_node_rows(node, learn);
+        }
+    }
+
     /// Scores the node's row estimates, planner's and learned, and (with `learn`) remembers how
     /// far off the planner was for its rows key.
-    fn record_rows(&mut self, node: &ObservedNode, learn: bool) {
+    fn record_node_rows(&mut self, node: &ObservedNode, learn: bool) {
         if node.rows_key == 0 || node.loops.is_nan() || node.loops <= 0.0 {
             return;
         }

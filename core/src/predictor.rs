@@ -121,7 +121,7 @@ pub(crate) fn check_scalings(learner: &ScopedLoRA) -> Result<()> {
             });
         }
         let factors = adapter.a_columns().into_iter().chain(adapter.b_rows());
-        if let Some(&value) = factors.flatten().find(|v| !(v.abs() <= PREDICTOR_MAX_FACTOR)) {
+        if let Some(&value) = factors.flatten().find(|v| v.is_nan() || v.abs() > PREDICTOR_MAX_FACTOR) {
             return Err(LearningError::InvalidParameter {
                 what: "the adapters' factors",
                 expected: "finite and at most 1e6 in magnitude for a time predictor",

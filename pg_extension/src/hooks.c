@@ -42,7 +42,7 @@
 
 /* Implemented in Rust (pg_extension/src/hooks.rs, shared.rs and persist.rs). */
 extern bool microlora_sample_statement(int nesting_level, int eflags);
-extern void microlora_observe_statement(QueryDesc *query_desc);
+extern void microlora_observe_statement(QueryDesc *query_desc, bool with_times);
 extern void microlora_count_planning(uint64 planning_ns);
 extern void microlora_shmem_request(void);
 extern void microlora_shmem_startup(void);
@@ -60,7 +60,8 @@ extern void microlora_steer_consider(int arm, PlannedStmt *plan);
 extern int	microlora_steer_choose(void);
 extern void microlora_steer_planned(PlannedStmt *plan, int arm);
 extern bool microlora_steer_started(PlannedStmt *plan);
-extern void microlora_steer_finished(double ms);
+extern bool microlora_steer_finished(double ms);
+extern bool microlora_count_rows(void);
 
 /* Arms a statement can be planned under (core's MAX_ARMS). */
 #define MAX_ARMS 8
@@ -90,6 +91,12 @@ static bool sampled_at_level[MAX_TRACKED_LEVEL];
 /* Whether the statement started at each nesting level is timed for steering. */
 static bool timed_at_level[MAX_TRACKED_LEVEL];
 
+/*
+ * Whether the statement started at each nesting level counts its nodes' rows (without their
+ * times, which cost a clock read per row), for the learned row counts steering judges plans on.
+ */
+static bool rows_at_level[MAX_TRACKED_LEVEL];
+
 static void
 microlora_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
@@ -106,6 +113,9 @@ microlora_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		if (nesting_level == 0 && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
 			timed = microlora_steer_started(queryDesc->plannedstmt);
 		timed_at_level[nesting_level] = timed;
+		rows_at_level[nesting_level] = timed && !sampled && microlora_count_rows();
+		if (rows_at_level[nesting_level])
+			queryDesc->instrument_options |= INSTRUMENT_ROWS;
 	}
 
 	if (prev_ExecutorStart)
@@ -192,7 +202,7 @@ skip_failure(const char *what, MemoryContext caller_context, uint32 caller_holdo
  * statement is not learned from.
  */
 static void
-observe_in_subtransaction(QueryDesc *queryDesc)
+observe_in_subtransaction(QueryDesc *queryDesc, bool with_times)
 {
 	MemoryContext caller_context = CurrentMemoryContext;
 	ResourceOwner caller_owner = CurrentResourceOwner;
@@ -207,7 +217,7 @@ observe_in_subtransaction(QueryDesc *queryDesc)
 	PG_TRY();
 	{
 		HOLD_INTERRUPTS();
-		microlora_observe_statement(queryDesc);
+		microlora_observe_statement(queryDesc, with_times);
 		RESUME_INTERRUPTS();
 		ReleaseCurrentSubTransaction();
 	}
@@ -224,19 +234,28 @@ observe_in_subtransaction(QueryDesc *queryDesc)
 static void
 microlora_ExecutorEnd(QueryDesc *queryDesc)
 {
+	bool		steering_learns = false;
+
 	if (nesting_level < MAX_TRACKED_LEVEL && timed_at_level[nesting_level])
 	{
 		timed_at_level[nesting_level] = false;
 		if (queryDesc->totaltime != NULL)
 		{
 			InstrEndLoop(queryDesc->totaltime);
-			microlora_steer_finished(queryDesc->totaltime->total * 1000.0);
+			steering_learns = microlora_steer_finished(queryDesc->totaltime->total * 1000.0);
 		}
 	}
 	if (nesting_level < MAX_TRACKED_LEVEL && sampled_at_level[nesting_level])
 	{
 		sampled_at_level[nesting_level] = false;
-		observe_in_subtransaction(queryDesc);
+		observe_in_subtransaction(queryDesc, true);
+	}
+	else if (nesting_level < MAX_TRACKED_LEVEL && rows_at_level[nesting_level])
+	{
+		rows_at_level[nesting_level] = false;
+		/* Only statements slow enough for steering to remember teach their row counts. */
+		if (steering_learns)
+			observe_in_subtransaction(queryDesc, false);
 	}
 
 	if (prev_ExecutorEnd)

@@ -81,17 +81,18 @@ pub extern "C" fn microlora_count_planning(planning_ns: u64) {
     });
 }
 
-/// Learns from a sampled statement at its ExecutorEnd. Called by `hooks.c` inside an internal
-/// subtransaction with interrupts held; a panic here becomes an ERROR at this boundary, which
-/// `hooks.c` logs and rolls back.
+/// Learns from a statement at its ExecutorEnd: a sampled one (`with_times`, its nodes timed)
+/// from its nodes' times and rows, one steering timed from its nodes' rows only. Called by
+/// `hooks.c` inside an internal subtransaction with interrupts held; a panic here becomes an
+/// ERROR at this boundary, which `hooks.c` logs and rolls back.
 ///
 /// # Safety
 /// `query_desc` is the statement's, not yet ended, in a transaction.
 #[pg_guard]
 #[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn microlora_observe_statement(query_desc: *mut pg_sys::QueryDesc) {
+pub unsafe extern "C-unwind" fn microlora_observe_statement(query_desc: *mut pg_sys::QueryDesc, with_times: bool) {
     // SAFETY: the caller's promise.
-    unsafe { observe_statement(query_desc) }
+    unsafe { observe_statement(query_desc, with_times) }
 }
 
 /// Test builds only: makes the next observation fail with a Rust panic (1), an ERROR raised
@@ -106,7 +107,7 @@ pub(crate) static mut INJECT_FAILURE: u8 = 0;
 /// # Safety
 /// `query_desc` points to the statement's `QueryDesc`, not yet ended, and this runs in the
 /// backend that executed it (see [`microlora_observe_statement`]).
-unsafe fn observe_statement(query_desc: *mut pg_sys::QueryDesc) {
+unsafe fn observe_statement(query_desc: *mut pg_sys::QueryDesc, with_times: bool) {
     #[cfg(any(test, feature = "pg_test"))]
     {
         // SAFETY: backend-local test switch, read and cleared on the backend's only thread.
@@ -133,11 +134,13 @@ unsafe fn observe_statement(query_desc: *mut pg_sys::QueryDesc) {
         if planstate.is_null() || stmt.is_null() || (*planstate).instrument.is_null() {
             return;
         }
-        if !(*(*planstate).instrument).need_timer {
+        if with_times && !(*(*planstate).instrument).need_timer {
             return;
         }
         let started = Instant::now();
-        let nodes = plan_tree::observe_executed(planstate, stmt);
+        let keys = plan_tree::LearnedRows::keys_of(stmt);
+        let learned = keys.learned_from(&shared().read());
+        let nodes = plan_tree::observe_executed(planstate, stmt, &learned);
         if nodes.is_empty() {
             return;
         }
@@ -146,7 +149,11 @@ unsafe fn observe_statement(query_desc: *mut pg_sys::QueryDesc) {
         let described = Instant::now();
         {
             let mut state = shared().write();
-            state.record_statement(query_id, now, &nodes, guc::LEARN.get());
+            if with_times {
+                state.record_statement(query_id, now, &nodes, guc::LEARN.get());
+            } else {
+                state.record_rows(&nodes, guc::LEARN.get());
+            }
         }
         let learned = Instant::now();
         shared()

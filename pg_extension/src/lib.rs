@@ -24,6 +24,7 @@ pub mod node_scope;
 pub mod persist;
 mod pg_list;
 pub mod plan_tree;
+pub mod rows_key;
 pub mod shared;
 pub mod sql;
 pub mod steer;

@@ -56,11 +56,14 @@
 //! the number of processes that ran it, giving wall-clock time comparable with its parent's.
 //! A node's exclusive time is its wall time minus its children's, at least 0.
 
-use microlora_core::{fold_signature, ObservedNode, OperatorScope};
+use std::collections::HashMap;
+
+use microlora_core::{corrected_rows, fold_signature, work_factor, ObservedNode, OperatorScope, PlanLearner, WorkShape};
 use pgrx::pg_sys;
 
 use crate::node_scope::{scope_of, NodeShape, PlanKind};
 use crate::pg_list;
+use crate::rows_key::RowsKeys;
 
 /// Floats in a node's embedding.
 pub const EMBEDDING_DIM: usize = 16;
@@ -78,7 +81,12 @@ pub struct PlannedNode {
     pub embedding: [f32; EMBEDDING_DIM],
     /// Estimated cost units over all estimated loops (see the module documentation).
     pub work: f64,
+    /// The planner's estimate of the rows per loop.
     pub estimated_rows: f64,
+    /// The same, corrected by what the learner knows of the node's rows key.
+    pub learned_rows: f64,
+    /// What the node computes (see [`crate::rows_key`]).
+    pub rows_key: u64,
     pub total_cost: f64,
     pub estimated_loops: f64,
     /// Depth in the tree (the root is 0).
@@ -100,6 +108,8 @@ impl PlannedNode {
             exclusive_ms: 0.0,
             rows: 0.0,
             loops: 0.0,
+            rows_key: self.rows_key,
+            estimated_rows: self.estimated_rows,
         }
     }
 }
@@ -128,11 +138,75 @@ fn lc(n: usize) -> f32 {
     ((1.0 + n as f64).ln() / 3.0) as f32
 }
 
-/// The structural inputs of a plan node, each with how many times it runs per run of the node.
+/// What the learner knows of the row counts of one plan's nodes: their rows keys and, per key,
+/// the factor by which the planner underestimated such nodes (see core's `cardinality`).
+#[derive(Default)]
+pub struct LearnedRows {
+    keys: RowsKeys,
+    factors: HashMap<u64, f64>,
+}
+
+impl LearnedRows {
+    /// The rows keys of `stmt`'s nodes, with nothing learned about them.
+    ///
+    /// # Safety
+    /// `stmt` must be a valid finished plan.
+    pub unsafe fn keys_of(stmt: *mut pg_sys::PlannedStmt) -> Self {
+        // SAFETY: the caller's promise.
+        LearnedRows { keys: unsafe { RowsKeys::of(stmt) }, factors: HashMap::new() }
+    }
+
+    /// With what `learner` learned about these keys.
+    pub fn learned_from(mut self, learner: &PlanLearner) -> Self {
+        self.factors = self.keys.all().map(|key| (key, learner.rows_factor(key))).collect();
+        self
+    }
+
+    /// A node's rows key (0 for a node of another plan).
+    fn key(&self, plan: *const pg_sys::Plan) -> u64 {
+        self.keys.get(plan)
+    }
+
+    /// A node's rows per loop: the planner's estimate corrected by what was learned.
+    ///
+    /// # Safety
+    /// `plan` is a valid plan node.
+    unsafe fn rows(&self, plan: *mut pg_sys::Plan) -> f64 {
+        let factor = self.factors.get(&self.key(plan)).copied().unwrap_or(1.0);
+        // SAFETY: the caller's promise.
+        corrected_rows(unsafe { (*plan).plan_rows }, factor)
+    }
+}
+
+/// How a node's own work follows its rows (see core's [`WorkShape`]).
+fn work_shape(kind: PlanKind) -> WorkShape {
+    match kind {
+        PlanKind::T_SeqScan
+        | PlanKind::T_SampleScan
+        | PlanKind::T_FunctionScan
+        | PlanKind::T_ValuesScan
+        | PlanKind::T_TableFuncScan
+        | PlanKind::T_CteScan
+        | PlanKind::T_NamedTuplestoreScan
+        | PlanKind::T_WorkTableScan
+        | PlanKind::T_ForeignScan => WorkShape::ReadsRelation,
+        PlanKind::T_IndexScan
+        | PlanKind::T_IndexOnlyScan
+        | PlanKind::T_BitmapIndexScan
+        | PlanKind::T_BitmapHeapScan
+        | PlanKind::T_TidScan
+        | PlanKind::T_TidRangeScan => WorkShape::FetchesRows,
+        _ => WorkShape::Combines,
+    }
+}
+
+/// The structural inputs of a plan node, each with how many times it runs per run of the node:
+/// a nested loop's inner input once per row of its outer input, as the planner estimates them
+/// (`learned` None) or as learned.
 ///
 /// # Safety
 /// `plan` is a valid node of a finished plan.
-unsafe fn plan_inputs(plan: *mut pg_sys::Plan) -> Vec<(*mut pg_sys::Plan, f64)> {
+unsafe fn plan_inputs(plan: *mut pg_sys::Plan, learned: Option<&LearnedRows>) -> Vec<(*mut pg_sys::Plan, f64)> {
     // SAFETY: `plan` is valid (the caller's promise) and is cast only to the node type its tag
     // names; its inputs are checked non-null, and its child lists are pointer lists of plans.
     unsafe {
@@ -145,7 +219,7 @@ unsafe fn plan_inputs(plan: *mut pg_sys::Plan) -> Vec<(*mut pg_sys::Plan, f64)> 
         let right = (*plan).righttree;
         if !right.is_null() {
             let weight = if kind == PlanKind::T_NestLoop && !left.is_null() {
-                (*left).plan_rows.max(1.0)
+                learned.map_or((*left).plan_rows, |rows| rows.rows(left)).max(1.0)
             } else {
                 1.0
             };
@@ -236,7 +310,7 @@ unsafe fn relation_size(relid: pg_sys::Oid) -> (f64, f64) {
 }
 
 /// The plan-time description of a node that runs `loops` times, under a parent of signature
-/// `parent` (0 for a root).
+/// `parent` (0 for a root), with its rows as learned (see [`LearnedRows`]).
 ///
 /// # Safety
 /// `plan` must be a valid node of the finished plan `stmt` (or `stmt` null), in a transaction.
@@ -246,6 +320,7 @@ pub unsafe fn describe(
     loops: f64,
     depth: u32,
     parent: u64,
+    learned: &LearnedRows,
 ) -> PlannedNode {
     // SAFETY: the caller's promise: `plan` is a valid node of `stmt` and its inputs are nodes
     // of the same plan; catalog lookups run in the caller's transaction.
@@ -253,18 +328,28 @@ pub unsafe fn describe(
         let p = &*plan;
         let relation = scanned_relation(plan, stmt);
         let shape = NodeShape::of(plan);
-        let inputs = plan_inputs(plan);
-        let (mut input_rows, mut input_cost) = (0.0, 0.0);
+        // The planner's own cost of the node is its total minus its inputs' as it weighed them.
+        let planned_input_cost: f64 = plan_inputs(plan, None)
+            .iter()
+            .map(|&(input, weight)| without_disable_cost((*input).total_cost) * weight)
+            .sum();
+        let inputs = plan_inputs(plan, Some(learned));
+        let (mut input_rows, mut planned_input_rows, mut input_cost) = (0.0, 0.0, 0.0);
         for &(input, weight) in &inputs {
-            input_rows += (*input).plan_rows;
+            input_rows += learned.rows(input);
+            planned_input_rows += (*input).plan_rows;
             input_cost += without_disable_cost((*input).total_cost) * weight;
         }
         let (startup_cost, total_cost) =
             (without_disable_cost(p.startup_cost), without_disable_cost(p.total_cost));
-        let own_cost = (total_cost - input_cost).max(0.0);
+        let rows = learned.rows(plan);
+        let output_factor = (rows + 1.0) / (p.plan_rows.max(0.0) + 1.0);
+        let input_factor = (input_rows + 1.0) / (planned_input_rows + 1.0);
+        let own_cost = (total_cost - planned_input_cost).max(0.0)
+            * work_factor(work_shape(shape.kind), output_factor, input_factor);
         let (pages, tuples) = relation.map_or((0.0, 0.0), |relid| relation_size(relid));
         let embedding = [
-            lg(p.plan_rows),
+            lg(rows),
             lg(f64::from(p.plan_width)),
             lg(startup_cost),
             lg(total_cost),
@@ -278,15 +363,17 @@ pub unsafe fn describe(
             lc(pg_list::len(p.targetlist)),
             lc(inputs.len()),
             if p.parallel_aware { 1.0 } else { 0.0 },
-            lg(p.plan_rows * f64::from(p.plan_width)),
+            lg(rows * f64::from(p.plan_width)),
             1.0,
         ];
         PlannedNode {
             kind: shape.kind,
             scope: scope_of(&shape),
             embedding,
-            work: own_cost.max(MIN_COST_PER_ROW * (p.plan_rows + 1.0)) * loops.max(1.0),
+            work: own_cost.max(MIN_COST_PER_ROW * (rows + 1.0)) * loops.max(1.0),
             estimated_rows: p.plan_rows,
+            learned_rows: rows,
+            rows_key: learned.key(plan),
             total_cost,
             estimated_loops: loops,
             depth,
@@ -333,7 +420,7 @@ pub unsafe fn plan_fingerprint(stmt: *mut pg_sys::PlannedStmt) -> u64 {
         unsafe {
             let own = signature(plan, parent, scanned_relation(plan, stmt));
             *acc = fold_signature(*acc, own);
-            for (input, _) in plan_inputs(plan) {
+            for (input, _) in plan_inputs(plan, None) {
                 fold(input, stmt, own, acc);
             }
         }
@@ -355,19 +442,20 @@ pub unsafe fn plan_fingerprint(stmt: *mut pg_sys::PlannedStmt) -> u64 {
 ///
 /// # Safety
 /// `stmt` must be a valid finished plan, in a transaction.
-pub unsafe fn describe_planned(stmt: *mut pg_sys::PlannedStmt) -> Vec<PlannedNode> {
+pub unsafe fn describe_planned(stmt: *mut pg_sys::PlannedStmt, learned: &LearnedRows) -> Vec<PlannedNode> {
     // SAFETY: `stmt` is a valid finished plan, in a transaction (the caller's promise); its main
     // tree and its subplans are nodes of it.
     unsafe {
         let subplans = (*stmt).subplans;
         let mut visited_subplans = vec![false; pg_list::len(subplans)];
         let mut nodes = Vec::new();
-        describe_plan_rec((*stmt).planTree, stmt, 1.0, 0, 0, &mut visited_subplans, &mut nodes);
+        let walk = Walk { stmt, learned };
+        describe_plan_rec((*stmt).planTree, &walk, 1.0, 0, 0, &mut visited_subplans, &mut nodes);
         for i in 0..visited_subplans.len() {
             if !visited_subplans[i] {
                 if let Some(sub) = pg_list::nth_ptr(subplans, i) {
                     visited_subplans[i] = true;
-                    describe_plan_rec(sub.cast(), stmt, 1.0, 0, 0, &mut visited_subplans, &mut nodes);
+                    describe_plan_rec(sub.cast(), &walk, 1.0, 0, 0, &mut visited_subplans, &mut nodes);
                 }
             }
         }
@@ -375,14 +463,20 @@ pub unsafe fn describe_planned(stmt: *mut pg_sys::PlannedStmt) -> Vec<PlannedNod
     }
 }
 
+/// The statement a walk describes, and what the learner knows of its rows.
+struct Walk<'a> {
+    stmt: *mut pg_sys::PlannedStmt,
+    learned: &'a LearnedRows,
+}
+
 /// Describes `plan` (if not null), its initPlans and its inputs, depth first, into `out`.
 ///
 /// # Safety
-/// `plan` is null or a valid node of the finished plan `stmt`, in a transaction;
-/// `visited_subplans` has one entry per subplan of `stmt`.
+/// `plan` is null or a valid node of the finished plan `walk.stmt`, in a transaction;
+/// `visited_subplans` has one entry per subplan of it.
 unsafe fn describe_plan_rec(
     plan: *mut pg_sys::Plan,
-    stmt: *mut pg_sys::PlannedStmt,
+    walk: &Walk,
     loops: f64,
     depth: u32,
     parent: u64,
@@ -395,7 +489,8 @@ unsafe fn describe_plan_rec(
         if plan.is_null() {
             return;
         }
-        let node = describe(plan, stmt, loops, depth, parent);
+        let stmt = walk.stmt;
+        let node = describe(plan, stmt, loops, depth, parent, walk.learned);
         out.push(node);
         let parent = node.signature;
         for sub in pg_list::ptrs((*plan).initPlan) {
@@ -404,21 +499,22 @@ unsafe fn describe_plan_rec(
                 if !visited_subplans[index] {
                     visited_subplans[index] = true;
                     let sub_plan = pg_list::nth_ptr((*stmt).subplans, index).unwrap_or(std::ptr::null_mut());
-                    describe_plan_rec(sub_plan.cast(), stmt, 1.0, depth + 1, parent, visited_subplans, out);
+                    describe_plan_rec(sub_plan.cast(), walk, 1.0, depth + 1, parent, visited_subplans, out);
                 }
             }
         }
-        for (input, weight) in plan_inputs(plan) {
-            describe_plan_rec(input, stmt, loops * weight, depth + 1, parent, visited_subplans, out);
+        for (input, weight) in plan_inputs(plan, Some(walk.learned)) {
+            describe_plan_rec(input, walk, loops * weight, depth + 1, parent, visited_subplans, out);
         }
     }
 }
 
-/// The children of an executed node, each with its estimated loops per loop of the node.
+/// The children of an executed node, each with its estimated loops per loop of the node, with
+/// rows as learned.
 ///
 /// # Safety
 /// `ps` is a valid plan state of an executed tree that is not yet ended.
-unsafe fn state_children(ps: *mut pg_sys::PlanState) -> Vec<(*mut pg_sys::PlanState, f64)> {
+unsafe fn state_children(ps: *mut pg_sys::PlanState, learned: &LearnedRows) -> Vec<(*mut pg_sys::PlanState, f64)> {
     // SAFETY: `ps` and its plan are valid (the caller's promise); `ps` is cast only to the state
     // type its plan's tag names, whose child arrays hold the counts stored beside them; its
     // initPlan and subPlan lists hold SubPlanStates.
@@ -433,7 +529,7 @@ unsafe fn state_children(ps: *mut pg_sys::PlanState) -> Vec<(*mut pg_sys::PlanSt
         let right = (*ps).righttree;
         if !right.is_null() {
             let weight = if kind == PlanKind::T_NestLoop && !left.is_null() {
-                (*(*left).plan).plan_rows.max(1.0)
+                learned.rows((*left).plan).max(1.0)
             } else {
                 1.0
             };
@@ -471,7 +567,7 @@ unsafe fn state_children(ps: *mut pg_sys::PlanState) -> Vec<(*mut pg_sys::PlanSt
         for sub in pg_list::ptrs((*ps).initPlan) {
             children.push(((*sub.cast::<pg_sys::SubPlanState>()).planstate, 0.0));
         }
-        let per_row = (*plan).plan_rows.max(1.0);
+        let per_row = learned.rows(plan).max(1.0);
         for sub in pg_list::ptrs((*ps).subPlan) {
             children.push(((*sub.cast::<pg_sys::SubPlanState>()).planstate, per_row));
         }
@@ -490,21 +586,22 @@ unsafe fn state_children(ps: *mut pg_sys::PlanState) -> Vec<(*mut pg_sys::PlanSt
 pub unsafe fn observe_executed(
     root: *mut pg_sys::PlanState,
     stmt: *mut pg_sys::PlannedStmt,
+    learned: &LearnedRows,
 ) -> Vec<ObservedNode> {
     let mut out = Vec::new();
     // SAFETY: the caller's promise is the one `observe_rec` needs.
-    unsafe { observe_rec(root, stmt, 1.0, 0, 0, &mut out) };
+    unsafe { observe_rec(root, &Walk { stmt, learned }, 1.0, 0, 0, &mut out) };
     out
 }
 
 /// Visits one node and its children; returns the node's wall-clock inclusive time in ms.
 ///
 /// # Safety
-/// As for [`observe_executed`]: `ps` is a valid plan state of `stmt`, executed, not yet ended,
-/// in a transaction.
+/// As for [`observe_executed`]: `ps` is a valid plan state of `walk.stmt`, executed, not yet
+/// ended, in a transaction.
 unsafe fn observe_rec(
     ps: *mut pg_sys::PlanState,
-    stmt: *mut pg_sys::PlannedStmt,
+    walk: &Walk,
     loops: f64,
     depth: u32,
     parent: u64,
@@ -514,6 +611,7 @@ unsafe fn observe_rec(
     // before it is finished and read; its plan is a node of `stmt`, and its children are plan
     // states of the same tree.
     unsafe {
+        let stmt = walk.stmt;
         let instrument = (*ps).instrument;
         let slot = out.len();
         let ran = if instrument.is_null() {
@@ -523,7 +621,7 @@ unsafe fn observe_rec(
             (*instrument).nloops > 0.0
         };
         let signature = if ran {
-            let planned = describe((*ps).plan, stmt, loops, depth, parent);
+            let planned = describe((*ps).plan, stmt, loops, depth, parent, walk.learned);
             out.push(planned.to_observed());
             planned.signature
         } else {
@@ -531,10 +629,10 @@ unsafe fn observe_rec(
             signature((*ps).plan, parent, scanned_relation((*ps).plan, stmt))
         };
         let mut children_ms = 0.0;
-        for (child, weight) in state_children(ps) {
+        for (child, weight) in state_children(ps, walk.learned) {
             // initPlans (weight 0) run once, whatever the loops of their node.
             let child_loops = if weight == 0.0 { 1.0 } else { loops * weight };
-            children_ms += observe_rec(child, stmt, child_loops, depth + 1, signature, out);
+            children_ms += observe_rec(child, walk, child_loops, depth + 1, signature, out);
         }
         if !ran {
             return 0.0;

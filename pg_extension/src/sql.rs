@@ -72,6 +72,8 @@ pub fn scope_stats() -> TableIterator<
         name!(baseline_qerror_median, f64),
         name!(learned_qerror_mean, f64),
         name!(learned_qerror_median, f64),
+        name!(rows_qerror_planner_median, f64),
+        name!(rows_qerror_learned_median, f64),
     ),
 > {
     require_preloaded();
@@ -100,6 +102,8 @@ pub fn scope_stats() -> TableIterator<
                 baseline.median(),
                 learned.mean(),
                 learned.median(),
+                state.row_errors(scope).planner.median(),
+                state.row_errors(scope).learned.median(),
             )
         })
         .collect();
@@ -213,6 +217,7 @@ pub fn predict(
         name!(node_type, String),
         name!(scope, String),
         name!(estimated_rows, f64),
+        name!(learned_rows, f64),
         name!(estimated_loops, f64),
         name!(total_cost, f64),
         name!(baseline_ms, f64),
@@ -244,6 +249,7 @@ pub fn predict(
                 node.kind.name().to_string(),
                 node.scope.name().to_string(),
                 node.estimated_rows,
+                node.learned_rows,
                 node.estimated_loops,
                 node.total_cost,
                 prediction.baseline_ms,
@@ -264,7 +270,7 @@ unsafe fn plan_statement(query: &str) -> Vec<plan_tree::PlannedNode> {
         let (text, parsed) = analyze_statement(query);
         let stmt = plan_under_arm(parsed, &text, 0);
         check_privileges(stmt, text.as_ptr());
-        plan_tree::describe_planned(stmt)
+        steer::describe(stmt)
     }
 }
 
@@ -370,7 +376,7 @@ pub fn predict_arms(
         let (text, parsed) = analyze_statement(query);
         let plans: Vec<_> = (0..steer::ARMS.len()).map(|arm| plan_under_arm(parsed, &text, arm)).collect();
         check_privileges(plans[0], text.as_ptr());
-        let described: Vec<_> = plans.iter().map(|&plan| plan_tree::describe_planned(plan)).collect();
+        let described: Vec<_> = plans.iter().map(|&plan| steer::describe(plan)).collect();
         (plan_tree::plan_fingerprint(plans[0]), described)
     };
     let (estimates, chosen) = {

@@ -247,8 +247,20 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
 /// `plan` is a finished plan, in a transaction.
 unsafe fn estimate(plan: *mut pg_sys::PlannedStmt) -> PlanEstimate {
     // SAFETY: the caller's promise.
-    let nodes = unsafe { plan_tree::describe_planned(plan) };
+    let nodes = unsafe { describe(plan) };
     plan_estimate(shared().read().predictor(), &nodes)
+}
+
+/// A plan's nodes, with their rows as the shared learner knows them.
+///
+/// # Safety
+/// `plan` is a finished plan, in a transaction.
+pub(crate) unsafe fn describe(plan: *mut pg_sys::PlannedStmt) -> Vec<plan_tree::PlannedNode> {
+    // SAFETY: the caller's promise.
+    let keys = unsafe { plan_tree::LearnedRows::keys_of(plan) };
+    let learned = keys.learned_from(&shared().read());
+    // SAFETY: the caller's promise.
+    unsafe { plan_tree::describe_planned(plan, &learned) }
 }
 
 /// A plan's estimate from its nodes' (nodes the predictor refuses count for nothing).
@@ -378,17 +390,28 @@ pub unsafe extern "C" fn microlora_steer_started(plan: *mut pg_sys::PlannedStmt)
 }
 
 /// At ExecutorEnd of a timed statement: records that it took `ms` under its arm, if it is slow
-/// enough to steer or already remembered. Never raises.
+/// enough to steer or already remembered, and says whether it was. Never raises.
 #[unsafe(no_mangle)]
-pub extern "C" fn microlora_steer_finished(ms: f64) {
-    let Some(running) = with_backend(|backend| backend.running.take()) else { return };
-    let _ = catch_unwind(|| {
+pub extern "C" fn microlora_steer_finished(ms: f64) -> bool {
+    let Some(running) = with_backend(|backend| backend.running.take()) else { return false };
+    catch_unwind(|| {
         let mut state = shared().write();
         let steering = state.steering_mut();
-        if ms >= guc::STEER_THRESHOLD_MS.get() || steering.get(running.fingerprint).is_some() {
-            if let Some(record) = steering.entry(running.fingerprint) {
-                record.record(running.arm, ms);
-            }
+        if ms < guc::STEER_THRESHOLD_MS.get() && steering.get(running.fingerprint).is_none() {
+            return false;
         }
-    });
+        if let Some(record) = steering.entry(running.fingerprint) {
+            record.record(running.arm, ms);
+        }
+        true
+    })
+    .unwrap_or(false)
+}
+
+/// At ExecutorStart of a statement steering times: whether to count its nodes' rows, to learn
+/// them should it turn out slow enough for steering (observation and learning are on). Never
+/// raises.
+#[unsafe(no_mangle)]
+pub extern "C" fn microlora_count_rows() -> bool {
+    catch_unwind(|| guc::ENABLED.get() && guc::LEARN.get()).unwrap_or(false)
 }

@@ -782,12 +782,58 @@ mod tests {
         assert!(plan.len() >= 3, "{plan:?}");
         assert_eq!((plan[0].0, plan[0].1), (0, 0));
         assert!(plan.iter().any(|n| n.3 == "HashJoin" || n.3 == "NestedLoopJoin" || n.3 == "MergeJoin"));
-        for (_, depth, _, _, rows, loops, cost, baseline, predicted) in &plan {
+        for (_, depth, _, _, rows, learned_rows, loops, cost, baseline, predicted) in &plan {
             assert!(*depth >= 0 && *rows >= 0.0 && *loops >= 1.0 && *cost >= 0.0);
+            assert_eq!(rows, learned_rows, "nothing was learned about rows");
             assert!(*baseline > 0.0 && *predicted > 0.0);
         }
         // Through SQL, too.
         assert!(one::<i64>("SELECT count(*) FROM microlora.predict('SELECT count(*) FROM b')") >= 2);
+    }
+
+    #[pg_test]
+    fn row_counts_are_learned_per_what_a_node_computes_and_judge_plans_that_never_ran() {
+        // x, y and z are equal: the planner multiplies three 1% selectivities and expects one
+        // row of 20,000 where 200 come.
+        run("CREATE TABLE c3 AS SELECT i AS id, i % 100 AS x, i % 100 AS y, i % 100 AS z
+               FROM generate_series(1, 20000) i;
+             CREATE INDEX ON c3 (x); ANALYZE c3;
+             SELECT microlora.reset()");
+        let scan_rows = |query: &str, node_type: &str| -> (f64, f64) {
+            let sql = format!(
+                "SELECT estimated_rows, learned_rows FROM microlora.predict('{query}') WHERE node_type = '{node_type}'"
+            );
+            let row = &rows(&sql)[0];
+            (row[0].parse().unwrap(), row[1].parse().unwrap())
+        };
+        let q = |c: i32| format!("SELECT count(*) FROM c3 WHERE x = {c} AND y = {c} AND z = {c}");
+        run("SET enable_indexscan = off; SET enable_bitmapscan = off");
+        let (estimated, learned) = scan_rows(&q(7), "SeqScan");
+        assert!(estimated < 5.0, "the planner underestimates: {estimated}");
+        assert_eq!(learned, estimated, "nothing learned yet");
+        // Run under another plan: an index scan on x, filtering y and z.
+        run("RESET enable_indexscan; SET enable_seqscan = off");
+        observe_everything();
+        for _ in 0..4 {
+            run(&q(7));
+        }
+        run("SET microlora.enabled = off; RESET enable_seqscan");
+        let stats = rows(
+            "SELECT rows_qerror_planner_median, rows_qerror_learned_median FROM microlora.operator_stats
+             WHERE scope = 'IndexScan'",
+        );
+        let (planner_q, learned_q): (f64, f64) = (stats[0][0].parse().unwrap(), stats[0][1].parse().unwrap());
+        assert!(planner_q > 20.0 && learned_q < planner_q, "row q-errors {planner_q} vs {learned_q}");
+        // A sequential scan under the same filters never ran, with other constants: it is judged
+        // on the rows the index scan returned.
+        run("SET enable_indexscan = off");
+        let (estimated, learned) = scan_rows(&q(8), "SeqScan");
+        assert!(learned > 20.0 * estimated && learned <= 200.0, "{estimated} -> {learned}");
+        // Other filters compute something else.
+        let (estimated, learned) =
+            scan_rows("SELECT count(*) FROM c3 WHERE x = 7 AND y = 7 AND id > 0", "SeqScan");
+        assert_eq!(learned, estimated);
+        run("RESET enable_indexscan; RESET enable_bitmapscan");
     }
 
     /// Calls `f`, which must raise an ERROR, and returns the error's message and hint.

@@ -8,7 +8,9 @@
 #      are as they were after steered planning;
 #   c. generic cached plans and statements nested in functions are never steered; custom plans of
 #      a prepared statement are;
-#   d. with pg_stat_statements loaded too, each execution is counted once under its query id.
+#   d. with pg_stat_statements loaded too, each execution is counted once under its query id;
+#   e. with no statement sampled for node timing, steered statements still teach their nodes' row
+#      counts, which judge the plans of arms that never ran, and steering still finds the arm.
 #
 # Uses the installed extension (run `bash scripts/test.sh e2e`, or install_extension from
 # scripts/postgres.sh, first). Prints `ok - …`/`FAILED - …` per check and finally
@@ -124,6 +126,26 @@ check "pg_stat_statements counts 6 calls of the steered statement" \
   "$(sql "SELECT sum(calls) FROM pg_stat_statements WHERE query LIKE 'SELECT count(*), sum(payload) FROM orders%'")" "6"
 check "under one query id" \
   "$(sql "SELECT count(DISTINCT queryid) FROM pg_stat_statements WHERE query LIKE 'SELECT count(*), sum(payload) FROM orders%'")" "1"
+
+echo "# e. steered statements teach their row counts without per-node timing"
+restart_with "${BASE[@]}" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 0"
+sql "SELECT microlora.reset()" >/dev/null
+for _ in 1 2 3; do sql "SET microlora.steer = advise; $Q" >/dev/null; done
+check "no node was timed" "$(sql "SELECT total_count FROM microlora.trajectory_summary()")" "0"
+check "the rows the correlated filters return are learned, for any plan of the statement" \
+  "$(sql "SELECT bool_or(node_type = 'SeqScan' AND learned_rows > 100 * estimated_rows) FROM microlora.predict('$Q')")" "t"
+check "and scored against the planner's" \
+  "$(sql "SELECT rows_qerror_planner_median > 100 FROM microlora.operator_stats WHERE scope = 'SeqScan'")" "t"
+runs=0
+for run in $(seq 1 15); do
+  runs=$run
+  sql "$STEER $Q" >/dev/null
+  IFS='|' read -r default_runs default_ms arm arm_runs arm_ms <<<"$(steering_row)"
+  if [ "${arm:-default}" != default ] && [ "${arm_runs:-0}" -ge 3 ]; then break; fi
+done
+echo "# after $runs runs: default plan ${default_ms:-?} ms over ${default_runs:-0} runs; '$arm' ${arm_ms:-?} ms over ${arm_runs:-0} runs"
+check_true "with no node timed, steering settles on an arm without the nested loop within 15 runs" \
+  test "${arm:-default}" != default
 
 cluster_stop fast
 finished=1
