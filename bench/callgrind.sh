@@ -11,6 +11,11 @@
 # (microlora_observe_statement) and what the internal subtransaction around it costs
 # (BeginInternalSubTransaction + ReleaseCurrentSubTransaction).
 #
+# The same for a small join (accounts of one branch range joined to their branches, about 2,000
+# rows through a scan, a join and an aggregate): what observation costs a statement whose nodes
+# produce rows, with the hooks alone, with steering on (the join is considered but predicted fast:
+# timed, not re-planned) and with every node timed; from these, the cost at the default sample_rate.
+#
 # Uses the installed extension (install_extension, scripts/postgres.sh). Usage: bench/callgrind.sh [N]
 # (default 200). Prints the report and writes it to bench/results/callgrind.txt.
 set -euo pipefail
@@ -32,12 +37,15 @@ cluster_stop fast
 chmod 777 "$CLUSTER_DIR"
 
 LOOKUP="SELECT abalance FROM pgbench_accounts WHERE aid = 4242;"
+JOIN="SELECT count(*), sum(b.bbalance) FROM pgbench_accounts a JOIN pgbench_branches b USING (bid) WHERE a.aid BETWEEN 1001 AND 3000;"
+STATEMENT=$LOOKUP
 
-# Runs `count` lookups in a single-user backend under callgrind; prints the output file's path.
+# Runs `count` statements ($STATEMENT) in a single-user backend under callgrind; prints the
+# output file's path.
 callgrind_run() { # name count
   local file=$CLUSTER_DIR/$1-$2.out
   local statements=$CLUSTER_DIR/statements-$2.sql
-  for _ in $(seq 1 "$2"); do echo "$LOOKUP"; done >"$statements"
+  for _ in $(seq 1 "$2"); do echo "$STATEMENT"; done >"$statements"
   as_pg valgrind --tool=callgrind --callgrind-out-file="$file" \
     "$PG_BIN/postgres" --single -D "$CLUSTER_DATA" postgres <"$statements" >/dev/null 2>"$CLUSTER_DIR/$1-$2.valgrind"
   echo "$file"
@@ -68,6 +76,24 @@ for config in stock hooks steer sampled; do
   fi
 done
 
+# The join: N and 2N statements, as above.
+declare -A JOIN_COST
+STATEMENT=$JOIN
+for config in stock hooks steer sampled; do
+  case $config in
+    stock) cluster_settings "autovacuum = off" ;;
+    hooks) cluster_settings "autovacuum = off" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 0" "microlora.save = off" ;;
+    steer) cluster_settings "autovacuum = off" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 0" "microlora.save = off" "microlora.steer = on" ;;
+    sampled) cluster_settings "autovacuum = off" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 1" "microlora.save = off" ;;
+  esac
+  one=$(callgrind_run "join-$config" "$N")
+  two=$(callgrind_run "join-$config" $((2 * N)))
+  JOIN_COST[$config]=$(per_statement "$(total "$one")" "$(total "$two")")
+done
+# At the default sample_rate a statement pays the hooks, and that share of the time the timing
+# and the learning.
+DEFAULT_RATE=0.1
+
 ratio() { python3 -c "print(f'{$1 / $2:.3f}')"; }
 {
   echo "callgrind: instructions per primary-key lookup (single-user backend, N = $N and $((2 * N))), $(date -u +%Y-%m-%d)"
@@ -78,4 +104,13 @@ ratio() { python3 -c "print(f'{$1 / $2:.3f}')"; }
   printf '%-40s %12s %8s\n' "microlora, sample_rate 1" "${COST[sampled]}" "$(ratio "${COST[sampled]}" "${COST[stock]}")"
   echo "of a sampled statement: learning (microlora_observe_statement) $observe;"
   echo "  the subtransaction around it (begin $begin + release $release) $((begin + release))"
+  echo
+  echo "instructions per join statement (about 2,000 rows through a scan, a join and an aggregate)"
+  printf '%-40s %12s %8s\n' configuration instructions ratio
+  printf '%-40s %12s %8s\n' "stock" "${JOIN_COST[stock]}" "1.000"
+  printf '%-40s %12s %8s\n' "microlora, sample_rate 0 (hooks only)" "${JOIN_COST[hooks]}" "$(ratio "${JOIN_COST[hooks]}" "${JOIN_COST[stock]}")"
+  printf '%-40s %12s %8s\n' "microlora, sample_rate 0, steer = on" "${JOIN_COST[steer]}" "$(ratio "${JOIN_COST[steer]}" "${JOIN_COST[stock]}")"
+  printf '%-40s %12s %8s\n' "microlora, sample_rate 1" "${JOIN_COST[sampled]}" "$(ratio "${JOIN_COST[sampled]}" "${JOIN_COST[stock]}")"
+  at_default=$(python3 -c "print(round(${JOIN_COST[hooks]} + $DEFAULT_RATE * (${JOIN_COST[sampled]} - ${JOIN_COST[hooks]})))")
+  printf '%-40s %12s %8s\n' "microlora, sample_rate $DEFAULT_RATE (default; expected)" "$at_default" "$(ratio "$at_default" "${JOIN_COST[stock]}")"
 } | tee "$OUT/callgrind.txt"

@@ -90,6 +90,9 @@ struct Steered {
     /// returned, which only this recognises.
     run_fingerprint: u64,
     arm: ArmId,
+    /// Whether steering may pay off for it (step 1's answer): only then are its nodes' rows
+    /// counted.
+    slow: bool,
 }
 
 /// The backend's own steering state, between the hooks' calls.
@@ -189,7 +192,7 @@ pub unsafe extern "C" fn microlora_steer_begin(plan: *mut pg_sys::PlannedStmt) -
         let fingerprint = unsafe { plan_tree::plan_fingerprint(plan) };
         with_backend(|backend| {
             backend.planned =
-                Some(Steered { plan, fingerprint, run_fingerprint: fingerprint, arm: DEFAULT_ARM });
+                Some(Steered { plan, fingerprint, run_fingerprint: fingerprint, arm: DEFAULT_ARM, slow: false });
         });
         let threshold = guc::STEER_THRESHOLD_MS.get();
         let (steerable, measured) = {
@@ -199,7 +202,13 @@ pub unsafe extern "C" fn microlora_steer_begin(plan: *mut pg_sys::PlannedStmt) -
         };
         // SAFETY: the caller's promise.
         let guessed = unsafe { (*(*plan).planTree).total_cost } * typical_ms_per_cost();
-        steerable && measured.unwrap_or(guessed) >= threshold
+        let slow = steerable && measured.unwrap_or(guessed) >= threshold;
+        with_backend(|backend| {
+            if let Some(planned) = backend.planned.as_mut() {
+                planned.slow = slow;
+            }
+        });
+        slow
     }))
     .unwrap_or(false)
 }
@@ -409,9 +418,11 @@ pub extern "C" fn microlora_steer_finished(ms: f64) -> bool {
 }
 
 /// At ExecutorStart of a statement steering times: whether to count its nodes' rows, to learn
-/// them should it turn out slow enough for steering (observation and learning are on). Never
+/// them should it turn out slow enough for steering. Only statements steering found may pay
+/// off count them (a fast join pays nothing per row), with observation and learning on. Never
 /// raises.
 #[unsafe(no_mangle)]
 pub extern "C" fn microlora_count_rows() -> bool {
-    catch_unwind(|| guc::ENABLED.get() && guc::LEARN.get()).unwrap_or(false)
+    let slow = with_backend(|backend| backend.running.is_some_and(|running| running.slow));
+    slow && catch_unwind(|| guc::ENABLED.get() && guc::LEARN.get()).unwrap_or(false)
 }

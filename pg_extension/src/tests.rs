@@ -1131,7 +1131,7 @@ mod tests {
         actual_scan_ms.sort_by(f64::total_cmp);
         let median = actual_scan_ms[actual_scan_ms.len() / 2];
         let scan = sql::predict(query).find(|row| row.2 == "SeqScan").expect("a SeqScan in the plan");
-        let (baseline, predicted) = (scan.7, scan.8);
+        let (baseline, predicted) = (scan.8, scan.9);
         for estimate in [baseline, predicted] {
             let q = (estimate / median).max(median / estimate);
             assert!(q < 5.0, "estimate {estimate} ms against a median of {median} ms");
