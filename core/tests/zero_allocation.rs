@@ -67,7 +67,7 @@ fn forward_adapt_and_record_allocate_nothing() {
 }
 
 #[test]
-fn learning_from_a_statement_allocates_nothing() {
+fn learning_from_a_statement_and_its_row_counts_allocates_nothing() {
     // A PlanLearner is hundreds of KiB: build it on a thread with room for it (before counting).
     std::thread::Builder::new().stack_size(64 << 20).spawn(learn_from_statements).unwrap().join().unwrap();
 }
@@ -91,6 +91,7 @@ fn learn_from_statements() {
     let before = allocations();
     for statement in 0..50 {
         learner.record_statement(statement, statement * 1000, &nodes, statement % 5 != 0);
+        learner.record_rows(&nodes, true);
     }
     let allocated = allocations() - before;
     assert_eq!(allocated, 0, "learning from statements allocated {allocated} times");
