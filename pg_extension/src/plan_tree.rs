@@ -56,8 +56,6 @@
 //! the number of processes that ran it, giving wall-clock time comparable with its parent's.
 //! A node's exclusive time is its wall time minus its children's, at least 0.
 
-use std::collections::HashMap;
-
 use microlora_core::{corrected_rows, fold_signature, work_factor, ObservedNode, OperatorScope, PlanLearner, WorkShape};
 use pgrx::pg_sys;
 
@@ -143,7 +141,8 @@ fn lc(n: usize) -> f32 {
 #[derive(Default)]
 pub struct LearnedRows {
     keys: RowsKeys,
-    factors: HashMap<u64, f64>,
+    /// Per key, in the keys' order.
+    factors: Vec<f64>,
 }
 
 impl LearnedRows {
@@ -153,12 +152,12 @@ impl LearnedRows {
     /// `stmt` must be a valid finished plan.
     pub unsafe fn keys_of(stmt: *mut pg_sys::PlannedStmt) -> Self {
         // SAFETY: the caller's promise.
-        LearnedRows { keys: unsafe { RowsKeys::of(stmt) }, factors: HashMap::new() }
+        LearnedRows { keys: unsafe { RowsKeys::of(stmt) }, factors: Vec::new() }
     }
 
     /// With what `learner` learned about these keys.
     pub fn learned_from(mut self, learner: &PlanLearner) -> Self {
-        self.factors = self.keys.all().map(|key| (key, learner.rows_factor(key))).collect();
+        self.factors = self.keys.all().map(|key| learner.rows_factor(key)).collect();
         self
     }
 
@@ -172,7 +171,7 @@ impl LearnedRows {
     /// # Safety
     /// `plan` is a valid plan node.
     unsafe fn rows(&self, plan: *mut pg_sys::Plan) -> f64 {
-        let factor = self.factors.get(&self.key(plan)).copied().unwrap_or(1.0);
+        let factor = self.keys.index(plan).and_then(|i| self.factors.get(i)).copied().unwrap_or(1.0);
         // SAFETY: the caller's promise.
         corrected_rows(unsafe { (*plan).plan_rows }, factor)
     }

@@ -21,8 +21,6 @@
 //! by one and sorted, so their order does not matter. Reading the plan calls nothing in
 //! PostgreSQL, so it cannot raise.
 
-use std::collections::HashMap;
-
 use microlora_core::fold_signature;
 use pgrx::pg_sys;
 
@@ -40,10 +38,11 @@ const JOIN_KEY: u64 = 0x4a4b_4500;
 /// Expressions deeper than this are hashed down to here.
 const MAX_DEPTH: u32 = 32;
 
-/// The rows key of every node of a planned statement, by its plan node.
+/// The rows key of every node of a planned statement, by its plan node. Plans have tens of
+/// nodes: a list searched in order costs less than hashing.
 #[derive(Default)]
 pub struct RowsKeys {
-    keys: HashMap<*const pg_sys::Plan, u64>,
+    keys: Vec<(*const pg_sys::Plan, u64)>,
 }
 
 impl RowsKeys {
@@ -65,12 +64,21 @@ impl RowsKeys {
 
     /// A node's rows key (0: unknown, as for nodes of another plan).
     pub fn get(&self, plan: *const pg_sys::Plan) -> u64 {
-        self.keys.get(&plan).copied().unwrap_or(0)
+        self.index(plan).map_or(0, |i| self.keys[i].1)
     }
 
-    /// Every key, for looking them up at once.
+    /// Where a node's key is in [`RowsKeys::all`].
+    pub fn index(&self, plan: *const pg_sys::Plan) -> Option<usize> {
+        self.keys.iter().position(|&(p, _)| p == plan)
+    }
+
+    /// Every key, in the order [`RowsKeys::index`] tells.
     pub fn all(&self) -> impl Iterator<Item = u64> + '_ {
-        self.keys.values().copied()
+        self.keys.iter().map(|&(_, key)| key)
+    }
+
+    fn insert(&mut self, plan: *const pg_sys::Plan, key: u64) {
+        self.keys.push((plan, key));
     }
 }
 
@@ -151,7 +159,7 @@ unsafe fn content(keys: &mut RowsKeys, plan: *mut pg_sys::Plan, stmt: *mut pg_sy
             {
                 let child = (*plan).lefttree;
                 if !child.is_null() {
-                    keys.keys.insert(plan, keys.get(child));
+                    keys.insert(plan, keys.get(child));
                 }
                 return inputs;
             }
@@ -178,7 +186,7 @@ unsafe fn content(keys: &mut RowsKeys, plan: *mut pg_sys::Plan, stmt: *mut pg_sy
         facts.sort_unstable();
         own.sort_unstable();
         let key = facts.iter().chain(&own).copied().fold(key_kind, fold_signature) | 1;
-        keys.keys.insert(plan, key);
+        keys.insert(plan, key);
         facts
     }
 }
