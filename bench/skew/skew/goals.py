@@ -54,6 +54,22 @@ def _oracle_by_template(per_instance: dict) -> dict[str, dict]:
             for template, entries in grouped.items()}
 
 
+def first_sight(runs: list[dict]) -> dict:
+    """The steered and stock seconds of each template's first steered instance, in the order the
+    runs were made. Instances of a template share steering's per-statement record, so only the
+    first of them is steered on what other templates taught alone."""
+    firsts: dict[str, tuple[int, str]] = {}
+    for run in runs:
+        if run["config"] == "steered" and run["template"] not in firsts:
+            firsts[run["template"]] = (run["seed"], run["pass"])
+    chosen = {(t, seed, p) for t, (seed, p) in firsts.items()}
+    totals = {"steered_s": 0.0, "stock_s": 0.0}
+    for run in runs:
+        if (run["template"], run["seed"], run["pass"]) in chosen:
+            totals[f"{run['config']}_s"] += run["seconds"]
+    return {"instances": sorted(f"{t}/{seed}" for t, seed, _ in chosen), **totals}
+
+
 def evaluate(steer: dict) -> dict:
     """The goals table, the per-pass figures with the oracle beside them, and the per-template
     speedups (stock median / steered median), from one steer step's record."""
@@ -127,6 +143,7 @@ def evaluate(steer: dict) -> dict:
                 "best_arms": oracle[name]["best_arms"] if name in oracle else [],
             })
     return {"goals": goals, "per_pass": per_pass, "templates": templates, "regressions": regressions,
+            "held_out_first_sight": first_sight(steer["held_out"]["runs"]),
             "oracle_training_s": oracle_training, "oracle_held_out_s": oracle_held_out,
             "gain_captured": gain, "warm_ratio": warm_ratio, "held_out_ratio": held_ratio,
             "planning_share": planning_share}

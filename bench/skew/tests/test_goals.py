@@ -95,5 +95,14 @@ class Goals(unittest.TestCase):
         self.assertEqual(by_name["a"]["best_arms"], [1])
 
 
+class FirstSight(unittest.TestCase):
+    def test_only_the_first_steered_instance_of_each_template_counts(self):
+        made = [("c", 2, "steered", 4.0), ("c", 2, "stock", 5.0), ("d", 1, "stock", 3.0), ("d", 1, "steered", 1.0),
+                ("c", 1, "steered", 1.0), ("c", 1, "stock", 5.0)]
+        runs = [{"pass": 1, "template": t, "seed": seed, "config": config, "seconds": seconds}
+                for t, seed, config, seconds in made]
+        self.assertEqual(goals.first_sight(runs), {"instances": ["c/2", "d/1"], "steered_s": 5.0, "stock_s": 8.0})
+
+
 if __name__ == "__main__":
     unittest.main()
