@@ -5,16 +5,22 @@ import unittest
 from tpch import steering
 
 
-def cell(query, seed, arm, seconds, checksum="a", error=None):
-    return {"query": query, "seed": seed, "arm": arm, "seconds": seconds, "checksum": checksum, "error": error}
+def cell(template, seed, arm, seconds, checksum="a", error=None):
+    return {"template": template, "seed": seed, "arm": arm, "seconds": seconds, "checksum": checksum,
+            "error": error}
+
+
+def run(p, template, seed, config, seconds, checksum="a", error=None):
+    return {"pass": p, "template": template, "seed": seed, "config": config, "seconds": seconds,
+            "checksum": checksum, "error": error}
 
 
 class MatrixSummaryTest(unittest.TestCase):
     def test_oracle_headroom_and_mismatches(self):
         matrix = {"arms": [{"arm": 0}, {"arm": 1}], "timeout_s": 60, "cells": [
-            cell(1, 7, 0, 10.0), cell(1, 7, 1, 2.0),           # arm 1 is 5x faster
-            cell(2, 7, 0, 4.0), cell(2, 7, 1, 60.0, None, "QueryCanceled: timeout"),
-            cell(3, 7, 0, 6.0), cell(3, 7, 1, 7.0, checksum="b"),  # a different result
+            cell("Q1", 7, 0, 10.0), cell("Q1", 7, 1, 2.0),           # arm 1 is 5x faster
+            cell("Q2", 7, 0, 4.0), cell("Q2", 7, 1, 60.0, None, "QueryCanceled: timeout"),
+            cell("Q3", 7, 0, 6.0), cell("Q3", 7, 1, 7.0, checksum="b"),  # a different result
         ]}
         summary = steering.matrix_summary(matrix)
         self.assertEqual(summary["instances"], 3)
@@ -22,6 +28,8 @@ class MatrixSummaryTest(unittest.TestCase):
         self.assertAlmostEqual(summary["oracle_s"], 2.0 + 4.0 + 6.0)
         self.assertAlmostEqual(summary["headroom"], 1 - 12.0 / 20.0)
         self.assertEqual(summary["best_arms"], {"Q1/7": 1, "Q2/7": 0, "Q3/7": 0})
+        self.assertEqual(summary["per_instance"]["Q1/7"],
+                         {"template": "Q1", "seed": 7, "default_s": 10.0, "oracle_s": 2.0, "best_arm": 1})
         self.assertEqual(summary["result_mismatches"], ["Q3/7"])
 
 
@@ -30,17 +38,25 @@ class OnlineSummaryTest(unittest.TestCase):
         runs = []
         for p in range(1, 5):
             steered = 8.0 if p == 1 else 1.0     # the first pass explores, then a winner runs
-            runs.append({"pass": p, "query": 1, "seed": 7, "config": "steered", "seconds": steered,
-                         "checksum": "a", "error": None})
-            runs.append({"pass": p, "query": 1, "seed": 7, "config": "stock", "seconds": 4.0,
-                         "checksum": "a" if p != 4 else "b", "error": None})
+            runs.append(run(p, "Q1", 7, "steered", steered))
+            runs.append(run(p, "Q1", 7, "stock", 4.0, checksum="a" if p != 4 else "b"))
         summary = steering.online_summary({"passes": 4, "runs": runs})
         self.assertEqual([p["steered_s"] for p in summary["per_pass"]], [8.0, 1.0, 1.0, 1.0])
         self.assertEqual(summary["per_pass"][-1]["cumulative_steered_s"], 11.0)
         self.assertEqual(summary["per_pass"][-1]["cumulative_stock_s"], 16.0)
-        self.assertEqual(summary["template_ratio_from_third_run"], {"Q1": 0.25})
+        self.assertEqual(summary["template_ratios"], {"Q1": 0.25})
+        self.assertEqual(summary["template_medians"], {"Q1": {"steered_s": 1.0, "stock_s": 4.0}})
         self.assertEqual(summary["worst_template"], ("Q1", 0.25))
         self.assertEqual(summary["result_mismatches"], ["Q1/7"])
+
+    def test_from_the_first_pass_every_run_counts_and_failures_do_not(self):
+        runs = [run(1, "t", 1, "steered", 3.0), run(1, "t", 1, "stock", 2.0),
+                run(1, "t", 2, "steered", 1.0), run(1, "t", 2, "stock", 2.0),
+                run(1, "t", 3, "steered", 9.0, None, "QueryCanceled"), run(1, "t", 3, "stock", 2.0)]
+        summary = steering.online_summary({"passes": 1, "runs": runs}, from_pass=1)
+        self.assertEqual(summary["template_medians"], {"t": {"steered_s": 2.0, "stock_s": 2.0}})
+        self.assertEqual(summary["result_mismatches"], [])
+        self.assertAlmostEqual(summary["per_pass"][0]["steered_s"], 13.0)
 
 
 if __name__ == "__main__":

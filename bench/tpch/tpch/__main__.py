@@ -90,12 +90,13 @@ def steer(args) -> None:
     """The arms matrix, then `args.passes` online passes with steering on against it off."""
     out = Path(args.out)
     scale = _read_json(out / "load.json")["scale"]
-    seeds = [TEST_SEED_BASE + i for i in range(args.seeds)]
+    instances = [steering.Instance(f"Q{query}", seed, queries.instance(query, seed, scale))
+                 for seed in range(TEST_SEED_BASE, TEST_SEED_BASE + args.seeds) for query in queries.QUERY_NUMBERS]
     started = time.perf_counter()
-    matrix = steering.arms_matrix(args.host, scale, seeds, args.timeout)
+    matrix = steering.arms_matrix(args.host, instances, args.timeout)
     _log(f"arms matrix: {len(matrix['cells'])} runs in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
-    online = steering.online(args.host, scale, args.passes, seeds, args.timeout)
+    online = steering.online(args.host, instances, args.passes, args.timeout)
     _log(f"steering online: {args.passes} passes in {time.perf_counter() - started:.1f} s")
     _write_json(out / "steer.json", {"matrix": matrix, "matrix_summary": steering.matrix_summary(matrix),
                                      "online": online, "online_summary": steering.online_summary(online)})

@@ -1,15 +1,25 @@
-"""Plan steering on TPC-H: the arms matrix first, then steering online against the planner's own
-plans in the same run.
+"""Plan steering against the planner's own plans, for any workload given as a list of statement
+instances: the arms matrix first, then steering online. TPC-H (`python -m tpch steer`) and the
+skew workload (bench/skew) both run it.
 
-Arms matrix: every query instance under every arm's planner settings (read from the extension's
+An instance is one statement of a workload: the template it comes from, the seed its constants
+were drawn from, and its SQL text. Runs and summaries are keyed by template and seed.
+
+Arms matrix: every instance under every arm's planner settings (read from the extension's
 `microlora.arms()`), timed from the client with a statement timeout, its result checked equal to
-the default arm's. The best arm per instance is the oracle; its total against the default arm's
-is the workload's headroom.
+the default arm's. Each instance first runs once untimed under the default arm, so that no arm
+pays for a cold cache. The best arm per instance is the oracle; its total against the default
+arm's is the workload's headroom.
 
-Online: from an empty learner, `passes` passes over the instances, shuffled per pass; each
-instance runs once with `microlora.steer = on` and once with it off (the planner's own plan, as
-stock PostgreSQL plans it), in alternating order. Every statement is observed (sample_rate 1), as
-steering learns from what runs.
+Online: `passes` passes over the instances, shuffled per pass; each instance runs once with
+`microlora.steer = on` and once with it off (the planner's own plan, as stock PostgreSQL plans
+it), in alternating order. Every statement is observed (sample_rate 1), as steering learns from
+what runs. By default it starts from an empty learner; `reset=False` keeps what was learned
+before (held-out statements after training).
+
+Connections come from `workload.connect`, which never prepares statements: a prepared statement
+without parameters keeps the plan made under the settings of its first execution, and steering
+leaves generic plans alone.
 """
 
 from __future__ import annotations
@@ -18,10 +28,34 @@ import hashlib
 import random
 import statistics
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import psycopg
 
-from . import queries, workload
+from . import workload
+
+#: The default arm: the planner's own plan.
+DEFAULT_ARM = 0
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One statement of a workload: its template's name, the seed its constants were drawn
+    from, and its SQL text."""
+
+    template: str
+    seed: int
+    sql: str
+
+    @property
+    def key(self) -> str:
+        return instance_key(self.template, self.seed)
+
+
+def instance_key(template: str, seed: int) -> str:
+    """How reports name an instance: 'Q5/1001', 'geo_orders/3'."""
+    return f"{template}/{seed}"
 
 
 def _checksum(rows) -> str:
@@ -47,82 +81,94 @@ def arms(conn: psycopg.Connection) -> list[dict]:
             for a, n, s in conn.execute("SELECT arm, name, settings FROM microlora.arms() ORDER BY arm").fetchall()]
 
 
-def arms_matrix(host: str, scale: float, seeds: list[int], timeout_s: int) -> dict:
-    """Every instance under every arm: seconds, checksum, error; and the oracle per instance."""
+def _use_arm(conn: psycopg.Connection, arm: dict, timeout_s: int) -> None:
+    """The session as a fresh one would be, unobserved, under the arm's planner settings."""
+    conn.execute("RESET ALL")
+    conn.execute("SET microlora.enabled = off")
+    conn.execute(f"SET statement_timeout = '{int(timeout_s)}s'")
+    for setting in filter(None, arm["settings"].split(", ")):
+        name, value = setting.split(" = ")
+        conn.execute(f"SET {name} = {value}")
+
+
+def arms_matrix(host: str, instances: Sequence[Instance], timeout_s: int) -> dict:
+    """Every instance under every arm: seconds, checksum, error."""
     with workload.connect(host) as conn:
-        conn.execute("SET microlora.enabled = off")
-        conn.execute(f"SET statement_timeout = '{int(timeout_s)}s'")
         arm_list = arms(conn)
         cells = []
-        for seed in seeds:
-            for query in queries.QUERY_NUMBERS:
-                sql = queries.instance(query, seed, scale)
-                for arm in arm_list:
-                    conn.execute("RESET ALL")
-                    conn.execute("SET microlora.enabled = off")
-                    conn.execute(f"SET statement_timeout = '{int(timeout_s)}s'")
-                    for setting in filter(None, arm["settings"].split(", ")):
-                        name, value = setting.split(" = ")
-                        conn.execute(f"SET {name} = {value}")
-                    seconds, checksum, error = _run(conn, sql)
-                    cells.append({"query": query, "seed": seed, "arm": arm["arm"], "seconds": seconds,
-                                  "checksum": checksum, "error": error})
+        for instance in instances:
+            _use_arm(conn, arm_list[DEFAULT_ARM], timeout_s)
+            _run(conn, instance.sql)  # warm-up, untimed
+            for arm in arm_list:
+                _use_arm(conn, arm, timeout_s)
+                seconds, checksum, error = _run(conn, instance.sql)
+                cells.append({"template": instance.template, "seed": instance.seed, "arm": arm["arm"],
+                              "seconds": seconds, "checksum": checksum, "error": error})
     return {"arms": arm_list, "cells": cells, "timeout_s": timeout_s}
 
 
 def matrix_summary(matrix: dict) -> dict:
-    """The default total, the oracle's (best arm per instance), the headroom, and any instance
-    whose result differed between arms."""
-    by_instance: dict[tuple[int, int], list[dict]] = {}
+    """The default total, the oracle's (best arm per instance), the headroom, each instance's
+    default time, best time and best arm, and any instance whose result differed between arms."""
+    by_instance: dict[str, list[dict]] = {}
     for cell in matrix["cells"]:
-        by_instance.setdefault((cell["query"], cell["seed"]), []).append(cell)
+        by_instance.setdefault(instance_key(cell["template"], cell["seed"]), []).append(cell)
     default_total = oracle_total = 0.0
-    mismatches, best_arms = [], {}
-    for (query, seed), cells in sorted(by_instance.items()):
-        default = next(c for c in cells if c["arm"] == 0)
+    mismatches, best_arms, per_instance = [], {}, {}
+    for key, cells in by_instance.items():
+        default = next(c for c in cells if c["arm"] == DEFAULT_ARM)
         finished = [c for c in cells if c["error"] is None]
         best = min(finished, key=lambda c: c["seconds"]) if finished else default
         default_total += default["seconds"]
         oracle_total += best["seconds"]
-        best_arms[f"Q{query}/{seed}"] = best["arm"]
+        best_arms[key] = best["arm"]
+        per_instance[key] = {"template": default["template"], "seed": default["seed"],
+                             "default_s": default["seconds"], "oracle_s": best["seconds"], "best_arm": best["arm"]}
         reference = default["checksum"]
         if reference is not None and any(c["checksum"] not in (None, reference) for c in cells):
-            mismatches.append(f"Q{query}/{seed}")
+            mismatches.append(key)
     return {
         "instances": len(by_instance),
         "default_s": default_total,
         "oracle_s": oracle_total,
         "headroom": 1.0 - oracle_total / default_total if default_total else 0.0,
         "best_arms": best_arms,
+        "per_instance": per_instance,
         "result_mismatches": mismatches,
     }
 
 
-def online(host: str, scale: float, passes: int, seeds: list[int], timeout_s: int) -> dict:
-    """`passes` passes, each instance once steered and once not, in alternating order."""
+def _planning_ms(conn: psycopg.Connection) -> float:
+    return conn.execute("SELECT planning_ms FROM microlora.planner_overhead()").fetchone()[0]
+
+
+def online(host: str, instances: Sequence[Instance], passes: int, timeout_s: int, reset: bool = True,
+           order_seed: int = 20261201) -> dict:
+    """`passes` passes, each instance once steered and once not, in alternating order.
+    `planning_ms` is what the server spent planning meanwhile, steered and stock together."""
     steered = workload.connect(host)
     stock = workload.connect(host)
-    steered.execute("SELECT microlora.reset()")
+    if reset:
+        steered.execute("SELECT microlora.reset()")
     for conn, steer in ((steered, "on"), (stock, "off")):
         conn.execute("SET microlora.sample_rate = 1")
         conn.execute(f"SET microlora.steer = {steer}")
         conn.execute(f"SET statement_timeout = '{int(timeout_s)}s'")
-    instances = [(q, s) for s in seeds for q in queries.QUERY_NUMBERS]
-    rng = random.Random(20261201)
+    planning_before = _planning_ms(steered)
+    rng = random.Random(order_seed)
     runs = []
     for p in range(1, passes + 1):
-        order = instances[:]
+        order = list(instances)
         rng.shuffle(order)
-        for i, (query, seed) in enumerate(order):
-            sql = queries.instance(query, seed, scale)
+        for i, instance in enumerate(order):
             pair = [("steered", steered), ("stock", stock)]
             if i % 2:
                 pair.reverse()
             for label, conn in pair:
-                seconds, checksum, error = _run(conn, sql)
-                runs.append({"pass": p, "query": query, "seed": seed, "config": label, "seconds": seconds,
-                             "checksum": checksum, "error": error})
-    planning = steered.execute("SELECT planning_ms FROM microlora.planner_overhead()").fetchone()[0]
+                seconds, checksum, error = _run(conn, instance.sql)
+                runs.append({"pass": p, "template": instance.template, "seed": instance.seed, "config": label,
+                             "seconds": seconds, "checksum": checksum, "error": error})
+    planning = _planning_ms(steered) - planning_before
     steering_rows = steered.execute(
         "SELECT count(*), count(*) FILTER (WHERE arm_in_use <> 'default'), coalesce(sum(cardinality(banned_arms)), 0) "
         "FROM microlora.steering").fetchone()
@@ -133,29 +179,35 @@ def online(host: str, scale: float, passes: int, seeds: list[int], timeout_s: in
             "bans": steering_rows[2]}
 
 
-def online_summary(result: dict) -> dict:
-    """Per pass totals and cumulative totals, and each template's median ratio to stock from its
-    third run on."""
+def online_summary(result: dict, from_pass: int = 3) -> dict:
+    """Per pass totals and cumulative totals; each template's median steered and stock time over
+    its runs from pass `from_pass` on (its `from_pass`-th run: every pass runs every instance once)
+    and their ratio; the instances whose steered result differed from stock's."""
+    runs = result["runs"]
     per_pass = []
     cumulative = {"steered": 0.0, "stock": 0.0}
     for p in range(1, result["passes"] + 1):
-        totals = {c: sum(r["seconds"] for r in result["runs"] if r["pass"] == p and r["config"] == c)
+        totals = {c: sum(r["seconds"] for r in runs if r["pass"] == p and r["config"] == c)
                   for c in ("steered", "stock")}
         for c in totals:
             cumulative[c] += totals[c]
         per_pass.append({"pass": p, **{f"{c}_s": totals[c] for c in totals},
                          **{f"cumulative_{c}_s": cumulative[c] for c in cumulative}})
-    ratios = {}
-    for query in queries.QUERY_NUMBERS:
+    medians, ratios = {}, {}
+    for template in dict.fromkeys(r["template"] for r in runs):
         def times(config):
-            return [r["seconds"] for r in result["runs"]
-                    if r["query"] == query and r["config"] == config and r["pass"] >= 3 and r["error"] is None]
+            return [r["seconds"] for r in runs
+                    if r["template"] == template and r["config"] == config and r["pass"] >= from_pass
+                    and r["error"] is None]
         steered, stock = times("steered"), times("stock")
         if steered and stock:
-            ratios[f"Q{query}"] = statistics.median(steered) / statistics.median(stock)
-    mismatches = sorted({f"Q{r['query']}/{r['seed']}" for r in result["runs"] if r["config"] == "steered"
-                         for s in result["runs"] if s["config"] == "stock" and s["pass"] == r["pass"]
-                         and s["query"] == r["query"] and s["seed"] == r["seed"]
-                         and None not in (r["checksum"], s["checksum"]) and r["checksum"] != s["checksum"]})
-    return {"per_pass": per_pass, "template_ratio_from_third_run": ratios, "result_mismatches": mismatches,
+            medians[template] = {"steered_s": statistics.median(steered), "stock_s": statistics.median(stock)}
+            ratios[template] = medians[template]["steered_s"] / medians[template]["stock_s"]
+    stock_results = {(r["pass"], r["template"], r["seed"]): r["checksum"] for r in runs if r["config"] == "stock"}
+    mismatches = sorted({instance_key(r["template"], r["seed"]) for r in runs if r["config"] == "steered"
+                         and None not in (r["checksum"], stock_results.get((r["pass"], r["template"], r["seed"])))
+                         and r["checksum"] != stock_results[(r["pass"], r["template"], r["seed"])]})
+    return {"per_pass": per_pass, "from_pass": from_pass, "template_medians": medians,
+            "template_ratios": ratios,
+            "result_mismatches": mismatches,
             "worst_template": max(ratios.items(), key=lambda kv: kv[1]) if ratios else None}

@@ -27,7 +27,11 @@ FROM microlora.trajectories(%s) t JOIN microlora.operator_stats s USING (scope)
 
 
 def connect(host: str, dbname: str = "postgres", user: str = "microlora") -> psycopg.Connection:
-    return psycopg.connect(host=host, dbname=dbname, user=user, autocommit=True)
+    """An autocommit connection that never prepares statements. psycopg prepares a statement
+    after its fifth execution on a connection by default; a prepared statement without
+    parameters then keeps the plan of its first prepared execution whatever the session's planner
+    settings become, and plan steering leaves such generic plans alone."""
+    return psycopg.connect(host=host, dbname=dbname, user=user, autocommit=True, prepare_threshold=None)
 
 
 @dataclass
