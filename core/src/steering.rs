@@ -130,6 +130,9 @@ pub struct StatementRecord {
     /// The arm steering chose the last time it decided, whether or not it ran (with steering in
     /// an advising mode, the default plan runs instead).
     pub advised: Option<ArmId>,
+    /// What runs under arms other than the default lost against the default plan: their time
+    /// beyond its median then, in ms, summed (exploration's cost, which its budget bounds).
+    pub lost_ms: f64,
     /// When it was last used, in [`SteeringMemory`]'s clock.
     last_used: u64,
 }
@@ -171,6 +174,7 @@ impl StatementRecord {
         let Some(default_ms) = self.arms[0].median_ms() else {
             return Verdict::Recorded;
         };
+        self.lost_ms += (ms - default_ms).max(0.0);
         let record = &self.arms[index];
         let slower_at_once = ms > BAN_AT_ONCE * default_ms;
         let slower_over_runs =
@@ -202,6 +206,19 @@ impl StatementRecord {
             })
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(arm, _)| arm)
+    }
+
+    /// Whether exploring may risk another run: what runs under other arms lost against the
+    /// default plan ([`StatementRecord::lost_ms`]) is at most `explore_rate` of the time all of
+    /// the statement's runs would have taken at the default plan's median. So exploration costs
+    /// a statement at most that share of its time, plus one run's loss. Never before the default
+    /// plan ran, never with a rate of 0.
+    pub fn may_explore(&self, explore_rate: f64) -> bool {
+        let Some(default_ms) = self.arms[0].median_ms() else {
+            return false;
+        };
+        let runs: u64 = self.arms.iter().map(ArmRecord::runs).sum();
+        explore_rate > 0.0 && self.lost_ms <= explore_rate * runs as f64 * default_ms
     }
 
     /// Whether `arm` is banned for this statement.
@@ -283,7 +300,8 @@ pub struct SteeringSettings {
     /// An alternative is chosen when its pessimistic time times `1 + margin` is below the
     /// default plan's optimistic time.
     pub margin: f64,
-    /// The share of decisions that may explore an arm the estimates do not prove better.
+    /// The share of a statement's time that trying arms not proven faster may lose (see
+    /// [`StatementRecord::may_explore`]).
     pub explore_rate: f64,
     /// Default-plan runs of a statement before any alternative runs (they are what a steered
     /// run is judged against).
@@ -362,45 +380,48 @@ pub fn ahead(
 }
 
 /// After planning the alternatives: the one predicted fastest among those whose pessimistic time
-/// times `1 + margin` beats the default plan's optimistic time; else, with probability
-/// `explore_rate` (`explore_draw` is uniform in `[0, 1)`), among the arms predicted faster than
-/// the default plan, the one whose Thompson draw is smallest if it beats the default's draw
-/// (`normal` yields standard normal draws); else the default plan. Banned arms are never
-/// chosen. What was measured replaces what was predicted: once the statement's default plan ran,
-/// its median time is the default's estimate ([`PlanEstimate::measured`]), so a default plan
-/// much slower than the model thought makes the alternatives worth trying.
+/// times `1 + margin` beats the default plan's optimistic time; else, while the statement's
+/// exploration budget allows ([`StatementRecord::may_explore`]), among the arms predicted
+/// faster than the default plan, the one whose Thompson draw is smallest if it beats the
+/// default's draw (`normal` yields standard normal draws); else the default plan. Banned arms
+/// are never chosen. What was measured replaces what was predicted: once an arm (the default
+/// plan included) ran for the statement, its median time is its estimate
+/// ([`PlanEstimate::measured`]), so a default plan much slower than the model thought makes the
+/// alternatives worth trying, and an arm that ran fast is chosen again until it is verified.
 pub fn decide(
     record: Option<&StatementRecord>,
     default: &PlanEstimate,
     candidates: &[Candidate],
     settings: &SteeringSettings,
-    explore_draw: f64,
     mut normal: impl FnMut() -> f64,
 ) -> Choice {
-    let measured = record.and_then(|r| r.arms[0].median_ms()).map(PlanEstimate::measured);
-    let default = measured.as_ref().unwrap_or(default);
-    let allowed = |c: &&Candidate| {
+    let measured = |arm: ArmId| {
+        record.and_then(|r| r.arms.get(usize::from(arm))).and_then(ArmRecord::median_ms).map(PlanEstimate::measured)
+    };
+    let default = measured(DEFAULT_ARM).unwrap_or(*default);
+    let allowed = |c: &Candidate| {
         c.arm != DEFAULT_ARM && usize::from(c.arm) < MAX_ARMS && !record.is_some_and(|r| r.is_banned(c.arm))
     };
-    let confident = candidates
+    let candidates = candidates
         .iter()
-        .filter(allowed)
+        .filter(|c| allowed(c))
+        .map(|c| Candidate { arm: c.arm, estimate: measured(c.arm).unwrap_or(c.estimate) });
+    let confident = candidates
+        .clone()
         .filter(|c| c.estimate.high_ms * (1.0 + settings.margin) < default.low_ms)
         .min_by(|a, b| a.estimate.ms.total_cmp(&b.estimate.ms));
     if let Some(best) = confident {
         return Choice::Predicted(best.arm);
     }
-    if explore_draw >= settings.explore_rate {
+    if !record.is_some_and(|r| r.may_explore(settings.explore_rate)) {
         return Choice::Default;
     }
     // Thompson sampling, among the arms predicted faster than the default plan: an arm the
     // learner itself expects to be slower is never tried, however wide its spread.
     let mut draw =
         |estimate: &PlanEstimate| estimate.ms.max(f64::MIN_POSITIVE).ln() + estimate.sigma() * normal();
-    let default_draw = draw(default);
+    let default_draw = draw(&default);
     let explored = candidates
-        .iter()
-        .filter(allowed)
         .filter(|c| c.estimate.ms < default.ms)
         .map(|c| (c.arm, draw(&c.estimate)))
         .min_by(|a, b| a.1.total_cmp(&b.1));
@@ -437,22 +458,22 @@ mod tests {
         let no_normal = || 0.0;
         // Much faster and well known: chosen.
         let fast = Candidate { arm: 2, estimate: plan(10.0, 0.1) };
-        assert_eq!(decide(None, &default, &[fast], &settings, 0.5, no_normal), Choice::Predicted(2));
+        assert_eq!(decide(None, &default, &[fast], &settings, no_normal), Choice::Predicted(2));
         // Faster on average but uncertain (its pessimistic bound is above the default's
         // optimistic one): not chosen.
         let unsure = Candidate { arm: 3, estimate: plan(50.0, 1.0) };
-        assert_eq!(decide(None, &default, &[unsure], &settings, 0.5, no_normal), Choice::Default);
+        assert_eq!(decide(None, &default, &[unsure], &settings, no_normal), Choice::Default);
         // Among the confident ones, the fastest.
         let faster = Candidate { arm: 4, estimate: plan(5.0, 0.1) };
         assert_eq!(
-            decide(None, &default, &[fast, unsure, faster], &settings, 0.5, no_normal),
+            decide(None, &default, &[fast, unsure, faster], &settings, no_normal),
             Choice::Predicted(4)
         );
         // A banned arm is never chosen.
         let mut record = StatementRecord { fingerprint: 1, ..Default::default() };
         record.arms[4].banned = true;
         assert_eq!(
-            decide(Some(&record), &default, &[fast, faster], &settings, 0.5, no_normal),
+            decide(Some(&record), &default, &[fast, faster], &settings, no_normal),
             Choice::Predicted(2)
         );
     }
@@ -463,45 +484,68 @@ mod tests {
         // The model thinks both plans take about 50 ms and knows little.
         let default = plan(50.0, 1.4);
         let alternative = Candidate { arm: 1, estimate: plan(40.0, 1.4) };
-        assert_eq!(decide(None, &default, &[alternative], &settings, 0.5, || 0.0), Choice::Default);
+        assert_eq!(decide(None, &default, &[alternative], &settings, || 0.0), Choice::Default);
         // The default plan was measured at 5 s.
         let mut record = StatementRecord { fingerprint: 3, ..Default::default() };
         record.record(DEFAULT_ARM, 5000.0);
         assert_eq!(
-            decide(Some(&record), &default, &[alternative], &settings, 0.5, || 0.0),
+            decide(Some(&record), &default, &[alternative], &settings, || 0.0),
             Choice::Predicted(1)
         );
         // Measured at 60 ms, as predicted: no switch.
         let mut fine = StatementRecord { fingerprint: 4, ..Default::default() };
         fine.record(DEFAULT_ARM, 60.0);
-        assert_eq!(decide(Some(&fine), &default, &[alternative], &settings, 0.5, || 0.0), Choice::Default);
+        assert_eq!(decide(Some(&fine), &default, &[alternative], &settings, || 0.0), Choice::Default);
     }
 
     #[test]
     fn exploration_stays_within_its_budget_and_prefers_plausibly_faster_arms() {
-        let settings = SteeringSettings { explore_rate: 0.1, ..SteeringSettings::default() };
+        let settings = SteeringSettings { explore_rate: 0.05, ..SteeringSettings::default() };
         let default = plan(100.0, 0.5);
+        // Arm 1 looks a little faster but takes 150 ms; arm 2 looks 10x slower.
         let candidates = [
             Candidate { arm: 1, estimate: plan(80.0, 0.5) },
             Candidate { arm: 2, estimate: plan(1000.0, 0.5) },
         ];
+        let actual = |arm: ArmId| [100.0, 150.0, 20.0][usize::from(arm)];
         let mut rng = TestRng(3);
-        let (mut explored, mut slow_arm) = (0, 0);
-        let trials = 20_000;
-        for _ in 0..trials {
-            let draw = rng.uniform();
-            match decide(None, &default, &candidates, &settings, draw, || rng.normal()) {
-                Choice::Explored(arm) => {
-                    explored += 1;
-                    slow_arm += usize::from(arm == 2);
-                }
-                Choice::Predicted(_) => panic!("nothing is better with confidence"),
-                Choice::Default => {}
-            }
+        let mut record = StatementRecord { fingerprint: 1, ..Default::default() };
+        assert_eq!(decide(Some(&record), &default, &candidates, &settings, || rng.normal()), Choice::Default,
+            "no exploring before the default plan ran");
+        let (mut total, mut explored, mut worst) = (0.0, 0, 0.0f64);
+        for _ in 0..2000 {
+            let choice = decide(Some(&record), &default, &candidates, &settings, || rng.normal());
+            assert_ne!(choice.arm(), 2, "an arm predicted 10x slower is never tried");
+            assert!(!matches!(choice, Choice::Predicted(_)), "nothing is better with confidence");
+            explored += usize::from(matches!(choice, Choice::Explored(_)));
+            let ms = actual(choice.arm());
+            worst = worst.max(ms - 100.0);
+            total += ms;
+            record.record(choice.arm(), ms);
         }
-        assert!(explored as f64 <= 0.1 * trials as f64 * 1.1, "explored {explored} of {trials}");
-        assert!(explored > 0);
-        assert_eq!(slow_arm, 0, "an arm predicted 10× slower was explored {slow_arm} of {explored} times");
+        assert_eq!(explored, 1, "the plausible arm was tried, and not again once it ran slower");
+        // What exploring lost is within its share of the statement's time, plus one run.
+        assert!(record.lost_ms <= 0.05 * total + worst, "lost {} of {total}", record.lost_ms);
+        // A rate of 0 never explores.
+        let mut fresh = StatementRecord { fingerprint: 2, ..Default::default() };
+        fresh.record(DEFAULT_ARM, 100.0);
+        let none = SteeringSettings { explore_rate: 0.0, ..settings };
+        for _ in 0..100 {
+            assert_eq!(decide(Some(&fresh), &default, &candidates[..1], &none, || rng.normal()), Choice::Default);
+        }
+    }
+
+    #[test]
+    fn an_arm_that_ran_fast_is_judged_on_its_measured_time() {
+        let settings = SteeringSettings { explore_rate: 0.0, ..SteeringSettings::default() };
+        let default = plan(100.0, 0.5);
+        // Predicted no faster, uncertain; but it ran once in 20 ms against a 100 ms default.
+        let arm = Candidate { arm: 3, estimate: plan(100.0, 1.4) };
+        let mut record = StatementRecord { fingerprint: 7, ..Default::default() };
+        record.record(DEFAULT_ARM, 100.0);
+        assert_eq!(decide(Some(&record), &default, &[arm], &settings, || 0.0), Choice::Default);
+        record.record(3, 20.0);
+        assert_eq!(decide(Some(&record), &default, &[arm], &settings, || 0.0), Choice::Predicted(3));
     }
 
     #[test]

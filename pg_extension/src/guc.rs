@@ -29,7 +29,7 @@ pub static STEER: GucSetting<Steer> = GucSetting::<Steer>::new(Steer::Off);
 /// Statements whose default plan takes less than this (measured, or predicted before it ran)
 /// are never steered.
 pub static STEER_THRESHOLD_MS: GucSetting<f64> = GucSetting::<f64>::new(10.0);
-/// The share of steering decisions that may try an arm not yet proven better.
+/// The share of a statement's time that trying arms not yet proven faster may lose.
 pub static STEER_EXPLORE_RATE: GucSetting<f64> = GucSetting::<f64>::new(0.05);
 /// Planning the alternatives of a statement stops once it took this share of the default plan's
 /// time.
@@ -117,7 +117,7 @@ pub fn register() {
     );
     GucRegistry::define_float_guc(
         c"microlora.steer_explore_rate",
-        c"Share of steering decisions that may try an alternative plan not yet proven faster.",
+        c"Share of a statement's time that trying alternative plans not yet proven faster may lose.",
         c"",
         &STEER_EXPLORE_RATE,
         0.0,

@@ -392,7 +392,7 @@ pub fn predict_arms(
         let chosen = match ahead(record, &estimates[0], guc::STEER_THRESHOLD_MS.get(), &settings) {
             Ahead::Default => DEFAULT_ARM,
             Ahead::Winner(arm) => arm,
-            Ahead::PlanArms => decide(record, &estimates[0], &candidates, &settings, 1.0, || 0.0).arm(),
+            Ahead::PlanArms => decide(record, &estimates[0], &candidates, &settings, || 0.0).arm(),
         };
         (estimates, chosen)
     };

@@ -339,7 +339,6 @@ pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
             &decision.default,
             &decision.candidates,
             &settings(),
-            uniform(),
             || standard_normal(uniform),
         );
         choice.arm()
