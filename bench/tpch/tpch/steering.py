@@ -13,9 +13,11 @@ arm's is the workload's headroom.
 
 Online: `passes` passes over the instances, shuffled per pass; each instance runs once with
 `microlora.steer = on` and once with it off (the planner's own plan, as stock PostgreSQL plans
-it), in alternating order. Every statement is observed (sample_rate 1), as steering learns from
-what runs. By default it starts from an empty learner; `reset=False` keeps what was learned
-before (held-out statements after training).
+it), in alternating order. The steered connection runs with the server's settings (microlora's
+defaults: one statement in ten has its nodes timed, and every statement steering times counts its
+nodes' rows); the stock connection observes nothing (`microlora.enabled = off`), so that it
+neither teaches the learner nor pays for observation. By default it starts from an empty learner;
+`reset=False` keeps what was learned before (held-out statements after training).
 
 Connections come from `workload.connect`, which never prepares statements: a prepared statement
 without parameters keeps the plan made under the settings of its first execution, and steering
@@ -150,8 +152,8 @@ def online(host: str, instances: Sequence[Instance], passes: int, timeout_s: int
     stock = workload.connect(host)
     if reset:
         steered.execute("SELECT microlora.reset()")
+    stock.execute("SET microlora.enabled = off")
     for conn, steer in ((steered, "on"), (stock, "off")):
-        conn.execute("SET microlora.sample_rate = 1")
         conn.execute(f"SET microlora.steer = {steer}")
         conn.execute(f"SET statement_timeout = '{int(timeout_s)}s'")
     planning_before = _planning_ms(steered)
