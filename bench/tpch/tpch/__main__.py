@@ -224,8 +224,8 @@ def _steering_sections(result: dict) -> list[tuple[str, str]]:
          "met" if planning_share <= 0.02 else "not met"],
     ]
     online_text = (
-        f"{raw['passes']} passes from an empty learner, each instance once with `microlora.steer = on` and once "
-        f"off, alternating. Steered statements {raw['steered_statements']}, with a verified winner "
+        f"{raw['passes']} passes from an empty learner, each instance once with `microlora.steer = on` (default settings otherwise) and once "
+        f"with microlora off, alternating. Steered statements {raw['steered_statements']}, with a verified winner "
         f"{raw['statements_with_a_winner']}, arms banned {raw['bans']}. Results differing from stock: "
         f"{', '.join(online['result_mismatches']) or 'none'}.\n\n"
         + analysis.markdown_table(["pass", "stock s", "steered s", "ratio", "cumulative ratio"], rows)
