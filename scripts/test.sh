@@ -57,6 +57,9 @@ test_tpch() {
   # Generate, load, train, evaluate, report and plot; --check fails unless the report is complete
   # and learning reduced the error.
   bash bench/tpch/run.sh --scale 0.01 --out target/tpch-test --no-overhead --check
+  banner "tpch: the skew workload's tests, then its steering pipeline at scale 0.02"
+  (cd bench/skew && PYTHONPATH=../tpch ../../target/tpch-venv/bin/python -m unittest discover -s tests -t .)
+  bash bench/skew/run.sh --check --out target/skew-test
 }
 
 parts=("$@")
