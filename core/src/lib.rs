@@ -45,7 +45,7 @@ mod trajectory;
 
 pub use adapter::{Adapter, FALLBACK_ADAPTATIONS, RANK};
 pub use arguments::{attention_type_from_number, capacity_from_number, dim_from_number};
-pub use cardinality::{corrected_rows, row_residual, work_factor, RowErrors, WorkShape};
+pub use cardinality::{corrected_cost, corrected_rows, row_residual, RowErrors, ROW_COST};
 pub use calibration::{CostCalibration, MIN_MS, PRIOR_MS_PER_COST};
 pub use error::{LearningError, Number, Result};
 pub use limits::{MAX_CORRECTION, YOUNG_MAX_CORRECTION};

@@ -36,6 +36,14 @@
 //! Costs are read without the `disable_cost`s that `enable_*` settings add (see
 //! [`without_disable_cost`]).
 //!
+//! # Learned rows
+//! Every description takes what the learner knows of the plan's row counts ([`LearnedRows`]:
+//! each node's rows key, see [`crate::rows_key`], and the factor learned for it). The rows
+//! features, the loops of a nested loop's inner input and of subplans follow the learned rows,
+//! and the own cost changes by core's `ROW_COST` per row the node takes in or returns beyond the
+//! planner's estimate (core's `corrected_cost`). Where nothing was learned, every value is the
+//! planner's.
+//!
 //! # Signatures
 //! Each node also gets a 64-bit *signature* for the learner's plan memory (core's `PlanMemory`):
 //! its parent's signature folded with its node type, its `plan_node_id` (its place in the plan),
@@ -56,7 +64,7 @@
 //! the number of processes that ran it, giving wall-clock time comparable with its parent's.
 //! A node's exclusive time is its wall time minus its children's, at least 0.
 
-use microlora_core::{corrected_rows, fold_signature, work_factor, ObservedNode, OperatorScope, PlanLearner, WorkShape};
+use microlora_core::{corrected_cost, corrected_rows, fold_signature, ObservedNode, OperatorScope, PlanLearner};
 use pgrx::pg_sys;
 
 use crate::node_scope::{scope_of, NodeShape, PlanKind};
@@ -174,28 +182,6 @@ impl LearnedRows {
         let factor = self.keys.index(plan).and_then(|i| self.factors.get(i)).copied().unwrap_or(1.0);
         // SAFETY: the caller's promise.
         corrected_rows(unsafe { (*plan).plan_rows }, factor)
-    }
-}
-
-/// How a node's own work follows its rows (see core's [`WorkShape`]).
-fn work_shape(kind: PlanKind) -> WorkShape {
-    match kind {
-        PlanKind::T_SeqScan
-        | PlanKind::T_SampleScan
-        | PlanKind::T_FunctionScan
-        | PlanKind::T_ValuesScan
-        | PlanKind::T_TableFuncScan
-        | PlanKind::T_CteScan
-        | PlanKind::T_NamedTuplestoreScan
-        | PlanKind::T_WorkTableScan
-        | PlanKind::T_ForeignScan => WorkShape::ReadsRelation,
-        PlanKind::T_IndexScan
-        | PlanKind::T_IndexOnlyScan
-        | PlanKind::T_BitmapIndexScan
-        | PlanKind::T_BitmapHeapScan
-        | PlanKind::T_TidScan
-        | PlanKind::T_TidRangeScan => WorkShape::FetchesRows,
-        _ => WorkShape::Combines,
     }
 }
 
@@ -342,10 +328,11 @@ pub unsafe fn describe(
         let (startup_cost, total_cost) =
             (without_disable_cost(p.startup_cost), without_disable_cost(p.total_cost));
         let rows = learned.rows(plan);
-        let output_factor = (rows + 1.0) / (p.plan_rows.max(0.0) + 1.0);
-        let input_factor = (input_rows + 1.0) / (planned_input_rows + 1.0);
-        let own_cost = (total_cost - planned_input_cost).max(0.0)
-            * work_factor(work_shape(shape.kind), output_factor, input_factor);
+        let own_cost = corrected_cost(
+            (total_cost - planned_input_cost).max(0.0),
+            input_rows - planned_input_rows,
+            rows - p.plan_rows.max(0.0),
+        );
         let (pages, tuples) = relation.map_or((0.0, 0.0), |relid| relation_size(relid));
         let embedding = [
             lg(rows),
