@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
-from tpch import analysis, steering, workload
+from tpch import analysis, files, steering, workload
 
 from . import dataset, goals, plot, templates
 
@@ -36,7 +33,7 @@ def load(args) -> None:
     with workload.connect(args.host) as conn:
         loaded = dataset.load(conn, args.scale)
     _log(f"scale {args.scale}: {loaded['rows']} in {sum(loaded['timings'].values()):.1f} s")
-    _write_json(Path(args.out) / "load.json", loaded)
+    files.write_json(Path(args.out) / "load.json", loaded)
 
 
 def _instances(names: list[str], seeds: int) -> list[steering.Instance]:
@@ -90,7 +87,7 @@ def steer(args) -> None:
     _log(f"held-out: steered {first['steered_s']:.2f} s, stock {first['stock_s']:.2f} s "
          f"({first['steered_s'] / first['stock_s']:.3f})")
 
-    _write_json(out / "steer.json", {
+    files.write_json(out / "steer.json", {
         "seeds": args.seeds, "passes": args.passes, "split": {"training": training, "held_out": held_out},
         "blocks": {name: templates.blocks_of(name) for name in templates.TEMPLATES},
         "matrix": matrix, "matrix_summary": matrix_summary,
@@ -101,7 +98,7 @@ def steer(args) -> None:
 
 def report(args) -> None:
     out = Path(args.out)
-    loaded, steered = _read_json(out / "load.json"), _read_json(out / "steer.json")
+    loaded, steered = files.read_json(out / "load.json"), files.read_json(out / "steer.json")
     result = goals.evaluate(steered)
     plot.cumulative(result["per_pass"], out / plot.CUMULATIVE_FILE)
     plot.speedups(result["templates"], out / plot.SPEEDUPS_FILE)
@@ -113,13 +110,13 @@ def report(args) -> None:
         "instances per template": steered["seeds"],
         "online passes": steered["passes"],
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": _machine(),
+        "machine": files.machine(),
         "time": f"load {sum(loaded['timings'].values()):.0f} s, "
                 + ", ".join(f"{k.removesuffix('_s')} {v:.0f} s" for k, v in steered["timings"].items()),
     }
     text = _markdown(meta, steered, result)
     (out / "report.md").write_text(text)
-    _write_json(out / "report.json", {"meta": meta, **result,
+    files.write_json(out / "report.json", {"meta": meta, **result,
                                       "matrix": {k: v for k, v in steered["matrix_summary"].items() if k != "per_instance"},
                                       "result_mismatches": _mismatches(steered), "failures": _failures(steered)})
     print(text)
@@ -220,7 +217,7 @@ def check(args) -> None:
     """Fails unless the report is complete and no arm or steered run returned another result."""
     out = Path(args.out)
     problems = []
-    report_json, steered = _read_json(out / "report.json"), _read_json(out / "steer.json")
+    report_json, steered = files.read_json(out / "report.json"), files.read_json(out / "steer.json")
     verdicts = [g["verdict"] for g in report_json["goals"]]
     if len(verdicts) != 7 or not set(verdicts) <= {"met", "not met", "not judged"}:
         problems.append(f"goals incomplete: {report_json['goals']}")
@@ -245,21 +242,6 @@ def check(args) -> None:
         sys.exit("skew check failed:\n  " + "\n  ".join(problems))
     _log(f"report complete; every arm and every steered run returned stock's results "
          f"({len(report_json['failures'])} failed runs)")
-
-
-def _machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-                 platform.processor())
-    return f"{os.cpu_count()} CPUs ({model}), {platform.system()} {platform.release()}"
-
-
-def _write_json(path: Path, value) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(value, indent=2) + "\n")
-
-
-def _read_json(path: Path):
-    return json.loads(path.read_text())
 
 
 def main(argv=None) -> None:

@@ -18,14 +18,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
-from . import analysis, dataset, queries, steering, workload
+from . import analysis, dataset, files, queries, steering, workload
 
 TEST_SEED_BASE = 1001
 
@@ -41,14 +39,14 @@ def load(args) -> None:
     timings["generate_s"] = time.perf_counter() - started
     with workload.connect(args.host) as conn:
         counts = dataset.load(conn, Path(args.data_dir), timings)
-    _write_json(Path(args.out) / "load.json", {"scale": args.scale, "rows": counts, "timings": timings})
+    files.write_json(Path(args.out) / "load.json", {"scale": args.scale, "rows": counts, "timings": timings})
 
 
 def learn(args) -> None:
     out = Path(args.out)
     checkpoints = sorted(set(args.checkpoints))
     test_seeds = [TEST_SEED_BASE + i for i in range(args.test_seeds)]
-    scale = _read_json(out / "load.json")["scale"]
+    scale = files.read_json(out / "load.json")["scale"]
     session = workload.LearningSession(args.host, args.timeout, scale)
     session.observer.execute("SELECT microlora.reset()")
     records, failures, phases = [], [], []
@@ -82,14 +80,14 @@ def learn(args) -> None:
     with open(out / "records.jsonl", "w") as file:
         for record in records:
             file.write(json.dumps(record) + "\n")
-    _write_json(out / "learn.json", {"checkpoints": checkpoints, "test_seeds": test_seeds, "phases": phases,
+    files.write_json(out / "learn.json", {"checkpoints": checkpoints, "test_seeds": test_seeds, "phases": phases,
                                      "failures": failures, "observer_cost": cost})
 
 
 def steer(args) -> None:
     """The arms matrix, then `args.passes` online passes with steering on against it off."""
     out = Path(args.out)
-    scale = _read_json(out / "load.json")["scale"]
+    scale = files.read_json(out / "load.json")["scale"]
     instances = [steering.Instance(f"Q{query}", seed, queries.instance(query, seed, scale))
                  for seed in range(TEST_SEED_BASE, TEST_SEED_BASE + args.seeds) for query in queries.QUERY_NUMBERS]
     started = time.perf_counter()
@@ -98,13 +96,13 @@ def steer(args) -> None:
     started = time.perf_counter()
     online = steering.online(args.host, instances, args.passes, args.timeout)
     _log(f"steering online: {args.passes} passes in {time.perf_counter() - started:.1f} s")
-    _write_json(out / "steer.json", {"matrix": matrix, "matrix_summary": steering.matrix_summary(matrix),
+    files.write_json(out / "steer.json", {"matrix": matrix, "matrix_summary": steering.matrix_summary(matrix),
                                      "online": online, "online_summary": steering.online_summary(online)})
 
 
 def time_workload(args) -> None:
     """One timed TPC-H pass (the 22 queries, seed args.seed) under the running configuration."""
-    scale = _read_json(Path(args.out) / "load.json")["scale"]
+    scale = files.read_json(Path(args.out) / "load.json")["scale"]
     with workload.connect(args.host) as conn:
         conn.execute(f"SET statement_timeout = '{int(args.timeout)}s'")
         outcomes = [workload.timed(conn, query, args.seed, scale) for query in queries.QUERY_NUMBERS]
@@ -119,8 +117,8 @@ def time_workload(args) -> None:
 def report(args) -> None:
     out = Path(args.out)
     records = [json.loads(line) for line in open(out / "records.jsonl")]
-    learned = _read_json(out / "learn.json")
-    loaded = _read_json(out / "load.json")
+    learned = files.read_json(out / "learn.json")
+    loaded = files.read_json(out / "load.json")
     result = analysis.evaluate(records)
     meta = {
         "scale": loaded["scale"],
@@ -129,7 +127,7 @@ def report(args) -> None:
         "held-out seeds": ", ".join(map(str, learned["test_seeds"])),
         "failed query instances": len(learned["failures"]),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": _machine(),
+        "machine": files.machine(),
         "load": ", ".join(f"{k} {v:.1f} s" for k, v in loaded["timings"].items()),
     }
     sections = [("What observing costs inside the hooks", _hook_section(learned["observer_cost"]))]
@@ -138,7 +136,7 @@ def report(args) -> None:
     if (out / "pgbench.txt").exists():
         sections.append(("Overhead: pgbench", "```\n" + (out / "pgbench.txt").read_text().strip() + "\n```"))
     if (out / "steer.json").exists():
-        sections.extend(_steering_sections(_read_json(out / "steer.json")))
+        sections.extend(_steering_sections(files.read_json(out / "steer.json")))
     if learned["failures"]:
         sections.append(("Failed query instances", analysis.markdown_table(
             ["stage", "passes", "query", "seed", "error"],
@@ -150,7 +148,7 @@ def report(args) -> None:
 def check(args) -> None:
     """Fails unless the report is complete and the learner beat where it started and the baseline."""
     out = Path(args.out)
-    report = _read_json(out / "report.json")
+    report = files.read_json(out / "report.json")
     problems = []
     passes = [c["passes"] for c in report["checkpoints"]]
     if passes != sorted(set(args.checkpoints)):
@@ -178,7 +176,7 @@ def check(args) -> None:
         if not after < baseline:
             problems.append(f"the learned median q-error {after:.3f} is not below the baseline's {baseline:.3f}")
     if (out / "steer.json").exists():
-        steered = _read_json(out / "steer.json")
+        steered = files.read_json(out / "steer.json")
         cells = steered["matrix"]["cells"]
         expected = steered["matrix_summary"]["instances"] * len(steered["matrix"]["arms"])
         if steered["matrix_summary"]["instances"] == 0 or len(cells) != expected:
@@ -266,21 +264,6 @@ def _timing_section(path: Path) -> str:
             "ratio: median over rounds of total time / stock's total time in the same round.\n\n")
     return note + analysis.markdown_table(["configuration", "rounds", "median total", "time ratio to stock"],
                                           rows, align="lrrr")
-
-
-def _machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-                 platform.processor())
-    return f"{os.cpu_count()} CPUs ({model}), {platform.system()} {platform.release()}"
-
-
-def _write_json(path: Path, value) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(value, indent=2) + "\n")
-
-
-def _read_json(path: Path):
-    return json.loads(path.read_text())
 
 
 def main(argv=None) -> None:
