@@ -191,7 +191,7 @@ impl LearnedRows {
 ///
 /// # Safety
 /// `plan` is a valid node of a finished plan.
-unsafe fn plan_inputs(plan: *mut pg_sys::Plan, learned: Option<&LearnedRows>) -> Vec<(*mut pg_sys::Plan, f64)> {
+pub(crate) unsafe fn plan_inputs(plan: *mut pg_sys::Plan, learned: Option<&LearnedRows>) -> Vec<(*mut pg_sys::Plan, f64)> {
     // SAFETY: `plan` is valid (the caller's promise) and is cast only to the node type its tag
     // names; its inputs are checked non-null, and its child lists are pointer lists of plans.
     unsafe {

@@ -25,7 +25,7 @@ use microlora_core::fold_signature;
 use pgrx::pg_sys;
 
 use crate::node_scope::PlanKind;
-use crate::pg_list;
+use crate::{pg_list, plan_tree};
 
 /// Facts, folded in to keep one kind of fact apart from another.
 const RELATION: u64 = 0x5245_4c00;
@@ -95,7 +95,7 @@ unsafe fn content(keys: &mut RowsKeys, plan: *mut pg_sys::Plan, stmt: *mut pg_sy
     unsafe {
         let kind = PlanKind::of_tag((*plan).type_);
         let mut inputs = Vec::new();
-        for child in children(plan, kind) {
+        for (child, _) in plan_tree::plan_inputs(plan, None) {
             let facts = content(keys, child, stmt);
             // A bitmap heap scan's filters already say what its bitmap index scans select.
             if kind != PlanKind::T_BitmapHeapScan {
@@ -188,31 +188,6 @@ unsafe fn content(keys: &mut RowsKeys, plan: *mut pg_sys::Plan, stmt: *mut pg_sy
         let key = facts.iter().chain(&own).copied().fold(key_kind, fold_signature) | 1;
         keys.insert(plan, key);
         facts
-    }
-}
-
-/// A node's inputs whose content is part of its own.
-///
-/// # Safety
-/// `plan` is a valid plan node of kind `kind`.
-unsafe fn children(plan: *mut pg_sys::Plan, kind: PlanKind) -> Vec<*mut pg_sys::Plan> {
-    // SAFETY: `plan` is valid (the caller's promise) and is cast only to the type its tag names.
-    unsafe {
-        let mut out: Vec<*mut pg_sys::Plan> = vec![(*plan).lefttree, (*plan).righttree];
-        let list = match kind {
-            PlanKind::T_Append => (*plan.cast::<pg_sys::Append>()).appendplans,
-            PlanKind::T_MergeAppend => (*plan.cast::<pg_sys::MergeAppend>()).mergeplans,
-            PlanKind::T_BitmapAnd => (*plan.cast::<pg_sys::BitmapAnd>()).bitmapplans,
-            PlanKind::T_BitmapOr => (*plan.cast::<pg_sys::BitmapOr>()).bitmapplans,
-            PlanKind::T_CustomScan => (*plan.cast::<pg_sys::CustomScan>()).custom_plans,
-            _ => std::ptr::null_mut(),
-        };
-        out.extend(pg_list::ptrs(list).map(|p| p.cast::<pg_sys::Plan>()));
-        if kind == PlanKind::T_SubqueryScan {
-            out.push((*plan.cast::<pg_sys::SubqueryScan>()).subplan);
-        }
-        out.retain(|p| !p.is_null());
-        out
     }
 }
 
