@@ -60,14 +60,22 @@ inclusive() { # file function
 }
 per_statement() { echo $(( ($2 - $1) / N )); }
 
+# The cluster's settings for each configuration. With steering on, the threshold is raised so
+# that the join stays below it under callgrind (a lookup of one table is never steered anyway).
+configure() { # config
+  local microlora=("shared_preload_libraries = 'microlora'" "microlora.save = off")
+  case $1 in
+    stock) cluster_settings "autovacuum = off" ;;
+    hooks) cluster_settings "autovacuum = off" "${microlora[@]}" "microlora.sample_rate = 0" ;;
+    steer) cluster_settings "autovacuum = off" "${microlora[@]}" "microlora.sample_rate = 0" "microlora.steer = on" \
+      "microlora.steer_threshold_ms = 1000000" ;;
+    sampled) cluster_settings "autovacuum = off" "${microlora[@]}" "microlora.sample_rate = 1" ;;
+  esac
+}
+
 declare -A COST
 for config in stock hooks steer sampled; do
-  case $config in
-    stock) cluster_settings "autovacuum = off" ;;
-    hooks) cluster_settings "autovacuum = off" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 0" "microlora.save = off" ;;
-    steer) cluster_settings "autovacuum = off" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 0" "microlora.save = off" "microlora.steer = on" ;;
-    sampled) cluster_settings "autovacuum = off" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 1" "microlora.save = off" ;;
-  esac
+  configure "$config"
   one=$(callgrind_run "$config" "$N")
   two=$(callgrind_run "$config" $((2 * N)))
   COST[$config]=$(per_statement "$(total "$one")" "$(total "$two")")
@@ -82,12 +90,7 @@ done
 declare -A JOIN_COST
 STATEMENT=$JOIN
 for config in stock hooks steer sampled; do
-  case $config in
-    stock) cluster_settings "autovacuum = off" ;;
-    hooks) cluster_settings "autovacuum = off" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 0" "microlora.save = off" ;;
-    steer) cluster_settings "autovacuum = off" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 0" "microlora.save = off" "microlora.steer = on" "microlora.steer_threshold_ms = 1000000" ;;
-    sampled) cluster_settings "autovacuum = off" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 1" "microlora.save = off" ;;
-  esac
+  configure "$config"
   one=$(callgrind_run "join-$config" "$N")
   two=$(callgrind_run "join-$config" $((2 * N)))
   JOIN_COST[$config]=$(per_statement "$(total "$one")" "$(total "$two")")
