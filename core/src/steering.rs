@@ -214,11 +214,16 @@ impl StatementRecord {
     /// a statement at most that share of its time, plus one run's loss. Never before the default
     /// plan ran, never with a rate of 0.
     pub fn may_explore(&self, explore_rate: f64) -> bool {
-        let Some(default_ms) = self.arms[0].median_ms() else {
-            return false;
-        };
+        explore_rate > 0.0 && self.explore_budget_ms(explore_rate).is_some_and(|budget| self.lost_ms <= budget)
+    }
+
+    /// What exploration may lose in all at `explore_rate` ([`Self::may_explore`]):
+    /// `explore_rate` × the statement's runs × the default plan's median; `None` before the
+    /// default plan ran.
+    pub fn explore_budget_ms(&self, explore_rate: f64) -> Option<f64> {
+        let default_ms = self.arms[0].median_ms()?;
         let runs: u64 = self.arms.iter().map(ArmRecord::runs).sum();
-        explore_rate > 0.0 && self.lost_ms <= explore_rate * runs as f64 * default_ms
+        Some(explore_rate * runs as f64 * default_ms)
     }
 
     /// Whether `arm` is banned for this statement.
@@ -528,7 +533,10 @@ mod tests {
         assert!(record.lost_ms <= 0.05 * total + worst, "lost {} of {total}", record.lost_ms);
         // A rate of 0 never explores.
         let mut fresh = StatementRecord { fingerprint: 2, ..Default::default() };
+        assert_eq!(fresh.explore_budget_ms(0.05), None, "no budget before the default plan ran");
         fresh.record(DEFAULT_ARM, 100.0);
+        fresh.record(DEFAULT_ARM, 100.0);
+        assert_eq!(fresh.explore_budget_ms(0.05), Some(10.0), "5% of two runs of 100 ms");
         let none = SteeringSettings { explore_rate: 0.0, ..settings };
         for _ in 0..100 {
             assert_eq!(decide(Some(&fresh), &default, &candidates[..1], &none, || rng.normal()), Choice::Default);
