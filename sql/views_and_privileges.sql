@@ -42,6 +42,10 @@ COMMENT ON COLUMN operator_stats.rows_qerror_learned_median IS
 
 -- What plan steering learned per statement: SELECT * FROM microlora.steering;
 CREATE VIEW steering AS SELECT * FROM steering();
+COMMENT ON COLUMN steering.exploration_lost_ms IS
+  'what runs under other arms took beyond the default plan''s median, summed: exploration''s cost so far';
+COMMENT ON COLUMN steering.exploration_budget_ms IS
+  'what exploration may lose at the current microlora.steer_explore_rate (that share of the statement''s runs at the default plan''s median); NULL before the default plan ran';
 GRANT SELECT ON steering TO pg_read_all_stats;
 REVOKE ALL ON FUNCTION steering() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION steering() TO pg_read_all_stats;
