@@ -1,6 +1,8 @@
 //! Keeping what was learned across restarts, the way pg_stat_statements keeps its statistics: a
 //! file in the data directory, written to a temporary name, flushed and renamed, read back at
-//! start-up, and ignored (with a LOG line) when it is missing, truncated or damaged.
+//! start-up, and ignored (with a LOG line) when it is missing, truncated or damaged. A file in a
+//! state format this build cannot read (written by a later version, before a downgrade) is kept
+//! aside as `microlora.state.v<format>`, with a LOG line, instead of being overwritten.
 //!
 //! The file holds microlora-core's whole [`microlora_core::PlanLearner`] (its
 //! [`PlanLearnerSnapshot`]: the time predictor with the scope adapters, cost calibrations and q-error statistics; the per-scope
@@ -17,7 +19,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use microlora_core::{Persistent, PlanLearnerSnapshot};
+use microlora_core::{LearningError, Persistent, PlanLearnerSnapshot};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
@@ -52,6 +54,17 @@ pub extern "C" fn microlora_load_state() {
                     ignored.join("; ")
                 ),
                 Err(LoadError::Missing) => {}
+                Err(LoadError::Unsupported { format, reason }) => {
+                    let aside = format!("{STATE_FILE}.v{format}");
+                    match fs::rename(STATE_FILE, &aside) {
+                        Ok(()) => pgrx::log!(
+                            "microlora: not loading \"{STATE_FILE}\": {reason}; kept it as \"{aside}\" and starting fresh"
+                        ),
+                        Err(error) => pgrx::log!(
+                            "microlora: not loading \"{STATE_FILE}\": {reason}; could not keep it as \"{aside}\" ({error}), starting fresh"
+                        ),
+                    }
+                }
                 Err(LoadError::Invalid(reason)) => {
                     pgrx::log!("microlora: ignoring \"{STATE_FILE}\" and starting fresh: {reason}")
                 }
@@ -111,6 +124,8 @@ pub(crate) fn save_at_shutdown(path: &Path) -> bool {
 pub enum LoadError {
     /// There is no file (a first start): nothing to say.
     Missing,
+    /// The file is a state in a format this build cannot read (`format`, from a later version).
+    Unsupported { format: u16, reason: String },
     /// The file exists but is not a state this build can load.
     Invalid(String),
 }
@@ -124,8 +139,12 @@ pub fn load_from(path: &Path) -> Result<Vec<String>, LoadError> {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(LoadError::Missing),
         Err(error) => return Err(LoadError::Invalid(error.to_string())),
     };
-    let saved =
-        PlanLearnerSnapshot::from_bytes(&bytes).map_err(|error| LoadError::Invalid(error.to_string()))?;
+    let saved = PlanLearnerSnapshot::from_bytes(&bytes).map_err(|error| match error {
+        LearningError::UnsupportedStateVersion { found, .. } => {
+            LoadError::Unsupported { format: found, reason: error.to_string() }
+        }
+        _ => LoadError::Invalid(error.to_string()),
+    })?;
     Ok(saved.load_into(&mut shared().write(), PlanKind::ALL.len()))
 }
 

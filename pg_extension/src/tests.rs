@@ -1226,6 +1226,14 @@ mod tests {
         assert!(
             matches!(persist::load_from(path), Err(persist::LoadError::Invalid(m)) if m.contains("checksum"))
         );
+        // A later state format (bytes 4 and 5) is told apart from damage, so it can be kept.
+        let mut later = file.clone();
+        later[4..6].copy_from_slice(&(microlora_core::STATE_VERSION + 1).to_le_bytes());
+        std::fs::write(path, &later).unwrap();
+        assert!(matches!(
+            persist::load_from(path),
+            Err(persist::LoadError::Unsupported { format, .. }) if format == microlora_core::STATE_VERSION + 1
+        ));
         assert_eq!(sql::export_state(), fresh);
         std::fs::remove_file(path).unwrap();
         assert!(!Path::new("pg_stat/microlora.test-state.tmp").exists());
