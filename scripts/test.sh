@@ -41,6 +41,8 @@ test_e2e() {
   bash tests/pg/run.sh
   banner "e2e: plan steering in a real server: a bad nested loop replaced, generic plans and nested statements left alone"
   bash tests/pg/steering.sh
+  banner "e2e: upgrading from the previous release: its SQL with this library, ALTER EXTENSION UPDATE, its state file"
+  bash tests/pg/upgrade.sh
 }
 
 test_regress() {
