@@ -432,49 +432,6 @@ pub fn arms() -> TableIterator<'static, (name!(arm, i32), name!(name, String), n
     TableIterator::new(rows)
 }
 
-/// One row of [`steering`]: what steering learned about one statement.
-struct SteeringRow {
-    fingerprint: i64,
-    default_runs: i64,
-    default_median_ms: Option<f64>,
-    arm_in_use: String,
-    arm_runs: i64,
-    arm_median_ms: Option<f64>,
-    last_arm: String,
-    advised_arm: Option<String>,
-    banned_arms: Vec<String>,
-    exploration_lost_ms: f64,
-    exploration_budget_ms: Option<f64>,
-}
-
-fn steering_rows() -> Vec<SteeringRow> {
-    require_preloaded();
-    let explore_rate = crate::guc::STEER_EXPLORE_RATE.get();
-    let state = shared().read();
-    state
-        .steering()
-        .records()
-        .map(|record| {
-            let in_use = record.verified_winner().unwrap_or(DEFAULT_ARM);
-            let name = |arm: ArmId| steer::ARMS.get(usize::from(arm)).map_or("?", |a| a.name).to_string();
-            let in_use_record = &record.arms[usize::from(in_use)];
-            SteeringRow {
-                fingerprint: record.fingerprint as i64,
-                default_runs: saturating(record.arms[0].runs()),
-                default_median_ms: record.arms[0].median_ms(),
-                arm_in_use: name(in_use),
-                arm_runs: saturating(in_use_record.runs()),
-                arm_median_ms: in_use_record.median_ms(),
-                last_arm: name(record.last_arm),
-                advised_arm: record.advised.map(name),
-                banned_arms: (0..MAX_ARMS as ArmId).filter(|&arm| record.is_banned(arm)).map(name).collect(),
-                exploration_lost_ms: record.lost_ms,
-                exploration_budget_ms: record.explore_budget_ms(explore_rate),
-            }
-        })
-        .collect()
-}
-
 /// What steering learned per statement (told apart by their default plan's fingerprint): the
 /// default plan's runs and median time, the arm that runs now (one verified faster, else the
 /// default) with its runs and median, the arm of the latest run, the arm last advised, the arms
@@ -483,7 +440,7 @@ fn steering_rows() -> Vec<SteeringRow> {
 ///
 /// Its C symbol is versioned, as pg_stat_statements versions its own: a server running this
 /// library with the SQL of an older version (before `ALTER EXTENSION microlora UPDATE`) calls
-/// that version's symbol, which keeps that version's columns.
+/// that version's symbol, which keeps that version's columns ([`steering`]).
 #[pg_extern(name = "steering", volatile, parallel_safe)]
 #[allow(clippy::type_complexity)]
 pub fn steering_0_2() -> TableIterator<
@@ -502,54 +459,43 @@ pub fn steering_0_2() -> TableIterator<
         name!(exploration_budget_ms, Option<f64>),
     ),
 > {
-    TableIterator::new(steering_rows().into_iter().map(|r| {
-        (
-            r.fingerprint,
-            r.default_runs,
-            r.default_median_ms,
-            r.arm_in_use,
-            r.arm_runs,
-            r.arm_median_ms,
-            r.last_arm,
-            r.advised_arm,
-            r.banned_arms,
-            r.exploration_lost_ms,
-            r.exploration_budget_ms,
-        )
-    }))
+    require_preloaded();
+    let explore_rate = crate::guc::STEER_EXPLORE_RATE.get();
+    let state = shared().read();
+    let rows: Vec<_> = state
+        .steering()
+        .records()
+        .map(|record| {
+            let in_use = record.verified_winner().unwrap_or(DEFAULT_ARM);
+            let name = |arm: ArmId| steer::ARMS.get(usize::from(arm)).map_or("?", |a| a.name).to_string();
+            let in_use_record = &record.arms[usize::from(in_use)];
+            (
+                record.fingerprint as i64,
+                saturating(record.arms[0].runs()),
+                record.arms[0].median_ms(),
+                name(in_use),
+                saturating(in_use_record.runs()),
+                in_use_record.median_ms(),
+                name(record.last_arm),
+                record.advised.map(name),
+                (0..MAX_ARMS as ArmId).filter(|&arm| record.is_banned(arm)).map(name).collect(),
+                record.lost_ms,
+                record.explore_budget_ms(explore_rate),
+            )
+        })
+        .collect();
+    TableIterator::new(rows)
 }
 
-/// [`steering_0_2`] as version 0.1.0's SQL declares it (symbol `steering_wrapper`), without the
+/// [`steering_0_2`] as version 0.1.0's SQL declares it (symbol `steering_wrapper`): without the
 /// exploration columns. No SQL of this version declares it.
 #[pg_extern(sql = false, volatile, parallel_safe)]
 #[allow(clippy::type_complexity)]
 pub fn steering() -> TableIterator<
     'static,
-    (
-        name!(fingerprint, i64),
-        name!(default_runs, i64),
-        name!(default_median_ms, Option<f64>),
-        name!(arm_in_use, String),
-        name!(arm_runs, i64),
-        name!(arm_median_ms, Option<f64>),
-        name!(last_arm, String),
-        name!(advised_arm, Option<String>),
-        name!(banned_arms, Vec<String>),
-    ),
+    (i64, i64, Option<f64>, String, i64, Option<f64>, String, Option<String>, Vec<String>),
 > {
-    TableIterator::new(steering_rows().into_iter().map(|r| {
-        (
-            r.fingerprint,
-            r.default_runs,
-            r.default_median_ms,
-            r.arm_in_use,
-            r.arm_runs,
-            r.arm_median_ms,
-            r.last_arm,
-            r.advised_arm,
-            r.banned_arms,
-        )
-    }))
+    TableIterator::new(steering_0_2().map(|(a, b, c, d, e, f, g, h, i, _, _)| (a, b, c, d, e, f, g, h, i)))
 }
 
 /// Refuses, as EXPLAIN does, a plan the caller could not run: EXPLAIN starts the executor
