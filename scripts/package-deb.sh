@@ -127,7 +127,7 @@ when=$(git log -1 --format=%aD 2>/dev/null || date -R)
 gzip -9n >"$PKG_ROOT/usr/share/doc/$PACKAGE/changelog.gz" <<EOF
 $PACKAGE ($VERSION) unstable; urgency=medium
 
-  * Built from the microlora repository at commit $commit.
+  * Built from microlora commit $commit.
 
  -- $MAINTAINER  $when
 EOF
