@@ -17,6 +17,8 @@
 # server. Extension files it finds there (from `cargo pgrx install`) are put back at the end.
 # Prints `ok - …`/`FAILED - …` per check and `N passed, M failed`; exits non-zero on a failure.
 set -euo pipefail
+# A package given is relative to the caller's directory.
+GIVEN_DEB=${1:+$(realpath "$1")}
 cd "$(dirname "$0")"
 HERE=$PWD
 ROOT=$(cd ../.. && pwd)
@@ -66,8 +68,8 @@ finish() {
 }
 trap finish EXIT
 
-if [ $# -ge 1 ]; then
-  cp "$1" "$WORK/"
+if [ -n "$GIVEN_DEB" ]; then
+  cp "$GIVEN_DEB" "$WORK/"
 else
   bash "$ROOT/scripts/package-deb.sh" "$WORK"
 fi
