@@ -1,6 +1,6 @@
 # The PostgreSQL server this project builds the extension for, and the one way to install it.
 # Sourced by the scripts that build, install or run it (scripts/setup.sh, scripts/test.sh,
-# scripts/demo-pg.sh, tests/pg/cluster.sh and through it every script with a throw-away cluster,
+# scripts/package-deb.sh, scripts/demo-pg.sh, tests/pg/cluster.sh and through it every script with a throw-away cluster,
 # bench/pgbench.sh, bench/tpch/run.sh). Source it, then:
 #
 #   PG_CONFIG               that server's pg_config: MICROLORA_PG_CONFIG, default PostgreSQL 15's

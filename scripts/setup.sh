@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian 12 machine, from the package registries only.
-# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|tpch|regress|all]...
+# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|tpch|regress|deb|all]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=postgres.sh
@@ -86,6 +86,14 @@ setup_regress() {
   apt_install dpkg-dev make gcc
 }
 
+# The Debian package (scripts/package-deb.sh, tests/pg/deb.sh): what builds the extension, then
+# dpkg-shlibdeps (dpkg-dev) for its Depends, and lintian to check it.
+setup_deb() {
+  setup_pg
+  step "deb: dpkg-dev, lintian"
+  apt_install dpkg-dev lintian
+}
+
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(all)
 for target in "${targets[@]}"; do
@@ -95,8 +103,9 @@ for target in "${targets[@]}"; do
     pg) setup_pg ;;
     tpch) setup_tpch ;;
     regress) setup_regress ;;
-    all) setup_wasm; setup_pg; setup_tpch; setup_regress ;;
-    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, tpch, regress or all)" >&2; exit 2 ;;
+    deb) setup_deb ;;
+    all) setup_wasm; setup_pg; setup_tpch; setup_regress; setup_deb ;;
+    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, tpch, regress, deb or all)" >&2; exit 2 ;;
   esac
 done
 step "done: ${targets[*]}"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is needed (scripts/setup.sh) and runs every test of every part.
-# Usage: scripts/test.sh [core|wasm|pg|e2e|regress|tpch]...   (default: all of them, in that order)
+# Usage: scripts/test.sh [core|wasm|pg|e2e|deb|regress|tpch]...   (default: all of them, in that order)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=postgres.sh
@@ -45,6 +45,12 @@ test_e2e() {
   bash tests/pg/upgrade.sh
 }
 
+test_deb() {
+  banner "deb: the Debian package built, linted, installed with apt, loaded by a cluster, purged"
+  bash scripts/setup.sh deb
+  bash tests/pg/deb.sh
+}
+
 test_regress() {
   banner "regress: PostgreSQL's own regression suite, stock and with the extension preloaded"
   bash scripts/setup.sh pg
@@ -65,13 +71,14 @@ test_tpch() {
 }
 
 parts=("$@")
-[ ${#parts[@]} -eq 0 ] && parts=(core wasm pg e2e regress tpch)
+[ ${#parts[@]} -eq 0 ] && parts=(core wasm pg e2e deb regress tpch)
 for part in "${parts[@]}"; do
   case "$part" in
     core) test_core ;;
     wasm) test_wasm ;;
     pg) test_pg ;;
     e2e) test_e2e ;;
+    deb) test_deb ;;
     regress) test_regress ;;
     tpch) test_tpch ;;
     *) echo "test.sh: unknown part '$part'" >&2; exit 2 ;;

@@ -1,4 +1,5 @@
-# Checks for the scripts that test a throw-away cluster (run.sh, steering.sh, ../regress/run.sh).
+# Checks for the scripts that test a throw-away cluster (run.sh, steering.sh, deb.sh,
+# ../regress/run.sh).
 # Source it after cluster.sh, then:
 #
 #   ok DESCRIPTION / not_ok DESCRIPTION      count and print `ok - …` / `FAILED - …`
