@@ -127,7 +127,10 @@ function vitePreview() {
     { cwd: project, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`vite preview did not start:\n${output}`)), 30_000);
+    const timer = setTimeout(() => {
+      server.kill();
+      reject(new Error(`vite preview did not start:\n${output}`));
+    }, 30_000);
     const collect = (chunk) => {
       output += chunk;
       const url = output.match(/http:\/\/127\.0\.0\.1:\d+\//)?.[0];
@@ -152,8 +155,9 @@ test('Vite: the .wasm is emitted as an asset, and the bundled page computes the 
       readFileSync(join(PKG_DIR, 'ruvector_learning_wasm_bg.wasm')));
 
     const { server, url } = await vitePreview();
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    let browser;
     try {
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
       const page = await browser.newPage();
       const problems = [];
       const wasmResponses = [];
@@ -176,7 +180,7 @@ test('Vite: the .wasm is emitted as an asset, and the bundled page computes the 
       assert.equal(hasMemory, true);
       assert.deepEqual(results, expected);
     } finally {
-      await browser.close();
+      await browser?.close();
       server.kill();
     }
   });
