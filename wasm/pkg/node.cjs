@@ -5,11 +5,12 @@
 // which Node.js 20 can do only from 20.19 on. Like node.js, it instantiates nothing until `init()`
 // or `initSync()` is called; in a process that both imports and requires the package, each entry
 // has its own instance and needs its own call.
+const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 const glue = require('./ruvector_learning_wasm.cjs');
 const { nodeInit } = require('./node-init.cjs');
 
 const { init, initSync } = nodeInit(glue.default, glue.initSync,
-  pathToFileURL(`${__dirname}/ruvector_learning_wasm_bg.wasm`));
+  pathToFileURL(join(__dirname, 'ruvector_learning_wasm_bg.wasm')));
 
 module.exports = { ...glue, default: init, initSync };
