@@ -1,5 +1,5 @@
 // The package as its users install it: `npm pack` of wasm/pkg, installed from the tarball into a
-// copy of project/ (a consumer project whose tools, Vite and TypeScript, are pinned by its
+// copy of project/ (a consumer project whose tools, Vite and TypeScript 7 and 5, are pinned by its
 // package-lock.json) in a temporary directory. The consumer's code then runs as ESM and CommonJS
 // in Node.js, type-checks under "nodenext" and "bundler" resolution, and is bundled by Vite for a
 // page in headless Chromium. Each run of project/scenario.js must give what the same scenario
@@ -103,21 +103,33 @@ test('CommonJS in Node.js: require(), the same exports, init() or initSync(), al
   }
 });
 
-/** Type-checks the project with one tsconfig; returns the package's declaration files tsc read. */
+// The project's two compilers, by path: both packages provide node_modules/.bin/tsc.
+const COMPILERS = { '7.0.2': 'node_modules/typescript/bin/tsc', '5.9.3': 'node_modules/typescript-5/bin/tsc' };
+
+/**
+ * Type-checks the project with one tsconfig under each compiler; returns, per compiler version,
+ * the package's declaration files tsc read.
+ */
 function typeCheck(config) {
-  const listed = run(join(project, 'node_modules/.bin/tsc'), ['-p', config, '--listFiles'], project).stdout;
-  return listed.split('\n').filter((file) => file.includes('/node_modules/ruvector-learning-wasm/'))
-    .map((file) => basename(file)).sort();
+  const read = {};
+  for (const [version, tsc] of Object.entries(COMPILERS)) {
+    assert.equal(run(process.execPath, [tsc, '--version'], project).stdout.trim(), `Version ${version}`);
+    const listed = run(process.execPath, [tsc, '-p', config, '--listFiles'], project).stdout;
+    read[version] = listed.split('\n').filter((file) => file.includes('/node_modules/ruvector-learning-wasm/'))
+      .map((file) => basename(file)).sort();
+  }
+  return read;
 }
 
-test('TypeScript, strict, "nodenext": types.ts reads node.d.ts, types.cts node.d.cts', () => {
+test('TypeScript 7 and 5, strict, "nodenext": types.ts reads node.d.ts, types.cts node.d.cts', () => {
   // Each file has a @ts-expect-error call, which fails the check if the declarations are not read.
-  assert.deepEqual(typeCheck('tsconfig.nodenext.json'),
-    ['node.d.cts', 'node.d.ts', 'ruvector_learning_wasm.d.cts', 'ruvector_learning_wasm.d.ts']);
+  const declarations = ['node.d.cts', 'node.d.ts', 'ruvector_learning_wasm.d.cts', 'ruvector_learning_wasm.d.ts'];
+  assert.deepEqual(typeCheck('tsconfig.nodenext.json'), { '7.0.2': declarations, '5.9.3': declarations });
 });
 
-test('TypeScript, strict, "bundler": both files read the package\'s top-level "types"', () => {
-  assert.deepEqual(typeCheck('tsconfig.bundler.json'), ['ruvector_learning_wasm.d.ts']);
+test('TypeScript 7 and 5, strict, "bundler": both files read the package\'s top-level "types"', () => {
+  const declarations = ['ruvector_learning_wasm.d.ts'];
+  assert.deepEqual(typeCheck('tsconfig.bundler.json'), { '7.0.2': declarations, '5.9.3': declarations });
 });
 
 /** Starts `vite preview` on a free port of 127.0.0.1; resolves to the process and its URL. */
