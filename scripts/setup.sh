@@ -32,6 +32,11 @@ cargo_install() { # crate version [extra args]
   cargo install -j2 "$crate" --version "$version" "$@"
 }
 
+# `npm ci` in a folder with a package-lock.json, unless its node_modules already matches.
+npm_ci() {
+  (cd "$1" && { [ -d node_modules ] && npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund; })
+}
+
 setup_core() {
   step "core: Rust toolchain"
   cargo --version
@@ -43,7 +48,10 @@ setup_wasm() {
   rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
   cargo_install wasm-bindgen-cli "$(wasm_bindgen_version)"
   apt_install chromium
-  (cd wasm && { [ -d node_modules ] && npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund; })
+  npm_ci wasm
+  # The consumer project of wasm/consumer/test.sh: its tools (Vite, TypeScript), which also puts
+  # them in npm's cache, from which the test installs them offline into its temporary copy.
+  npm_ci wasm/consumer/project
 }
 
 # The user that initdb and postgres run as: they refuse to run as root.

@@ -20,6 +20,8 @@ test_wasm() {
   banner "wasm: build the npm package from source, Node suite, headless Chromium"
   bash scripts/setup.sh wasm
   bash wasm/test.sh
+  banner "wasm: the packed tarball installed in a fresh project: ESM, CommonJS, TypeScript, a Vite bundle in Chromium"
+  bash wasm/consumer/test.sh
 }
 
 test_pg() {

@@ -51,6 +51,21 @@ echo "==> wasm-bindgen --target web"
 wasm-bindgen --target web --out-dir "$PKG" --out-name "$NAME" \
   "$TARGET_DIR/wasm32-unknown-unknown/release/$NAME.wasm"
 
+echo "==> wasm-bindgen --target no-modules (the glue of the CommonJS entry, node.cjs)"
+# The same glue as a classic script, turned into a CommonJS module by one appended line that
+# exports what the web glue exports. wasm-bindgen writes the same .wasm for both targets (the cmp
+# checks it), so both glues load the one .wasm the package ships. Its declarations are the web
+# glue's, which describe the same exports.
+GLUE_DIR=$(mktemp -d)
+trap 'rm -rf "$GLUE_DIR"' EXIT
+wasm-bindgen --target no-modules --out-dir "$GLUE_DIR" --out-name "$NAME" \
+  "$TARGET_DIR/wasm32-unknown-unknown/release/$NAME.wasm"
+cmp -s "$GLUE_DIR/${NAME}_bg.wasm" "$PKG/${NAME}_bg.wasm" ||
+  fail "wasm-bindgen wrote different .wasm files for the web and no-modules targets"
+{ cat "$GLUE_DIR/$NAME.js"; echo 'module.exports = { __esModule: true, ...wasm_bindgen, default: wasm_bindgen };'; } \
+  >"$PKG/$NAME.cjs"
+cp "$PKG/$NAME.d.ts" "$PKG/$NAME.d.cts"
+
 echo "==> wasm-opt"
 # The features rustc enables for wasm32-unknown-unknown, plus SIMD128.
 "$WASM_OPT" -O3 --strip-debug --strip-producers \
