@@ -48,6 +48,8 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128 -C lin
   --manifest-path "$ROOT/Cargo.toml" --target-dir "$TARGET_DIR"
 
 echo "==> wasm-bindgen --target web"
+# wasm-bindgen copies js/fast_calls.js into a folder named with a hash; remove older copies.
+rm -rf "$PKG/snippets"
 wasm-bindgen --target web --out-dir "$PKG" --out-name "$NAME" \
   "$TARGET_DIR/wasm32-unknown-unknown/release/$NAME.wasm"
 

@@ -8,6 +8,11 @@
 //! would allocate a block in WebAssembly memory for each argument and each result and free it
 //! again. [`copy_in`] copies an argument straight into a buffer the object allocated at
 //! construction, and [`copy_out`] makes the result array straight from one.
+//!
+//! The common case, a `Float32Array` of the right length, does not come here at all:
+//! js/fast_calls.js (installed at start-up) copies it into the same buffer from JavaScript and
+//! calls the `*_staged` methods, and copies results out, which saves the calls from WebAssembly
+//! into JavaScript that `copy_in` and `copy_out` make. Everything else takes this path.
 
 use std::cell::Cell;
 
@@ -47,6 +52,30 @@ pub(crate) fn capacity(value: Option<f64>, default: usize) -> Result<usize> {
 /// The module's `WebAssembly.Memory`, which the zero-copy views are made on.
 pub(crate) fn memory() -> js_sys::WebAssembly::Memory {
     wasm_bindgen::memory().unchecked_into()
+}
+
+#[wasm_bindgen(module = "/js/fast_calls.js")]
+extern "C" {
+    /// Replaces the `*_array` methods and `record` with JavaScript that takes the common case
+    /// itself (see the module's comment).
+    #[wasm_bindgen(js_name = installFastCalls)]
+    fn install_fast_calls(memory: &js_sys::WebAssembly::Memory);
+}
+
+/// Runs when the module is instantiated (`init`/`initSync`).
+#[wasm_bindgen(start)]
+fn start() {
+    install_fast_calls(&memory());
+}
+
+/// The byte offset of `staged` if `length` (a JavaScript array's) is its length, else 0 (never
+/// the offset of a buffer): the answer of the `_stage` methods to js/fast_calls.js.
+pub(crate) fn staged_for(staged: &[f32], length: f64) -> *const f32 {
+    if length == staged.len() as f64 {
+        staged.as_ptr()
+    } else {
+        core::ptr::null()
+    }
 }
 
 #[wasm_bindgen]
@@ -153,6 +182,11 @@ impl Buffers {
     /// Zeroed buffers of `dim` floats.
     pub(crate) fn new(dim: usize) -> Self {
         Buffers { input: vec![0.0; dim].into_boxed_slice(), output: vec![0.0; dim].into_boxed_slice() }
+    }
+
+    /// The byte offset of the input buffer if `length` is its length, else 0 (see [`staged_for`]).
+    pub(crate) fn input_for(&self, length: f64) -> *const f32 {
+        staged_for(&self.input, length)
     }
 
     /// Byte offset of the input buffer in the module's memory.

@@ -73,12 +73,33 @@ impl WasmScopedLoRA {
     }
 
     /// Forward pass of one scope for `input` (length `dim`, finite) into a new array.
+    ///
+    /// js/fast_calls.js replaces this method with one that copies a `Float32Array` of length
+    /// `dim` into the staging input itself and calls [`forward_staged`](Self::forward_staged)
+    /// (which checks `op_type` before anything else, as here); everything else comes here.
     pub fn forward_array(&mut self, op_type: f64, input: &Float32Array) -> Result<Float32Array, JsError> {
+        scope(op_type)?;
+        boundary::copy_in("input", input, &mut self.staging.input)?;
+        self.forward_staged(op_type)?;
+        Ok(boundary::copy_out(&self.staging.output))
+    }
+
+    /// The byte offset of the staging input if `length` is the embedding dimension, else 0: where
+    /// js/fast_calls.js copies a `Float32Array` argument of that length before calling a
+    /// `*_staged` method.
+    #[wasm_bindgen(js_name = "_stage", skip_typescript)]
+    pub fn stage(&self, length: f64) -> *const f32 {
+        self.staging.input_for(length)
+    }
+
+    /// Forward pass of one scope from the staging input into the staging output; returns the
+    /// output's byte offset, for js/fast_calls.js to copy the result out of.
+    #[wasm_bindgen(js_name = "_forward_staged", skip_typescript)]
+    pub fn forward_staged(&mut self, op_type: f64) -> Result<*const f32, JsError> {
         let scope = scope(op_type)?;
-        let Buffers { input: staged, output } = &mut self.staging;
-        boundary::copy_in("input", input, staged)?;
-        self.scoped.forward_into(scope, staged, output)?;
-        Ok(boundary::copy_out(output))
+        let Buffers { input, output } = &mut self.staging;
+        self.scoped.forward_into(scope, input, output)?;
+        Ok(output.as_ptr())
     }
 
     /// One adaptation step of the scope (and its category) along the input buffer as gradient.
@@ -87,12 +108,19 @@ impl WasmScopedLoRA {
         Ok(self.scoped.adapt(scope, &self.zero_copy.input)?)
     }
 
-    /// One adaptation step of the scope (and its category) along `gradient`.
+    /// One adaptation step of the scope (and its category) along `gradient`. Replaced in the same
+    /// way as `forward_array`, by a call of [`adapt_staged`](Self::adapt_staged).
     pub fn adapt_array(&mut self, op_type: f64, gradient: &Float32Array) -> Result<(), JsError> {
+        scope(op_type)?;
+        boundary::copy_in("gradient", gradient, &mut self.staging.input)?;
+        self.adapt_staged(op_type)
+    }
+
+    /// One adaptation step of the scope (and its category) along the staging input as gradient.
+    #[wasm_bindgen(js_name = "_adapt_staged", skip_typescript)]
+    pub fn adapt_staged(&mut self, op_type: f64) -> Result<(), JsError> {
         let scope = scope(op_type)?;
-        let staged = &mut self.staging.input;
-        boundary::copy_in("gradient", gradient, staged)?;
-        Ok(self.scoped.adapt(scope, staged)?)
+        Ok(self.scoped.adapt(scope, &self.staging.input)?)
     }
 
     /// Reinforces (`improvement > 0`) or pushes away from (`< 0`) the scope's reference input.

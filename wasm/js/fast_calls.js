@@ -1,0 +1,95 @@
+// The common case of `forward_array`, `adapt_array` and `record` (a Float32Array of the embedding
+// dimension) taken in JavaScript. wasm-bindgen's methods for these calls copy the array from
+// inside WebAssembly, by calls into JavaScript (`instanceof`, `length`, `set`, and `slice` for a
+// result), and each such call costs more than the copy it makes. Here the array is copied with
+// one `set` into the object's staging buffer, a `*_staged` method computes from it, and the
+// result is one `slice` of the module's memory. Anything else (a plain Array, a wrong length,
+// something that is not an array) goes to the generated method, which converts or refuses it.
+// Either way the same checks run in the same order and throw the same Errors: the staging buffers
+// are the object's own scratch space, never part of its state.
+//
+// wasm-bindgen copies this file to snippets/<crate>-<hash>/js/ next to the generated module, which
+// imports it; the classes are imported back from that module (a cycle, which is fine: they are
+// only used once the module has been instantiated, when `start` in src/boundary.rs calls
+// installFastCalls).
+import { WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } from '../../../ruvector_learning_wasm.js';
+
+/** The module's `WebAssembly.Memory`. */
+let memory = null;
+/** A Float32Array over all of `memory`; growing the memory detaches it (byteLength 0). */
+let floats = null;
+
+/** A Float32Array over the module's memory, made anew after the memory grew. */
+function memoryFloats() {
+  if (floats.byteLength === 0) floats = new Float32Array(memory.buffer);
+  return floats;
+}
+
+/** Copies `array` (a Float32Array) to byte offset `at` of the module's memory. */
+function copyIn(array, at) {
+  memoryFloats().set(array, at >>> 2);
+}
+
+/** A new Float32Array holding `length` floats from byte offset `at` of the module's memory. */
+function copyOut(at, length) {
+  const begin = at >>> 2;
+  return memoryFloats().slice(begin, begin + length);
+}
+
+/** The byte offset of `object`'s staging buffer if `array` is a Float32Array that fits it, else 0. */
+function stagingFor(object, array) {
+  return array instanceof Float32Array ? object._stage(array.length) : 0;
+}
+
+/**
+ * Replaces the methods; called once, when the module is instantiated. Number arguments are
+ * converted (`+x`, as WebAssembly converts an f64 parameter) before anything else, as the
+ * generated methods convert them on entry, and the converted numbers are what the generated
+ * methods receive when they take the call.
+ */
+export function installFastCalls(wasmMemory) {
+  memory = wasmMemory;
+  floats = new Float32Array(memory.buffer);
+
+  const lora = WasmMicroLoRA.prototype;
+  const { forward_array: generatedForwardArray, adapt_array: generatedAdaptArray } = lora;
+  lora.forward_array = function forward_array(input) {
+    const at = stagingFor(this, input);
+    if (at === 0) return generatedForwardArray.call(this, input);
+    copyIn(input, at);
+    return copyOut(this._forward_staged(), input.length);
+  };
+  lora.adapt_array = function adapt_array(gradient) {
+    const at = stagingFor(this, gradient);
+    if (at === 0) return generatedAdaptArray.call(this, gradient);
+    copyIn(gradient, at);
+    this._adapt_staged();
+  };
+
+  const scoped = WasmScopedLoRA.prototype;
+  const { forward_array: generatedScopedForwardArray, adapt_array: generatedScopedAdaptArray } = scoped;
+  scoped.forward_array = function forward_array(op_type, input) {
+    const op = +op_type;
+    const at = stagingFor(this, input);
+    if (at === 0) return generatedScopedForwardArray.call(this, op, input);
+    copyIn(input, at);
+    return copyOut(this._forward_staged(op), input.length);
+  };
+  scoped.adapt_array = function adapt_array(op_type, gradient) {
+    const op = +op_type;
+    const at = stagingFor(this, gradient);
+    if (at === 0) return generatedScopedAdaptArray.call(this, op, gradient);
+    copyIn(gradient, at);
+    this._adapt_staged(op);
+  };
+
+  const trajectory = WasmTrajectoryBuffer.prototype;
+  const generatedRecord = trajectory.record;
+  trajectory.record = function record(embedding, op_type, attention_type, execution_ms, baseline_ms) {
+    const op = +op_type, attention = +attention_type, execution = +execution_ms, baseline = +baseline_ms;
+    const at = stagingFor(this, embedding);
+    if (at === 0) return generatedRecord.call(this, embedding, op, attention, execution, baseline);
+    copyIn(embedding, at);
+    this._record_staged(op, attention, execution, baseline);
+  };
+}
