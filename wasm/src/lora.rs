@@ -70,10 +70,9 @@ impl WasmMicroLoRA {
     }
 
     /// Forward pass of `input` (length `dim`, finite) into a new array.
-    ///
-    /// js/fast_calls.js replaces this method with one that copies a `Float32Array` of length
-    /// `dim` into the staging input itself and calls [`forward_staged`](Self::forward_staged);
-    /// everything else (plain `Array`s, wrong lengths, other values) comes here.
+    // js/fast_calls.js replaces this method with one that copies a `Float32Array` of length `dim`
+    // into the staging input itself and calls `forward_staged`; everything else (plain `Array`s,
+    // wrong lengths, other values) comes here.
     pub fn forward_array(&mut self, input: &Float32Array) -> Result<Float32Array, JsError> {
         boundary::copy_in("input", input, &mut self.staging.input)?;
         self.forward_staged()?;
@@ -102,8 +101,8 @@ impl WasmMicroLoRA {
         Ok(self.lora.adapt(&self.zero_copy.input)?)
     }
 
-    /// One adaptation step along `gradient` (length `dim`, finite). Replaced in the same way as
-    /// `forward_array`, by a call of [`adapt_staged`](Self::adapt_staged).
+    /// One adaptation step along `gradient` (length `dim`, finite).
+    // Replaced in js/fast_calls.js in the same way as `forward_array`, by a call of `adapt_staged`.
     pub fn adapt_array(&mut self, gradient: &Float32Array) -> Result<(), JsError> {
         boundary::copy_in("gradient", gradient, &mut self.staging.input)?;
         self.adapt_staged()

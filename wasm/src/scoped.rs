@@ -73,10 +73,9 @@ impl WasmScopedLoRA {
     }
 
     /// Forward pass of one scope for `input` (length `dim`, finite) into a new array.
-    ///
-    /// js/fast_calls.js replaces this method with one that copies a `Float32Array` of length
-    /// `dim` into the staging input itself and calls [`forward_staged`](Self::forward_staged)
-    /// (which checks `op_type` before anything else, as here); everything else comes here.
+    // js/fast_calls.js replaces this method with one that copies a `Float32Array` of length `dim`
+    // into the staging input itself and calls `forward_staged` (which checks `op_type` before
+    // anything else, as here); everything else comes here.
     pub fn forward_array(&mut self, op_type: f64, input: &Float32Array) -> Result<Float32Array, JsError> {
         scope(op_type)?;
         boundary::copy_in("input", input, &mut self.staging.input)?;
@@ -108,8 +107,8 @@ impl WasmScopedLoRA {
         Ok(self.scoped.adapt(scope, &self.zero_copy.input)?)
     }
 
-    /// One adaptation step of the scope (and its category) along `gradient`. Replaced in the same
-    /// way as `forward_array`, by a call of [`adapt_staged`](Self::adapt_staged).
+    /// One adaptation step of the scope (and its category) along `gradient`.
+    // Replaced in js/fast_calls.js in the same way as `forward_array`, by a call of `adapt_staged`.
     pub fn adapt_array(&mut self, op_type: f64, gradient: &Float32Array) -> Result<(), JsError> {
         scope(op_type)?;
         boundary::copy_in("gradient", gradient, &mut self.staging.input)?;

@@ -38,11 +38,9 @@ impl WasmTrajectoryBuffer {
 
     /// Records one execution: `embedding` of length `embedding_dim` and finite, `op_type` an
     /// integer in 0..=16, `attention_type` an integer in 0..=4294967295, times finite and >= 0.
-    ///
-    /// js/fast_calls.js replaces this method with one that copies a `Float32Array` embedding of
-    /// length `embedding_dim` into the staged embedding itself and calls
-    /// [`record_staged`](Self::record_staged) (which checks the numbers in the same order as
-    /// here); everything else comes here.
+    // js/fast_calls.js replaces this method with one that copies a `Float32Array` embedding of
+    // length `embedding_dim` into the staged embedding itself and calls `record_staged` (which
+    // checks the numbers in the same order as here); everything else comes here.
     pub fn record(
         &mut self,
         embedding: &Float32Array,
