@@ -1,12 +1,13 @@
 // The common case of `forward_array`, `adapt_array` and `record` (a Float32Array of the embedding
-// dimension) taken in JavaScript. wasm-bindgen's methods for these calls copy the array from
-// inside WebAssembly, by calls into JavaScript (`instanceof`, `length`, `set`, and `slice` for a
-// result), and each such call costs more than the copy it makes. Here the array is copied with
-// one `set` into the object's staging buffer, a `*_staged` method computes from it, and the
-// result is one `slice` of the module's memory. Anything else (a plain Array, a wrong length,
-// something that is not an array) goes to the generated method, which converts or refuses it.
-// Either way the same checks run in the same order and throw the same Errors: the staging buffers
-// are the object's own scratch space, never part of its state.
+// dimension, which core accepts) taken in JavaScript. wasm-bindgen's methods for these calls copy
+// the array from inside WebAssembly, by calls into JavaScript (`instanceof`, `length`, `set`, and
+// `slice` for a result), and each such call costs more than the copy it makes. Here the array is
+// copied with one `set` into the object's staging buffer, a `*_staged` method computes from it,
+// and a result is one `slice` of the module's memory. Anything else goes to the generated method:
+// a plain Array, a wrong length or something that is not an array, which it converts or refuses,
+// and a call that the `*_staged` method refused (it answers 0 or false, having changed nothing),
+// which it refuses again, now with the reason as an Error. So both ways run the same checks on the
+// same values; the staging buffers are the object's own scratch space, never part of its state.
 //
 // wasm-bindgen copies this file to snippets/<crate>-<hash>/js/ next to the generated module, which
 // imports it; the classes are imported back from that module (a cycle, which is fine: they are
@@ -55,15 +56,20 @@ export function installFastCalls(wasmMemory) {
   const { forward_array: generatedForwardArray, adapt_array: generatedAdaptArray } = lora;
   lora.forward_array = function forward_array(input) {
     const at = stagingFor(this, input);
-    if (at === 0) return generatedForwardArray.call(this, input);
-    copyIn(input, at);
-    return copyOut(this._forward_staged(), input.length);
+    if (at !== 0) {
+      copyIn(input, at);
+      const output = this._forward_staged();
+      if (output !== 0) return copyOut(output, input.length);
+    }
+    return generatedForwardArray.call(this, input);
   };
   lora.adapt_array = function adapt_array(gradient) {
     const at = stagingFor(this, gradient);
-    if (at === 0) return generatedAdaptArray.call(this, gradient);
-    copyIn(gradient, at);
-    this._adapt_staged();
+    if (at !== 0) {
+      copyIn(gradient, at);
+      if (this._adapt_staged()) return;
+    }
+    generatedAdaptArray.call(this, gradient);
   };
 
   const scoped = WasmScopedLoRA.prototype;
@@ -71,16 +77,21 @@ export function installFastCalls(wasmMemory) {
   scoped.forward_array = function forward_array(op_type, input) {
     const op = +op_type;
     const at = stagingFor(this, input);
-    if (at === 0) return generatedScopedForwardArray.call(this, op, input);
-    copyIn(input, at);
-    return copyOut(this._forward_staged(op), input.length);
+    if (at !== 0) {
+      copyIn(input, at);
+      const output = this._forward_staged(op);
+      if (output !== 0) return copyOut(output, input.length);
+    }
+    return generatedScopedForwardArray.call(this, op, input);
   };
   scoped.adapt_array = function adapt_array(op_type, gradient) {
     const op = +op_type;
     const at = stagingFor(this, gradient);
-    if (at === 0) return generatedScopedAdaptArray.call(this, op, gradient);
-    copyIn(gradient, at);
-    this._adapt_staged(op);
+    if (at !== 0) {
+      copyIn(gradient, at);
+      if (this._adapt_staged(op)) return;
+    }
+    generatedScopedAdaptArray.call(this, op, gradient);
   };
 
   const trajectory = WasmTrajectoryBuffer.prototype;
@@ -88,8 +99,10 @@ export function installFastCalls(wasmMemory) {
   trajectory.record = function record(embedding, op_type, attention_type, execution_ms, baseline_ms) {
     const op = +op_type, attention = +attention_type, execution = +execution_ms, baseline = +baseline_ms;
     const at = stagingFor(this, embedding);
-    if (at === 0) return generatedRecord.call(this, embedding, op, attention, execution, baseline);
-    copyIn(embedding, at);
-    this._record_staged(op, attention, execution, baseline);
+    if (at !== 0) {
+      copyIn(embedding, at);
+      if (this._record_staged(op, attention, execution, baseline)) return;
+    }
+    generatedRecord.call(this, embedding, op, attention, execution, baseline);
   };
 }

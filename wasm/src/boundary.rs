@@ -78,6 +78,16 @@ pub(crate) fn staged_for(staged: &[f32], length: f64) -> *const f32 {
     }
 }
 
+/// The byte offset of `output` if the call that wrote it succeeded, else 0: the answer of the
+/// `_forward_staged` methods to js/fast_calls.js, which leaves a refused call to the generated
+/// method, to throw the reason (so no message is made, nor memory allocated, on the fast path).
+pub(crate) fn output_unless_refused(written: Result<()>, output: &[f32]) -> *const f32 {
+    match written {
+        Ok(()) => output.as_ptr(),
+        Err(_) => core::ptr::null(),
+    }
+}
+
 #[wasm_bindgen]
 extern "C" {
     /// `Float32Array.from(array)`, or the exception converting an element threw (a `BigInt` or a

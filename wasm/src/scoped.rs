@@ -74,12 +74,12 @@ impl WasmScopedLoRA {
 
     /// Forward pass of one scope for `input` (length `dim`, finite) into a new array.
     // js/fast_calls.js replaces this method with one that copies a `Float32Array` of length `dim`
-    // into the staging input itself and calls `forward_staged` (which checks `op_type` before
-    // anything else, as here); everything else comes here.
+    // into the staging input itself and calls `forward_staged`; everything else (plain `Array`s,
+    // wrong lengths, other values, and calls that core refuses) comes here.
     pub fn forward_array(&mut self, op_type: f64, input: &Float32Array) -> Result<Float32Array, JsError> {
         scope(op_type)?;
         boundary::copy_in("input", input, &mut self.staging.input)?;
-        self.forward_staged(op_type)?;
+        self.forward_staging(op_type)?;
         Ok(boundary::copy_out(&self.staging.output))
     }
 
@@ -91,14 +91,18 @@ impl WasmScopedLoRA {
         self.staging.input_for(length)
     }
 
-    /// Forward pass of one scope from the staging input into the staging output; returns the
-    /// output's byte offset, for js/fast_calls.js to copy the result out of.
+    /// Forward pass of one scope from the staging input into the staging output: the output's
+    /// byte offset, or 0 if `op_type` or the input was refused (js/fast_calls.js then calls
+    /// `forward_array`, which says why).
     #[wasm_bindgen(js_name = "_forward_staged", skip_typescript)]
-    pub fn forward_staged(&mut self, op_type: f64) -> Result<*const f32, JsError> {
-        let scope = scope(op_type)?;
+    pub fn forward_staged(&mut self, op_type: f64) -> *const f32 {
+        boundary::output_unless_refused(self.forward_staging(op_type), &self.staging.output)
+    }
+
+    fn forward_staging(&mut self, op_type: f64) -> microlora_core::Result<()> {
+        let scope = OperatorScope::from_number(op_type)?;
         let Buffers { input, output } = &mut self.staging;
-        self.scoped.forward_into(scope, input, output)?;
-        Ok(output.as_ptr())
+        self.scoped.forward_into(scope, input, output)
     }
 
     /// One adaptation step of the scope (and its category) along the input buffer as gradient.
@@ -110,16 +114,17 @@ impl WasmScopedLoRA {
     /// One adaptation step of the scope (and its category) along `gradient`.
     // Replaced in js/fast_calls.js in the same way as `forward_array`, by a call of `adapt_staged`.
     pub fn adapt_array(&mut self, op_type: f64, gradient: &Float32Array) -> Result<(), JsError> {
-        scope(op_type)?;
+        let scope = scope(op_type)?;
         boundary::copy_in("gradient", gradient, &mut self.staging.input)?;
-        self.adapt_staged(op_type)
+        Ok(self.scoped.adapt(scope, &self.staging.input)?)
     }
 
-    /// One adaptation step of the scope (and its category) along the staging input as gradient.
+    /// One adaptation step of the scope (and its category) along the staging input as gradient;
+    /// false if `op_type` or the gradient was refused (js/fast_calls.js then calls `adapt_array`,
+    /// which says why).
     #[wasm_bindgen(js_name = "_adapt_staged", skip_typescript)]
-    pub fn adapt_staged(&mut self, op_type: f64) -> Result<(), JsError> {
-        let scope = scope(op_type)?;
-        Ok(self.scoped.adapt(scope, &self.staging.input)?)
+    pub fn adapt_staged(&mut self, op_type: f64) -> bool {
+        OperatorScope::from_number(op_type).and_then(|scope| self.scoped.adapt(scope, &self.staging.input)).is_ok()
     }
 
     /// Reinforces (`improvement > 0`) or pushes away from (`< 0`) the scope's reference input.
