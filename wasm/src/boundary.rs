@@ -9,10 +9,11 @@
 //! again. [`copy_in`] copies an argument straight into a buffer the object allocated at
 //! construction, and [`copy_out`] makes the result array straight from one.
 //!
-//! The common case, a `Float32Array` of the right length, does not come here at all:
-//! js/fast_calls.js (installed at start-up) copies it into the same buffer from JavaScript and
-//! calls the `*_staged` methods, and copies results out, which saves the calls from WebAssembly
-//! into JavaScript that `copy_in` and `copy_out` make. Everything else takes this path.
+//! The common case, a `Float32Array` of the right length that core accepts, does not come here at
+//! all: js/fast_calls.js (installed at start-up) copies it into the same buffer from JavaScript,
+//! calls a `*_staged` method and copies the result out, which saves the calls from WebAssembly
+//! into JavaScript that `copy_in` and `copy_out` make. Everything else takes this path, including
+//! a call that a `*_staged` method refused, so that the `Error` is made in one place.
 
 use std::cell::Cell;
 

@@ -124,7 +124,9 @@ impl WasmScopedLoRA {
     /// which says why).
     #[wasm_bindgen(js_name = "_adapt_staged", skip_typescript)]
     pub fn adapt_staged(&mut self, op_type: f64) -> bool {
-        OperatorScope::from_number(op_type).and_then(|scope| self.scoped.adapt(scope, &self.staging.input)).is_ok()
+        OperatorScope::from_number(op_type)
+            .and_then(|scope| self.scoped.adapt(scope, &self.staging.input))
+            .is_ok()
     }
 
     /// Reinforces (`improvement > 0`) or pushes away from (`< 0`) the scope's reference input.

@@ -50,6 +50,7 @@ impl WasmTrajectoryBuffer {
         execution_ms: f64,
         baseline_ms: f64,
     ) -> Result<(), JsError> {
+        // The numbers are refused before the embedding is read (and checked again when recording).
         OperatorScope::from_number(op_type)?;
         boundary::attention_type(attention_type)?;
         boundary::copy_in("embedding", embedding, &mut self.staged_embedding)?;
@@ -67,7 +68,13 @@ impl WasmTrajectoryBuffer {
     /// Records one execution of the staged embedding; false, changing nothing, if an argument was
     /// refused (js/fast_calls.js then calls `record`, which says why).
     #[wasm_bindgen(js_name = "_record_staged", skip_typescript)]
-    pub fn record_staged(&mut self, op_type: f64, attention_type: f64, execution_ms: f64, baseline_ms: f64) -> bool {
+    pub fn record_staged(
+        &mut self,
+        op_type: f64,
+        attention_type: f64,
+        execution_ms: f64,
+        baseline_ms: f64,
+    ) -> bool {
         self.record_staging(op_type, attention_type, execution_ms, baseline_ms).is_ok()
     }
 
