@@ -112,6 +112,39 @@ for (const [name, make] of cases) {
   rows.push({ operation: name, ours: ns[0], original: ns[1], speedup: ns[1] / ns[0] });
 }
 
+/**
+ * The floor of a call that returns a fresh Float32Array of DIM floats: making such an array and
+ * filling it, by either of the two cheapest ways. V8 keeps a typed array of more than 64 bytes
+ * outside its heap, so this allocation is most of a forward_array. The floor, this package's
+ * forward_array calls and their arithmetic alone (the zero-copy forward) are measured in the same
+ * alternating rounds, so that what the calls cost beyond the floor and the arithmetic shows.
+ */
+const floorRuns = [
+  ['new Float32Array(dim) + set', (n) => {
+    let last;
+    for (let i = 0; i < n; i++) { last = new Float32Array(DIM); last.set(input); }
+    return last;
+  }],
+  ['Float32Array slice()', (n) => {
+    let last;
+    for (let i = 0; i < n; i++) last = input.slice();
+    return last;
+  }],
+];
+const zeroCopyScopedForward = () => {
+  const scoped = new ours.WasmScopedLoRA(DIM, 0.1, 0.01);
+  new Float32Array(oursExports.memory.buffer, scoped.get_input_ptr(), DIM).set(input);
+  return (n) => { for (let i = 0; i < n; i++) scoped.forward(i % 17); };
+};
+const makeOurs = (name) => cases.find(([caseName]) => caseName === name)[1](ours, oursExports.memory);
+const floorCases = [
+  ['forward_array', 'zero-copy forward()', makeOurs('zero-copy forward()')],
+  ['scoped forward_array', 'scoped zero-copy forward()', zeroCopyScopedForward()],
+];
+const floorNs = measure([...floorRuns.map(([, run]) => run),
+  ...floorCases.flatMap(([name, , arithmetic]) => [makeOurs(name), arithmetic])]);
+const floor = Math.min(...floorNs.slice(0, floorRuns.length));
+
 const fmt = (ns) => (ns < 1000 ? `${ns.toFixed(0)} ns` : `${(ns / 1000).toFixed(2)} µs`);
 console.log(`dim ${DIM}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, CPU ns per call, median of ${ROUNDS} alternating rounds\n`);
 console.log('| operation | ruvector-learning-wasm | @ruvector/learning-wasm 0.1.29 | speed-up |');
@@ -119,6 +152,13 @@ console.log('|---|---:|---:|---:|');
 for (const r of rows) {
   console.log(`| ${r.operation} | ${fmt(r.ours)} | ${fmt(r.original)} | ${r.speedup.toFixed(1)}× |`);
 }
+console.log(`\nfloor of returning a fresh Float32Array(${DIM}), in rounds alternating with this package's calls:`);
+floorRuns.forEach(([name], j) => console.log(`  ${name}: ${fmt(floorNs[j])}`));
+floorCases.forEach(([name, arithmeticName], j) => {
+  const [ns, arithmetic] = floorNs.slice(floorRuns.length + 2 * j);
+  console.log(`  ${name}: ${fmt(ns)}, ${(ns / floor).toFixed(2)}× the floor (${fmt(floor)}); ` +
+    `the floor + ${arithmeticName} (${fmt(arithmetic)}): ${fmt(floor + arithmetic)}`);
+});
 const [oursSize, originalSize] = await Promise.all([stat(oursWasm), stat(originalWasm)]);
 console.log(`\n.wasm size: ruvector-learning-wasm ${oursSize.size} bytes (${(oursSize.size / 1024).toFixed(1)} KiB), ` +
   `@ruvector/learning-wasm ${originalSize.size} bytes (${(originalSize.size / 1024).toFixed(1)} KiB)`);

@@ -8,6 +8,12 @@
 //! would allocate a block in WebAssembly memory for each argument and each result and free it
 //! again. [`copy_in`] copies an argument straight into a buffer the object allocated at
 //! construction, and [`copy_out`] makes the result array straight from one.
+//!
+//! The common case, a `Float32Array` of the right length that core accepts, does not come here at
+//! all: js/fast_calls.js (installed at start-up) copies it into the same buffer from JavaScript,
+//! calls a `*_staged` method and copies the result out, which saves the calls from WebAssembly
+//! into JavaScript that `copy_in` and `copy_out` make. Everything else takes this path, including
+//! a call that a `*_staged` method refused, so that the `Error` is made in one place.
 
 use std::cell::Cell;
 
@@ -47,6 +53,42 @@ pub(crate) fn capacity(value: Option<f64>, default: usize) -> Result<usize> {
 /// The module's `WebAssembly.Memory`, which the zero-copy views are made on.
 pub(crate) fn memory() -> js_sys::WebAssembly::Memory {
     wasm_bindgen::memory().unchecked_into()
+}
+
+// No `module`: the function is found by name in the glue's scope, where build.sh appends
+// js/fast_calls.js, because the CommonJS glue (no-modules target) cannot import a snippet.
+#[wasm_bindgen]
+extern "C" {
+    /// Replaces the `*_array` methods and `record` with JavaScript that takes the common case
+    /// itself (see the module's comment).
+    #[wasm_bindgen(js_name = installFastCalls)]
+    fn install_fast_calls(memory: &js_sys::WebAssembly::Memory);
+}
+
+/// Runs when the module is instantiated (`init`/`initSync`).
+#[wasm_bindgen(start)]
+fn start() {
+    install_fast_calls(&memory());
+}
+
+/// The byte offset of `staged` if `length` (a JavaScript array's) is its length, else 0 (never
+/// the offset of a buffer): the answer of the `_stage` methods to js/fast_calls.js.
+pub(crate) fn staged_for(staged: &[f32], length: f64) -> *const f32 {
+    if length == staged.len() as f64 {
+        staged.as_ptr()
+    } else {
+        core::ptr::null()
+    }
+}
+
+/// The byte offset of `output` if the call that wrote it succeeded, else 0: the answer of the
+/// `_forward_staged` methods to js/fast_calls.js, which leaves a refused call to the generated
+/// method, to throw the reason (so no message is made, nor memory allocated, on the fast path).
+pub(crate) fn output_unless_refused(written: Result<()>, output: &[f32]) -> *const f32 {
+    match written {
+        Ok(()) => output.as_ptr(),
+        Err(_) => core::ptr::null(),
+    }
 }
 
 #[wasm_bindgen]
@@ -153,6 +195,11 @@ impl Buffers {
     /// Zeroed buffers of `dim` floats.
     pub(crate) fn new(dim: usize) -> Self {
         Buffers { input: vec![0.0; dim].into_boxed_slice(), output: vec![0.0; dim].into_boxed_slice() }
+    }
+
+    /// The byte offset of the input buffer if `length` is its length, else 0 (see [`staged_for`]).
+    pub(crate) fn input_for(&self, length: f64) -> *const f32 {
+        staged_for(&self.input, length)
     }
 
     /// Byte offset of the input buffer in the module's memory.

@@ -70,11 +70,33 @@ impl WasmMicroLoRA {
     }
 
     /// Forward pass of `input` (length `dim`, finite) into a new array.
+    // js/fast_calls.js replaces this method with one that copies a `Float32Array` of length `dim`
+    // into the staging input itself and calls `forward_staged`; everything else (plain `Array`s,
+    // wrong lengths, other values, and inputs that core refuses) comes here.
     pub fn forward_array(&mut self, input: &Float32Array) -> Result<Float32Array, JsError> {
-        let Buffers { input: staged, output } = &mut self.staging;
-        boundary::copy_in("input", input, staged)?;
-        self.lora.forward_into(staged, output)?;
-        Ok(boundary::copy_out(output))
+        boundary::copy_in("input", input, &mut self.staging.input)?;
+        self.forward_staging()?;
+        Ok(boundary::copy_out(&self.staging.output))
+    }
+
+    /// The byte offset of the staging input if `length` is the embedding dimension, else 0: where
+    /// js/fast_calls.js copies a `Float32Array` argument of that length before calling a
+    /// `*_staged` method.
+    #[wasm_bindgen(js_name = "_stage", skip_typescript)]
+    pub fn stage(&self, length: f64) -> *const f32 {
+        self.staging.input_for(length)
+    }
+
+    /// Forward pass from the staging input into the staging output: the output's byte offset, or
+    /// 0 if core refused the input (js/fast_calls.js then calls `forward_array`, which says why).
+    #[wasm_bindgen(js_name = "_forward_staged", skip_typescript)]
+    pub fn forward_staged(&mut self) -> *const f32 {
+        boundary::output_unless_refused(self.forward_staging(), &self.staging.output)
+    }
+
+    fn forward_staging(&mut self) -> microlora_core::Result<()> {
+        let Buffers { input, output } = &mut self.staging;
+        self.lora.forward_into(input, output)
     }
 
     /// One adaptation step along the input buffer, read as the gradient.
@@ -83,10 +105,17 @@ impl WasmMicroLoRA {
     }
 
     /// One adaptation step along `gradient` (length `dim`, finite).
+    // Replaced in js/fast_calls.js in the same way as `forward_array`, by a call of `adapt_staged`.
     pub fn adapt_array(&mut self, gradient: &Float32Array) -> Result<(), JsError> {
-        let staged = &mut self.staging.input;
-        boundary::copy_in("gradient", gradient, staged)?;
-        Ok(self.lora.adapt(staged)?)
+        boundary::copy_in("gradient", gradient, &mut self.staging.input)?;
+        Ok(self.lora.adapt(&self.staging.input)?)
+    }
+
+    /// One adaptation step along the staging input, read as the gradient; false if core refused
+    /// it (js/fast_calls.js then calls `adapt_array`, which says why).
+    #[wasm_bindgen(js_name = "_adapt_staged", skip_typescript)]
+    pub fn adapt_staged(&mut self) -> bool {
+        self.lora.adapt(&self.staging.input).is_ok()
     }
 
     /// Reinforces the reference input (`improvement > 0`) or pushes away from it (`< 0`).

@@ -73,12 +73,36 @@ impl WasmScopedLoRA {
     }
 
     /// Forward pass of one scope for `input` (length `dim`, finite) into a new array.
+    // js/fast_calls.js replaces this method with one that copies a `Float32Array` of length `dim`
+    // into the staging input itself and calls `forward_staged`; everything else (plain `Array`s,
+    // wrong lengths, other values, and calls that core refuses) comes here.
     pub fn forward_array(&mut self, op_type: f64, input: &Float32Array) -> Result<Float32Array, JsError> {
-        let scope = scope(op_type)?;
-        let Buffers { input: staged, output } = &mut self.staging;
-        boundary::copy_in("input", input, staged)?;
-        self.scoped.forward_into(scope, staged, output)?;
-        Ok(boundary::copy_out(output))
+        scope(op_type)?;
+        boundary::copy_in("input", input, &mut self.staging.input)?;
+        self.forward_staging(op_type)?;
+        Ok(boundary::copy_out(&self.staging.output))
+    }
+
+    /// The byte offset of the staging input if `length` is the embedding dimension, else 0: where
+    /// js/fast_calls.js copies a `Float32Array` argument of that length before calling a
+    /// `*_staged` method.
+    #[wasm_bindgen(js_name = "_stage", skip_typescript)]
+    pub fn stage(&self, length: f64) -> *const f32 {
+        self.staging.input_for(length)
+    }
+
+    /// Forward pass of one scope from the staging input into the staging output: the output's
+    /// byte offset, or 0 if `op_type` or the input was refused (js/fast_calls.js then calls
+    /// `forward_array`, which says why).
+    #[wasm_bindgen(js_name = "_forward_staged", skip_typescript)]
+    pub fn forward_staged(&mut self, op_type: f64) -> *const f32 {
+        boundary::output_unless_refused(self.forward_staging(op_type), &self.staging.output)
+    }
+
+    fn forward_staging(&mut self, op_type: f64) -> microlora_core::Result<()> {
+        let scope = OperatorScope::from_number(op_type)?;
+        let Buffers { input, output } = &mut self.staging;
+        self.scoped.forward_into(scope, input, output)
     }
 
     /// One adaptation step of the scope (and its category) along the input buffer as gradient.
@@ -88,11 +112,21 @@ impl WasmScopedLoRA {
     }
 
     /// One adaptation step of the scope (and its category) along `gradient`.
+    // Replaced in js/fast_calls.js in the same way as `forward_array`, by a call of `adapt_staged`.
     pub fn adapt_array(&mut self, op_type: f64, gradient: &Float32Array) -> Result<(), JsError> {
         let scope = scope(op_type)?;
-        let staged = &mut self.staging.input;
-        boundary::copy_in("gradient", gradient, staged)?;
-        Ok(self.scoped.adapt(scope, staged)?)
+        boundary::copy_in("gradient", gradient, &mut self.staging.input)?;
+        Ok(self.scoped.adapt(scope, &self.staging.input)?)
+    }
+
+    /// One adaptation step of the scope (and its category) along the staging input as gradient;
+    /// false if `op_type` or the gradient was refused (js/fast_calls.js then calls `adapt_array`,
+    /// which says why).
+    #[wasm_bindgen(js_name = "_adapt_staged", skip_typescript)]
+    pub fn adapt_staged(&mut self, op_type: f64) -> bool {
+        OperatorScope::from_number(op_type)
+            .and_then(|scope| self.scoped.adapt(scope, &self.staging.input))
+            .is_ok()
     }
 
     /// Reinforces (`improvement > 0`) or pushes away from (`< 0`) the scope's reference input.

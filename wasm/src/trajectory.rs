@@ -38,6 +38,10 @@ impl WasmTrajectoryBuffer {
 
     /// Records one execution: `embedding` of length `embedding_dim` and finite, `op_type` an
     /// integer in 0..=16, `attention_type` an integer in 0..=4294967295, times finite and >= 0.
+    // js/fast_calls.js replaces this method with one that copies a `Float32Array` embedding of
+    // length `embedding_dim` into the staged embedding itself and calls `record_staged`;
+    // everything else (plain `Array`s, wrong lengths, other values, and refused records) comes
+    // here.
     pub fn record(
         &mut self,
         embedding: &Float32Array,
@@ -46,10 +50,44 @@ impl WasmTrajectoryBuffer {
         execution_ms: f64,
         baseline_ms: f64,
     ) -> Result<(), JsError> {
+        // The numbers are refused before the embedding is read (and checked again when recording).
+        OperatorScope::from_number(op_type)?;
+        boundary::attention_type(attention_type)?;
+        boundary::copy_in("embedding", embedding, &mut self.staged_embedding)?;
+        Ok(self.record_staging(op_type, attention_type, execution_ms, baseline_ms)?)
+    }
+
+    /// The byte offset of the staged embedding if `length` is the embedding dimension, else 0:
+    /// where js/fast_calls.js copies a `Float32Array` embedding of that length before calling
+    /// `record_staged`.
+    #[wasm_bindgen(js_name = "_stage", skip_typescript)]
+    pub fn stage(&self, length: f64) -> *const f32 {
+        boundary::staged_for(&self.staged_embedding, length)
+    }
+
+    /// Records one execution of the staged embedding; false, changing nothing, if an argument was
+    /// refused (js/fast_calls.js then calls `record`, which says why).
+    #[wasm_bindgen(js_name = "_record_staged", skip_typescript)]
+    pub fn record_staged(
+        &mut self,
+        op_type: f64,
+        attention_type: f64,
+        execution_ms: f64,
+        baseline_ms: f64,
+    ) -> bool {
+        self.record_staging(op_type, attention_type, execution_ms, baseline_ms).is_ok()
+    }
+
+    fn record_staging(
+        &mut self,
+        op_type: f64,
+        attention_type: f64,
+        execution_ms: f64,
+        baseline_ms: f64,
+    ) -> microlora_core::Result<()> {
         let scope = OperatorScope::from_number(op_type)?;
         let attention_type = boundary::attention_type(attention_type)?;
-        boundary::copy_in("embedding", embedding, &mut self.staged_embedding)?;
-        Ok(self.buffer.record(&self.staged_embedding, scope, attention_type, execution_ms, baseline_ms)?)
+        self.buffer.record(&self.staged_embedding, scope, attention_type, execution_ms, baseline_ms)
     }
 
     /// Records since the last reset (including those the ring has dropped).
