@@ -47,7 +47,7 @@ pub use adapter::{Adapter, FALLBACK_ADAPTATIONS, RANK};
 pub use arguments::{attention_type_from_number, capacity_from_number, dim_from_number};
 pub use cardinality::{corrected_cost, corrected_rows, row_residual, RowErrors, ROW_COST};
 pub use calibration::{CostCalibration, MIN_MS, PRIOR_MS_PER_COST};
-pub use error::{LearningError, Number, Result};
+pub use error::{LearningError, Number, Piece, Result};
 pub use limits::{MAX_CORRECTION, YOUNG_MAX_CORRECTION};
 pub use lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 pub use plan_learner::{

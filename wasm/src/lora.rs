@@ -4,7 +4,7 @@ use js_sys::Float32Array;
 use microlora_core::{MicroLoRA, Persistent};
 use wasm_bindgen::prelude::*;
 
-use crate::boundary::{self, Buffers};
+use crate::boundary::{self, thrown, Buffers};
 
 /// A single rank-2 LoRA adapter, `out = x + α·(x·A)·B`.
 ///
@@ -36,8 +36,8 @@ impl WasmMicroLoRA {
         alpha: Option<f64>,
         learning_rate: Option<f64>,
     ) -> Result<WasmMicroLoRA, JsError> {
-        let (dim, alpha, learning_rate) = boundary::adapter_arguments(dim, alpha, learning_rate)?;
-        Ok(Self::wrap(MicroLoRA::new(dim, alpha, learning_rate)?))
+        let (dim, alpha, learning_rate) = boundary::adapter_arguments(dim, alpha, learning_rate).map_err(thrown)?;
+        MicroLoRA::new(dim, alpha, learning_rate).map(Self::wrap).map_err(thrown)
     }
 
     /// The module's `WebAssembly.Memory`, for views on the zero-copy buffers. Re-create views
@@ -66,32 +66,32 @@ impl WasmMicroLoRA {
     /// becomes the reference input of `adapt`.
     pub fn forward(&mut self) -> Result<(), JsError> {
         let Buffers { input, output } = &mut self.zero_copy;
-        Ok(self.lora.forward_into(input, output)?)
+        self.lora.forward_into(input, output).map_err(thrown)
     }
 
     /// Forward pass of `input` (length `dim`, finite) into a new array.
     pub fn forward_array(&mut self, input: &Float32Array) -> Result<Float32Array, JsError> {
         let Buffers { input: staged, output } = &mut self.staging;
         boundary::copy_in("input", input, staged)?;
-        self.lora.forward_into(staged, output)?;
+        self.lora.forward_into(staged, output).map_err(thrown)?;
         Ok(boundary::copy_out(output))
     }
 
     /// One adaptation step along the input buffer, read as the gradient.
     pub fn adapt(&mut self) -> Result<(), JsError> {
-        Ok(self.lora.adapt(&self.zero_copy.input)?)
+        self.lora.adapt(&self.zero_copy.input).map_err(thrown)
     }
 
     /// One adaptation step along `gradient` (length `dim`, finite).
     pub fn adapt_array(&mut self, gradient: &Float32Array) -> Result<(), JsError> {
         let staged = &mut self.staging.input;
         boundary::copy_in("gradient", gradient, staged)?;
-        Ok(self.lora.adapt(staged)?)
+        self.lora.adapt(staged).map_err(thrown)
     }
 
     /// Reinforces the reference input (`improvement > 0`) or pushes away from it (`< 0`).
     pub fn adapt_with_reward(&mut self, improvement: f64) -> Result<(), JsError> {
-        Ok(self.lora.adapt_with_reward(improvement)?)
+        self.lora.adapt_with_reward(improvement).map_err(thrown)
     }
 
     /// Back to the freshly constructed state.
@@ -127,6 +127,6 @@ impl WasmMicroLoRA {
 
     /// An adapter from bytes written by `to_bytes`; throws if they are not such a state.
     pub fn from_bytes(bytes: &[u8]) -> Result<WasmMicroLoRA, JsError> {
-        Ok(Self::wrap(MicroLoRA::from_bytes(bytes)?))
+        MicroLoRA::from_bytes(bytes).map(Self::wrap).map_err(thrown)
     }
 }

@@ -4,7 +4,7 @@ use js_sys::Float32Array;
 use microlora_core::{OperatorScope, Persistent, ScopedLoRA};
 use wasm_bindgen::prelude::*;
 
-use crate::boundary::{self, Buffers};
+use crate::boundary::{self, thrown, Buffers};
 
 /// 17 operator adapters (`op_type` 0..=16) backed by 7 category adapters; see
 /// `microlora_core::ScopedLoRA` for the category fallback.
@@ -26,7 +26,7 @@ impl WasmScopedLoRA {
 
 /// The scope of a JavaScript `op_type`, which must be an integer in 0..=16.
 fn scope(op_type: f64) -> Result<OperatorScope, JsError> {
-    Ok(OperatorScope::from_number(op_type)?)
+    OperatorScope::from_number(op_type).map_err(thrown)
 }
 
 #[wasm_bindgen]
@@ -39,8 +39,8 @@ impl WasmScopedLoRA {
         alpha: Option<f64>,
         learning_rate: Option<f64>,
     ) -> Result<WasmScopedLoRA, JsError> {
-        let (dim, alpha, learning_rate) = boundary::adapter_arguments(dim, alpha, learning_rate)?;
-        Ok(Self::wrap(ScopedLoRA::new(dim, alpha, learning_rate)?))
+        let (dim, alpha, learning_rate) = boundary::adapter_arguments(dim, alpha, learning_rate).map_err(thrown)?;
+        ScopedLoRA::new(dim, alpha, learning_rate).map(Self::wrap).map_err(thrown)
     }
 
     /// The module's `WebAssembly.Memory`, for views on the zero-copy buffers. Re-create views
@@ -69,7 +69,7 @@ impl WasmScopedLoRA {
     pub fn forward(&mut self, op_type: f64) -> Result<(), JsError> {
         let scope = scope(op_type)?;
         let Buffers { input, output } = &mut self.zero_copy;
-        Ok(self.scoped.forward_into(scope, input, output)?)
+        self.scoped.forward_into(scope, input, output).map_err(thrown)
     }
 
     /// Forward pass of one scope for `input` (length `dim`, finite) into a new array.
@@ -77,14 +77,14 @@ impl WasmScopedLoRA {
         let scope = scope(op_type)?;
         let Buffers { input: staged, output } = &mut self.staging;
         boundary::copy_in("input", input, staged)?;
-        self.scoped.forward_into(scope, staged, output)?;
+        self.scoped.forward_into(scope, staged, output).map_err(thrown)?;
         Ok(boundary::copy_out(output))
     }
 
     /// One adaptation step of the scope (and its category) along the input buffer as gradient.
     pub fn adapt(&mut self, op_type: f64) -> Result<(), JsError> {
         let scope = scope(op_type)?;
-        Ok(self.scoped.adapt(scope, &self.zero_copy.input)?)
+        self.scoped.adapt(scope, &self.zero_copy.input).map_err(thrown)
     }
 
     /// One adaptation step of the scope (and its category) along `gradient`.
@@ -92,13 +92,13 @@ impl WasmScopedLoRA {
         let scope = scope(op_type)?;
         let staged = &mut self.staging.input;
         boundary::copy_in("gradient", gradient, staged)?;
-        Ok(self.scoped.adapt(scope, staged)?)
+        self.scoped.adapt(scope, staged).map_err(thrown)
     }
 
     /// Reinforces (`improvement > 0`) or pushes away from (`< 0`) the scope's reference input.
     pub fn adapt_with_reward(&mut self, op_type: f64, improvement: f64) -> Result<(), JsError> {
         let scope = scope(op_type)?;
-        Ok(self.scoped.adapt_with_reward(scope, improvement)?)
+        self.scoped.adapt_with_reward(scope, improvement).map_err(thrown)
     }
 
     /// Resets one scope's adapter; its category keeps what it learned.
@@ -154,6 +154,6 @@ impl WasmScopedLoRA {
 
     /// Adapters from bytes written by `to_bytes`; throws if they are not such a state.
     pub fn from_bytes(bytes: &[u8]) -> Result<WasmScopedLoRA, JsError> {
-        Ok(Self::wrap(ScopedLoRA::from_bytes(bytes)?))
+        ScopedLoRA::from_bytes(bytes).map(Self::wrap).map_err(thrown)
     }
 }
