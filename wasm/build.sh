@@ -37,13 +37,15 @@ echo "==> cargo build (wasm32-unknown-unknown, release, simd128)"
 # whole build (+34 KB, +38 KB), also with core (and `wide`) at 2 (+4 KB, +43 KB), core alone at
 # "s" (+30 KB), "z" for every dependency but core (+0.3 KB), opt-level 1 (+59 KB); wasm-opt -Oz
 # instead of -O3 saves 0.1 KB.
-# A 2 MiB stack instead of Rust's default 1 MiB: a WasmScopedLoRA holds 24 fixed-size adapters
-# (about 120 KiB), and constructing or loading one passes it through a few stack frames (about
-# 0.95 MiB in all when measured). WebAssembly has no guard page, so running out of stack shows
-# up as "memory access out of bounds"; the margin keeps it from ever happening.
+# A 64 KiB stack instead of Rust's default 1 MiB: the module's memory starts with the stack, so
+# it is most of what a fresh module occupies. Nothing large passes through it: the adapters are
+# built and loaded in place on the heap (MicroLoRA/ScopedLoRA::new_boxed, from_bytes_boxed), and
+# the deepest call measured used about 1 KiB (test/memory.test.mjs checks that the largest
+# constructions and loads use at most a quarter of it). WebAssembly has no guard page, so running
+# out of stack would show up as "memory access out of bounds"; the margin keeps it from happening.
 CARGO_PROFILE_RELEASE_OPT_LEVEL=2 \
 CARGO_PROFILE_RELEASE_PANIC=abort \
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128 -C link-arg=-zstack-size=2097152" \
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128 -C link-arg=-zstack-size=65536" \
   cargo build -j2 --release --target wasm32-unknown-unknown -p ruvector-learning-wasm \
   --manifest-path "$ROOT/Cargo.toml" --target-dir "$TARGET_DIR"
 

@@ -56,7 +56,7 @@ pub const FALLBACK_ADAPTATIONS: u64 = 10;
 /// fraction `2η` of the way per step and never overshoots. A step that only clipped the gradient
 /// to unit length would move the output by `η·‖G_P‖`. That grows with the weights, so on noisy
 /// targets it overshoots, the weights grow, and the learner diverges.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
 pub struct Adapter {
     pub(crate) dim: usize,
     pub(crate) alpha: f32,
@@ -128,6 +128,15 @@ impl Adapter {
     /// A fresh adapter. `dim` must be in `1..=256`, `alpha` finite, `learning_rate` finite and
     /// `>= 0`.
     pub fn new(dim: usize, alpha: f32, learning_rate: f32, seed: u64) -> Result<Self> {
+        let mut adapter = Adapter::UNSET;
+        adapter.start(dim, alpha, learning_rate, seed)?;
+        Ok(adapter)
+    }
+
+    /// Makes this adapter the one [`new`](Self::new) returns, in place (so that a larger value
+    /// holding adapters can be built where it lives), or refuses the arguments as `new` does and
+    /// leaves it unchanged.
+    pub(crate) fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32, seed: u64) -> Result<()> {
         check_dim("dim", dim)?;
         if !alpha.is_finite() {
             return Err(LearningError::InvalidParameter {
@@ -143,18 +152,12 @@ impl Adapter {
                 value: learning_rate.into(),
             });
         }
-        let mut adapter = Adapter {
-            dim,
-            alpha,
-            learning_rate,
-            seed,
-            a: [[0.0; MAX_DIM]; RANK],
-            b: [[0.0; MAX_DIM]; RANK],
-            forward_count: 0,
-            adapt_count: 0,
-        };
-        adapter.reset();
-        Ok(adapter)
+        self.dim = dim;
+        self.alpha = alpha;
+        self.learning_rate = learning_rate;
+        self.seed = seed;
+        self.reset();
+        Ok(())
     }
 
     /// Back to the freshly initialised state: `A` from the seed, `B = 0`, counts zero.

@@ -1,6 +1,6 @@
 //! A single rank-2 LoRA adapter with the reference input that `adapt` is relative to.
 
-use crate::adapter::{check_dim, Adapter, Direction};
+use crate::adapter::{Adapter, Direction};
 use crate::error::{expect_len, Result};
 use crate::kernels;
 use crate::MAX_DIM;
@@ -19,7 +19,7 @@ const DEFAULT_SEED: u64 = 0x6D69_6372_6F6C_6F72; // "microlor"
 /// [`adapt`](Self::adapt) moves the output for the *reference input* — the input of the latest
 /// [`forward_into`](Self::forward_into), or all ones before the first — along the direction it
 /// is given. The update rule is documented on [`Adapter`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
 pub struct MicroLoRA {
     pub(crate) adapter: Adapter,
     pub(crate) reference: [f32; MAX_DIM],
@@ -28,11 +28,26 @@ pub struct MicroLoRA {
 impl MicroLoRA {
     /// A fresh adapter: `dim` in `1..=256`, `alpha` finite, `learning_rate` finite and `>= 0`.
     pub fn new(dim: usize, alpha: f32, learning_rate: f32) -> Result<Self> {
-        check_dim("dim", dim)?;
-        Ok(MicroLoRA {
-            adapter: Adapter::new(dim, alpha, learning_rate, DEFAULT_SEED)?,
-            reference: [1.0; MAX_DIM],
-        })
+        let mut lora = MicroLoRA { adapter: Adapter::UNSET, reference: [0.0; MAX_DIM] };
+        lora.start(dim, alpha, learning_rate)?;
+        Ok(lora)
+    }
+
+    /// [`new`](Self::new) built straight into a zeroed heap allocation, so that the value (5 KiB)
+    /// never passes through the stack: WebAssembly's stack is a fixed block of linear memory, and
+    /// the npm package keeps it small.
+    pub fn new_boxed(dim: usize, alpha: f32, learning_rate: f32) -> Result<Box<Self>> {
+        let mut lora: Box<Self> = bytemuck::zeroed_box();
+        lora.start(dim, alpha, learning_rate)?;
+        Ok(lora)
+    }
+
+    /// Makes this the adapter that [`new`](Self::new) returns, in place, or refuses the
+    /// arguments as `new` does and changes nothing.
+    fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32) -> Result<()> {
+        self.adapter.start(dim, alpha, learning_rate, DEFAULT_SEED)?;
+        self.reference.fill(1.0);
+        Ok(())
     }
 
     /// Writes `x + α·(x·A)·B` into `out` and makes `x` the reference input. Allocates nothing.

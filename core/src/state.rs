@@ -97,11 +97,14 @@ pub trait Persistent: Sized {
     /// The state from bytes written by [`to_bytes`](Self::to_bytes), or an error saying why the
     /// bytes are not such a state.
     fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let payload = open(Self::KIND, bytes)?;
-        let snapshot = postcard::from_bytes(payload)
-            .map_err(|_| LearningError::CorruptState("the payload does not decode"))?;
-        Self::restore(snapshot)
+        Self::restore(snapshot_from_bytes::<Self>(bytes)?)
     }
+}
+
+/// The snapshot that `bytes` hold, after checking the envelope.
+fn snapshot_from_bytes<T: Persistent>(bytes: &[u8]) -> Result<T::Snapshot> {
+    let payload = open(T::KIND, bytes)?;
+    postcard::from_bytes(payload).map_err(|_| LearningError::CorruptState("the payload does not decode"))
 }
 
 pub(crate) fn seal(kind: StateKind, payload: &[u8]) -> Vec<u8> {
@@ -190,7 +193,7 @@ impl AdapterSnapshot {
     /// learner is too large to be copied around on the stack.
     fn restore_into(&self, target: &mut Adapter) -> Result<()> {
         let dim = usize::from(self.dim);
-        *target = Adapter::new(dim, self.alpha, self.learning_rate, self.seed).map_err(|_| {
+        target.start(dim, self.alpha, self.learning_rate, self.seed).map_err(|_| {
             LearningError::CorruptState("an adapter's dim, alpha or learning rate is invalid")
         })?;
         for (row, values) in target.a.iter_mut().chain(target.b.iter_mut()).zip(self.a.iter().chain(&self.b))
@@ -226,11 +229,28 @@ impl Persistent for MicroLoRA {
         // `new` rather than `default`: the latter's `expect` would link Rust's float formatting
         // into the WebAssembly package (35 KB) for an error that cannot happen.
         let mut lora = MicroLoRA::new(DEFAULT_DIM, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)?;
-        snapshot.adapter.restore_into(&mut lora.adapter)?;
-        finite_vector(&snapshot.reference, lora.adapter.dim)?;
-        fill(&mut lora.reference, &snapshot.reference);
+        restore_micro_into(&snapshot, &mut lora)?;
         Ok(lora)
     }
+}
+
+impl MicroLoRA {
+    /// [`Persistent::from_bytes`] into a heap allocation (see [`MicroLoRA::new_boxed`]), with the
+    /// same checks and errors: the value never passes through the stack.
+    pub fn from_bytes_boxed(bytes: &[u8]) -> Result<Box<Self>> {
+        let snapshot = snapshot_from_bytes::<Self>(bytes)?;
+        let mut lora = MicroLoRA::new_boxed(DEFAULT_DIM, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)?;
+        restore_micro_into(&snapshot, &mut lora)?;
+        Ok(lora)
+    }
+}
+
+/// Overwrites `target` with the adapter of `snapshot`, after checking it, in place.
+fn restore_micro_into(snapshot: &MicroLoRASnapshot, target: &mut MicroLoRA) -> Result<()> {
+    snapshot.adapter.restore_into(&mut target.adapter)?;
+    finite_vector(&snapshot.reference, target.adapter.dim)?;
+    fill(&mut target.reference, &snapshot.reference);
+    Ok(())
 }
 
 /// The serde form of a [`ScopedLoRA`].
@@ -262,6 +282,17 @@ impl Persistent for ScopedLoRA {
 
     fn restore(snapshot: ScopedLoRASnapshot) -> Result<Self> {
         let mut scoped = ScopedLoRA::new(DEFAULT_DIM, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)?;
+        restore_scoped_into(&snapshot, &mut scoped)?;
+        Ok(scoped)
+    }
+}
+
+impl ScopedLoRA {
+    /// [`Persistent::from_bytes`] into a heap allocation (see [`ScopedLoRA::new_boxed`]), with the
+    /// same checks and errors: the 120 KiB value never passes through the stack.
+    pub fn from_bytes_boxed(bytes: &[u8]) -> Result<Box<Self>> {
+        let snapshot = snapshot_from_bytes::<Self>(bytes)?;
+        let mut scoped = ScopedLoRA::new_boxed(DEFAULT_DIM, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)?;
         restore_scoped_into(&snapshot, &mut scoped)?;
         Ok(scoped)
     }

@@ -204,3 +204,52 @@ fn absurd_plan_costs_keep_every_statistic_finite_and_the_state_loads() {
     );
     round_trip(predictor);
 }
+
+/// `bytes` with the payload byte at `index` set to `value` and the checksum made valid again, so
+/// that the payload's own checks are what refuses it.
+fn with_payload_byte(bytes: &[u8], index: usize, value: u8) -> Vec<u8> {
+    let mut changed = bytes[..bytes.len() - 4].to_vec();
+    changed[index] = value;
+    let checksum = crc32(&changed);
+    changed.extend_from_slice(&checksum.to_le_bytes());
+    changed
+}
+
+#[test]
+fn boxed_construction_and_loading_match_the_unboxed_ones_value_for_value_and_error_for_error() {
+    for (dim, alpha, rate) in [(12, 0.2, 0.05), (256, 0.1, 0.01), (0, 0.1, 0.01), (4, f32::NAN, 0.1), (4, 0.1, -1.0)] {
+        // Compared as text: a refused NaN is not equal to itself.
+        assert_eq!(
+            format!("{:?}", MicroLoRA::new_boxed(dim, alpha, rate).map(|b| *b)),
+            format!("{:?}", MicroLoRA::new(dim, alpha, rate))
+        );
+        assert_eq!(
+            format!("{:?}", ScopedLoRA::new_boxed(dim, alpha, rate).map(|b| b.to_bytes())),
+            format!("{:?}", ScopedLoRA::new(dim, alpha, rate).map(|s| s.to_bytes()))
+        );
+    }
+    let lora = trained_lora().to_bytes();
+    let scoped = trained_scoped().to_bytes();
+    // Every payload byte of the adapter, and a stride through the scoped learner's, each set to
+    // values that break lengths, dimensions, floats and flags: same result either way.
+    for index in 12..lora.len() - 4 {
+        for value in [0, 1, 0x7f, 0xff] {
+            let bytes = with_payload_byte(&lora, index, value);
+            assert_eq!(MicroLoRA::from_bytes_boxed(&bytes).map(|b| *b), MicroLoRA::from_bytes(&bytes), "byte {index}");
+        }
+    }
+    for index in (12..scoped.len() - 4).step_by(7) {
+        for value in [0, 2, 0xff] {
+            let bytes = with_payload_byte(&scoped, index, value);
+            assert_eq!(
+                ScopedLoRA::from_bytes_boxed(&bytes).map(|b| b.to_bytes()),
+                ScopedLoRA::from_bytes(&bytes).map(|s| s.to_bytes()),
+                "byte {index}"
+            );
+        }
+    }
+    assert_eq!(
+        ScopedLoRA::from_bytes_boxed(&lora).unwrap_err(),
+        LearningError::WrongStateKind { expected: "ScopedLoRA", found: "MicroLoRA" }
+    );
+}

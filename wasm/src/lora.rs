@@ -12,7 +12,8 @@ use crate::boundary::{self, thrown, Buffers};
 /// the given direction; see `microlora_core::Adapter` for the update rule.
 #[wasm_bindgen]
 pub struct WasmMicroLoRA {
-    lora: MicroLoRA,
+    /// On the heap, built and loaded there: the 5 KiB value never passes through the stack.
+    lora: Box<MicroLoRA>,
     /// What JavaScript reads and writes through views for `forward()` and `adapt()`.
     zero_copy: Buffers,
     /// What the `*_array` calls copy their argument into and compute their result in.
@@ -20,7 +21,7 @@ pub struct WasmMicroLoRA {
 }
 
 impl WasmMicroLoRA {
-    fn wrap(lora: MicroLoRA) -> Self {
+    fn wrap(lora: Box<MicroLoRA>) -> Self {
         let dim = lora.dim();
         WasmMicroLoRA { lora, zero_copy: Buffers::new(dim), staging: Buffers::new(dim) }
     }
@@ -37,7 +38,7 @@ impl WasmMicroLoRA {
         learning_rate: Option<f64>,
     ) -> Result<WasmMicroLoRA, JsError> {
         let (dim, alpha, learning_rate) = boundary::adapter_arguments(dim, alpha, learning_rate).map_err(thrown)?;
-        MicroLoRA::new(dim, alpha, learning_rate).map(Self::wrap).map_err(thrown)
+        MicroLoRA::new_boxed(dim, alpha, learning_rate).map(Self::wrap).map_err(thrown)
     }
 
     /// The module's `WebAssembly.Memory`, for views on the zero-copy buffers. Re-create views
@@ -127,6 +128,6 @@ impl WasmMicroLoRA {
 
     /// An adapter from bytes written by `to_bytes`; throws if they are not such a state.
     pub fn from_bytes(bytes: &[u8]) -> Result<WasmMicroLoRA, JsError> {
-        MicroLoRA::from_bytes(bytes).map(Self::wrap).map_err(thrown)
+        MicroLoRA::from_bytes_boxed(bytes).map(Self::wrap).map_err(thrown)
     }
 }

@@ -10,7 +10,8 @@ use crate::boundary::{self, thrown, Buffers};
 /// `microlora_core::ScopedLoRA` for the category fallback.
 #[wasm_bindgen]
 pub struct WasmScopedLoRA {
-    scoped: ScopedLoRA,
+    /// On the heap, built and loaded there: the 120 KiB value never passes through the stack.
+    scoped: Box<ScopedLoRA>,
     /// What JavaScript reads and writes through views for `forward()` and `adapt()`.
     zero_copy: Buffers,
     /// What the `*_array` calls copy their argument into and compute their result in.
@@ -18,7 +19,7 @@ pub struct WasmScopedLoRA {
 }
 
 impl WasmScopedLoRA {
-    fn wrap(scoped: ScopedLoRA) -> Self {
+    fn wrap(scoped: Box<ScopedLoRA>) -> Self {
         let dim = scoped.dim();
         WasmScopedLoRA { scoped, zero_copy: Buffers::new(dim), staging: Buffers::new(dim) }
     }
@@ -40,7 +41,7 @@ impl WasmScopedLoRA {
         learning_rate: Option<f64>,
     ) -> Result<WasmScopedLoRA, JsError> {
         let (dim, alpha, learning_rate) = boundary::adapter_arguments(dim, alpha, learning_rate).map_err(thrown)?;
-        ScopedLoRA::new(dim, alpha, learning_rate).map(Self::wrap).map_err(thrown)
+        ScopedLoRA::new_boxed(dim, alpha, learning_rate).map(Self::wrap).map_err(thrown)
     }
 
     /// The module's `WebAssembly.Memory`, for views on the zero-copy buffers. Re-create views
@@ -154,6 +155,6 @@ impl WasmScopedLoRA {
 
     /// Adapters from bytes written by `to_bytes`; throws if they are not such a state.
     pub fn from_bytes(bytes: &[u8]) -> Result<WasmScopedLoRA, JsError> {
-        ScopedLoRA::from_bytes(bytes).map(Self::wrap).map_err(thrown)
+        ScopedLoRA::from_bytes_boxed(bytes).map(Self::wrap).map_err(thrown)
     }
 }
