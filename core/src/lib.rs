@@ -25,6 +25,7 @@ mod adapter;
 mod arguments;
 mod calibration;
 mod cardinality;
+mod codec;
 mod error;
 mod kernels;
 mod least_squares;
@@ -64,7 +65,7 @@ pub use ring::{Ring, RingIndex};
 pub use scope::{OperatorCategory, OperatorScope};
 pub use scoped::ScopedLoRA;
 pub use state::{
-    AdapterSnapshot, MicroLoRASnapshot, Persistent, ScopedLoRASnapshot, StateKind, TimePredictorSnapshot,
+    AdapterSnapshot, MicroLoRASnapshot, Payload, Persistent, ScopedLoRASnapshot, StateKind, TimePredictorSnapshot,
     TrajectoryBufferSnapshot, TrajectorySnapshot, STATE_VERSION,
 };
 pub use steering::{

@@ -9,19 +9,23 @@
 //!   6       1     kind: 1 MicroLoRA, 2 ScopedLoRA, 3 TrajectoryBuffer, 4 TimePredictor, 5 PlanLearner
 //!   7       1     reserved, 0
 //!   8       4     payload length n (little endian)
-//!   12      n     payload: the kind's snapshot, encoded with postcard
+//!   12      n     payload: the kind's snapshot, in postcard's encoding
 //!   12+n    4     CRC-32 (IEEE) of bytes 0..12+n (little endian)
 //! ```
+//!
+//! The snapshots of adapters and trajectory buffers are encoded by hand ([`crate::codec`]), those
+//! of the PostgreSQL extension's learners through serde and postcard; the bytes are postcard's
+//! either way, and the snapshot types derive serde's traits for those that nest them.
 //!
 //! Loading checks every field of the envelope, the checksum, and then the snapshot's contents
 //! (dimensions, lengths, finite values, consistent counts), so a damaged or foreign file is
 //! refused rather than loaded.
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::adapter::{check_dim, Adapter};
 use crate::calibration::CostCalibration;
+use crate::codec::{ReadPayload, WritePayload};
 use crate::error::{LearningError, Result};
 use crate::kernels;
 use crate::least_squares::{RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
@@ -79,7 +83,7 @@ pub trait Persistent: Sized {
     /// The kind byte of the envelope.
     const KIND: StateKind;
     /// The serde form of the state.
-    type Snapshot: Serialize + DeserializeOwned;
+    type Snapshot: Payload;
 
     /// The state as its serde form.
     fn snapshot(&self) -> Self::Snapshot;
@@ -89,8 +93,8 @@ pub trait Persistent: Sized {
 
     /// The state in the versioned, checksummed envelope.
     fn to_bytes(&self) -> Vec<u8> {
-        // Encoding plain structs of numbers and vectors into a growable buffer cannot fail.
-        let payload = postcard::to_allocvec(&self.snapshot()).expect("snapshots always encode");
+        let mut payload = Vec::new();
+        self.snapshot().encode(&mut payload);
         seal(Self::KIND, &payload)
     }
 
@@ -104,8 +108,38 @@ pub trait Persistent: Sized {
 /// The snapshot that `bytes` hold, after checking the envelope.
 fn snapshot_from_bytes<T: Persistent>(bytes: &[u8]) -> Result<T::Snapshot> {
     let payload = open(T::KIND, bytes)?;
-    postcard::from_bytes(payload).map_err(|_| LearningError::CorruptState("the payload does not decode"))
+    T::Snapshot::decode(&mut &payload[..]).ok_or(LearningError::CorruptState("the payload does not decode"))
 }
+
+/// A snapshot in postcard's encoding: what the envelope's payload holds.
+pub trait Payload: Sized {
+    /// Appends the snapshot's encoding.
+    fn encode(&self, out: &mut Vec<u8>);
+    /// The snapshot at the front of the bytes, or `None` when they do not decode. Bytes after it
+    /// are left unread (postcard ignores them too).
+    fn decode(bytes: &mut &[u8]) -> Option<Self>;
+}
+
+/// The payload of a snapshot that serde encodes (the PostgreSQL extension's learners).
+macro_rules! serde_payload {
+    ($snapshot:ty) => {
+        impl $crate::state::Payload for $snapshot {
+            fn encode(&self, out: &mut Vec<u8>) {
+                // Encoding plain structs of numbers and vectors into a growable buffer cannot fail.
+                out.extend(postcard::to_allocvec(self).expect("snapshots always encode"));
+            }
+
+            fn decode(bytes: &mut &[u8]) -> Option<Self> {
+                let (snapshot, rest) = postcard::take_from_bytes(bytes).ok()?;
+                *bytes = rest;
+                Some(snapshot)
+            }
+        }
+    };
+}
+pub(crate) use serde_payload;
+
+serde_payload!(TimePredictorSnapshot);
 
 pub(crate) fn seal(kind: StateKind, payload: &[u8]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len() + CHECKSUM_LEN);
@@ -174,6 +208,31 @@ pub struct AdapterSnapshot {
     adapt_count: u64,
 }
 
+impl Payload for AdapterSnapshot {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.varint(self.dim.into());
+        out.f32(self.alpha);
+        out.f32(self.learning_rate);
+        out.varint(self.seed);
+        self.a.iter().chain(&self.b).for_each(|values| out.floats(values));
+        out.varint(self.forward_count);
+        out.varint(self.adapt_count);
+    }
+
+    fn decode(bytes: &mut &[u8]) -> Option<Self> {
+        Some(AdapterSnapshot {
+            dim: bytes.u16()?,
+            alpha: bytes.f32()?,
+            learning_rate: bytes.f32()?,
+            seed: bytes.u64()?,
+            a: [bytes.floats()?, bytes.floats()?],
+            b: [bytes.floats()?, bytes.floats()?],
+            forward_count: bytes.u64()?,
+            adapt_count: bytes.u64()?,
+        })
+    }
+}
+
 impl AdapterSnapshot {
     fn of(adapter: &Adapter) -> Self {
         let d = adapter.dim;
@@ -212,6 +271,17 @@ impl AdapterSnapshot {
 pub struct MicroLoRASnapshot {
     adapter: AdapterSnapshot,
     reference: Vec<f32>,
+}
+
+impl Payload for MicroLoRASnapshot {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.adapter.encode(out);
+        out.floats(&self.reference);
+    }
+
+    fn decode(bytes: &mut &[u8]) -> Option<Self> {
+        Some(MicroLoRASnapshot { adapter: AdapterSnapshot::decode(bytes)?, reference: bytes.floats()? })
+    }
 }
 
 impl Persistent for MicroLoRA {
@@ -262,6 +332,31 @@ pub struct ScopedLoRASnapshot {
     category_fallback: bool,
     total_forward_count: u64,
     total_adapt_count: u64,
+}
+
+impl Payload for ScopedLoRASnapshot {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.varint(self.operators.len() as u64);
+        self.operators.iter().for_each(|adapter| adapter.encode(out));
+        out.varint(self.references.len() as u64);
+        self.references.iter().for_each(|values| out.floats(values));
+        out.varint(self.categories.len() as u64);
+        self.categories.iter().for_each(|adapter| adapter.encode(out));
+        out.byte(self.category_fallback.into());
+        out.varint(self.total_forward_count);
+        out.varint(self.total_adapt_count);
+    }
+
+    fn decode(bytes: &mut &[u8]) -> Option<Self> {
+        Some(ScopedLoRASnapshot {
+            operators: bytes.sequence(AdapterSnapshot::decode)?,
+            references: bytes.sequence(|bytes| bytes.floats())?,
+            categories: bytes.sequence(AdapterSnapshot::decode)?,
+            category_fallback: bytes.bool()?,
+            total_forward_count: bytes.u64()?,
+            total_adapt_count: bytes.u64()?,
+        })
+    }
 }
 
 impl Persistent for ScopedLoRA {
@@ -336,6 +431,26 @@ pub struct TrajectorySnapshot {
     embedding: Vec<f32>,
 }
 
+impl Payload for TrajectorySnapshot {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.byte(self.scope);
+        out.varint(self.attention_type.into());
+        out.f64(self.execution_ms);
+        out.f64(self.baseline_ms);
+        out.floats(&self.embedding);
+    }
+
+    fn decode(bytes: &mut &[u8]) -> Option<Self> {
+        Some(TrajectorySnapshot {
+            scope: bytes.byte()?,
+            attention_type: bytes.u32()?,
+            execution_ms: bytes.f64()?,
+            baseline_ms: bytes.f64()?,
+            embedding: bytes.floats()?,
+        })
+    }
+}
+
 /// The serde form of a [`TrajectoryBuffer`]: its records oldest first, and its statistics.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct TrajectoryBufferSnapshot {
@@ -343,6 +458,52 @@ pub struct TrajectoryBufferSnapshot {
     dim: u16,
     records: Vec<TrajectorySnapshot>,
     stats: TrajectoryStats,
+}
+
+impl Payload for TrajectoryBufferSnapshot {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.varint(self.capacity);
+        out.varint(self.dim.into());
+        out.varint(self.records.len() as u64);
+        self.records.iter().for_each(|record| record.encode(out));
+        self.stats.encode(out);
+    }
+
+    fn decode(bytes: &mut &[u8]) -> Option<Self> {
+        Some(TrajectoryBufferSnapshot {
+            capacity: bytes.u64()?,
+            dim: bytes.u16()?,
+            records: bytes.sequence(TrajectorySnapshot::decode)?,
+            stats: TrajectoryStats::decode(bytes)?,
+        })
+    }
+}
+
+impl Payload for TrajectoryStats {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.varint(self.count);
+        out.f64(self.mean);
+        out.f64(self.m2);
+        out.varint(self.successes);
+        match self.best {
+            None => out.byte(0),
+            Some((improvement, attention_type)) => {
+                out.byte(1);
+                out.f64(improvement);
+                out.varint(attention_type.into());
+            }
+        }
+    }
+
+    fn decode(bytes: &mut &[u8]) -> Option<Self> {
+        Some(TrajectoryStats {
+            count: bytes.u64()?,
+            mean: bytes.f64()?,
+            m2: bytes.f64()?,
+            successes: bytes.u64()?,
+            best: if bytes.bool()? { Some((bytes.f64()?, bytes.u32()?)) } else { None },
+        })
+    }
 }
 
 impl Persistent for TrajectoryBuffer {
