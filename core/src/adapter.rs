@@ -135,7 +135,9 @@ impl Adapter {
 
     /// Makes this adapter the one [`new`](Self::new) returns, in place (so that a larger value
     /// holding adapters can be built where it lives), or refuses the arguments as `new` does and
-    /// leaves it unchanged.
+    /// leaves it unchanged. Never inlined: it is cold, and the npm package would carry a copy of
+    /// it (with `reset`) in every constructor and loader.
+    #[inline(never)]
     pub(crate) fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32, seed: u64) -> Result<()> {
         check_dim("dim", dim)?;
         if !alpha.is_finite() {

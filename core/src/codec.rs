@@ -8,6 +8,9 @@
 //! more bits than the type holds is refused, a longer-than-needed encoding is not), booleans and
 //! option tags 0 or 1, and bytes left over after the value are ignored. `core/tests/codec.rs`
 //! checks both directions against postcard and serde.
+//!
+//! Every function here is kept out of line: saving and loading are cold, and each inlined copy
+//! of a varint or a `Vec` push costs the npm package bytes at every field.
 
 /// Appends values to a payload.
 pub(crate) trait WritePayload {
@@ -21,6 +24,7 @@ pub(crate) trait WritePayload {
 }
 
 impl WritePayload for Vec<u8> {
+    #[inline(never)]
     fn varint(&mut self, mut value: u64) {
         while value >= 0x80 {
             self.push(value as u8 | 0x80);
@@ -29,18 +33,22 @@ impl WritePayload for Vec<u8> {
         self.push(value as u8);
     }
 
+    #[inline(never)]
     fn byte(&mut self, value: u8) {
         self.push(value);
     }
 
+    #[inline(never)]
     fn f32(&mut self, value: f32) {
         self.extend_from_slice(&value.to_le_bytes());
     }
 
+    #[inline(never)]
     fn f64(&mut self, value: f64) {
         self.extend_from_slice(&value.to_le_bytes());
     }
 
+    #[inline(never)]
     fn floats(&mut self, values: &[f32]) {
         self.varint(values.len() as u64);
         values.iter().for_each(|&value| self.f32(value));
@@ -65,6 +73,7 @@ pub(crate) trait ReadPayload {
 }
 
 /// The first `N` bytes, moving past them.
+#[inline(never)]
 fn take<const N: usize>(bytes: &mut &[u8]) -> Option<[u8; N]> {
     let (head, rest) = bytes.split_first_chunk::<N>()?;
     *bytes = rest;
@@ -73,6 +82,7 @@ fn take<const N: usize>(bytes: &mut &[u8]) -> Option<[u8; N]> {
 
 /// An unsigned integer of `bits` bits, refused as postcard refuses it: more than `ceil(bits/7)`
 /// bytes, or a last byte holding more than the remaining `bits % 7` bits.
+#[inline(never)]
 fn varint(bytes: &mut &[u8], bits: u32) -> Option<u64> {
     let max_len = bits.div_ceil(7);
     let max_last = (1u8 << (bits % 7)) - 1;
@@ -88,22 +98,27 @@ fn varint(bytes: &mut &[u8], bits: u32) -> Option<u64> {
 }
 
 impl ReadPayload for &[u8] {
+    #[inline(never)]
     fn u16(&mut self) -> Option<u16> {
         varint(self, u16::BITS).map(|value| value as u16)
     }
 
+    #[inline(never)]
     fn u32(&mut self) -> Option<u32> {
         varint(self, u32::BITS).map(|value| value as u32)
     }
 
+    #[inline(never)]
     fn u64(&mut self) -> Option<u64> {
         varint(self, u64::BITS)
     }
 
+    #[inline(never)]
     fn byte(&mut self) -> Option<u8> {
         take(self).map(|[byte]| byte)
     }
 
+    #[inline(never)]
     fn bool(&mut self) -> Option<bool> {
         match self.byte()? {
             0 => Some(false),
@@ -112,20 +127,24 @@ impl ReadPayload for &[u8] {
         }
     }
 
+    #[inline(never)]
     fn f32(&mut self) -> Option<f32> {
         take(self).map(f32::from_le_bytes)
     }
 
+    #[inline(never)]
     fn f64(&mut self) -> Option<f64> {
         take(self).map(f64::from_le_bytes)
     }
 
+    #[inline(never)]
     fn floats(&mut self) -> Option<Vec<f32>> {
         self.sequence(|bytes| bytes.f32())
     }
 
     /// The length is a `usize` of the platform, as postcard reads it. Every element takes at
     /// least a byte, so no more than the remaining bytes are reserved, whatever length is claimed.
+    #[inline(never)]
     fn sequence<T>(&mut self, mut element: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
         let len = varint(self, usize::BITS)? as usize;
         let mut values = Vec::with_capacity(len.min(self.len()));

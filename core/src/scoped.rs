@@ -71,7 +71,7 @@ impl ScopedLoRA {
             // Only the first can fail, before anything changed: all take the same arguments.
             adapter.start(dim, alpha, learning_rate, seed)?;
         }
-        self.references.iter_mut().for_each(|reference| reference.fill(1.0));
+        self.references.as_flattened_mut().fill(1.0);
         self.category_fallback = true;
         self.total_forward_count = 0;
         self.total_adapt_count = 0;
@@ -206,7 +206,7 @@ impl ScopedLoRA {
     /// Resets every adapter, reference input and total count. The fallback setting stays.
     pub fn reset_all(&mut self) {
         self.operators.iter_mut().chain(self.categories.iter_mut()).for_each(Adapter::reset);
-        self.references = [[1.0; MAX_DIM]; OperatorScope::COUNT];
+        self.references.as_flattened_mut().fill(1.0);
         self.total_forward_count = 0;
         self.total_adapt_count = 0;
     }
