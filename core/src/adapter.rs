@@ -166,13 +166,12 @@ impl Adapter {
     pub fn reset(&mut self) {
         let mut rng = SplitMix64(self.seed);
         let scale = 1.0 / (self.dim as f32).sqrt();
-        for column in &mut self.a {
-            column.fill(0.0);
-            for value in &mut column[..self.dim] {
-                *value = rng.next_symmetric() * scale;
-            }
+        let dim = self.dim;
+        self.a.as_flattened_mut().fill(0.0);
+        for value in self.a.iter_mut().flat_map(|column| &mut column[..dim]) {
+            *value = rng.next_symmetric() * scale;
         }
-        self.b = [[0.0; MAX_DIM]; RANK];
+        self.b.as_flattened_mut().fill(0.0);
         self.forward_count = 0;
         self.adapt_count = 0;
     }
@@ -334,7 +333,9 @@ impl SplitMix64 {
         kernels::mix64(self.0)
     }
 
-    /// Uniform in `[-1, 1)`.
+    /// Uniform in `[-1, 1)`. Out of line: it runs only while adapters are reset, and the npm
+    /// package would otherwise carry the generator unrolled.
+    #[inline(never)]
     fn next_symmetric(&mut self) -> f32 {
         // The top 24 bits give every representable step of an f32 in [0, 1).
         let unit = (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32;

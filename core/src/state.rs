@@ -181,6 +181,9 @@ pub(crate) fn open(expected: StateKind, bytes: &[u8]) -> Result<&[u8]> {
     }
 }
 
+/// Checks a loaded vector. This and [`fill`] are kept out of line, as loading is cold: the npm
+/// package would carry an unrolled SIMD copy of them in every loader.
+#[inline(never)]
 fn finite_vector(values: &[f32], dim: usize) -> Result<()> {
     if values.len() != dim {
         return Err(LearningError::CorruptState("a vector's length differs from the dimension"));
@@ -191,6 +194,7 @@ fn finite_vector(values: &[f32], dim: usize) -> Result<()> {
     Ok(())
 }
 
+#[inline(never)]
 fn fill(target: &mut [f32; MAX_DIM], values: &[f32]) {
     target[..values.len()].copy_from_slice(values);
 }
