@@ -54,8 +54,9 @@ wasm-bindgen --target web --out-dir "$PKG" --out-name "$NAME" \
   "$TARGET_DIR/wasm32-unknown-unknown/release/$NAME.wasm"
 
 echo "==> wasm-opt"
-# The features rustc enables for wasm32-unknown-unknown, plus SIMD128.
-"$WASM_OPT" -O3 --strip-debug --strip-producers \
+# The features rustc enables for wasm32-unknown-unknown, plus SIMD128. The target_features
+# section that lists them is for tools like this one, not for engines: stripped with the rest.
+"$WASM_OPT" -O3 --strip-debug --strip-producers --strip-target-features \
   --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$PKG/${NAME}_bg.wasm" -o "$PKG/${NAME}_bg.wasm"

@@ -200,7 +200,7 @@ impl ScopedLoRA {
     /// Resets one scope's adapter and reference input; its category keeps what it learned.
     pub fn reset_scope(&mut self, scope: OperatorScope) {
         self.operators[scope.id()].reset();
-        self.references[scope.id()] = [1.0; MAX_DIM];
+        self.references[scope.id()].fill(1.0);
     }
 
     /// Resets every adapter, reference input and total count. The fallback setting stays.
