@@ -37,7 +37,7 @@ impl MicroLoRA {
     /// never passes through the stack: WebAssembly's stack is a fixed block of linear memory, and
     /// the npm package keeps it small.
     pub fn new_boxed(dim: usize, alpha: f32, learning_rate: f32) -> Result<Box<Self>> {
-        let mut lora: Box<Self> = bytemuck::zeroed_box();
+        let mut lora: Box<Self> = crate::adapter::zeroed_box();
         lora.start(dim, alpha, learning_rate)?;
         Ok(lora)
     }

@@ -57,7 +57,7 @@ impl ScopedLoRA {
     /// passes through the stack: WebAssembly's stack is a fixed block of linear memory, and the
     /// npm package keeps it small.
     pub fn new_boxed(dim: usize, alpha: f32, learning_rate: f32) -> Result<Box<Self>> {
-        let mut scoped: Box<Self> = bytemuck::zeroed_box();
+        let mut scoped: Box<Self> = crate::adapter::zeroed_box();
         scoped.start(dim, alpha, learning_rate)?;
         Ok(scoped)
     }
