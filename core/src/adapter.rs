@@ -70,14 +70,6 @@ pub struct Adapter {
     pub(crate) adapt_count: u64,
 }
 
-/// A `T` of all-zero bytes on the heap, built there (never on the stack); allocation failure
-/// ends the program as it does for any other allocation. `bytemuck::zeroed_box` would `unwrap`
-/// instead, whose panic message links Rust's string formatting into the npm package.
-pub(crate) fn zeroed_box<T: bytemuck::Zeroable>() -> Box<T> {
-    bytemuck::try_zeroed_box()
-        .unwrap_or_else(|()| std::alloc::handle_alloc_error(std::alloc::Layout::new::<T>()))
-}
-
 /// How a step treats the vector `g` it is given: it moves along `ĝ = scale·g`, whose length
 /// `norm` is at most 1.
 #[derive(Clone, Copy, Debug)]

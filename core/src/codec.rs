@@ -171,8 +171,20 @@ mod tests {
         read(&mut rest).map(|value| (value, rest.len()))
     }
 
-    const EDGES: [u64; 12] =
-        [0, 1, 0x7f, 0x80, 0x3fff, 0x4000, 0xffff, 0x1_0000, 0xffff_ffff, 0x1_0000_0000, u64::MAX - 1, u64::MAX];
+    const EDGES: [u64; 12] = [
+        0,
+        1,
+        0x7f,
+        0x80,
+        0x3fff,
+        0x4000,
+        0xffff,
+        0x1_0000,
+        0xffff_ffff,
+        0x1_0000_0000,
+        u64::MAX - 1,
+        u64::MAX,
+    ];
 
     #[test]
     fn varints_encode_as_postcard_does_at_every_length_boundary() {

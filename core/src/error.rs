@@ -58,7 +58,9 @@ impl LearningError {
                 E,
                 E,
             ],
-            Self::ScopeIdOutOfRange(value) => [T("op_type must be an integer in 0..=16, got "), N(*value), E, E, E],
+            Self::ScopeIdOutOfRange(value) => {
+                [T("op_type must be an integer in 0..=16, got "), N(*value), E, E, E]
+            }
             Self::UnknownScopeName(name) => [
                 T("unknown operator scope '"),
                 T(name),
@@ -73,7 +75,9 @@ impl LearningError {
                 E,
                 E,
             ],
-            Self::InvalidTime { what, value } => [T(what), T(" must be a finite number >= 0, got "), N(*value), E, E],
+            Self::InvalidTime { what, value } => {
+                [T(what), T(" must be a finite number >= 0, got "), N(*value), E, E]
+            }
             Self::InvalidParameter { what, expected, value } => {
                 [T(what), T(" must be "), T(expected), T(", got "), N(*value)]
             }

@@ -2,7 +2,9 @@
 
 use crate::adapter::{Adapter, Direction};
 use crate::error::{expect_len, Result};
+use crate::in_place::InPlace;
 use crate::kernels;
+use crate::state::MicroLoRASnapshot;
 use crate::MAX_DIM;
 
 /// Default scaling factor `α` of the published API.
@@ -31,23 +33,6 @@ impl MicroLoRA {
         let mut lora = MicroLoRA { adapter: Adapter::UNSET, reference: [0.0; MAX_DIM] };
         lora.start(dim, alpha, learning_rate)?;
         Ok(lora)
-    }
-
-    /// [`new`](Self::new) built straight into a zeroed heap allocation, so that the value (5 KiB)
-    /// never passes through the stack: WebAssembly's stack is a fixed block of linear memory, and
-    /// the npm package keeps it small.
-    pub fn new_boxed(dim: usize, alpha: f32, learning_rate: f32) -> Result<Box<Self>> {
-        let mut lora: Box<Self> = crate::adapter::zeroed_box();
-        lora.start(dim, alpha, learning_rate)?;
-        Ok(lora)
-    }
-
-    /// Makes this the adapter that [`new`](Self::new) returns, in place, or refuses the
-    /// arguments as `new` does and changes nothing.
-    fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32) -> Result<()> {
-        self.adapter.start(dim, alpha, learning_rate, DEFAULT_SEED)?;
-        self.reset_reference();
-        Ok(())
     }
 
     /// Writes `x + α·(x·A)·B` into `out` and makes `x` the reference input. Allocates nothing.
@@ -128,6 +113,18 @@ impl MicroLoRA {
     /// Learnable parameters (`4·dim`).
     pub fn param_count(&self) -> usize {
         self.adapter.param_count()
+    }
+}
+
+impl InPlace for MicroLoRA {
+    fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32) -> Result<()> {
+        self.adapter.start(dim, alpha, learning_rate, DEFAULT_SEED)?;
+        self.reset_reference();
+        Ok(())
+    }
+
+    fn restore_into(&mut self, snapshot: &MicroLoRASnapshot) -> Result<()> {
+        crate::state::restore_micro_into(snapshot, self)
     }
 }
 

@@ -2,8 +2,10 @@
 
 use crate::adapter::{Adapter, Direction, FALLBACK_ADAPTATIONS};
 use crate::error::{expect_len, Result};
+use crate::in_place::InPlace;
 use crate::kernels;
 use crate::scope::{OperatorCategory, OperatorScope};
+use crate::state::ScopedLoRASnapshot;
 use crate::MAX_DIM;
 
 /// Seeds of the scope and category adapters: distinct, so no two start out alike.
@@ -51,31 +53,6 @@ impl ScopedLoRA {
         };
         scoped.start(dim, alpha, learning_rate)?;
         Ok(scoped)
-    }
-
-    /// [`new`](Self::new) built straight into a zeroed heap allocation, so that the value never
-    /// passes through the stack: WebAssembly's stack is a fixed block of linear memory, and the
-    /// npm package keeps it small.
-    pub fn new_boxed(dim: usize, alpha: f32, learning_rate: f32) -> Result<Box<Self>> {
-        let mut scoped: Box<Self> = crate::adapter::zeroed_box();
-        scoped.start(dim, alpha, learning_rate)?;
-        Ok(scoped)
-    }
-
-    /// Makes every field the fresh state that [`new`](Self::new) returns, in place, or refuses
-    /// the arguments as `new` does and changes nothing.
-    fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32) -> Result<()> {
-        let seeds =
-            (SCOPE_SEED..).take(OperatorScope::COUNT).chain((CATEGORY_SEED..).take(OperatorCategory::COUNT));
-        for (adapter, seed) in self.operators.iter_mut().chain(self.categories.iter_mut()).zip(seeds) {
-            // Only the first can fail, before anything changed: all take the same arguments.
-            adapter.start(dim, alpha, learning_rate, seed)?;
-        }
-        self.references.as_flattened_mut().fill(1.0);
-        self.category_fallback = true;
-        self.total_forward_count = 0;
-        self.total_adapt_count = 0;
-        Ok(())
     }
 
     /// The embedding dimension.
@@ -254,6 +231,26 @@ impl ScopedLoRA {
     /// Adaptations over all scopes since the last `reset_all`.
     pub fn total_adapt_count(&self) -> u64 {
         self.total_adapt_count
+    }
+}
+
+impl InPlace for ScopedLoRA {
+    fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32) -> Result<()> {
+        let seeds =
+            (SCOPE_SEED..).take(OperatorScope::COUNT).chain((CATEGORY_SEED..).take(OperatorCategory::COUNT));
+        for (adapter, seed) in self.operators.iter_mut().chain(self.categories.iter_mut()).zip(seeds) {
+            // Only the first can fail, before anything changed: all take the same arguments.
+            adapter.start(dim, alpha, learning_rate, seed)?;
+        }
+        self.references.as_flattened_mut().fill(1.0);
+        self.category_fallback = true;
+        self.total_forward_count = 0;
+        self.total_adapt_count = 0;
+        Ok(())
+    }
+
+    fn restore_into(&mut self, snapshot: &ScopedLoRASnapshot) -> Result<()> {
+        crate::state::restore_scoped_into(snapshot, self)
     }
 }
 

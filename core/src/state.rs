@@ -106,7 +106,7 @@ pub trait Persistent: Sized {
 }
 
 /// The snapshot that `bytes` hold, after checking the envelope.
-fn snapshot_from_bytes<T: Persistent>(bytes: &[u8]) -> Result<T::Snapshot> {
+pub(crate) fn snapshot_from_bytes<T: Persistent>(bytes: &[u8]) -> Result<T::Snapshot> {
     let payload = open(T::KIND, bytes)?;
     T::Snapshot::decode(&mut &payload[..]).ok_or(LearningError::CorruptState("the payload does not decode"))
 }
@@ -308,19 +308,8 @@ impl Persistent for MicroLoRA {
     }
 }
 
-impl MicroLoRA {
-    /// [`Persistent::from_bytes`] into a heap allocation (see [`MicroLoRA::new_boxed`]), with the
-    /// same checks and errors: the value never passes through the stack.
-    pub fn from_bytes_boxed(bytes: &[u8]) -> Result<Box<Self>> {
-        let snapshot = snapshot_from_bytes::<Self>(bytes)?;
-        let mut lora = MicroLoRA::new_boxed(DEFAULT_DIM, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)?;
-        restore_micro_into(&snapshot, &mut lora)?;
-        Ok(lora)
-    }
-}
-
 /// Overwrites `target` with the adapter of `snapshot`, after checking it, in place.
-fn restore_micro_into(snapshot: &MicroLoRASnapshot, target: &mut MicroLoRA) -> Result<()> {
+pub(crate) fn restore_micro_into(snapshot: &MicroLoRASnapshot, target: &mut MicroLoRA) -> Result<()> {
     snapshot.adapter.restore_into(&mut target.adapter)?;
     finite_vector(&snapshot.reference, target.adapter.dim)?;
     fill(&mut target.reference, &snapshot.reference);
@@ -386,19 +375,8 @@ impl Persistent for ScopedLoRA {
     }
 }
 
-impl ScopedLoRA {
-    /// [`Persistent::from_bytes`] into a heap allocation (see [`ScopedLoRA::new_boxed`]), with the
-    /// same checks and errors: the 120 KiB value never passes through the stack.
-    pub fn from_bytes_boxed(bytes: &[u8]) -> Result<Box<Self>> {
-        let snapshot = snapshot_from_bytes::<Self>(bytes)?;
-        let mut scoped = ScopedLoRA::new_boxed(DEFAULT_DIM, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)?;
-        restore_scoped_into(&snapshot, &mut scoped)?;
-        Ok(scoped)
-    }
-}
-
 /// Overwrites `target` with the scoped learner of `snapshot`, after checking it, in place.
-fn restore_scoped_into(snapshot: &ScopedLoRASnapshot, target: &mut ScopedLoRA) -> Result<()> {
+pub(crate) fn restore_scoped_into(snapshot: &ScopedLoRASnapshot, target: &mut ScopedLoRA) -> Result<()> {
     use LearningError::CorruptState;
     if snapshot.operators.len() != OperatorScope::COUNT
         || snapshot.references.len() != OperatorScope::COUNT

@@ -2,44 +2,17 @@
 //! format was defined with them, and saved files must keep loading), and refuses what they refused
 //! with the same errors.
 
+#[path = "common/envelope.rs"]
+mod envelope;
 #[path = "common/golden_states.rs"]
 mod golden_states;
 
 use std::fmt::Debug;
 
+use envelope::{envelope, payload};
 use microlora_core::{LearningError, MicroLoRA, OperatorScope, Persistent, ScopedLoRA, TrajectoryBuffer};
 use proptest::prelude::*;
 use serde::{de::DeserializeOwned, Serialize};
-
-const HEADER: usize = 12;
-
-/// The payload of an envelope.
-fn payload(bytes: &[u8]) -> &[u8] {
-    &bytes[HEADER..bytes.len() - 4]
-}
-
-/// An envelope like `original`'s (magic, version, kind) around `payload`, with its length and a
-/// valid checksum, so that only the payload's own checks can refuse it.
-fn envelope(original: &[u8], payload: &[u8]) -> Vec<u8> {
-    let mut bytes = original[..8].to_vec();
-    bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    bytes.extend_from_slice(payload);
-    let checksum = crc32(&bytes);
-    bytes.extend_from_slice(&checksum.to_le_bytes());
-    bytes
-}
-
-/// CRC-32 (IEEE), bit by bit.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in bytes {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
 
 /// The payload serde and postcard write for `state`.
 fn postcard_payload<T: Persistent>(state: &T) -> Vec<u8>
@@ -102,7 +75,10 @@ fn golden_states_save_to_the_bytes_the_serde_encoder_wrote_and_load_back() {
     assert_eq!(buffer.to_bytes(), include_bytes!("golden/trajectory_buffer.state"));
     assert_eq!(MicroLoRA::from_bytes(include_bytes!("golden/micro_lora.state")).unwrap(), micro);
     assert_eq!(ScopedLoRA::from_bytes(include_bytes!("golden/scoped_lora.state")).unwrap(), scoped);
-    assert_eq!(TrajectoryBuffer::from_bytes(include_bytes!("golden/trajectory_buffer.state")).unwrap(), buffer);
+    assert_eq!(
+        TrajectoryBuffer::from_bytes(include_bytes!("golden/trajectory_buffer.state")).unwrap(),
+        buffer
+    );
 }
 
 #[test]

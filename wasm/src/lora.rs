@@ -1,7 +1,7 @@
 //! `WasmMicroLoRA`: one rank-2 adapter ([`MicroLoRA`]) with its zero-copy and staging buffers.
 
 use js_sys::Float32Array;
-use microlora_core::{MicroLoRA, Persistent};
+use microlora_core::{InPlace, MicroLoRA, Persistent};
 use wasm_bindgen::prelude::*;
 
 use crate::boundary::{self, thrown, Buffers};
@@ -37,7 +37,8 @@ impl WasmMicroLoRA {
         alpha: Option<f64>,
         learning_rate: Option<f64>,
     ) -> Result<WasmMicroLoRA, JsError> {
-        let (dim, alpha, learning_rate) = boundary::adapter_arguments(dim, alpha, learning_rate).map_err(thrown)?;
+        let (dim, alpha, learning_rate) =
+            boundary::adapter_arguments(dim, alpha, learning_rate).map_err(thrown)?;
         MicroLoRA::new_boxed(dim, alpha, learning_rate).map(Self::wrap).map_err(thrown)
     }
 

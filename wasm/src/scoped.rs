@@ -1,7 +1,7 @@
 //! `WasmScopedLoRA`: one adapter per operator scope with category fallback ([`ScopedLoRA`]).
 
 use js_sys::Float32Array;
-use microlora_core::{OperatorScope, Persistent, ScopedLoRA};
+use microlora_core::{InPlace, OperatorScope, Persistent, ScopedLoRA};
 use wasm_bindgen::prelude::*;
 
 use crate::boundary::{self, thrown, Buffers};
@@ -40,7 +40,8 @@ impl WasmScopedLoRA {
         alpha: Option<f64>,
         learning_rate: Option<f64>,
     ) -> Result<WasmScopedLoRA, JsError> {
-        let (dim, alpha, learning_rate) = boundary::adapter_arguments(dim, alpha, learning_rate).map_err(thrown)?;
+        let (dim, alpha, learning_rate) =
+            boundary::adapter_arguments(dim, alpha, learning_rate).map_err(thrown)?;
         ScopedLoRA::new_boxed(dim, alpha, learning_rate).map(Self::wrap).map_err(thrown)
     }
 

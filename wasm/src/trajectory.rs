@@ -49,7 +49,9 @@ impl WasmTrajectoryBuffer {
         let scope = OperatorScope::from_number(op_type).map_err(thrown)?;
         let attention_type = boundary::attention_type(attention_type).map_err(thrown)?;
         boundary::copy_in("embedding", embedding, &mut self.staged_embedding)?;
-        self.buffer.record(&self.staged_embedding, scope, attention_type, execution_ms, baseline_ms).map_err(thrown)
+        self.buffer
+            .record(&self.staged_embedding, scope, attention_type, execution_ms, baseline_ms)
+            .map_err(thrown)
     }
 
     /// Records since the last reset (including those the ring has dropped).

@@ -20,7 +20,9 @@ pub fn micro_lora() -> MicroLoRA {
 pub fn scoped_lora() -> ScopedLoRA {
     let mut scoped = ScopedLoRA::new(3, 0.5, 0.1).unwrap();
     let mut out = [0.0; 3];
-    for (i, scope) in [OperatorScope::HashJoin, OperatorScope::SeqScan, OperatorScope::HashJoin].into_iter().enumerate() {
+    for (i, scope) in
+        [OperatorScope::HashJoin, OperatorScope::SeqScan, OperatorScope::HashJoin].into_iter().enumerate()
+    {
         scoped.forward_into(scope, &[1.0, -0.5, i as f32], &mut out).unwrap();
         scoped.adapt(scope, &[0.2, 0.1, -0.3]).unwrap();
     }
