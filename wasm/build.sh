@@ -33,10 +33,12 @@ echo "==> cargo build (wasm32-unknown-unknown, release, simd128)"
 # opt-level 2, which measured as fast as 3 here (the hot loops are core's explicit SIMD kernels)
 # and gives a .wasm about 90 KB smaller (opt-level 3 unrolls and inlines cold code such as the
 # construction of 24 adapters); and panic=abort, since nothing in this crate may panic anyway.
-# Measured on 2026-12-01 and not kept: opt-level "z" for the whole build (69,126 bytes against
-# 76,109, but zero-copy forward() and adapt() about 3x slower); "z" with core, `wide` and
-# `safe_arch` at 2 gives the same module, since fat LTO optimises all the code at the final crate's
-# level; wasm-opt -Os instead of -O3 (74,358 bytes, calls 3-7% slower), -O2 (74,944), -Oz (75,527).
+# Measured on 2026-12-01 (at 65,087 bytes) and not kept: opt-level "z" for the whole build (68,478
+# bytes, and zero-copy forward() and adapt() about 3x slower); "z" with core, `wide` and
+# `safe_arch` at 2 gives the same module as "z", since fat LTO optimises all the code at the final
+# crate's level; wasm-opt -Os instead of -O3 (64,437 bytes, but small calls 3-7% slower).
+# Cold code (loading, saving, resets, statistics) is kept out of line with #[inline(never)] where
+# twiggy showed copies of it inlined and unrolled into several callers.
 # A 64 KiB stack instead of Rust's default 1 MiB: the module's memory starts with the stack, so
 # it is most of what a fresh module occupies. Nothing large passes through it: the adapters are
 # built and loaded in place on the heap (MicroLoRA/ScopedLoRA::new_boxed, from_bytes_boxed), and
