@@ -200,7 +200,7 @@ fn fill(target: &mut [f32; MAX_DIM], values: &[f32]) {
 }
 
 /// The serde form of an [`Adapter`].
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
 pub struct AdapterSnapshot {
     dim: u16,
     alpha: f32,
@@ -223,17 +223,21 @@ impl Payload for AdapterSnapshot {
         out.varint(self.adapt_count);
     }
 
+    #[allow(clippy::field_reassign_with_default)]
     fn decode(bytes: &mut &[u8]) -> Option<Self> {
-        Some(AdapterSnapshot {
-            dim: bytes.u16()?,
-            alpha: bytes.f32()?,
-            learning_rate: bytes.f32()?,
-            seed: bytes.u64()?,
-            a: [bytes.floats()?, bytes.floats()?],
-            b: [bytes.floats()?, bytes.floats()?],
-            forward_count: bytes.u64()?,
-            adapt_count: bytes.u64()?,
-        })
+        // Filled field by field: each early return then drops one whole value, where a struct
+        // literal drops the fields read so far, separately at every `?` (bytes in the npm package).
+        let mut adapter = AdapterSnapshot::default();
+        adapter.dim = bytes.u16()?;
+        adapter.alpha = bytes.f32()?;
+        adapter.learning_rate = bytes.f32()?;
+        adapter.seed = bytes.u64()?;
+        for values in adapter.a.iter_mut().chain(&mut adapter.b) {
+            *values = bytes.floats()?;
+        }
+        adapter.forward_count = bytes.u64()?;
+        adapter.adapt_count = bytes.u64()?;
+        Some(adapter)
     }
 }
 
@@ -317,7 +321,7 @@ pub(crate) fn restore_micro_into(snapshot: &MicroLoRASnapshot, target: &mut Micr
 }
 
 /// The serde form of a [`ScopedLoRA`].
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
 pub struct ScopedLoRASnapshot {
     operators: Vec<AdapterSnapshot>,
     references: Vec<Vec<f32>>,
@@ -340,15 +344,17 @@ impl Payload for ScopedLoRASnapshot {
         out.varint(self.total_adapt_count);
     }
 
+    #[allow(clippy::field_reassign_with_default)]
     fn decode(bytes: &mut &[u8]) -> Option<Self> {
-        Some(ScopedLoRASnapshot {
-            operators: bytes.sequence(AdapterSnapshot::decode)?,
-            references: bytes.sequence(|bytes| bytes.floats())?,
-            categories: bytes.sequence(AdapterSnapshot::decode)?,
-            category_fallback: bytes.bool()?,
-            total_forward_count: bytes.u64()?,
-            total_adapt_count: bytes.u64()?,
-        })
+        // Field by field, as for an adapter.
+        let mut scoped = ScopedLoRASnapshot::default();
+        scoped.operators = bytes.sequence(AdapterSnapshot::decode)?;
+        scoped.references = bytes.sequence(|bytes| bytes.floats())?;
+        scoped.categories = bytes.sequence(AdapterSnapshot::decode)?;
+        scoped.category_fallback = bytes.bool()?;
+        scoped.total_forward_count = bytes.u64()?;
+        scoped.total_adapt_count = bytes.u64()?;
+        Some(scoped)
     }
 }
 
@@ -404,7 +410,7 @@ pub(crate) fn restore_scoped_into(snapshot: &ScopedLoRASnapshot, target: &mut Sc
 }
 
 /// The serde form of one buffered trajectory.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
 pub struct TrajectorySnapshot {
     scope: u8,
     attention_type: u32,
@@ -422,14 +428,16 @@ impl Payload for TrajectorySnapshot {
         out.floats(&self.embedding);
     }
 
+    #[allow(clippy::field_reassign_with_default)]
     fn decode(bytes: &mut &[u8]) -> Option<Self> {
-        Some(TrajectorySnapshot {
-            scope: bytes.byte()?,
-            attention_type: bytes.u32()?,
-            execution_ms: bytes.f64()?,
-            baseline_ms: bytes.f64()?,
-            embedding: bytes.floats()?,
-        })
+        // Field by field, as for an adapter.
+        let mut record = TrajectorySnapshot::default();
+        record.scope = bytes.byte()?;
+        record.attention_type = bytes.u32()?;
+        record.execution_ms = bytes.f64()?;
+        record.baseline_ms = bytes.f64()?;
+        record.embedding = bytes.floats()?;
+        Some(record)
     }
 }
 
