@@ -51,7 +51,8 @@ impl WritePayload for Vec<u8> {
     #[inline(never)]
     fn floats(&mut self, values: &[f32]) {
         self.varint(values.len() as u64);
-        values.iter().for_each(|&value| self.f32(value));
+        self.reserve(values.len() * 4);
+        values.iter().for_each(|value| self.extend_from_slice(&value.to_le_bytes()));
     }
 }
 
@@ -137,9 +138,19 @@ impl ReadPayload for &[u8] {
         take(self).map(f64::from_le_bytes)
     }
 
+    /// In one pass over the bytes: a length that claims more floats than the bytes hold is
+    /// refused before anything is allocated (postcard refuses it after reading them all).
     #[inline(never)]
     fn floats(&mut self) -> Option<Vec<f32>> {
-        self.sequence(|bytes| bytes.f32())
+        let len = varint(self, usize::BITS)? as usize;
+        let (floats, rest) = self.split_at_checked(len.checked_mul(4)?)?;
+        *self = rest;
+        Some(
+            floats
+                .chunks_exact(4)
+                .map(|bytes| f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+                .collect(),
+        )
     }
 
     /// The length is a `usize` of the platform, as postcard reads it. Every element takes at
