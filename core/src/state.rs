@@ -93,9 +93,9 @@ pub trait Persistent: Sized {
 
     /// The state in the versioned, checksummed envelope.
     fn to_bytes(&self) -> Vec<u8> {
-        let mut payload = Vec::new();
-        self.snapshot().encode(&mut payload);
-        seal(Self::KIND, &payload)
+        let mut bytes = header(Self::KIND);
+        self.snapshot().encode(&mut bytes);
+        close(bytes)
     }
 
     /// The state from bytes written by [`to_bytes`](Self::to_bytes), or an error saying why the
@@ -142,13 +142,25 @@ pub(crate) use serde_payload;
 serde_payload!(TimePredictorSnapshot);
 
 pub(crate) fn seal(kind: StateKind, payload: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len() + CHECKSUM_LEN);
+    let mut bytes = header(kind);
+    bytes.extend_from_slice(payload);
+    close(bytes)
+}
+
+/// The envelope's header, its payload length still zero: the payload is written behind it, and
+/// [`close`] fills the length in and appends the checksum. A large state is then never copied
+/// from a buffer of its own into the envelope.
+fn header(kind: StateKind) -> Vec<u8> {
+    let mut bytes = Vec::new();
     bytes.extend_from_slice(&MAGIC);
     bytes.extend_from_slice(&STATE_VERSION.to_le_bytes());
-    bytes.push(kind as u8);
-    bytes.push(0);
-    bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    bytes.extend_from_slice(payload);
+    bytes.extend_from_slice(&[kind as u8, 0, 0, 0, 0, 0]);
+    bytes
+}
+
+fn close(mut bytes: Vec<u8>) -> Vec<u8> {
+    let payload_len = (bytes.len() - HEADER_LEN) as u32;
+    bytes[8..HEADER_LEN].copy_from_slice(&payload_len.to_le_bytes());
     let checksum = CRC32.checksum(&bytes);
     bytes.extend_from_slice(&checksum.to_le_bytes());
     bytes
