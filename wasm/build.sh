@@ -33,17 +33,21 @@ echo "==> cargo build (wasm32-unknown-unknown, release, simd128)"
 # opt-level 2, which measured as fast as 3 here (the hot loops are core's explicit SIMD kernels)
 # and gives a .wasm about 90 KB smaller (opt-level 3 unrolls and inlines cold code such as the
 # construction of 24 adapters); and panic=abort, since nothing in this crate may panic anyway.
-# Measured on 2026-11-28 and not kept, as the .wasm came out larger: opt-level "z" or "s" for the
-# whole build (+34 KB, +38 KB), also with core (and `wide`) at 2 (+4 KB, +43 KB), core alone at
-# "s" (+30 KB), "z" for every dependency but core (+0.3 KB), opt-level 1 (+59 KB); wasm-opt -Oz
-# instead of -O3 saves 0.1 KB.
-# A 2 MiB stack instead of Rust's default 1 MiB: a WasmScopedLoRA holds 24 fixed-size adapters
-# (about 120 KiB), and constructing or loading one passes it through a few stack frames (about
-# 0.95 MiB in all when measured). WebAssembly has no guard page, so running out of stack shows
-# up as "memory access out of bounds"; the margin keeps it from ever happening.
+# Measured on 2026-12-01 (at 65,087 bytes) and not kept: opt-level "z" for the whole build (68,478
+# bytes, and zero-copy forward() and adapt() about 3x slower); "z" with core, `wide` and
+# `safe_arch` at 2 gives the same module as "z", since fat LTO optimises all the code at the final
+# crate's level; wasm-opt -Os instead of -O3 (64,437 bytes, but small calls 3-7% slower).
+# Cold code (loading, saving, resets, statistics) is kept out of line with #[inline(never)] where
+# twiggy showed copies of it inlined and unrolled into several callers.
+# A 64 KiB stack instead of Rust's default 1 MiB: the module's memory starts with the stack, so
+# it is most of what a fresh module occupies. Nothing large passes through it: the adapters are
+# built and loaded in place on the heap (MicroLoRA/ScopedLoRA::new_boxed, from_bytes_boxed), and
+# the deepest call measured used about 1 KiB (test/memory.test.mjs checks that the largest
+# constructions and loads use at most a quarter of it). WebAssembly has no guard page, so running
+# out of stack would show up as "memory access out of bounds"; the margin keeps it from happening.
 CARGO_PROFILE_RELEASE_OPT_LEVEL=2 \
 CARGO_PROFILE_RELEASE_PANIC=abort \
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128 -C link-arg=-zstack-size=2097152" \
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128 -C link-arg=-zstack-size=65536" \
   cargo build -j2 --release --target wasm32-unknown-unknown -p ruvector-learning-wasm \
   --manifest-path "$ROOT/Cargo.toml" --target-dir "$TARGET_DIR"
 
@@ -71,8 +75,9 @@ cmp -s "$GLUE_DIR/${NAME}_bg.wasm" "$PKG/${NAME}_bg.wasm" ||
 cp "$PKG/$NAME.d.ts" "$PKG/$NAME.d.cts"
 
 echo "==> wasm-opt"
-# The features rustc enables for wasm32-unknown-unknown, plus SIMD128.
-"$WASM_OPT" -O3 --strip-debug --strip-producers \
+# The features rustc enables for wasm32-unknown-unknown, plus SIMD128. The target_features
+# section that lists them is for tools like this one, not for engines: stripped with the rest.
+"$WASM_OPT" -O3 --strip-debug --strip-producers --strip-target-features \
   --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$PKG/${NAME}_bg.wasm" -o "$PKG/${NAME}_bg.wasm"

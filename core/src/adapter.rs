@@ -56,7 +56,7 @@ pub const FALLBACK_ADAPTATIONS: u64 = 10;
 /// fraction `2η` of the way per step and never overshoots. A step that only clipped the gradient
 /// to unit length would move the output by `η·‖G_P‖`. That grows with the weights, so on noisy
 /// targets it overshoots, the weights grow, and the learner diverges.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
 pub struct Adapter {
     pub(crate) dim: usize,
     pub(crate) alpha: f32,
@@ -128,6 +128,17 @@ impl Adapter {
     /// A fresh adapter. `dim` must be in `1..=256`, `alpha` finite, `learning_rate` finite and
     /// `>= 0`.
     pub fn new(dim: usize, alpha: f32, learning_rate: f32, seed: u64) -> Result<Self> {
+        let mut adapter = Adapter::UNSET;
+        adapter.start(dim, alpha, learning_rate, seed)?;
+        Ok(adapter)
+    }
+
+    /// Makes this adapter the one [`new`](Self::new) returns, in place (so that a larger value
+    /// holding adapters can be built where it lives), or refuses the arguments as `new` does and
+    /// leaves it unchanged. Never inlined: it is cold, and the npm package would carry a copy of
+    /// it (with `reset`) in every constructor and loader.
+    #[inline(never)]
+    pub(crate) fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32, seed: u64) -> Result<()> {
         check_dim("dim", dim)?;
         if !alpha.is_finite() {
             return Err(LearningError::InvalidParameter {
@@ -143,31 +154,26 @@ impl Adapter {
                 value: learning_rate.into(),
             });
         }
-        let mut adapter = Adapter {
-            dim,
-            alpha,
-            learning_rate,
-            seed,
-            a: [[0.0; MAX_DIM]; RANK],
-            b: [[0.0; MAX_DIM]; RANK],
-            forward_count: 0,
-            adapt_count: 0,
-        };
-        adapter.reset();
-        Ok(adapter)
+        self.dim = dim;
+        self.alpha = alpha;
+        self.learning_rate = learning_rate;
+        self.seed = seed;
+        self.reset();
+        Ok(())
     }
 
     /// Back to the freshly initialised state: `A` from the seed, `B = 0`, counts zero.
+    /// Out of line, as it is cold: each inlined copy was half a kilobyte of the npm package.
+    #[inline(never)]
     pub fn reset(&mut self) {
         let mut rng = SplitMix64(self.seed);
         let scale = 1.0 / (self.dim as f32).sqrt();
-        for column in &mut self.a {
-            column.fill(0.0);
-            for value in &mut column[..self.dim] {
-                *value = rng.next_symmetric() * scale;
-            }
+        let dim = self.dim;
+        self.a.as_flattened_mut().fill(0.0);
+        for value in self.a.iter_mut().flat_map(|column| &mut column[..dim]) {
+            *value = rng.next_symmetric() * scale;
         }
-        self.b = [[0.0; MAX_DIM]; RANK];
+        self.b.as_flattened_mut().fill(0.0);
         self.forward_count = 0;
         self.adapt_count = 0;
     }
@@ -329,7 +335,9 @@ impl SplitMix64 {
         kernels::mix64(self.0)
     }
 
-    /// Uniform in `[-1, 1)`.
+    /// Uniform in `[-1, 1)`. Out of line: it runs only while adapters are reset, and the npm
+    /// package would otherwise carry the generator unrolled.
+    #[inline(never)]
     fn next_symmetric(&mut self) -> f32 {
         // The top 24 bits give every representable step of an f32 in [0, 1).
         let unit = (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32;

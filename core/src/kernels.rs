@@ -181,8 +181,9 @@ pub(crate) fn axpy2(u0: &mut [f32], u1: &mut [f32], c: [f32; 2], v: &[f32]) {
     }
 }
 
-/// The Gram matrix of two rows, `[u₀·u₀, u₀·u₁, u₁·u₁]`.
-#[inline]
+/// The Gram matrix of two rows, `[u₀·u₀, u₀·u₁, u₁·u₁]`. Out of line: only `delta_norm`, a
+/// statistic, uses it, and its two inlined copies were over a kilobyte of the npm package.
+#[inline(never)]
 pub(crate) fn gram2(u0: &[f32], u1: &[f32]) -> [f32; 3] {
     let [sq0, cross] = dot2(u0, u0, u1);
     [sq0, cross, sum_squares(u1)]

@@ -25,7 +25,9 @@ mod adapter;
 mod arguments;
 mod calibration;
 mod cardinality;
+mod codec;
 mod error;
+mod in_place;
 mod kernels;
 mod least_squares;
 mod limits;
@@ -47,7 +49,8 @@ pub use adapter::{Adapter, FALLBACK_ADAPTATIONS, RANK};
 pub use arguments::{attention_type_from_number, capacity_from_number, dim_from_number};
 pub use cardinality::{corrected_cost, corrected_rows, row_residual, RowErrors, ROW_COST};
 pub use calibration::{CostCalibration, MIN_MS, PRIOR_MS_PER_COST};
-pub use error::{LearningError, Number, Result};
+pub use error::{LearningError, Number, Piece, Result};
+pub use in_place::InPlace;
 pub use limits::{MAX_CORRECTION, YOUNG_MAX_CORRECTION};
 pub use lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 pub use plan_learner::{
@@ -64,8 +67,8 @@ pub use ring::{Ring, RingIndex};
 pub use scope::{OperatorCategory, OperatorScope};
 pub use scoped::ScopedLoRA;
 pub use state::{
-    AdapterSnapshot, MicroLoRASnapshot, Persistent, ScopedLoRASnapshot, StateKind, TimePredictorSnapshot,
-    TrajectoryBufferSnapshot, TrajectorySnapshot, STATE_VERSION,
+    AdapterSnapshot, MicroLoRASnapshot, Payload, Persistent, ScopedLoRASnapshot, StateKind,
+    TimePredictorSnapshot, TrajectoryBufferSnapshot, TrajectorySnapshot, STATE_VERSION,
 };
 pub use steering::{
     ahead, decide, standard_normal, Ahead, ArmId, ArmRecord, Candidate, Choice, NodeEstimate, PlanEstimate,

@@ -1,8 +1,10 @@
 //! A single rank-2 LoRA adapter with the reference input that `adapt` is relative to.
 
-use crate::adapter::{check_dim, Adapter, Direction};
+use crate::adapter::{Adapter, Direction};
 use crate::error::{expect_len, Result};
+use crate::in_place::InPlace;
 use crate::kernels;
+use crate::state::MicroLoRASnapshot;
 use crate::MAX_DIM;
 
 /// Default scaling factor `α` of the published API.
@@ -19,7 +21,7 @@ const DEFAULT_SEED: u64 = 0x6D69_6372_6F6C_6F72; // "microlor"
 /// [`adapt`](Self::adapt) moves the output for the *reference input* — the input of the latest
 /// [`forward_into`](Self::forward_into), or all ones before the first — along the direction it
 /// is given. The update rule is documented on [`Adapter`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
 pub struct MicroLoRA {
     pub(crate) adapter: Adapter,
     pub(crate) reference: [f32; MAX_DIM],
@@ -28,11 +30,9 @@ pub struct MicroLoRA {
 impl MicroLoRA {
     /// A fresh adapter: `dim` in `1..=256`, `alpha` finite, `learning_rate` finite and `>= 0`.
     pub fn new(dim: usize, alpha: f32, learning_rate: f32) -> Result<Self> {
-        check_dim("dim", dim)?;
-        Ok(MicroLoRA {
-            adapter: Adapter::new(dim, alpha, learning_rate, DEFAULT_SEED)?,
-            reference: [1.0; MAX_DIM],
-        })
+        let mut lora = MicroLoRA { adapter: Adapter::UNSET, reference: [0.0; MAX_DIM] };
+        lora.start(dim, alpha, learning_rate)?;
+        Ok(lora)
     }
 
     /// Writes `x + α·(x·A)·B` into `out` and makes `x` the reference input. Allocates nothing.
@@ -70,7 +70,14 @@ impl MicroLoRA {
     /// Back to the freshly initialised state, including the reference input.
     pub fn reset(&mut self) {
         self.adapter.reset();
-        self.reference = [1.0; MAX_DIM];
+        self.reset_reference();
+    }
+
+    /// All ones, the reference input before the first forward pass. Out of line: it is cold, and
+    /// inlined it unrolls into 64 SIMD stores at each caller.
+    #[inline(never)]
+    fn reset_reference(&mut self) {
+        self.reference.fill(1.0);
     }
 
     /// The reference input that `adapt` is relative to.
@@ -106,6 +113,18 @@ impl MicroLoRA {
     /// Learnable parameters (`4·dim`).
     pub fn param_count(&self) -> usize {
         self.adapter.param_count()
+    }
+}
+
+impl InPlace for MicroLoRA {
+    fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32) -> Result<()> {
+        self.adapter.start(dim, alpha, learning_rate, DEFAULT_SEED)?;
+        self.reset_reference();
+        Ok(())
+    }
+
+    fn restore_into(&mut self, snapshot: &MicroLoRASnapshot) -> Result<()> {
+        crate::state::restore_micro_into(snapshot, self)
     }
 }
 

@@ -334,6 +334,8 @@ pub struct RowsSnapshot {
     pub errors: Vec<(QErrorStats, QErrorStats)>,
 }
 
+crate::state::serde_payload!(PlanLearnerSnapshot);
+
 impl Persistent for PlanLearnerSnapshot {
     const KIND: StateKind = StateKind::PlanLearner;
     type Snapshot = PlanLearnerSnapshot;

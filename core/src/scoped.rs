@@ -1,9 +1,11 @@
 //! One adapter per operator scope, backed by one adapter per category.
 
-use crate::adapter::{check_dim, Adapter, Direction, FALLBACK_ADAPTATIONS};
+use crate::adapter::{Adapter, Direction, FALLBACK_ADAPTATIONS};
 use crate::error::{expect_len, Result};
+use crate::in_place::InPlace;
 use crate::kernels;
 use crate::scope::{OperatorCategory, OperatorScope};
+use crate::state::ScopedLoRASnapshot;
 use crate::MAX_DIM;
 
 /// Seeds of the scope and category adapters: distinct, so no two start out alike.
@@ -24,7 +26,7 @@ const CATEGORY_SEED: u64 = 0x4341_5445_4700_0000; // "CATEG"
 /// computed in one pass. Adapting a scope also adapts its category at the same reference input,
 /// so a new operator starts from what its siblings taught the category. Fallback is on by
 /// default and can be switched off, which makes every output the operator adapter's own.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
 pub struct ScopedLoRA {
     pub(crate) operators: [Adapter; OperatorScope::COUNT],
     /// The reference input of each operator: the input of its latest forward (all ones before).
@@ -37,27 +39,19 @@ pub struct ScopedLoRA {
 
 impl ScopedLoRA {
     /// Fresh adapters: `dim` in `1..=256`, `alpha` finite, `learning_rate` finite and `>= 0`.
+    /// Returns the 120 KiB value itself; [`new_boxed`](Self::new_boxed) builds it on the heap.
     pub fn new(dim: usize, alpha: f32, learning_rate: f32) -> Result<Self> {
-        check_dim("dim", dim)?;
-        let template = Adapter::new(dim, alpha, learning_rate, 0)?;
         // Built in place from constant blocks: building the arrays first and moving them in
-        // would put several copies of this 120 KiB value on the stack, too many for
-        // WebAssembly's 1 MiB.
+        // would put several copies of this 120 KiB value on the stack.
         let mut scoped = ScopedLoRA {
             operators: [Adapter::UNSET; OperatorScope::COUNT],
-            references: [[1.0; MAX_DIM]; OperatorScope::COUNT],
+            references: [[0.0; MAX_DIM]; OperatorScope::COUNT],
             categories: [Adapter::UNSET; OperatorCategory::COUNT],
-            category_fallback: true,
+            category_fallback: false,
             total_forward_count: 0,
             total_adapt_count: 0,
         };
-        let seeds =
-            (SCOPE_SEED..).take(OperatorScope::COUNT).chain((CATEGORY_SEED..).take(OperatorCategory::COUNT));
-        for (adapter, seed) in scoped.operators.iter_mut().chain(scoped.categories.iter_mut()).zip(seeds) {
-            adapter.clone_from(&template);
-            adapter.seed = seed;
-            adapter.reset();
-        }
+        scoped.start(dim, alpha, learning_rate)?;
         Ok(scoped)
     }
 
@@ -183,13 +177,13 @@ impl ScopedLoRA {
     /// Resets one scope's adapter and reference input; its category keeps what it learned.
     pub fn reset_scope(&mut self, scope: OperatorScope) {
         self.operators[scope.id()].reset();
-        self.references[scope.id()] = [1.0; MAX_DIM];
+        self.references[scope.id()].fill(1.0);
     }
 
     /// Resets every adapter, reference input and total count. The fallback setting stays.
     pub fn reset_all(&mut self) {
         self.operators.iter_mut().chain(self.categories.iter_mut()).for_each(Adapter::reset);
-        self.references = [[1.0; MAX_DIM]; OperatorScope::COUNT];
+        self.references.as_flattened_mut().fill(1.0);
         self.total_forward_count = 0;
         self.total_adapt_count = 0;
     }
@@ -237,6 +231,26 @@ impl ScopedLoRA {
     /// Adaptations over all scopes since the last `reset_all`.
     pub fn total_adapt_count(&self) -> u64 {
         self.total_adapt_count
+    }
+}
+
+impl InPlace for ScopedLoRA {
+    fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32) -> Result<()> {
+        let seeds =
+            (SCOPE_SEED..).take(OperatorScope::COUNT).chain((CATEGORY_SEED..).take(OperatorCategory::COUNT));
+        for (adapter, seed) in self.operators.iter_mut().chain(self.categories.iter_mut()).zip(seeds) {
+            // Only the first can fail, before anything changed: all take the same arguments.
+            adapter.start(dim, alpha, learning_rate, seed)?;
+        }
+        self.references.as_flattened_mut().fill(1.0);
+        self.category_fallback = true;
+        self.total_forward_count = 0;
+        self.total_adapt_count = 0;
+        Ok(())
+    }
+
+    fn restore_into(&mut self, snapshot: &ScopedLoRASnapshot) -> Result<()> {
+        crate::state::restore_scoped_into(snapshot, self)
     }
 }
 

@@ -9,19 +9,23 @@
 //!   6       1     kind: 1 MicroLoRA, 2 ScopedLoRA, 3 TrajectoryBuffer, 4 TimePredictor, 5 PlanLearner
 //!   7       1     reserved, 0
 //!   8       4     payload length n (little endian)
-//!   12      n     payload: the kind's snapshot, encoded with postcard
+//!   12      n     payload: the kind's snapshot, in postcard's encoding
 //!   12+n    4     CRC-32 (IEEE) of bytes 0..12+n (little endian)
 //! ```
+//!
+//! The snapshots of adapters and trajectory buffers are encoded by hand ([`crate::codec`]), those
+//! of the PostgreSQL extension's learners through serde and postcard; the bytes are postcard's
+//! either way, and the snapshot types derive serde's traits for those that nest them.
 //!
 //! Loading checks every field of the envelope, the checksum, and then the snapshot's contents
 //! (dimensions, lengths, finite values, consistent counts), so a damaged or foreign file is
 //! refused rather than loaded.
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::adapter::{check_dim, Adapter};
 use crate::calibration::CostCalibration;
+use crate::codec::{ReadPayload, WritePayload};
 use crate::error::{LearningError, Result};
 use crate::kernels;
 use crate::least_squares::{RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
@@ -79,7 +83,7 @@ pub trait Persistent: Sized {
     /// The kind byte of the envelope.
     const KIND: StateKind;
     /// The serde form of the state.
-    type Snapshot: Serialize + DeserializeOwned;
+    type Snapshot: Payload;
 
     /// The state as its serde form.
     fn snapshot(&self) -> Self::Snapshot;
@@ -89,29 +93,74 @@ pub trait Persistent: Sized {
 
     /// The state in the versioned, checksummed envelope.
     fn to_bytes(&self) -> Vec<u8> {
-        // Encoding plain structs of numbers and vectors into a growable buffer cannot fail.
-        let payload = postcard::to_allocvec(&self.snapshot()).expect("snapshots always encode");
-        seal(Self::KIND, &payload)
+        let mut bytes = header(Self::KIND);
+        self.snapshot().encode(&mut bytes);
+        close(bytes)
     }
 
     /// The state from bytes written by [`to_bytes`](Self::to_bytes), or an error saying why the
     /// bytes are not such a state.
     fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let payload = open(Self::KIND, bytes)?;
-        let snapshot = postcard::from_bytes(payload)
-            .map_err(|_| LearningError::CorruptState("the payload does not decode"))?;
-        Self::restore(snapshot)
+        Self::restore(snapshot_from_bytes::<Self>(bytes)?)
     }
 }
 
+/// The snapshot that `bytes` hold, after checking the envelope.
+pub(crate) fn snapshot_from_bytes<T: Persistent>(bytes: &[u8]) -> Result<T::Snapshot> {
+    let payload = open(T::KIND, bytes)?;
+    T::Snapshot::decode(&mut &payload[..]).ok_or(LearningError::CorruptState("the payload does not decode"))
+}
+
+/// A snapshot in postcard's encoding: what the envelope's payload holds.
+pub trait Payload: Sized {
+    /// Appends the snapshot's encoding.
+    fn encode(&self, out: &mut Vec<u8>);
+    /// The snapshot at the front of the bytes, or `None` when they do not decode. Bytes after it
+    /// are left unread (postcard ignores them too).
+    fn decode(bytes: &mut &[u8]) -> Option<Self>;
+}
+
+/// The payload of a snapshot that serde encodes (the PostgreSQL extension's learners).
+macro_rules! serde_payload {
+    ($snapshot:ty) => {
+        impl $crate::state::Payload for $snapshot {
+            fn encode(&self, out: &mut Vec<u8>) {
+                // Encoding plain structs of numbers and vectors into a growable buffer cannot fail.
+                out.extend(postcard::to_allocvec(self).expect("snapshots always encode"));
+            }
+
+            fn decode(bytes: &mut &[u8]) -> Option<Self> {
+                let (snapshot, rest) = postcard::take_from_bytes(bytes).ok()?;
+                *bytes = rest;
+                Some(snapshot)
+            }
+        }
+    };
+}
+pub(crate) use serde_payload;
+
+serde_payload!(TimePredictorSnapshot);
+
 pub(crate) fn seal(kind: StateKind, payload: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len() + CHECKSUM_LEN);
+    let mut bytes = header(kind);
+    bytes.extend_from_slice(payload);
+    close(bytes)
+}
+
+/// The envelope's header, its payload length still zero: the payload is written behind it, and
+/// [`close`] fills the length in and appends the checksum. A large state is then never copied
+/// from a buffer of its own into the envelope.
+fn header(kind: StateKind) -> Vec<u8> {
+    let mut bytes = Vec::new();
     bytes.extend_from_slice(&MAGIC);
     bytes.extend_from_slice(&STATE_VERSION.to_le_bytes());
-    bytes.push(kind as u8);
-    bytes.push(0);
-    bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    bytes.extend_from_slice(payload);
+    bytes.extend_from_slice(&[kind as u8, 0, 0, 0, 0, 0]);
+    bytes
+}
+
+fn close(mut bytes: Vec<u8>) -> Vec<u8> {
+    let payload_len = (bytes.len() - HEADER_LEN) as u32;
+    bytes[8..HEADER_LEN].copy_from_slice(&payload_len.to_le_bytes());
     let checksum = CRC32.checksum(&bytes);
     bytes.extend_from_slice(&checksum.to_le_bytes());
     bytes
@@ -144,6 +193,9 @@ pub(crate) fn open(expected: StateKind, bytes: &[u8]) -> Result<&[u8]> {
     }
 }
 
+/// Checks a loaded vector. This and [`fill`] are kept out of line, as loading is cold: the npm
+/// package would carry an unrolled SIMD copy of them in every loader.
+#[inline(never)]
 fn finite_vector(values: &[f32], dim: usize) -> Result<()> {
     if values.len() != dim {
         return Err(LearningError::CorruptState("a vector's length differs from the dimension"));
@@ -154,12 +206,13 @@ fn finite_vector(values: &[f32], dim: usize) -> Result<()> {
     Ok(())
 }
 
+#[inline(never)]
 fn fill(target: &mut [f32; MAX_DIM], values: &[f32]) {
     target[..values.len()].copy_from_slice(values);
 }
 
 /// The serde form of an [`Adapter`].
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
 pub struct AdapterSnapshot {
     dim: u16,
     alpha: f32,
@@ -169,6 +222,35 @@ pub struct AdapterSnapshot {
     b: [Vec<f32>; 2],
     forward_count: u64,
     adapt_count: u64,
+}
+
+impl Payload for AdapterSnapshot {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.varint(self.dim.into());
+        out.f32(self.alpha);
+        out.f32(self.learning_rate);
+        out.varint(self.seed);
+        self.a.iter().chain(&self.b).for_each(|values| out.floats(values));
+        out.varint(self.forward_count);
+        out.varint(self.adapt_count);
+    }
+
+    #[allow(clippy::field_reassign_with_default)]
+    fn decode(bytes: &mut &[u8]) -> Option<Self> {
+        // Filled field by field: each early return then drops one whole value, where a struct
+        // literal drops the fields read so far, separately at every `?` (bytes in the npm package).
+        let mut adapter = AdapterSnapshot::default();
+        adapter.dim = bytes.u16()?;
+        adapter.alpha = bytes.f32()?;
+        adapter.learning_rate = bytes.f32()?;
+        adapter.seed = bytes.u64()?;
+        for values in adapter.a.iter_mut().chain(&mut adapter.b) {
+            *values = bytes.floats()?;
+        }
+        adapter.forward_count = bytes.u64()?;
+        adapter.adapt_count = bytes.u64()?;
+        Some(adapter)
+    }
 }
 
 impl AdapterSnapshot {
@@ -190,7 +272,7 @@ impl AdapterSnapshot {
     /// learner is too large to be copied around on the stack.
     fn restore_into(&self, target: &mut Adapter) -> Result<()> {
         let dim = usize::from(self.dim);
-        *target = Adapter::new(dim, self.alpha, self.learning_rate, self.seed).map_err(|_| {
+        target.start(dim, self.alpha, self.learning_rate, self.seed).map_err(|_| {
             LearningError::CorruptState("an adapter's dim, alpha or learning rate is invalid")
         })?;
         for (row, values) in target.a.iter_mut().chain(target.b.iter_mut()).zip(self.a.iter().chain(&self.b))
@@ -211,6 +293,17 @@ pub struct MicroLoRASnapshot {
     reference: Vec<f32>,
 }
 
+impl Payload for MicroLoRASnapshot {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.adapter.encode(out);
+        out.floats(&self.reference);
+    }
+
+    fn decode(bytes: &mut &[u8]) -> Option<Self> {
+        Some(MicroLoRASnapshot { adapter: AdapterSnapshot::decode(bytes)?, reference: bytes.floats()? })
+    }
+}
+
 impl Persistent for MicroLoRA {
     const KIND: StateKind = StateKind::MicroLoRA;
     type Snapshot = MicroLoRASnapshot;
@@ -226,15 +319,21 @@ impl Persistent for MicroLoRA {
         // `new` rather than `default`: the latter's `expect` would link Rust's float formatting
         // into the WebAssembly package (35 KB) for an error that cannot happen.
         let mut lora = MicroLoRA::new(DEFAULT_DIM, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)?;
-        snapshot.adapter.restore_into(&mut lora.adapter)?;
-        finite_vector(&snapshot.reference, lora.adapter.dim)?;
-        fill(&mut lora.reference, &snapshot.reference);
+        restore_micro_into(&snapshot, &mut lora)?;
         Ok(lora)
     }
 }
 
+/// Overwrites `target` with the adapter of `snapshot`, after checking it, in place.
+pub(crate) fn restore_micro_into(snapshot: &MicroLoRASnapshot, target: &mut MicroLoRA) -> Result<()> {
+    snapshot.adapter.restore_into(&mut target.adapter)?;
+    finite_vector(&snapshot.reference, target.adapter.dim)?;
+    fill(&mut target.reference, &snapshot.reference);
+    Ok(())
+}
+
 /// The serde form of a [`ScopedLoRA`].
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
 pub struct ScopedLoRASnapshot {
     operators: Vec<AdapterSnapshot>,
     references: Vec<Vec<f32>>,
@@ -242,6 +341,33 @@ pub struct ScopedLoRASnapshot {
     category_fallback: bool,
     total_forward_count: u64,
     total_adapt_count: u64,
+}
+
+impl Payload for ScopedLoRASnapshot {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.varint(self.operators.len() as u64);
+        self.operators.iter().for_each(|adapter| adapter.encode(out));
+        out.varint(self.references.len() as u64);
+        self.references.iter().for_each(|values| out.floats(values));
+        out.varint(self.categories.len() as u64);
+        self.categories.iter().for_each(|adapter| adapter.encode(out));
+        out.byte(self.category_fallback.into());
+        out.varint(self.total_forward_count);
+        out.varint(self.total_adapt_count);
+    }
+
+    #[allow(clippy::field_reassign_with_default)]
+    fn decode(bytes: &mut &[u8]) -> Option<Self> {
+        // Field by field, as for an adapter.
+        let mut scoped = ScopedLoRASnapshot::default();
+        scoped.operators = bytes.sequence(AdapterSnapshot::decode)?;
+        scoped.references = bytes.sequence(|bytes| bytes.floats())?;
+        scoped.categories = bytes.sequence(AdapterSnapshot::decode)?;
+        scoped.category_fallback = bytes.bool()?;
+        scoped.total_forward_count = bytes.u64()?;
+        scoped.total_adapt_count = bytes.u64()?;
+        Some(scoped)
+    }
 }
 
 impl Persistent for ScopedLoRA {
@@ -268,7 +394,7 @@ impl Persistent for ScopedLoRA {
 }
 
 /// Overwrites `target` with the scoped learner of `snapshot`, after checking it, in place.
-fn restore_scoped_into(snapshot: &ScopedLoRASnapshot, target: &mut ScopedLoRA) -> Result<()> {
+pub(crate) fn restore_scoped_into(snapshot: &ScopedLoRASnapshot, target: &mut ScopedLoRA) -> Result<()> {
     use LearningError::CorruptState;
     if snapshot.operators.len() != OperatorScope::COUNT
         || snapshot.references.len() != OperatorScope::COUNT
@@ -296,13 +422,35 @@ fn restore_scoped_into(snapshot: &ScopedLoRASnapshot, target: &mut ScopedLoRA) -
 }
 
 /// The serde form of one buffered trajectory.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
 pub struct TrajectorySnapshot {
     scope: u8,
     attention_type: u32,
     execution_ms: f64,
     baseline_ms: f64,
     embedding: Vec<f32>,
+}
+
+impl Payload for TrajectorySnapshot {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.byte(self.scope);
+        out.varint(self.attention_type.into());
+        out.f64(self.execution_ms);
+        out.f64(self.baseline_ms);
+        out.floats(&self.embedding);
+    }
+
+    #[allow(clippy::field_reassign_with_default)]
+    fn decode(bytes: &mut &[u8]) -> Option<Self> {
+        // Field by field, as for an adapter.
+        let mut record = TrajectorySnapshot::default();
+        record.scope = bytes.byte()?;
+        record.attention_type = bytes.u32()?;
+        record.execution_ms = bytes.f64()?;
+        record.baseline_ms = bytes.f64()?;
+        record.embedding = bytes.floats()?;
+        Some(record)
+    }
 }
 
 /// The serde form of a [`TrajectoryBuffer`]: its records oldest first, and its statistics.
@@ -312,6 +460,52 @@ pub struct TrajectoryBufferSnapshot {
     dim: u16,
     records: Vec<TrajectorySnapshot>,
     stats: TrajectoryStats,
+}
+
+impl Payload for TrajectoryBufferSnapshot {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.varint(self.capacity);
+        out.varint(self.dim.into());
+        out.varint(self.records.len() as u64);
+        self.records.iter().for_each(|record| record.encode(out));
+        self.stats.encode(out);
+    }
+
+    fn decode(bytes: &mut &[u8]) -> Option<Self> {
+        Some(TrajectoryBufferSnapshot {
+            capacity: bytes.u64()?,
+            dim: bytes.u16()?,
+            records: bytes.sequence(TrajectorySnapshot::decode)?,
+            stats: TrajectoryStats::decode(bytes)?,
+        })
+    }
+}
+
+impl Payload for TrajectoryStats {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.varint(self.count);
+        out.f64(self.mean);
+        out.f64(self.m2);
+        out.varint(self.successes);
+        match self.best {
+            None => out.byte(0),
+            Some((improvement, attention_type)) => {
+                out.byte(1);
+                out.f64(improvement);
+                out.varint(attention_type.into());
+            }
+        }
+    }
+
+    fn decode(bytes: &mut &[u8]) -> Option<Self> {
+        Some(TrajectoryStats {
+            count: bytes.u64()?,
+            mean: bytes.f64()?,
+            m2: bytes.f64()?,
+            successes: bytes.u64()?,
+            best: if bytes.bool()? { Some((bytes.f64()?, bytes.u32()?)) } else { None },
+        })
+    }
 }
 
 impl Persistent for TrajectoryBuffer {

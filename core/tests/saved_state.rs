@@ -1,7 +1,11 @@
 //! Saved state: the round trip is exact, and damaged, truncated or foreign bytes are refused.
 
+#[path = "common/envelope.rs"]
+mod envelope;
+
+use envelope::{crc32, envelope, payload};
 use microlora_core::{
-    LearningError, MicroLoRA, OperatorScope, Persistent, ScopedLoRA, TimePredictor, TrajectoryBuffer,
+    InPlace, LearningError, MicroLoRA, OperatorScope, Persistent, ScopedLoRA, TimePredictor, TrajectoryBuffer,
 };
 
 fn trained_lora() -> MicroLoRA {
@@ -170,18 +174,6 @@ fn truncated_extended_foreign_and_future_bytes_are_refused_with_a_reason() {
     );
 }
 
-/// CRC-32 (IEEE), bit by bit: an independent check of the envelope's checksum.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in bytes {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
-
 #[test]
 fn absurd_plan_costs_keep_every_statistic_finite_and_the_state_loads() {
     // A plan of ~1e198 cost units that runs in a microsecond: what any user can make the planner
@@ -203,4 +195,57 @@ fn absurd_plan_costs_keep_every_statistic_finite_and_the_state_loads() {
         predictor.baseline_q_error(OperatorScope::NestedLoopJoin).mean() <= microlora_core::Q_ERROR_LIMIT
     );
     round_trip(predictor);
+}
+
+/// `bytes` with the payload byte at `index` set to `value` and the checksum made valid again, so
+/// that the payload's own checks are what refuses it.
+fn with_payload_byte(bytes: &[u8], index: usize, value: u8) -> Vec<u8> {
+    let mut changed = payload(bytes).to_vec();
+    changed[index - 12] = value;
+    envelope(bytes, &changed)
+}
+
+#[test]
+fn boxed_construction_and_loading_match_the_unboxed_ones_value_for_value_and_error_for_error() {
+    for (dim, alpha, rate) in
+        [(12, 0.2, 0.05), (256, 0.1, 0.01), (0, 0.1, 0.01), (4, f32::NAN, 0.1), (4, 0.1, -1.0)]
+    {
+        // Compared as text: a refused NaN is not equal to itself.
+        assert_eq!(
+            format!("{:?}", MicroLoRA::new_boxed(dim, alpha, rate).map(|b| *b)),
+            format!("{:?}", MicroLoRA::new(dim, alpha, rate))
+        );
+        assert_eq!(
+            format!("{:?}", ScopedLoRA::new_boxed(dim, alpha, rate).map(|b| b.to_bytes())),
+            format!("{:?}", ScopedLoRA::new(dim, alpha, rate).map(|s| s.to_bytes()))
+        );
+    }
+    let lora = trained_lora().to_bytes();
+    let scoped = trained_scoped().to_bytes();
+    // Every payload byte of the adapter, and a stride through the scoped learner's, each set to
+    // values that break lengths, dimensions, floats and flags: same result either way.
+    for index in 12..lora.len() - 4 {
+        for value in [0, 1, 0x7f, 0xff] {
+            let bytes = with_payload_byte(&lora, index, value);
+            assert_eq!(
+                MicroLoRA::from_bytes_boxed(&bytes).map(|b| *b),
+                MicroLoRA::from_bytes(&bytes),
+                "byte {index}"
+            );
+        }
+    }
+    for index in (12..scoped.len() - 4).step_by(7) {
+        for value in [0, 2, 0xff] {
+            let bytes = with_payload_byte(&scoped, index, value);
+            assert_eq!(
+                ScopedLoRA::from_bytes_boxed(&bytes).map(|b| b.to_bytes()),
+                ScopedLoRA::from_bytes(&bytes).map(|s| s.to_bytes()),
+                "byte {index}"
+            );
+        }
+    }
+    assert_eq!(
+        ScopedLoRA::from_bytes_boxed(&lora).unwrap_err(),
+        LearningError::WrongStateKind { expected: "ScopedLoRA", found: "MicroLoRA" }
+    );
 }

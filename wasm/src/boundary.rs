@@ -1,8 +1,7 @@
 //! Conversions at the JavaScript boundary: JavaScript numbers arrive as `f64` (taking them as
 //! `u8`/`u32` would let wasm-bindgen wrap `-1` or `300` silently) and are checked here before
-//! they become core's types. Core's errors become JavaScript `Error`s by `?`, through
-//! wasm-bindgen's `impl<E: Error> From<E> for JsError`, which keeps core's message (it names the
-//! argument and the accepted range).
+//! they become core's types. Core's errors become JavaScript `Error`s with core's message (it names
+//! the argument and the accepted range) through [`thrown`].
 //!
 //! Arrays cross the boundary as `Float32Array` objects, not as `&[f32]`/`Vec<f32>`: wasm-bindgen
 //! would allocate a block in WebAssembly memory for each argument and each result and free it
@@ -19,7 +18,7 @@ use std::cell::Cell;
 
 use js_sys::{Array, Float32Array};
 use microlora_core::{
-    capacity_from_number, dim_from_number, LearningError, Result, DEFAULT_ALPHA, DEFAULT_DIM,
+    capacity_from_number, dim_from_number, LearningError, Piece, Result, DEFAULT_ALPHA, DEFAULT_DIM,
     DEFAULT_LEARNING_RATE,
 };
 use wasm_bindgen::prelude::*;
@@ -48,6 +47,22 @@ pub(crate) fn embedding_dim(value: Option<f64>) -> Result<usize> {
 /// A ring capacity: an integer `>= 1`, `default` when omitted.
 pub(crate) fn capacity(value: Option<f64>, default: usize) -> Result<usize> {
     value.map_or(Ok(default), capacity_from_number)
+}
+
+/// The JavaScript `Error` of a refusal: core's message, with its numbers written as JavaScript
+/// writes them (`String(value)`: `257`, `2.5`, `NaN`, `1e+300`). Every core error reaches
+/// JavaScript through here, never through `?` and wasm-bindgen's `From<E: Error> for JsError`:
+/// that calls `Display`, which links Rust's formatting machinery and float printing (`ryu`) into
+/// the package for error messages alone.
+pub(crate) fn thrown(error: LearningError) -> JsError {
+    let mut message = String::new();
+    for piece in error.pieces() {
+        match piece {
+            Piece::Text(text) => message.push_str(text),
+            Piece::Number(value) => message.push_str(&number_text(value)),
+        }
+    }
+    JsError::new(&message)
 }
 
 /// The module's `WebAssembly.Memory`, which the zero-copy views are made on.
@@ -98,6 +113,10 @@ extern "C" {
     /// WebAssembly frames would leave the object borrowed and unusable.
     #[wasm_bindgen(js_namespace = Float32Array, js_name = from, catch)]
     fn float32_array_from(array: &Array) -> core::result::Result<Float32Array, JsValue>;
+
+    /// `String(value)`: JavaScript's own text of a number.
+    #[wasm_bindgen(js_name = String)]
+    fn number_text(value: f64) -> String;
 }
 
 thread_local! {
@@ -164,7 +183,7 @@ pub(crate) fn copy_in(
     };
     let actual = array.length() as usize;
     if actual != dst.len() {
-        return Err(LearningError::LengthMismatch { what, expected: dst.len(), actual }.into());
+        return Err(thrown(LearningError::LengthMismatch { what, expected: dst.len(), actual }));
     }
     with_memory_view(|memory| memory.set(array, float_index(dst)));
     Ok(())

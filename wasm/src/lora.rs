@@ -1,10 +1,10 @@
 //! `WasmMicroLoRA`: one rank-2 adapter ([`MicroLoRA`]) with its zero-copy and staging buffers.
 
 use js_sys::Float32Array;
-use microlora_core::{MicroLoRA, Persistent};
+use microlora_core::{InPlace, MicroLoRA, Persistent};
 use wasm_bindgen::prelude::*;
 
-use crate::boundary::{self, Buffers};
+use crate::boundary::{self, thrown, Buffers};
 
 /// A single rank-2 LoRA adapter, `out = x + α·(x·A)·B`.
 ///
@@ -12,7 +12,8 @@ use crate::boundary::{self, Buffers};
 /// the given direction; see `microlora_core::Adapter` for the update rule.
 #[wasm_bindgen]
 pub struct WasmMicroLoRA {
-    lora: MicroLoRA,
+    /// On the heap, built and loaded there: the 5 KiB value never passes through the stack.
+    lora: Box<MicroLoRA>,
     /// What JavaScript reads and writes through views for `forward()` and `adapt()`.
     zero_copy: Buffers,
     /// What the `*_array` calls copy their argument into and compute their result in.
@@ -20,7 +21,7 @@ pub struct WasmMicroLoRA {
 }
 
 impl WasmMicroLoRA {
-    fn wrap(lora: MicroLoRA) -> Self {
+    fn wrap(lora: Box<MicroLoRA>) -> Self {
         let dim = lora.dim();
         WasmMicroLoRA { lora, zero_copy: Buffers::new(dim), staging: Buffers::new(dim) }
     }
@@ -36,8 +37,9 @@ impl WasmMicroLoRA {
         alpha: Option<f64>,
         learning_rate: Option<f64>,
     ) -> Result<WasmMicroLoRA, JsError> {
-        let (dim, alpha, learning_rate) = boundary::adapter_arguments(dim, alpha, learning_rate)?;
-        Ok(Self::wrap(MicroLoRA::new(dim, alpha, learning_rate)?))
+        let (dim, alpha, learning_rate) =
+            boundary::adapter_arguments(dim, alpha, learning_rate).map_err(thrown)?;
+        MicroLoRA::new_boxed(dim, alpha, learning_rate).map(Self::wrap).map_err(thrown)
     }
 
     /// The module's `WebAssembly.Memory`, for views on the zero-copy buffers. Re-create views
@@ -66,7 +68,7 @@ impl WasmMicroLoRA {
     /// becomes the reference input of `adapt`.
     pub fn forward(&mut self) -> Result<(), JsError> {
         let Buffers { input, output } = &mut self.zero_copy;
-        Ok(self.lora.forward_into(input, output)?)
+        self.lora.forward_into(input, output).map_err(thrown)
     }
 
     /// Forward pass of `input` (length `dim`, finite) into a new array.
@@ -75,7 +77,7 @@ impl WasmMicroLoRA {
     // wrong lengths, other values, and inputs that core refuses) comes here.
     pub fn forward_array(&mut self, input: &Float32Array) -> Result<Float32Array, JsError> {
         boundary::copy_in("input", input, &mut self.staging.input)?;
-        self.forward_staging()?;
+        self.forward_staging().map_err(thrown)?;
         Ok(boundary::copy_out(&self.staging.output))
     }
 
@@ -101,14 +103,14 @@ impl WasmMicroLoRA {
 
     /// One adaptation step along the input buffer, read as the gradient.
     pub fn adapt(&mut self) -> Result<(), JsError> {
-        Ok(self.lora.adapt(&self.zero_copy.input)?)
+        self.lora.adapt(&self.zero_copy.input).map_err(thrown)
     }
 
     /// One adaptation step along `gradient` (length `dim`, finite).
     // Replaced in js/fast_calls.js in the same way as `forward_array`, by a call of `adapt_staged`.
     pub fn adapt_array(&mut self, gradient: &Float32Array) -> Result<(), JsError> {
         boundary::copy_in("gradient", gradient, &mut self.staging.input)?;
-        Ok(self.lora.adapt(&self.staging.input)?)
+        self.lora.adapt(&self.staging.input).map_err(thrown)
     }
 
     /// One adaptation step along the staging input, read as the gradient; false if core refused
@@ -120,7 +122,7 @@ impl WasmMicroLoRA {
 
     /// Reinforces the reference input (`improvement > 0`) or pushes away from it (`< 0`).
     pub fn adapt_with_reward(&mut self, improvement: f64) -> Result<(), JsError> {
-        Ok(self.lora.adapt_with_reward(improvement)?)
+        self.lora.adapt_with_reward(improvement).map_err(thrown)
     }
 
     /// Back to the freshly constructed state.
@@ -156,6 +158,6 @@ impl WasmMicroLoRA {
 
     /// An adapter from bytes written by `to_bytes`; throws if they are not such a state.
     pub fn from_bytes(bytes: &[u8]) -> Result<WasmMicroLoRA, JsError> {
-        Ok(Self::wrap(MicroLoRA::from_bytes(bytes)?))
+        MicroLoRA::from_bytes_boxed(bytes).map(Self::wrap).map_err(thrown)
     }
 }

@@ -1,16 +1,17 @@
 //! `WasmScopedLoRA`: one adapter per operator scope with category fallback ([`ScopedLoRA`]).
 
 use js_sys::Float32Array;
-use microlora_core::{OperatorScope, Persistent, ScopedLoRA};
+use microlora_core::{InPlace, OperatorScope, Persistent, ScopedLoRA};
 use wasm_bindgen::prelude::*;
 
-use crate::boundary::{self, Buffers};
+use crate::boundary::{self, thrown, Buffers};
 
 /// 17 operator adapters (`op_type` 0..=16) backed by 7 category adapters; see
 /// `microlora_core::ScopedLoRA` for the category fallback.
 #[wasm_bindgen]
 pub struct WasmScopedLoRA {
-    scoped: ScopedLoRA,
+    /// On the heap, built and loaded there: the 120 KiB value never passes through the stack.
+    scoped: Box<ScopedLoRA>,
     /// What JavaScript reads and writes through views for `forward()` and `adapt()`.
     zero_copy: Buffers,
     /// What the `*_array` calls copy their argument into and compute their result in.
@@ -18,7 +19,7 @@ pub struct WasmScopedLoRA {
 }
 
 impl WasmScopedLoRA {
-    fn wrap(scoped: ScopedLoRA) -> Self {
+    fn wrap(scoped: Box<ScopedLoRA>) -> Self {
         let dim = scoped.dim();
         WasmScopedLoRA { scoped, zero_copy: Buffers::new(dim), staging: Buffers::new(dim) }
     }
@@ -26,7 +27,7 @@ impl WasmScopedLoRA {
 
 /// The scope of a JavaScript `op_type`, which must be an integer in 0..=16.
 fn scope(op_type: f64) -> Result<OperatorScope, JsError> {
-    Ok(OperatorScope::from_number(op_type)?)
+    OperatorScope::from_number(op_type).map_err(thrown)
 }
 
 #[wasm_bindgen]
@@ -39,8 +40,9 @@ impl WasmScopedLoRA {
         alpha: Option<f64>,
         learning_rate: Option<f64>,
     ) -> Result<WasmScopedLoRA, JsError> {
-        let (dim, alpha, learning_rate) = boundary::adapter_arguments(dim, alpha, learning_rate)?;
-        Ok(Self::wrap(ScopedLoRA::new(dim, alpha, learning_rate)?))
+        let (dim, alpha, learning_rate) =
+            boundary::adapter_arguments(dim, alpha, learning_rate).map_err(thrown)?;
+        ScopedLoRA::new_boxed(dim, alpha, learning_rate).map(Self::wrap).map_err(thrown)
     }
 
     /// The module's `WebAssembly.Memory`, for views on the zero-copy buffers. Re-create views
@@ -69,7 +71,7 @@ impl WasmScopedLoRA {
     pub fn forward(&mut self, op_type: f64) -> Result<(), JsError> {
         let scope = scope(op_type)?;
         let Buffers { input, output } = &mut self.zero_copy;
-        Ok(self.scoped.forward_into(scope, input, output)?)
+        self.scoped.forward_into(scope, input, output).map_err(thrown)
     }
 
     /// Forward pass of one scope for `input` (length `dim`, finite) into a new array.
@@ -79,7 +81,7 @@ impl WasmScopedLoRA {
     pub fn forward_array(&mut self, op_type: f64, input: &Float32Array) -> Result<Float32Array, JsError> {
         scope(op_type)?;
         boundary::copy_in("input", input, &mut self.staging.input)?;
-        self.forward_staging(op_type)?;
+        self.forward_staging(op_type).map_err(thrown)?;
         Ok(boundary::copy_out(&self.staging.output))
     }
 
@@ -108,7 +110,7 @@ impl WasmScopedLoRA {
     /// One adaptation step of the scope (and its category) along the input buffer as gradient.
     pub fn adapt(&mut self, op_type: f64) -> Result<(), JsError> {
         let scope = scope(op_type)?;
-        Ok(self.scoped.adapt(scope, &self.zero_copy.input)?)
+        self.scoped.adapt(scope, &self.zero_copy.input).map_err(thrown)
     }
 
     /// One adaptation step of the scope (and its category) along `gradient`.
@@ -116,7 +118,7 @@ impl WasmScopedLoRA {
     pub fn adapt_array(&mut self, op_type: f64, gradient: &Float32Array) -> Result<(), JsError> {
         let scope = scope(op_type)?;
         boundary::copy_in("gradient", gradient, &mut self.staging.input)?;
-        Ok(self.scoped.adapt(scope, &self.staging.input)?)
+        self.scoped.adapt(scope, &self.staging.input).map_err(thrown)
     }
 
     /// One adaptation step of the scope (and its category) along the staging input as gradient;
@@ -132,7 +134,7 @@ impl WasmScopedLoRA {
     /// Reinforces (`improvement > 0`) or pushes away from (`< 0`) the scope's reference input.
     pub fn adapt_with_reward(&mut self, op_type: f64, improvement: f64) -> Result<(), JsError> {
         let scope = scope(op_type)?;
-        Ok(self.scoped.adapt_with_reward(scope, improvement)?)
+        self.scoped.adapt_with_reward(scope, improvement).map_err(thrown)
     }
 
     /// Resets one scope's adapter; its category keeps what it learned.
@@ -188,6 +190,6 @@ impl WasmScopedLoRA {
 
     /// Adapters from bytes written by `to_bytes`; throws if they are not such a state.
     pub fn from_bytes(bytes: &[u8]) -> Result<WasmScopedLoRA, JsError> {
-        Ok(Self::wrap(ScopedLoRA::from_bytes(bytes)?))
+        ScopedLoRA::from_bytes_boxed(bytes).map(Self::wrap).map_err(thrown)
     }
 }

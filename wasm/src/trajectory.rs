@@ -5,7 +5,7 @@ use js_sys::Float32Array;
 use microlora_core::{OperatorScope, Persistent, TrajectoryBuffer, DEFAULT_CAPACITY};
 use wasm_bindgen::prelude::*;
 
-use crate::boundary;
+use crate::boundary::{self, thrown};
 
 /// The latest `capacity` executions, each an embedding with its operator, attention type and
 /// time against a baseline; statistics cover every record since the last reset. The improvement
@@ -31,9 +31,9 @@ impl WasmTrajectoryBuffer {
     /// 1..=256 (default 256). All storage is allocated here.
     #[wasm_bindgen(constructor)]
     pub fn new(capacity: Option<f64>, embedding_dim: Option<f64>) -> Result<WasmTrajectoryBuffer, JsError> {
-        let capacity = boundary::capacity(capacity, DEFAULT_CAPACITY)?;
-        let embedding_dim = boundary::embedding_dim(embedding_dim)?;
-        Ok(Self::wrap(TrajectoryBuffer::new(capacity, embedding_dim)?))
+        let capacity = boundary::capacity(capacity, DEFAULT_CAPACITY).map_err(thrown)?;
+        let embedding_dim = boundary::embedding_dim(embedding_dim).map_err(thrown)?;
+        TrajectoryBuffer::new(capacity, embedding_dim).map(Self::wrap).map_err(thrown)
     }
 
     /// Records one execution: `embedding` of length `embedding_dim` and finite, `op_type` an
@@ -51,10 +51,10 @@ impl WasmTrajectoryBuffer {
         baseline_ms: f64,
     ) -> Result<(), JsError> {
         // The numbers are refused before the embedding is read (and checked again when recording).
-        OperatorScope::from_number(op_type)?;
-        boundary::attention_type(attention_type)?;
+        OperatorScope::from_number(op_type).map_err(thrown)?;
+        boundary::attention_type(attention_type).map_err(thrown)?;
         boundary::copy_in("embedding", embedding, &mut self.staged_embedding)?;
-        Ok(self.record_staging(op_type, attention_type, execution_ms, baseline_ms)?)
+        self.record_staging(op_type, attention_type, execution_ms, baseline_ms).map_err(thrown)
     }
 
     /// The byte offset of the staged embedding if `length` is the embedding dimension, else 0:
@@ -137,12 +137,12 @@ impl WasmTrajectoryBuffer {
 
     /// Buffered records whose quality `clamp((improvement + 1)/2, 0, 1)` is above `threshold`.
     pub fn high_quality_count(&self, threshold: f64) -> Result<usize, JsError> {
-        Ok(self.buffer.high_quality_count(threshold)?)
+        self.buffer.high_quality_count(threshold).map_err(thrown)
     }
 
     /// Buffered records of one operator scope (`op_type` an integer in 0..=16).
     pub fn count_by_operator(&self, op_type: f64) -> Result<usize, JsError> {
-        Ok(self.buffer.count_by_operator(OperatorScope::from_number(op_type)?))
+        OperatorScope::from_number(op_type).map(|scope| self.buffer.count_by_operator(scope)).map_err(thrown)
     }
 
     /// The buffer (records, embeddings, statistics) in core's versioned, checksummed format.
@@ -152,6 +152,6 @@ impl WasmTrajectoryBuffer {
 
     /// A buffer from bytes written by `to_bytes`; throws if they are not such a state.
     pub fn from_bytes(bytes: &[u8]) -> Result<WasmTrajectoryBuffer, JsError> {
-        Ok(Self::wrap(TrajectoryBuffer::from_bytes(bytes)?))
+        TrajectoryBuffer::from_bytes(bytes).map(Self::wrap).map_err(thrown)
     }
 }

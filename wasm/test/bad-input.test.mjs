@@ -180,3 +180,24 @@ test('from_bytes refuses what is not a state of its class', () => {
   assert.throws(() => WasmScopedLoRA.from_bytes(loraBytes), /state holds a MicroLoRA, not a ScopedLoRA/);
   assert.throws(() => WasmTrajectoryBuffer.from_bytes(loraBytes), /state holds a MicroLoRA, not a TrajectoryBuffer/);
 });
+
+test('messages show the refused number as JavaScript writes it', () => {
+  const message = (call) => {
+    try {
+      call();
+    } catch (error) {
+      assert.ok(error instanceof Error);
+      return error.message;
+    }
+    assert.fail('expected a throw');
+  };
+  assert.equal(message(() => new WasmMicroLoRA(2.5)), 'dim must be an integer in 1..=256, got 2.5');
+  assert.equal(message(() => new WasmScopedLoRA(-3)), 'dim must be an integer in 1..=256, got -3');
+  assert.equal(message(() => new WasmMicroLoRA(8, NaN)), 'alpha must be a finite number, got NaN');
+  assert.equal(message(() => new WasmMicroLoRA(8, 0.1, -0.01)), 'learning_rate must be a finite number >= 0, got -0.009999999776482582');
+  assert.equal(message(() => new WasmTrajectoryBuffer(1e300)), 'capacity 1e+300 needs more memory than can be allocated');
+  assert.equal(message(() => new WasmTrajectoryBuffer(0.5)), 'capacity must be an integer >= 1, got 0.5');
+  assert.equal(message(() => WasmScopedLoRA.scope_name(4294967298)), 'op_type must be an integer in 0..=16, got 4294967298');
+  const buffer = new WasmTrajectoryBuffer(4, 2);
+  assert.equal(message(() => buffer.record([1, 2], 1, 0, -Infinity, 1)), 'execution_ms must be a finite number >= 0, got -Infinity');
+});

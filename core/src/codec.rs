@@ -1,0 +1,268 @@
+//! The part of postcard's encoding that the adapter and trajectory snapshots use, written by hand:
+//! unsigned integers as varints (LEB128, at most as many bytes as their type needs), `f32`/`f64`
+//! as little-endian bytes, `u8` and `bool` as one byte, `Option` as a 0/1 byte before the value,
+//! sequences as a varint length before their elements, structs and tuples as their fields in
+//! order. Serde's generated code for the same snapshots was about 15 KB of the npm package.
+//!
+//! Decoding accepts exactly what postcard 1 accepts: the same varint limits (a last byte with
+//! more bits than the type holds is refused, a longer-than-needed encoding is not), booleans and
+//! option tags 0 or 1, and bytes left over after the value are ignored. `core/tests/codec.rs`
+//! checks both directions against postcard and serde.
+//!
+//! Every function here is kept out of line: saving and loading are cold, and each inlined copy
+//! of a varint or a `Vec` push costs the npm package bytes at every field.
+
+/// Appends values to a payload.
+pub(crate) trait WritePayload {
+    /// Any unsigned integer (postcard encodes `u16`, `u32`, `u64` and lengths alike).
+    fn varint(&mut self, value: u64);
+    fn byte(&mut self, value: u8);
+    fn f32(&mut self, value: f32);
+    fn f64(&mut self, value: f64);
+    /// A `Vec<f32>`: its length, then its values.
+    fn floats(&mut self, values: &[f32]);
+}
+
+impl WritePayload for Vec<u8> {
+    #[inline(never)]
+    fn varint(&mut self, mut value: u64) {
+        while value >= 0x80 {
+            self.push(value as u8 | 0x80);
+            value >>= 7;
+        }
+        self.push(value as u8);
+    }
+
+    #[inline(never)]
+    fn byte(&mut self, value: u8) {
+        self.push(value);
+    }
+
+    #[inline(never)]
+    fn f32(&mut self, value: f32) {
+        self.extend_from_slice(&value.to_le_bytes());
+    }
+
+    #[inline(never)]
+    fn f64(&mut self, value: f64) {
+        self.extend_from_slice(&value.to_le_bytes());
+    }
+
+    #[inline(never)]
+    fn floats(&mut self, values: &[f32]) {
+        self.varint(values.len() as u64);
+        self.reserve(values.len() * 4);
+        values.iter().for_each(|value| self.extend_from_slice(&value.to_le_bytes()));
+    }
+}
+
+/// Reads values from the front of a payload, moving past them; `None` when the bytes do not
+/// decode.
+pub(crate) trait ReadPayload {
+    fn u16(&mut self) -> Option<u16>;
+    fn u32(&mut self) -> Option<u32>;
+    fn u64(&mut self) -> Option<u64>;
+    fn byte(&mut self) -> Option<u8>;
+    /// A `bool`, or the tag of an `Option` (0 `None`, 1 `Some`).
+    fn bool(&mut self) -> Option<bool>;
+    fn f32(&mut self) -> Option<f32>;
+    fn f64(&mut self) -> Option<f64>;
+    /// A `Vec<f32>`.
+    fn floats(&mut self) -> Option<Vec<f32>>;
+    /// A `Vec<T>` of elements read by `element`.
+    fn sequence<T>(&mut self, element: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>>;
+}
+
+/// The first `N` bytes, moving past them.
+#[inline(never)]
+fn take<const N: usize>(bytes: &mut &[u8]) -> Option<[u8; N]> {
+    let (head, rest) = bytes.split_first_chunk::<N>()?;
+    *bytes = rest;
+    Some(*head)
+}
+
+/// An unsigned integer of `bits` bits, refused as postcard refuses it: more than `ceil(bits/7)`
+/// bytes, or a last byte holding more than the remaining `bits % 7` bits.
+#[inline(never)]
+fn varint(bytes: &mut &[u8], bits: u32) -> Option<u64> {
+    let max_len = bits.div_ceil(7);
+    let max_last = (1u8 << (bits % 7)) - 1;
+    let mut value = 0u64;
+    for i in 0..max_len {
+        let [byte] = take(bytes)?;
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return (i + 1 < max_len || byte <= max_last).then_some(value);
+        }
+    }
+    None
+}
+
+impl ReadPayload for &[u8] {
+    #[inline(never)]
+    fn u16(&mut self) -> Option<u16> {
+        varint(self, u16::BITS).map(|value| value as u16)
+    }
+
+    #[inline(never)]
+    fn u32(&mut self) -> Option<u32> {
+        varint(self, u32::BITS).map(|value| value as u32)
+    }
+
+    #[inline(never)]
+    fn u64(&mut self) -> Option<u64> {
+        varint(self, u64::BITS)
+    }
+
+    #[inline(never)]
+    fn byte(&mut self) -> Option<u8> {
+        take(self).map(|[byte]| byte)
+    }
+
+    #[inline(never)]
+    fn bool(&mut self) -> Option<bool> {
+        match self.byte()? {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
+
+    #[inline(never)]
+    fn f32(&mut self) -> Option<f32> {
+        take(self).map(f32::from_le_bytes)
+    }
+
+    #[inline(never)]
+    fn f64(&mut self) -> Option<f64> {
+        take(self).map(f64::from_le_bytes)
+    }
+
+    /// In one pass over the bytes: a length that claims more floats than the bytes hold is
+    /// refused before anything is allocated (postcard refuses it after reading them all).
+    #[inline(never)]
+    fn floats(&mut self) -> Option<Vec<f32>> {
+        let len = varint(self, usize::BITS)? as usize;
+        let (floats, rest) = self.split_at_checked(len.checked_mul(4)?)?;
+        *self = rest;
+        Some(
+            floats
+                .chunks_exact(4)
+                .map(|bytes| f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+                .collect(),
+        )
+    }
+
+    /// The length is a `usize` of the platform, as postcard reads it. Every element takes at
+    /// least a byte, so no more than the remaining bytes are reserved, whatever length is claimed.
+    #[inline(never)]
+    fn sequence<T>(&mut self, mut element: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        let len = varint(self, usize::BITS)? as usize;
+        let mut values = Vec::with_capacity(len.min(self.len()));
+        for _ in 0..len {
+            values.push(element(self)?);
+        }
+        Some(values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What postcard makes of `bytes` as a `T`, and what it leaves unread.
+    fn postcard<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<(T, usize)> {
+        postcard::take_from_bytes::<T>(bytes).ok().map(|(value, rest)| (value, rest.len()))
+    }
+
+    /// What `read` makes of `bytes`, and what it leaves unread.
+    fn by_hand<T>(bytes: &[u8], read: impl FnOnce(&mut &[u8]) -> Option<T>) -> Option<(T, usize)> {
+        let mut rest = bytes;
+        read(&mut rest).map(|value| (value, rest.len()))
+    }
+
+    const EDGES: [u64; 12] = [
+        0,
+        1,
+        0x7f,
+        0x80,
+        0x3fff,
+        0x4000,
+        0xffff,
+        0x1_0000,
+        0xffff_ffff,
+        0x1_0000_0000,
+        u64::MAX - 1,
+        u64::MAX,
+    ];
+
+    #[test]
+    fn varints_encode_as_postcard_does_at_every_length_boundary() {
+        for value in EDGES {
+            let mut out = Vec::new();
+            out.varint(value);
+            assert_eq!(out, postcard::to_allocvec(&value).unwrap(), "{value}");
+            if let Ok(narrow) = u16::try_from(value) {
+                assert_eq!(out, postcard::to_allocvec(&narrow).unwrap(), "{value} as u16");
+            }
+            if let Ok(narrow) = u32::try_from(value) {
+                assert_eq!(out, postcard::to_allocvec(&narrow).unwrap(), "{value} as u32");
+            }
+        }
+    }
+
+    #[test]
+    fn overlong_and_overflowing_varints_are_refused_as_postcard_refuses_them() {
+        // Non-minimal encodings load; a last byte with bits beyond the type does not.
+        let cases: [&[u8]; 8] = [
+            &[0x80, 0x00],
+            &[0xff, 0xff, 0x03],
+            &[0xff, 0xff, 0x04],
+            &[0x80, 0x80, 0x80],
+            &[0xff, 0xff, 0xff, 0xff, 0x0f],
+            &[0xff, 0xff, 0xff, 0xff, 0x10],
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02],
+        ];
+        for bytes in cases {
+            assert_eq!(by_hand(bytes, |b| b.u16()), postcard::<u16>(bytes), "{bytes:?}");
+            assert_eq!(by_hand(bytes, |b| b.u32()), postcard::<u32>(bytes), "{bytes:?}");
+            assert_eq!(by_hand(bytes, |b| b.u64()), postcard::<u64>(bytes), "{bytes:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_decode_as_postcard_decodes_them(bytes in prop::collection::vec(
+            prop_oneof![Just(0u8), Just(1), Just(2), Just(0x7f), Just(0x80), Just(0xff), any::<u8>()], 0..40)) {
+            prop_assert_eq!(by_hand(&bytes, |b| b.u16()), postcard::<u16>(&bytes));
+            prop_assert_eq!(by_hand(&bytes, |b| b.u32()), postcard::<u32>(&bytes));
+            prop_assert_eq!(by_hand(&bytes, |b| b.u64()), postcard::<u64>(&bytes));
+            prop_assert_eq!(by_hand(&bytes, |b| b.byte()), postcard::<u8>(&bytes));
+            prop_assert_eq!(by_hand(&bytes, |b| b.bool()), postcard::<bool>(&bytes));
+            // Floats compared as bits: NaN payloads must survive too.
+            let bits = |v: Option<(Vec<f32>, usize)>| v.map(|(v, n)| (v.iter().map(|f| f.to_bits()).collect::<Vec<_>>(), n));
+            prop_assert_eq!(bits(by_hand(&bytes, |b| b.floats())), bits(postcard::<Vec<f32>>(&bytes)));
+            let option = |b: &mut &[u8]| -> Option<Option<(u64, u32)>> {
+                if b.bool()? { Some(Some((b.f64()?.to_bits(), b.u32()?))) } else { Some(None) }
+            };
+            let expected = postcard::<Option<(f64, u32)>>(&bytes).map(|(v, n)| (v.map(|(f, a)| (f.to_bits(), a)), n));
+            prop_assert_eq!(by_hand(&bytes, option), expected);
+        }
+
+        #[test]
+        fn any_values_encode_as_postcard_encodes_them(
+            value in any::<u64>(), byte in any::<u8>(), single in any::<f32>(), double in any::<f64>(),
+            floats in prop::collection::vec(any::<f32>(), 0..200),
+        ) {
+            let mut out = Vec::new();
+            out.varint(value);
+            out.byte(byte);
+            out.f32(single);
+            out.f64(double);
+            out.floats(&floats);
+            prop_assert_eq!(out, postcard::to_allocvec(&(value, byte, single, double, &floats)).unwrap());
+        }
+    }
+}

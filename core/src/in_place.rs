@@ -1,0 +1,41 @@
+//! Learners built and loaded in place on the heap: a zeroed block is allocated and then filled,
+//! so that the value never passes through the stack. WebAssembly's stack is a fixed block of
+//! linear memory, and the npm package keeps it small (a scoped learner is 120 KiB).
+
+use crate::error::Result;
+use crate::lora::{DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
+use crate::state::{snapshot_from_bytes, Persistent};
+
+/// A learner whose every field is valid as zero bytes (checked by `derive(Zeroable)`), and that
+/// can be started and restored where it lies.
+pub trait InPlace: Persistent + bytemuck::Zeroable {
+    /// Makes every field the fresh state that `new(dim, alpha, learning_rate)` returns, or
+    /// refuses the arguments as `new` does and changes nothing.
+    fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32) -> Result<()>;
+
+    /// Overwrites `self` with the state of `snapshot`, after checking it.
+    fn restore_into(&mut self, snapshot: &Self::Snapshot) -> Result<()>;
+
+    /// `new(dim, alpha, learning_rate)`, built on the heap.
+    fn new_boxed(dim: usize, alpha: f32, learning_rate: f32) -> Result<Box<Self>> {
+        let mut learner: Box<Self> = zeroed_box();
+        learner.start(dim, alpha, learning_rate)?;
+        Ok(learner)
+    }
+
+    /// [`Persistent::from_bytes`], loaded on the heap, with the same checks and errors.
+    fn from_bytes_boxed(bytes: &[u8]) -> Result<Box<Self>> {
+        let snapshot = snapshot_from_bytes::<Self>(bytes)?;
+        let mut learner = Self::new_boxed(DEFAULT_DIM, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)?;
+        learner.restore_into(&snapshot)?;
+        Ok(learner)
+    }
+}
+
+/// A `T` of all-zero bytes on the heap; allocation failure ends the program as it does for any
+/// other allocation. `bytemuck::zeroed_box` would `unwrap` instead, whose panic message links
+/// Rust's string formatting into the npm package.
+fn zeroed_box<T: bytemuck::Zeroable>() -> Box<T> {
+    bytemuck::try_zeroed_box()
+        .unwrap_or_else(|()| std::alloc::handle_alloc_error(std::alloc::Layout::new::<T>()))
+}
