@@ -31,10 +31,7 @@ say() { printf '==> package-deb: %s\n' "$*"; }
 
 PACKAGE=microlora
 MAINTAINER="${DEBFULLNAME:-microlora maintainers} <${DEBEMAIL:-maintainers@microlora.invalid}>"
-# The extension crate's version is the workspace's (version.workspace = true).
-VERSION=$(cargo metadata --no-deps --format-version 1 | python3 -c '
-import json, sys
-print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "microlora"))')
+VERSION=$MICROLORA_VERSION
 ARCH=$(dpkg --print-architecture)
 PG_MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
 PKGLIBDIR=$("$PG_CONFIG" --pkglibdir)

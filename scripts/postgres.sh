@@ -6,6 +6,8 @@
 #   PG_CONFIG               that server's pg_config: MICROLORA_PG_CONFIG, default PostgreSQL 15's
 #                           from Debian's packages. Only named here, never run: scripts/setup.sh
 #                           sources this before it installs postgresql-server-dev-15
+#   MICROLORA_VERSION       the extension's version: the workspace's ([workspace.package] in
+#                           Cargo.toml, which every crate's version.workspace = true takes)
 #   install_extension [--quiet]
 #                           builds the extension (release, 2 build jobs) and installs it into that
 #                           server with cargo pgrx install; with --quiet, the build's output goes
@@ -16,6 +18,9 @@
 PG_CONFIG=${MICROLORA_PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 # The repository, from this file's own location: callers run from anywhere.
 MICROLORA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MICROLORA_VERSION=$(awk '/^\[/ { in_package = ($0 == "[workspace.package]") }
+                         in_package && /^version *=/ { gsub(/[" ]/, ""); sub(/^version=/, ""); print }' \
+  "$MICROLORA_ROOT/Cargo.toml")
 
 install_extension() { # [--quiet]
   local build=(cargo pgrx install --release -c "$PG_CONFIG")

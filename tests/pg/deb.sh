@@ -47,9 +47,7 @@ PKGLIBDIR=$("$PG_CONFIG" --pkglibdir)
 EXTENSION_DIR=$("$PG_CONFIG" --sharedir)/extension
 PG_MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
 SO=$PKGLIBDIR/$PACKAGE.so
-# The workspace's version, as Cargo.toml's [workspace.package] states it.
-VERSION=$(awk '/^\[/ { in_package = ($0 == "[workspace.package]") }
-               in_package && /^version *=/ { gsub(/[" ]/, ""); sub(/^version=/, ""); print }' "$ROOT/Cargo.toml")
+VERSION=$MICROLORA_VERSION
 UPGRADES=()
 for script in "$ROOT"/sql/"$PACKAGE"--*--*.sql; do [ -e "$script" ] && UPGRADES+=("$script"); done
 

@@ -27,7 +27,7 @@ source "$HERE/cluster.sh"
 source "$HERE/checks.sh"
 
 PREVIOUS=0.1.0
-CURRENT=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$MICROLORA_ROOT/Cargo.toml" | head -n 1)
+CURRENT=$MICROLORA_VERSION
 EXTENSION_DIR=$("$PG_CONFIG" --sharedir)/extension
 OLD_SCRIPT=$EXTENSION_DIR/microlora--$PREVIOUS.sql
 [ -f "$EXTENSION_DIR/microlora--$CURRENT.sql" ] ||
