@@ -21,6 +21,8 @@
 //! (dimensions, lengths, finite values, consistent counts), so a damaged or foreign file is
 //! refused rather than loaded.
 
+use alloc::vec::Vec;
+
 use serde::{Deserialize, Serialize};
 
 use crate::adapter::{check_dim, Adapter};

@@ -9,6 +9,14 @@
 //!
 //! Nothing here panics on any input: a panic would reach JavaScript as an opaque `unreachable`
 //! trap and poison the object.
+//!
+//! On wasm32 the crate is `no_std` (with `alloc`; core without its `std` feature): std's panic and
+//! allocation-failure machinery would bring Rust's string formatting and the panic locations'
+//! text into the module, for panics that no input reaches. The panic handler below traps instead.
+
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
 
 mod boundary;
 mod lora;
@@ -25,3 +33,12 @@ pub use trajectory::WasmTrajectoryBuffer;
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// A panic, or an allocation the memory cannot grow for, ends the call with a trap (JavaScript
+/// sees a `RuntimeError: unreachable`), as std's handler does after printing a message that
+/// nobody would read: wasm32-unknown-unknown has nowhere to print it.
+#[cfg(target_arch = "wasm32")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
