@@ -2,6 +2,7 @@
 
 use crate::error::{LearningError, Result};
 use crate::kernels;
+use crate::math::{self, square};
 use crate::MAX_DIM;
 
 /// The rank of every adapter.
@@ -167,7 +168,7 @@ impl Adapter {
     #[inline(never)]
     pub fn reset(&mut self) {
         let mut rng = SplitMix64(self.seed);
-        let scale = 1.0 / (self.dim as f32).sqrt();
+        let scale = 1.0 / math::sqrt_f32(self.dim as f32);
         let dim = self.dim;
         self.a.as_flattened_mut().fill(0.0);
         for value in self.a.iter_mut().flat_map(|column| &mut column[..dim]) {
@@ -213,8 +214,8 @@ impl Adapter {
         let [h0, h1, x_norm_sq] = kernels::dot2_and_norm_sq(x, a0, a1);
 
         // The step sizes are computed in f64: the squared norms overflow f32 for large inputs.
-        let (alpha_sq, g_norm_sq) = (f64::from(alpha).powi(2), f64::from(g_norm).powi(2));
-        let norm_sq = |u: [f32; 2]| f64::from(u[0]).powi(2) + f64::from(u[1]).powi(2);
+        let (alpha_sq, g_norm_sq) = (square(f64::from(alpha)), square(f64::from(g_norm)));
+        let norm_sq = |u: [f32; 2]| square(f64::from(u[0])) + square(f64::from(u[1]));
 
         // B ← B + s_B·α·h⊗ĝ, with ĝ = scale·g; ‖G_B‖² = α²·‖h‖²·‖ĝ‖².
         let grad_b_norm_sq = alpha_sq * norm_sq([h0, h1]) * g_norm_sq;
@@ -254,11 +255,11 @@ impl Adapter {
     /// non-zero. The caller counts the adaptation.
     pub(crate) fn shift_readout(&mut self, j: usize, delta: &[f32]) {
         let d = self.dim;
-        let mut norm_sq = self.b[0][j].powi(2) + self.b[1][j].powi(2);
+        let mut norm_sq = self.b[0][j] * self.b[0][j] + self.b[1][j] * self.b[1][j];
         if norm_sq == 0.0 {
             self.a[0][..d].fill(0.0);
             self.b[0][j] = 1.0 / self.alpha;
-            norm_sq = self.b[0][j].powi(2);
+            norm_sq = self.b[0][j] * self.b[0][j];
         }
         let coefficients = [self.b[0][j] / (self.alpha * norm_sq), self.b[1][j] / (self.alpha * norm_sq)];
         let [a0, a1] = &mut self.a;
@@ -272,7 +273,7 @@ impl Adapter {
         let ga = kernels::gram2(a0, a1);
         let gb = kernels::gram2(b0, b1);
         let trace = ga[0] * gb[0] + 2.0 * ga[1] * gb[1] + ga[2] * gb[2];
-        self.alpha.abs() * trace.max(0.0).sqrt()
+        self.alpha.abs() * math::sqrt_f32(trace.max(0.0))
     }
 
     /// The two columns of `A`.

@@ -33,6 +33,7 @@
 //! Everything is held in fixed-size fields (no heap), so a calibration can live in shared memory.
 
 use crate::error::{non_negative, LearningError, Result};
+use crate::math;
 
 /// The rate assumed before any observation: 0.01 ms per cost unit (about what one cost unit of
 /// a sequential scan of cached pages takes on current hardware).
@@ -68,12 +69,12 @@ impl Default for CostCalibration {
 impl CostCalibration {
     /// A calibration that knows nothing yet: the rate is [`PRIOR_MS_PER_COST`].
     pub fn new() -> Self {
-        CostCalibration { log_ms_per_cost: PRIOR_MS_PER_COST.ln(), count: 0, warmup: [0.0; WARMUP] }
+        CostCalibration { log_ms_per_cost: math::ln(PRIOR_MS_PER_COST), count: 0, warmup: [0.0; WARMUP] }
     }
 
     /// The current estimate of milliseconds per cost unit.
     pub fn ms_per_cost(&self) -> f64 {
-        self.log_ms_per_cost.exp()
+        math::exp(self.log_ms_per_cost)
     }
 
     /// The baseline time of `work` cost units: `work · ms_per_cost`.
@@ -91,7 +92,7 @@ impl CostCalibration {
     pub fn observe(&mut self, work: f64, actual_ms: f64) -> Result<()> {
         check_work(work)?;
         let actual_ms = non_negative("actual_ms", actual_ms)?;
-        let y = (actual_ms.max(MIN_MS) / work).ln();
+        let y = math::ln(actual_ms.max(MIN_MS) / work);
         self.count += 1;
         let n = self.count as usize;
         if n <= WARMUP {

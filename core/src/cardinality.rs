@@ -21,11 +21,12 @@
 //! pages a scan reads whatever its filter keeps) and judge a plan that fetches 800 rows to keep
 //! 865 instead of 1 as if it read 865 times as many pages.
 
+use crate::math;
 use crate::q_error::QErrorStats;
 
 /// `ln((actual + 1)/(estimated + 1))`: how many e-folds the estimate was off (0 is exact).
 pub fn row_residual(estimated_rows: f64, actual_rows: f64) -> f64 {
-    ((actual_rows.max(0.0) + 1.0) / (estimated_rows.max(0.0) + 1.0)).ln()
+    math::ln((actual_rows.max(0.0) + 1.0) / (estimated_rows.max(0.0) + 1.0))
 }
 
 /// The planner's estimate corrected by a rows factor: `(estimated + 1)·factor − 1`, at least 0.

@@ -12,6 +12,8 @@
 //! Every function here is kept out of line: saving and loading are cold, and each inlined copy
 //! of a varint or a `Vec` push costs the npm package bytes at every field.
 
+use alloc::vec::Vec;
+
 /// Appends values to a payload.
 pub(crate) trait WritePayload {
     /// Any unsigned integer (postcard encodes `u16`, `u32`, `u64` and lengths alike).

@@ -1,6 +1,7 @@
 //! Every way the learner refuses input, as one error type. Each message names the argument and
 //! what would have been accepted, so the faces (JavaScript, SQL) can pass it on unchanged.
 
+use alloc::string::String;
 use core::fmt;
 
 use crate::MAX_DIM;
@@ -122,7 +123,7 @@ impl fmt::Display for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let value = self.0;
         // Below 2⁵³ every whole f64 is exactly an i64.
-        if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        if crate::math::fract(value) == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
             write!(f, "{}", value as i64)
         } else {
             f.write_str(ryu::Buffer::new().format(value))

@@ -2,6 +2,8 @@
 //! so that the value never passes through the stack. WebAssembly's stack is a fixed block of
 //! linear memory, and the npm package keeps it small (a scoped learner is 120 KiB).
 
+use alloc::boxed::Box;
+
 use crate::error::Result;
 use crate::lora::{DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 use crate::state::{snapshot_from_bytes, Persistent};
@@ -37,5 +39,5 @@ pub trait InPlace: Persistent + bytemuck::Zeroable {
 /// Rust's string formatting into the npm package.
 fn zeroed_box<T: bytemuck::Zeroable>() -> Box<T> {
     bytemuck::try_zeroed_box()
-        .unwrap_or_else(|()| std::alloc::handle_alloc_error(std::alloc::Layout::new::<T>()))
+        .unwrap_or_else(|()| alloc::alloc::handle_alloc_error(core::alloc::Layout::new::<T>()))
 }

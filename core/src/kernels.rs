@@ -7,6 +7,8 @@
 
 use wide::f32x8;
 
+use crate::math;
+
 const LANES: usize = 8;
 
 #[inline(always)]
@@ -87,10 +89,10 @@ pub(crate) fn all_finite(v: &[f32]) -> bool {
 pub(crate) fn norm(v: &[f32]) -> Option<f32> {
     let fast = sum_squares(v);
     if fast.is_finite() {
-        return Some(fast.sqrt());
+        return Some(math::sqrt_f32(fast));
     }
     if all_finite(v) {
-        Some(v.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt() as f32)
+        Some(math::sqrt(v.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>()) as f32)
     } else {
         None
     }

@@ -20,6 +20,13 @@
 //! scoped.adapt(OperatorScope::HashJoin, &[0.0, 0.1, 0.0, 0.0])?;
 //! # Ok::<(), microlora_core::LearningError>(())
 //! ```
+//!
+//! Without its default `std` feature the crate is `no_std` (it needs only `alloc`), as in the npm
+//! package; src/math.rs says which float functions come from `libm` then.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
 
 mod adapter;
 mod arguments;
@@ -32,6 +39,7 @@ mod kernels;
 mod least_squares;
 mod limits;
 mod lora;
+mod math;
 mod plan_learner;
 mod plan_memory;
 mod predictor;

@@ -17,10 +17,15 @@
 //! been produced by recording (an inconsistent scope's statistics, an invalid trajectory) is
 //! not loaded and is named, and the other parts load, so that one bad part never costs the rest.
 
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
 use serde::{Deserialize, Serialize};
 
 use crate::cardinality::{corrected_rows, row_residual, RowErrors};
 use crate::error::{LearningError, Result};
+use crate::math;
 use crate::plan_memory::{MemoryEntry, PlanMemory};
 use crate::predictor::{TimePredictor, PREDICTOR_MAX_DIM};
 use crate::q_error::QErrorStats;
@@ -229,7 +234,7 @@ impl PlanLearner {
     /// The factor by which the rows of nodes with rows key `key` were underestimated, as
     /// learned so far (1 if unknown; see [`crate::cardinality`]).
     pub fn rows_factor(&self, key: u64) -> f64 {
-        self.cardinality.correction(key).exp()
+        math::exp(self.cardinality.correction(key))
     }
 
     /// One scope's row-estimate q-errors.

@@ -68,6 +68,7 @@ use crate::error::{expect_len, non_negative, LearningError, Result};
 use crate::kernels;
 use crate::least_squares::{RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
 use crate::limits::{MAX_CORRECTION, YOUNG_MAX_CORRECTION};
+use crate::math;
 use crate::plan_memory::PlanMemory;
 use crate::q_error::QErrorStats;
 use crate::scope::{OperatorCategory, OperatorScope};
@@ -88,7 +89,7 @@ pub const TRUSTED_SCORES: u64 = 20;
 
 /// The spread of an estimate the learner knows little of: its bounds ([`crate::steering::BOUND_Z`])
 /// span a factor of 10 either way.
-pub const WIDE_SIGMA: f64 = std::f64::consts::LN_10 / crate::steering::BOUND_Z;
+pub const WIDE_SIGMA: f64 = core::f64::consts::LN_10 / crate::steering::BOUND_Z;
 
 /// The least spread of any estimate: the same plan's timings vary too.
 const MIN_SIGMA: f64 = 0.1;
@@ -96,7 +97,7 @@ const MIN_SIGMA: f64 = 0.1;
 /// The log-space standard deviation whose errors have this median q-error: for a normal error of
 /// spread σ the median of |error| is 0.6745σ.
 fn sigma_of_median_q_error(median_q: f64) -> f64 {
-    median_q.max(1.0).ln() / 0.674_489_750_196_081_7
+    math::ln(median_q.max(1.0)) / 0.674_489_750_196_081_7
 }
 
 /// The largest magnitude of an adapter factor entry (and of `α`) a time predictor accepts. Its
@@ -180,8 +181,8 @@ impl TimePredictor {
             calibrations: [CostCalibration::new(); OperatorScope::COUNT],
             baseline_q: [QErrorStats::default(); OperatorScope::COUNT],
             learned_q: [QErrorStats::default(); OperatorScope::COUNT],
-            scope_fits: std::array::from_fn(|_| fit.clone()),
-            category_fits: std::array::from_fn(|_| fit.clone()),
+            scope_fits: core::array::from_fn(|_| fit.clone()),
+            category_fits: core::array::from_fn(|_| fit.clone()),
             memory: PlanMemory::default(),
         })
     }
@@ -221,7 +222,7 @@ impl TimePredictor {
         let bound = YOUNG_MAX_CORRECTION + f64::from(weight) * (MAX_CORRECTION - YOUNG_MAX_CORRECTION);
         let correction = (linear + remembered).clamp(-bound, bound);
         let baseline_ms = self.calibrations[scope.id()].baseline_ms(work);
-        Ok(Prediction { baseline_ms, predicted_ms: baseline_ms * correction.exp(), correction, linear })
+        Ok(Prediction { baseline_ms, predicted_ms: baseline_ms * math::exp(correction), correction, linear })
     }
 
     /// The node's predicted time with the learner's uncertainty about it, for comparing whole
@@ -264,7 +265,7 @@ impl TimePredictor {
         actual_ms: f64,
     ) -> Result<Prediction> {
         let prediction = self.score(scope, x, work, signature, actual_ms)?;
-        let target = (actual_ms.max(MIN_MS) / prediction.baseline_ms.max(f64::MIN_POSITIVE)).ln();
+        let target = math::ln(actual_ms.max(MIN_MS) / prediction.baseline_ms.max(f64::MIN_POSITIVE));
         if let Some(signature) = signature {
             self.memory.learn(signature, scope, target - prediction.linear)?;
         }
@@ -281,7 +282,7 @@ impl TimePredictor {
         let calibration = &mut self.calibrations[scope.id()];
         let rate_before = calibration.ms_per_cost();
         calibration.observe(work, actual_ms)?;
-        let shift = (calibration.ms_per_cost() / rate_before).ln();
+        let shift = math::ln(calibration.ms_per_cost() / rate_before);
         if shift != 0.0 {
             let mut intercept = [0f32; MAX_LEAST_SQUARES_DIM];
             intercept[last] = -shift as f32;

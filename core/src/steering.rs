@@ -17,6 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::math;
 use crate::q_error::P2Median;
 
 /// Arms a statement can be planned under, the default one included.
@@ -59,7 +60,7 @@ impl PlanEstimate {
     pub fn of(nodes: impl IntoIterator<Item = NodeEstimate>) -> Self {
         let mut plan = PlanEstimate::default();
         for node in nodes {
-            let spread = (BOUND_Z * node.sigma).exp();
+            let spread = math::exp(BOUND_Z * node.sigma);
             plan.ms += node.ms;
             plan.low_ms += node.ms / spread;
             plan.high_ms += node.ms * spread;
@@ -70,7 +71,7 @@ impl PlanEstimate {
     /// The plan's overall log-space spread, as its bounds imply it.
     pub fn sigma(&self) -> f64 {
         if self.ms > 0.0 && self.high_ms > self.ms {
-            (self.high_ms / self.ms).ln() / BOUND_Z
+            math::ln(self.high_ms / self.ms) / BOUND_Z
         } else {
             0.0
         }
@@ -356,7 +357,7 @@ impl Choice {
 pub fn standard_normal(mut uniform: impl FnMut() -> f64) -> f64 {
     let u1 = uniform().max(1e-300);
     let u2 = uniform();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    math::sqrt(-2.0 * math::ln(u1)) * math::cos(2.0 * core::f64::consts::PI * u2)
 }
 
 /// Before planning alternatives: a statement whose default plan takes less than `threshold_ms`
@@ -424,7 +425,7 @@ pub fn decide(
     // Thompson sampling, among the arms predicted faster than the default plan: an arm the
     // learner itself expects to be slower is never tried, however wide its spread.
     let mut draw =
-        |estimate: &PlanEstimate| estimate.ms.max(f64::MIN_POSITIVE).ln() + estimate.sigma() * normal();
+        |estimate: &PlanEstimate| math::ln(estimate.ms.max(f64::MIN_POSITIVE)) + estimate.sigma() * normal();
     let default_draw = draw(&default);
     let explored = candidates
         .filter(|c| c.estimate.ms < default.ms)

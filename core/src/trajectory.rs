@@ -1,6 +1,8 @@
 //! A ring buffer of operator executions, each timed against its baseline, with running
 //! statistics of the improvement over the baseline.
 
+use alloc::vec::Vec;
+
 use crate::adapter::check_dim;
 use crate::error::{expect_len, non_negative, LearningError, Result};
 use crate::kernels;

@@ -14,7 +14,10 @@
 //! into JavaScript that `copy_in` and `copy_out` make. Everything else takes this path, including
 //! a call that a `*_staged` method refused, so that the `Error` is made in one place.
 
-use std::cell::Cell;
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec;
+use core::cell::Cell;
 
 use js_sys::{Array, Float32Array};
 use microlora_core::{
@@ -119,12 +122,36 @@ extern "C" {
     fn number_text(value: f64) -> String;
 }
 
-thread_local! {
-    /// A `Float32Array` over the whole of the module's memory, and the memory's size in pages when
-    /// it was made. Copying in and out through it takes one call each (`set` at an offset,
-    /// `slice`); wasm-bindgen's own glue, and js-sys's `copy_to`/`From<&[f32]>`, make a new
-    /// `subarray` view for every copy instead, which costs about as much as the copy itself.
-    static MEMORY_VIEW: Cell<Option<(Float32Array, usize)>> = const { Cell::new(None) };
+/// A `Float32Array` over the whole of the module's memory, and the memory's size in pages when
+/// it was made. Copying in and out through it takes one call each (`set` at an offset,
+/// `slice`); wasm-bindgen's own glue, and js-sys's `copy_to`/`From<&[f32]>`, make a new
+/// `subarray` view for every copy instead, which costs about as much as the copy itself.
+type CachedView = Cell<Option<(Float32Array, usize)>>;
+
+#[cfg(target_arch = "wasm32")]
+static MEMORY_VIEW: SingleThreaded<CachedView> = SingleThreaded(Cell::new(None));
+
+// The host build (its unit tests) has std and threads; nothing there reaches JavaScript.
+#[cfg(not(target_arch = "wasm32"))]
+std::thread_local! {
+    static MEMORY_VIEW: CachedView = const { Cell::new(None) };
+}
+
+/// A value of the module's one thread, as a `static` (`thread_local!` is std's): on wasm32
+/// without the `atomics` target feature no other thread can share the module's memory.
+#[cfg(target_arch = "wasm32")]
+struct SingleThreaded<T>(T);
+
+// SAFETY: see `SingleThreaded`: there is one thread, so no reference can cross to another.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+unsafe impl<T> Sync for SingleThreaded<T> {}
+
+#[cfg(target_arch = "wasm32")]
+impl<T> SingleThreaded<T> {
+    /// `LocalKey::with`'s shape, so that the code using it reads the same on both builds.
+    fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
+        f(&self.0)
+    }
 }
 
 /// Calls `f` with a `Float32Array` over the module's memory, made anew after the memory grew

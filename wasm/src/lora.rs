@@ -1,5 +1,8 @@
 //! `WasmMicroLoRA`: one rank-2 adapter ([`MicroLoRA`]) with its zero-copy and staging buffers.
 
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
 use js_sys::Float32Array;
 use microlora_core::{InPlace, MicroLoRA, Persistent};
 use wasm_bindgen::prelude::*;

@@ -1,5 +1,9 @@
 //! `WasmScopedLoRA`: one adapter per operator scope with category fallback ([`ScopedLoRA`]).
 
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use js_sys::Float32Array;
 use microlora_core::{InPlace, OperatorScope, Persistent, ScopedLoRA};
 use wasm_bindgen::prelude::*;

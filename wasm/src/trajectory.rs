@@ -1,6 +1,10 @@
 //! `WasmTrajectoryBuffer`: a ring of timed executions with running statistics
 //! ([`TrajectoryBuffer`]).
 
+use alloc::boxed::Box;
+use alloc::vec;
+use alloc::vec::Vec;
+
 use js_sys::Float32Array;
 use microlora_core::{OperatorScope, Persistent, TrajectoryBuffer, DEFAULT_CAPACITY};
 use wasm_bindgen::prelude::*;
