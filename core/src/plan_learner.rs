@@ -31,7 +31,7 @@ use crate::predictor::{TimePredictor, PREDICTOR_MAX_DIM};
 use crate::q_error::QErrorStats;
 use crate::ring::Ring;
 use crate::scope::OperatorScope;
-use crate::state::{Persistent, StateKind, TimePredictorSnapshot};
+use crate::state::{Payload, Persistent, StateKind, TimePredictorSnapshot};
 use crate::steering::SteeringMemory;
 use crate::trajectory::{improvement, TrajectoryStats};
 
@@ -340,6 +340,7 @@ pub struct RowsSnapshot {
 }
 
 crate::state::serde_payload!(PlanLearnerSnapshot);
+crate::state::serde_payload!(RowsSnapshot);
 
 impl Persistent for PlanLearnerSnapshot {
     const KIND: StateKind = StateKind::PlanLearner;
@@ -357,20 +358,20 @@ impl Persistent for PlanLearnerSnapshot {
 
     /// The parts, then the learned row counts.
     fn to_bytes(&self) -> Vec<u8> {
-        // Encoding plain structs of numbers and vectors into a growable buffer cannot fail.
-        let mut payload = postcard::to_allocvec(self).expect("snapshots always encode");
-        payload.extend(postcard::to_allocvec(&self.rows).expect("snapshots always encode"));
-        crate::state::seal(Self::KIND, &payload)
+        crate::state::seal(Self::KIND, |out| {
+            self.encode(out);
+            self.rows.encode(out);
+        })
     }
 
     /// Bytes that end after the parts (written before row counts were learned) load without
     /// row counts.
     fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let undecodable = |_| LearningError::CorruptState("the payload does not decode");
-        let payload = crate::state::open(Self::KIND, bytes)?;
-        let (mut snapshot, rest): (PlanLearnerSnapshot, _) = postcard::take_from_bytes(payload).map_err(undecodable)?;
-        if !rest.is_empty() {
-            snapshot.rows = postcard::from_bytes(rest).map_err(undecodable)?;
+        let undecodable = LearningError::CorruptState("the payload does not decode");
+        let mut payload = crate::state::open(Self::KIND, bytes)?;
+        let mut snapshot = PlanLearnerSnapshot::decode(&mut payload).ok_or(undecodable.clone())?;
+        if !payload.is_empty() {
+            snapshot.rows = RowsSnapshot::decode(&mut payload).ok_or(undecodable)?;
         }
         Ok(snapshot)
     }
@@ -473,7 +474,7 @@ mod tests {
                 let snapshot = PlanLearnerSnapshot::of(&learner);
                 assert_eq!(snapshot.rows.memory.len(), 1);
                 // What builds before row counts wrote: the same parts, nothing after them.
-                let old = crate::state::seal(StateKind::PlanLearner, &postcard::to_allocvec(&snapshot).unwrap());
+                let old = crate::state::seal(StateKind::PlanLearner, |out| snapshot.encode(out));
                 let mut loaded = PlanLearner::new(16).unwrap();
                 loaded.cardinality.learn(9, OperatorScope::Sort, 1.0).unwrap();
                 let ignored = PlanLearnerSnapshot::from_bytes(&old).unwrap().load_into(&mut loaded, 1);

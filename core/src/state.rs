@@ -107,9 +107,7 @@ pub trait Persistent: Sized {
 
     /// The state in the versioned, checksummed envelope.
     fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = header(Self::KIND);
-        self.snapshot().encode(&mut bytes);
-        close(bytes)
+        seal(Self::KIND, |out| self.snapshot().encode(out))
     }
 
     /// The state from bytes written by [`to_bytes`](Self::to_bytes), or an error saying why the
@@ -140,7 +138,7 @@ macro_rules! serde_payload {
         impl $crate::state::Payload for $snapshot {
             fn encode(&self, out: &mut Vec<u8>) {
                 // Encoding plain structs of numbers and vectors into a growable buffer cannot fail.
-                out.extend(postcard::to_allocvec(self).expect("snapshots always encode"));
+                *out = postcard::to_extend(self, core::mem::take(out)).expect("snapshots always encode");
             }
 
             fn decode(bytes: &mut &[u8]) -> Option<Self> {
@@ -155,15 +153,16 @@ pub(crate) use serde_payload;
 
 serde_payload!(TimePredictorSnapshot);
 
-pub(crate) fn seal(kind: StateKind, payload: &[u8]) -> Vec<u8> {
+/// The envelope around the payload that `write` appends, straight behind the header: a large
+/// state is never copied from a buffer of its own into the envelope.
+pub(crate) fn seal(kind: StateKind, write: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     let mut bytes = header(kind);
-    bytes.extend_from_slice(payload);
+    write(&mut bytes);
     close(bytes)
 }
 
-/// The envelope's header, its payload length still zero: the payload is written behind it, and
-/// [`close`] fills the length in and appends the checksum. A large state is then never copied
-/// from a buffer of its own into the envelope.
+/// The envelope's header, its payload length still zero: [`close`] fills the length in and
+/// appends the checksum.
 fn header(kind: StateKind) -> Vec<u8> {
     let mut bytes = Vec::new();
     bytes.extend_from_slice(&MAGIC);
