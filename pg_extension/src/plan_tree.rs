@@ -252,10 +252,25 @@ unsafe fn scanned_relation(plan: *mut pg_sys::Plan, stmt: *mut pg_sys::PlannedSt
         if !is_scan || stmt.is_null() {
             return None;
         }
-        let scanrelid = (*plan.cast::<pg_sys::Scan>()).scanrelid as usize;
-        let rte = scanrelid.checked_sub(1).and_then(|i| pg_list::nth_ptr((*stmt).rtable, i))?;
-        let rte = rte.cast::<pg_sys::RangeTblEntry>();
+        let rte = range_table_entry(stmt, (*plan.cast::<pg_sys::Scan>()).scanrelid)?;
         ((*rte).rtekind == pg_sys::RTEKind::RTE_RELATION).then_some((*rte).relid)
+    }
+}
+
+/// The range table entry that `index` (1-based, as plans and Vars number them) names, if there is
+/// one.
+///
+/// # Safety
+/// `stmt` is a valid finished plan.
+pub(crate) unsafe fn range_table_entry(
+    stmt: *mut pg_sys::PlannedStmt,
+    index: pg_sys::Index,
+) -> Option<*mut pg_sys::RangeTblEntry> {
+    // SAFETY: the caller's promise; `rtable` is a pointer list of range table entries, and the
+    // index is checked against its length.
+    unsafe {
+        let entry = (index as usize).checked_sub(1).and_then(|i| pg_list::nth_ptr((*stmt).rtable, i))?;
+        Some(entry.cast())
     }
 }
 

@@ -219,24 +219,20 @@ unsafe fn scan_filters(plan: *mut pg_sys::Plan, kind: PlanKind) -> Vec<*mut pg_s
 unsafe fn scanned(plan: *mut pg_sys::Plan, stmt: *mut pg_sys::PlannedStmt) -> u64 {
     // SAFETY: `plan` is a scan (the caller's promise), and its `scanrelid` indexes `stmt`'s
     // range table (checked against its length).
-    unsafe { range_table_entry(stmt, (*plan.cast::<pg_sys::Scan>()).scanrelid) }
+    unsafe { range_table_fact(stmt, (*plan.cast::<pg_sys::Scan>()).scanrelid) }
 }
 
 /// A range table entry as a fact: a table's OID, or its kind for anything else (0 if absent).
 ///
 /// # Safety
 /// `stmt` is a valid finished plan.
-unsafe fn range_table_entry(stmt: *mut pg_sys::PlannedStmt, index: pg_sys::Index) -> u64 {
-    // SAFETY: the caller's promise; the entry is checked non-null.
+unsafe fn range_table_fact(stmt: *mut pg_sys::PlannedStmt, index: pg_sys::Index) -> u64 {
+    // SAFETY: the caller's promise; the entry is found within the range table.
     unsafe {
-        let Some(rte) = (index as usize).checked_sub(1).and_then(|i| pg_list::nth_ptr((*stmt).rtable, i)) else {
-            return 0;
-        };
-        let rte = rte.cast::<pg_sys::RangeTblEntry>();
-        if (*rte).rtekind == pg_sys::RTEKind::RTE_RELATION {
-            u64::from((*rte).relid.to_u32())
-        } else {
-            0x1_0000_0000 | (*rte).rtekind as u64
+        match plan_tree::range_table_entry(stmt, index) {
+            None => 0,
+            Some(rte) if (*rte).rtekind == pg_sys::RTEKind::RTE_RELATION => u64::from((*rte).relid.to_u32()),
+            Some(rte) => 0x1_0000_0000 | (*rte).rtekind as u64,
         }
     }
 }
@@ -276,7 +272,7 @@ impl Shape {
                 T::T_List => args = node.cast(),
                 T::T_Var => {
                     let var = node.cast::<pg_sys::Var>();
-                    self.fold(range_table_entry(stmt, (*var).varnosyn));
+                    self.fold(range_table_fact(stmt, (*var).varnosyn));
                     self.fold((*var).varattnosyn as u64);
                 }
                 T::T_Const => self.fold(u64::from((*node.cast::<pg_sys::Const>()).consttype.to_u32())),
