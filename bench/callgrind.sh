@@ -100,22 +100,25 @@ done
 DEFAULT_RATE=0.1
 
 ratio() { python3 -c "print(f'{$1 / $2:.3f}')"; }
+row() { printf '%-40s %12s %8s\n' "$@"; }
+# A configuration's instructions and their ratio to stock's.
+cost_row() { row "$1" "$2" "$(ratio "$2" "$3")"; }
 {
   echo "callgrind: instructions per primary-key lookup (single-user backend, N = $N and $((2 * N))), $(date -u +%Y-%m-%d)"
-  printf '%-40s %12s %8s\n' configuration instructions ratio
-  printf '%-40s %12s %8s\n' "stock" "${COST[stock]}" "1.000"
-  printf '%-40s %12s %8s\n' "microlora, sample_rate 0 (hooks only)" "${COST[hooks]}" "$(ratio "${COST[hooks]}" "${COST[stock]}")"
-  printf '%-40s %12s %8s\n' "microlora, sample_rate 0, steer = on" "${COST[steer]}" "$(ratio "${COST[steer]}" "${COST[stock]}")"
-  printf '%-40s %12s %8s\n' "microlora, sample_rate 1" "${COST[sampled]}" "$(ratio "${COST[sampled]}" "${COST[stock]}")"
+  row configuration instructions ratio
+  row "stock" "${COST[stock]}" "1.000"
+  cost_row "microlora, sample_rate 0 (hooks only)" "${COST[hooks]}" "${COST[stock]}"
+  cost_row "microlora, sample_rate 0, steer = on" "${COST[steer]}" "${COST[stock]}"
+  cost_row "microlora, sample_rate 1" "${COST[sampled]}" "${COST[stock]}"
   echo "of a sampled statement: learning (microlora_observe_statement) $observe;"
   echo "  the subtransaction around it (begin $begin + release $release) $((begin + release))"
   echo
   echo "instructions per join statement (about 2,000 rows through a scan, a join and an aggregate)"
-  printf '%-40s %12s %8s\n' configuration instructions ratio
-  printf '%-40s %12s %8s\n' "stock" "${JOIN_COST[stock]}" "1.000"
-  printf '%-40s %12s %8s\n' "microlora, sample_rate 0 (hooks only)" "${JOIN_COST[hooks]}" "$(ratio "${JOIN_COST[hooks]}" "${JOIN_COST[stock]}")"
-  printf '%-40s %12s %8s\n' "microlora, sample_rate 0, steer = on (fast)" "${JOIN_COST[steer]}" "$(ratio "${JOIN_COST[steer]}" "${JOIN_COST[stock]}")"
-  printf '%-40s %12s %8s\n' "microlora, sample_rate 1" "${JOIN_COST[sampled]}" "$(ratio "${JOIN_COST[sampled]}" "${JOIN_COST[stock]}")"
+  row configuration instructions ratio
+  row "stock" "${JOIN_COST[stock]}" "1.000"
+  cost_row "microlora, sample_rate 0 (hooks only)" "${JOIN_COST[hooks]}" "${JOIN_COST[stock]}"
+  cost_row "microlora, sample_rate 0, steer = on (fast)" "${JOIN_COST[steer]}" "${JOIN_COST[stock]}"
+  cost_row "microlora, sample_rate 1" "${JOIN_COST[sampled]}" "${JOIN_COST[stock]}"
   at_default=$(python3 -c "print(round(${JOIN_COST[hooks]} + $DEFAULT_RATE * (${JOIN_COST[sampled]} - ${JOIN_COST[hooks]})))")
-  printf '%-40s %12s %8s\n' "microlora, sample_rate $DEFAULT_RATE (default; expected)" "$at_default" "$(ratio "$at_default" "${JOIN_COST[stock]}")"
+  cost_row "microlora, sample_rate $DEFAULT_RATE (default; expected)" "$at_default" "${JOIN_COST[stock]}"
 } | tee "$OUT/callgrind.txt"
