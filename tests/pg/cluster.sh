@@ -9,6 +9,7 @@
 #   cluster_start / cluster_stop [fast|immediate] / cluster_restart
 #   cluster_destroy         stops the server, whatever its state, and removes the directory
 #   sql SQL                 runs SQL in database postgres, prints unaligned tuples, fails on error
+#   sql_in DATABASE SQL     the same in another database
 #   as_pg CMD…              runs CMD as the system user Postgres runs as (it refuses root)
 #
 # The server and its tools run as the system user MICROLORA_PG_USER (default microlora, created by
@@ -61,7 +62,10 @@ cluster_destroy() {
 }
 
 sql() { # SQL
-  as_pg "$PG_BIN/psql" -X -qtA -h "$CLUSTER_DIR" -d postgres -v ON_ERROR_STOP=1 -c "$1"
+  sql_in postgres "$1"
+}
+sql_in() { # database SQL
+  as_pg "$PG_BIN/psql" -X -qtA -h "$CLUSTER_DIR" -d "$1" -v ON_ERROR_STOP=1 -c "$2"
 }
 
 # psql and pgbench against the cluster, with any further arguments.

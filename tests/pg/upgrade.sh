@@ -37,8 +37,7 @@ trap 'status=$?; rm -f "$OLD_SCRIPT"; checks_finish $status' EXIT
 
 # Reads without being observed (an observed read would itself change what it reads).
 in_db() { # database sql
-  as_pg "$PG_BIN/psql" -X -qtA -h "$CLUSTER_DIR" -d "$1" -v ON_ERROR_STOP=1 \
-    -c "SET microlora.enabled = off" -c "$2"
+  sql_in "$1" "SET microlora.enabled = off; $2"
 }
 # Each of the extension's objects with what a client can see of it, one line each, sorted.
 SURFACE="WITH members AS (
