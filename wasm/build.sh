@@ -59,9 +59,12 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128 -C lin
 echo "==> wasm-bindgen --target web"
 wasm-bindgen --target web --out-dir "$PKG" --out-name "$NAME" \
   "$TARGET_DIR/wasm32-unknown-unknown/release/$NAME.wasm"
-# The fast calls (js/fast_calls.js), which the module's start function installs by name.
-{ echo; echo 'const fastCallClasses = { WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer };'
-  cat "$WASM_DIR/js/fast_calls.js"; } >>"$PKG/$NAME.js"
+# The classes (js/api.js), which the module's start function hands its exports to by name, and
+# their declarations before the loader's.
+CLASSES='WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer'
+{ echo; cat "$WASM_DIR/js/api.js"; echo "export { $CLASSES };"; } >>"$PKG/$NAME.js"
+{ cat "$WASM_DIR/js/api.d.ts"; echo; cat "$PKG/$NAME.d.ts"; } >"$PKG/$NAME.d.ts.new"
+mv "$PKG/$NAME.d.ts.new" "$PKG/$NAME.d.ts"
 
 echo "==> wasm-bindgen --target no-modules (the glue of the CommonJS entry, node.cjs)"
 # The same glue as a classic script, turned into a CommonJS module by one appended line that
@@ -74,8 +77,8 @@ wasm-bindgen --target no-modules --out-dir "$GLUE_DIR" --out-name "$NAME" \
   "$TARGET_DIR/wasm32-unknown-unknown/release/$NAME.wasm"
 cmp -s "$GLUE_DIR/${NAME}_bg.wasm" "$PKG/${NAME}_bg.wasm" ||
   fail "wasm-bindgen wrote different .wasm files for the web and no-modules targets"
-{ cat "$GLUE_DIR/$NAME.js"; echo 'const fastCallClasses = wasm_bindgen;'; cat "$WASM_DIR/js/fast_calls.js"
-  echo 'module.exports = { __esModule: true, ...wasm_bindgen, default: wasm_bindgen };'; } \
+{ cat "$GLUE_DIR/$NAME.js"; cat "$WASM_DIR/js/api.js"
+  echo "module.exports = { __esModule: true, ...wasm_bindgen, $CLASSES, default: wasm_bindgen };"; } \
   >"$PKG/$NAME.cjs"
 cp "$PKG/$NAME.d.ts" "$PKG/$NAME.d.cts"
 

@@ -2,13 +2,17 @@
 //!
 //! The JavaScript face of [`microlora_core`]: the classes `WasmMicroLoRA`, `WasmScopedLoRA` and
 //! `WasmTrajectoryBuffer` of the npm package `ruvector-learning-wasm`, with the API of
-//! `@ruvector/learning-wasm`. This crate holds no learning logic: it turns JavaScript numbers
-//! and typed arrays into core's types (refusing what core's types cannot hold, instead of letting
-//! wasm-bindgen wrap or truncate it), calls core, and turns core's errors into JavaScript
-//! `Error`s. Every refused call leaves the object as it was.
+//! `@ruvector/learning-wasm`. This crate holds no learning logic: it turns JavaScript numbers into
+//! core's types (refusing what core's types cannot hold, instead of wrapping or truncating it),
+//! calls core, and keeps core's errors for JavaScript to throw as `Error`s. Every refused call
+//! leaves the object as it was.
+//!
+//! The classes themselves are JavaScript (js/api.js), over the numeric exports of [`abi`],
+//! [`lora`], [`scoped`] and [`trajectory`]; build.sh appends them to the loader that wasm-bindgen
+//! generates, and `start` hands them the module's exports when it is instantiated.
 //!
 //! Nothing here panics on any input: a panic would reach JavaScript as an opaque `unreachable`
-//! trap and poison the object.
+//! trap.
 //!
 //! On wasm32 the crate is `no_std` (with `alloc`; core without its `std` feature): std's panic and
 //! allocation-failure machinery would bring Rust's string formatting and the panic locations'
@@ -18,14 +22,27 @@
 
 extern crate alloc;
 
-mod boundary;
-mod lora;
-mod scoped;
-mod trajectory;
+pub mod abi;
+pub mod lora;
+pub mod scoped;
+pub mod trajectory;
 
-pub use lora::WasmMicroLoRA;
-pub use scoped::WasmScopedLoRA;
-pub use trajectory::WasmTrajectoryBuffer;
+use wasm_bindgen::prelude::*;
+
+// No `module`: the function is found by name in the glue's scope, where build.sh appends
+// js/api.js, because the CommonJS glue (no-modules target) cannot import a snippet.
+#[wasm_bindgen]
+extern "C" {
+    /// Gives js/api.js's classes the module's exports (and so its memory).
+    #[wasm_bindgen(js_name = installApi)]
+    fn install_api(exports: JsValue);
+}
+
+/// Runs when the module is instantiated (`init`/`initSync`).
+#[wasm_bindgen(start)]
+fn start() {
+    install_api(wasm_bindgen::exports());
+}
 
 /// lol_alloc's free-list allocator instead of Rust's default dlmalloc, whose malloc, free and
 /// realloc were 7 KB of the .wasm; these are half a kilobyte. Its first-fit search of an
@@ -33,12 +50,10 @@ pub use trajectory::WasmTrajectoryBuffer;
 /// calls on the hot path allocate nothing, and freed blocks are merged with their neighbours, so
 /// that making and freeing objects does not grow the memory.
 /// It grows the WebAssembly memory on demand, as dlmalloc does.
-#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
-compile_error!("the allocator and the cached memory view assume one thread: build without atomics");
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
 // SAFETY: `AssumeSingleThreaded` requires that one thread allocates: wasm32 without the `atomics`
-// target feature has one (see `boundary::SingleThreaded`).
+// target feature has one (see `abi::SingleThreaded`).
 static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 

@@ -1,199 +1,197 @@
-//! `WasmScopedLoRA`: one adapter per operator scope with category fallback ([`ScopedLoRA`]).
+//! `WasmScopedLoRA` (js/api.js): one adapter per operator scope with category fallback
+//! ([`ScopedLoRA`]). `op_type` arrives as a JavaScript number and is refused unless it is an
+//! integer in 0..=16, before anything else is read or changed.
+//!
+//! # Safety
+//!
+//! The contract of every `unsafe` export here: `this` is a live handle of this class, one that
+//! its constructor or `from_bytes` returned and its `free` has not released (see `abi::object`),
+//! and a `from_bytes` block is one of `abi::bytes_alloc`. js/api.js keeps it.
+
+#![allow(clippy::missing_safety_doc, reason = "one contract for every export, in the module's documentation")]
 
 use alloc::boxed::Box;
-use alloc::string::String;
-use alloc::vec::Vec;
 
-use js_sys::Float32Array;
-use microlora_core::{InPlace, OperatorScope, Persistent, ScopedLoRA};
-use wasm_bindgen::prelude::*;
+use microlora_core::{InPlace, OperatorScope, Persistent, Result, ScopedLoRA};
 
-use crate::boundary::{self, thrown, Buffers};
+use crate::abi::{self, object, or_refuse, succeeded, PieceRecord, Staging, ZeroCopy};
 
-/// 17 operator adapters (`op_type` 0..=16) backed by 7 category adapters; see
-/// `microlora_core::ScopedLoRA` for the category fallback.
-#[wasm_bindgen]
-pub struct WasmScopedLoRA {
+/// The object behind a `WasmScopedLoRA`'s handle.
+#[repr(C)]
+pub struct Scoped {
+    /// First: js/api.js reads it at the handle.
+    staging: Staging,
+    /// What JavaScript reads and writes through views for `forward()` and `adapt()`.
+    zero_copy: ZeroCopy,
     /// On the heap, built and loaded there: the 120 KiB value never passes through the stack.
     scoped: Box<ScopedLoRA>,
-    /// What JavaScript reads and writes through views for `forward()` and `adapt()`.
-    zero_copy: Buffers,
-    /// What the `*_array` calls copy their argument into and compute their result in.
-    staging: Buffers,
 }
 
-impl WasmScopedLoRA {
-    fn wrap(scoped: Box<ScopedLoRA>) -> Self {
-        let dim = scoped.dim();
-        WasmScopedLoRA { scoped, zero_copy: Buffers::new(dim), staging: Buffers::new(dim) }
-    }
+fn wrap(scoped: Box<ScopedLoRA>) -> *mut Scoped {
+    let dim = scoped.dim();
+    abi::handle(Scoped { staging: Staging::new(dim, true), zero_copy: ZeroCopy::new(dim), scoped })
 }
 
-/// The scope of a JavaScript `op_type`, which must be an integer in 0..=16.
-fn scope(op_type: f64) -> Result<OperatorScope, JsError> {
-    OperatorScope::from_number(op_type).map_err(thrown)
+fn scope(op_type: f64) -> Result<OperatorScope> {
+    OperatorScope::from_number(op_type)
 }
 
-#[wasm_bindgen]
-impl WasmScopedLoRA {
-    /// Fresh adapters. `dim`: integer in 1..=256 (default 256); `alpha`: finite (default 0.1);
-    /// `learning_rate`: finite and >= 0 (default 0.01).
-    #[wasm_bindgen(constructor)]
-    pub fn new(
-        dim: Option<f64>,
-        alpha: Option<f64>,
-        learning_rate: Option<f64>,
-    ) -> Result<WasmScopedLoRA, JsError> {
-        let (dim, alpha, learning_rate) =
-            boundary::adapter_arguments(dim, alpha, learning_rate).map_err(thrown)?;
-        ScopedLoRA::new_boxed(dim, alpha, learning_rate).map(Self::wrap).map_err(thrown)
-    }
+/// Fresh adapters, or null if an argument was refused (`given` 0: omitted).
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub extern "C" fn scoped_new(
+    dim_given: u32,
+    dim: f64,
+    alpha_given: u32,
+    alpha: f64,
+    learning_rate_given: u32,
+    learning_rate: f64,
+) -> *mut Scoped {
+    let made = abi::adapter_arguments((dim_given, dim), (alpha_given, alpha), (learning_rate_given, learning_rate))
+        .and_then(|(dim, alpha, learning_rate)| ScopedLoRA::new_boxed(dim, alpha, learning_rate));
+    or_refuse(made.map(wrap), core::ptr::null_mut())
+}
 
-    /// The module's `WebAssembly.Memory`, for views on the zero-copy buffers. Re-create views
-    /// after any call that may grow the memory (constructors, `*_array`, `to_bytes`).
-    #[wasm_bindgen(getter)]
-    pub fn memory(&self) -> js_sys::WebAssembly::Memory {
-        boundary::memory()
-    }
+/// Adapters from a state that `scoped_to_bytes` wrote, or null if the bytes are not one; takes
+/// over the block of `abi::bytes_alloc`.
+///
+/// SAFETY: `(bytes, len)` is a block of `abi::bytes_alloc`.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_from_bytes(bytes: *mut u8, len: usize) -> *mut Scoped {
+    // SAFETY: see above.
+    let bytes = unsafe { abi::bytes_in(bytes, len) };
+    or_refuse(ScopedLoRA::from_bytes_boxed(&bytes).map(wrap), core::ptr::null_mut())
+}
 
-    /// Byte offset of the `dim`-float input buffer in `memory.buffer`.
-    pub fn get_input_ptr(&self) -> *const f32 {
-        self.zero_copy.input_ptr()
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_free(this: *mut Scoped) {
+    // SAFETY: see above.
+    unsafe { abi::release(this) }
+}
 
-    /// Byte offset of the `dim`-float output buffer in `memory.buffer`.
-    pub fn get_output_ptr(&self) -> *const f32 {
-        self.zero_copy.output_ptr()
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_to_bytes(this: *mut Scoped) -> *const PieceRecord {
+    // SAFETY: see the module's documentation.
+    abi::bytes_out(unsafe { object(this) }.scoped.to_bytes())
+}
 
-    /// The embedding dimension.
-    pub fn dim(&self) -> usize {
-        self.scoped.dim()
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_input_ptr(this: *mut Scoped) -> *const f32 {
+    // SAFETY: see the module's documentation.
+    unsafe { object(this) }.zero_copy.input.as_ptr()
+}
 
-    /// Forward pass of one scope from the input buffer into the output buffer; allocates nothing.
-    pub fn forward(&mut self, op_type: f64) -> Result<(), JsError> {
-        let scope = scope(op_type)?;
-        let Buffers { input, output } = &mut self.zero_copy;
-        self.scoped.forward_into(scope, input, output).map_err(thrown)
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_output_ptr(this: *mut Scoped) -> *const f32 {
+    // SAFETY: see the module's documentation.
+    unsafe { object(this) }.zero_copy.output.as_ptr()
+}
 
-    /// Forward pass of one scope for `input` (length `dim`, finite) into a new array.
-    // js/fast_calls.js replaces this method with one that copies a `Float32Array` of length `dim`
-    // into the staging input itself and calls `forward_staged`; everything else (plain `Array`s,
-    // wrong lengths, other values, and calls that core refuses) comes here.
-    pub fn forward_array(&mut self, op_type: f64, input: &Float32Array) -> Result<Float32Array, JsError> {
-        scope(op_type)?;
-        boundary::copy_in("input", input, &mut self.staging.input)?;
-        self.forward_staging(op_type).map_err(thrown)?;
-        Ok(boundary::copy_out(&self.staging.output))
-    }
+/// Forward pass of one scope from the zero-copy input into the zero-copy output; false if refused.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_forward(this: *mut Scoped, op_type: f64) -> bool {
+    // SAFETY: see the module's documentation.
+    let Scoped { zero_copy, scoped, .. } = unsafe { object(this) };
+    succeeded(scope(op_type).and_then(|scope| scoped.forward_into(scope, &zero_copy.input, &mut zero_copy.output)))
+}
 
-    /// The byte offset of the staging input if `length` is the embedding dimension, else 0: where
-    /// js/fast_calls.js copies a `Float32Array` argument of that length before calling a
-    /// `*_staged` method.
-    #[wasm_bindgen(js_name = "_stage", skip_typescript)]
-    pub fn stage(&self, length: f64) -> *const f32 {
-        self.staging.input_for(length)
-    }
+/// Forward pass of one scope from the staged input into the staging output; false if refused.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_forward_staged(this: *mut Scoped, op_type: f64) -> bool {
+    // SAFETY: see the module's documentation.
+    let Scoped { staging, scoped, .. } = unsafe { object(this) };
+    let (input, output) = staging.input_output();
+    succeeded(scope(op_type).and_then(|scope| scoped.forward_into(scope, input, output)))
+}
 
-    /// Forward pass of one scope from the staging input into the staging output: the output's
-    /// byte offset, or 0 if `op_type` or the input was refused (js/fast_calls.js then calls
-    /// `forward_array`, which says why).
-    #[wasm_bindgen(js_name = "_forward_staged", skip_typescript)]
-    pub fn forward_staged(&mut self, op_type: f64) -> *const f32 {
-        boundary::output_unless_refused(self.forward_staging(op_type), &self.staging.output)
-    }
+/// One adaptation step of the scope (and its category) along the zero-copy input as gradient.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_adapt(this: *mut Scoped, op_type: f64) -> bool {
+    // SAFETY: see the module's documentation.
+    let Scoped { zero_copy, scoped, .. } = unsafe { object(this) };
+    succeeded(scope(op_type).and_then(|scope| scoped.adapt(scope, &zero_copy.input)))
+}
 
-    fn forward_staging(&mut self, op_type: f64) -> microlora_core::Result<()> {
-        let scope = OperatorScope::from_number(op_type)?;
-        let Buffers { input, output } = &mut self.staging;
-        self.scoped.forward_into(scope, input, output)
-    }
+/// One adaptation step of the scope (and its category) along the staged input as gradient.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_adapt_staged(this: *mut Scoped, op_type: f64) -> bool {
+    // SAFETY: see the module's documentation.
+    let Scoped { staging, scoped, .. } = unsafe { object(this) };
+    succeeded(scope(op_type).and_then(|scope| scoped.adapt(scope, staging.input())))
+}
 
-    /// One adaptation step of the scope (and its category) along the input buffer as gradient.
-    pub fn adapt(&mut self, op_type: f64) -> Result<(), JsError> {
-        let scope = scope(op_type)?;
-        self.scoped.adapt(scope, &self.zero_copy.input).map_err(thrown)
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_adapt_with_reward(this: *mut Scoped, op_type: f64, improvement: f64) -> bool {
+    // SAFETY: see the module's documentation.
+    let scoped = &mut unsafe { object(this) }.scoped;
+    succeeded(scope(op_type).and_then(|scope| scoped.adapt_with_reward(scope, improvement)))
+}
 
-    /// One adaptation step of the scope (and its category) along `gradient`.
-    // Replaced in js/fast_calls.js in the same way as `forward_array`, by a call of `adapt_staged`.
-    pub fn adapt_array(&mut self, op_type: f64, gradient: &Float32Array) -> Result<(), JsError> {
-        let scope = scope(op_type)?;
-        boundary::copy_in("gradient", gradient, &mut self.staging.input)?;
-        self.scoped.adapt(scope, &self.staging.input).map_err(thrown)
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_reset_scope(this: *mut Scoped, op_type: f64) -> bool {
+    // SAFETY: see the module's documentation.
+    let scoped = &mut unsafe { object(this) }.scoped;
+    succeeded(scope(op_type).map(|scope| scoped.reset_scope(scope)))
+}
 
-    /// One adaptation step of the scope (and its category) along the staging input as gradient;
-    /// false if `op_type` or the gradient was refused (js/fast_calls.js then calls `adapt_array`,
-    /// which says why).
-    #[wasm_bindgen(js_name = "_adapt_staged", skip_typescript)]
-    pub fn adapt_staged(&mut self, op_type: f64) -> bool {
-        OperatorScope::from_number(op_type)
-            .and_then(|scope| self.scoped.adapt(scope, &self.staging.input))
-            .is_ok()
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_reset_all(this: *mut Scoped) {
+    // SAFETY: see the module's documentation.
+    unsafe { object(this) }.scoped.reset_all();
+}
 
-    /// Reinforces (`improvement > 0`) or pushes away from (`< 0`) the scope's reference input.
-    pub fn adapt_with_reward(&mut self, op_type: f64, improvement: f64) -> Result<(), JsError> {
-        let scope = scope(op_type)?;
-        self.scoped.adapt_with_reward(scope, improvement).map_err(thrown)
-    }
+/// Forward passes of one scope since its last reset, or -1 if `op_type` was refused.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_forward_count(this: *mut Scoped, op_type: f64) -> i64 {
+    // SAFETY: see the module's documentation.
+    let scoped = &unsafe { object(this) }.scoped;
+    or_refuse(scope(op_type).map(|scope| scoped.forward_count(scope) as i64), -1)
+}
 
-    /// Resets one scope's adapter; its category keeps what it learned.
-    pub fn reset_scope(&mut self, op_type: f64) -> Result<(), JsError> {
-        self.scoped.reset_scope(scope(op_type)?);
-        Ok(())
-    }
+/// Adaptations of one scope since its last reset, or -1 if `op_type` was refused.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_adapt_count(this: *mut Scoped, op_type: f64) -> i64 {
+    // SAFETY: see the module's documentation.
+    let scoped = &unsafe { object(this) }.scoped;
+    or_refuse(scope(op_type).map(|scope| scoped.adapt_count(scope) as i64), -1)
+}
 
-    /// Resets every adapter and total count; the fallback setting stays.
-    pub fn reset_all(&mut self) {
-        self.scoped.reset_all();
-    }
+/// `‖α·A·B‖_F` of one scope's adapter, or -1 (never a norm) if `op_type` was refused.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_delta_norm(this: *mut Scoped, op_type: f64) -> f32 {
+    // SAFETY: see the module's documentation.
+    let scoped = &unsafe { object(this) }.scoped;
+    or_refuse(scope(op_type).map(|scope| scoped.delta_norm(scope)), -1.0)
+}
 
-    /// Forward passes of one scope since its last reset.
-    pub fn forward_count(&self, op_type: f64) -> Result<u64, JsError> {
-        Ok(self.scoped.forward_count(scope(op_type)?))
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_total_forward_count(this: *mut Scoped) -> u64 {
+    // SAFETY: see the module's documentation.
+    unsafe { object(this) }.scoped.total_forward_count()
+}
 
-    /// Adaptations of one scope since its last reset.
-    pub fn adapt_count(&self, op_type: f64) -> Result<u64, JsError> {
-        Ok(self.scoped.adapt_count(scope(op_type)?))
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_total_adapt_count(this: *mut Scoped) -> u64 {
+    // SAFETY: see the module's documentation.
+    unsafe { object(this) }.scoped.total_adapt_count()
+}
 
-    /// `‖α·A·B‖_F` of one scope's adapter.
-    pub fn delta_norm(&self, op_type: f64) -> Result<f32, JsError> {
-        Ok(self.scoped.delta_norm(scope(op_type)?))
-    }
+/// `enabled` as JavaScript converts it for an `i32` parameter (`ToInt32`): on unless 0, as
+/// wasm-bindgen's `bool` parameters take it. (A Rust `bool` parameter would be undefined
+/// behaviour for anything but 0 and 1.)
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn scoped_set_category_fallback(this: *mut Scoped, enabled: u32) {
+    // SAFETY: see the module's documentation.
+    unsafe { object(this) }.scoped.set_category_fallback(enabled != 0);
+}
 
-    /// Forward passes over all scopes since the last `reset_all`.
-    pub fn total_forward_count(&self) -> u64 {
-        self.scoped.total_forward_count()
-    }
+/// The name of an operator scope (see `abi::text_out`), or null if `op_type` was refused.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub extern "C" fn scope_name(op_type: f64) -> *const PieceRecord {
+    or_refuse(scope(op_type).map(|scope| abi::text_out(scope.name())), core::ptr::null())
+}
 
-    /// Adaptations over all scopes since the last `reset_all`.
-    pub fn total_adapt_count(&self) -> u64 {
-        self.scoped.total_adapt_count()
-    }
-
-    /// Switches category fallback on (the default) or off.
-    pub fn set_category_fallback(&mut self, enabled: bool) {
-        self.scoped.set_category_fallback(enabled);
-    }
-
-    /// The name of an operator scope, e.g. `"HnswScan"` for 2.
-    pub fn scope_name(op_type: f64) -> Result<String, JsError> {
-        Ok(scope(op_type)?.name().into())
-    }
-
-    /// Every adapter's state in core's versioned, checksummed format.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.scoped.to_bytes()
-    }
-
-    /// Adapters from bytes written by `to_bytes`; throws if they are not such a state.
-    pub fn from_bytes(bytes: &[u8]) -> Result<WasmScopedLoRA, JsError> {
-        ScopedLoRA::from_bytes_boxed(bytes).map(Self::wrap).map_err(thrown)
-    }
+/// Checks `op_type` alone, for js/api.js to refuse it before an array argument it cannot take.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub extern "C" fn check_op_type(op_type: f64) -> bool {
+    succeeded(scope(op_type).map(|_| ()))
 }

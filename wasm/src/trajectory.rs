@@ -1,161 +1,159 @@
-//! `WasmTrajectoryBuffer`: a ring of timed executions with running statistics
+//! `WasmTrajectoryBuffer` (js/api.js): a ring of timed executions with running statistics
 //! ([`TrajectoryBuffer`]).
+//!
+//! # Safety
+//!
+//! The contract of every `unsafe` export here: `this` is a live handle of this class, one that
+//! its constructor or `from_bytes` returned and its `free` has not released (see `abi::object`),
+//! and a `from_bytes` block is one of `abi::bytes_alloc`. js/api.js keeps it.
 
-use alloc::boxed::Box;
-use alloc::vec;
-use alloc::vec::Vec;
+#![allow(clippy::missing_safety_doc, reason = "one contract for every export, in the module's documentation")]
 
-use js_sys::Float32Array;
-use microlora_core::{OperatorScope, Persistent, TrajectoryBuffer, DEFAULT_CAPACITY};
-use wasm_bindgen::prelude::*;
+use microlora_core::{attention_type_from_number, OperatorScope, Persistent, Result, TrajectoryBuffer, DEFAULT_CAPACITY};
 
-use crate::boundary::{self, thrown};
+use crate::abi::{self, object, or_refuse, succeeded, PieceRecord, Staging};
 
-/// The latest `capacity` executions, each an embedding with its operator, attention type and
-/// time against a baseline; statistics cover every record since the last reset. The improvement
-/// of a record is `baseline_ms / execution_ms − 1`.
-#[wasm_bindgen]
-pub struct WasmTrajectoryBuffer {
+/// The object behind a `WasmTrajectoryBuffer`'s handle.
+#[repr(C)]
+pub struct Trajectory {
+    /// First: js/api.js reads it at the handle. Its input is where `record` copies the embedding,
+    /// not the ring slot the record will take: a refused record must leave the oldest buffered
+    /// record intact.
+    staging: Staging,
     buffer: TrajectoryBuffer,
-    /// `embedding_dim` floats that `record` copies its embedding argument into. Not the ring slot
-    /// the record will take: a refused record must leave the oldest buffered record intact.
-    staged_embedding: Box<[f32]>,
 }
 
-impl WasmTrajectoryBuffer {
-    fn wrap(buffer: TrajectoryBuffer) -> Self {
-        let staged_embedding = vec![0.0; buffer.embedding_dim()].into_boxed_slice();
-        WasmTrajectoryBuffer { buffer, staged_embedding }
-    }
+fn wrap(buffer: TrajectoryBuffer) -> *mut Trajectory {
+    abi::handle(Trajectory { staging: Staging::new(buffer.embedding_dim(), false), buffer })
 }
 
-#[wasm_bindgen]
-impl WasmTrajectoryBuffer {
-    /// An empty buffer. `capacity`: integer >= 1 (default 1000); `embedding_dim`: integer in
-    /// 1..=256 (default 256). All storage is allocated here.
-    #[wasm_bindgen(constructor)]
-    pub fn new(capacity: Option<f64>, embedding_dim: Option<f64>) -> Result<WasmTrajectoryBuffer, JsError> {
-        let capacity = boundary::capacity(capacity, DEFAULT_CAPACITY).map_err(thrown)?;
-        let embedding_dim = boundary::embedding_dim(embedding_dim).map_err(thrown)?;
-        TrajectoryBuffer::new(capacity, embedding_dim).map(Self::wrap).map_err(thrown)
-    }
+/// An empty buffer, or null if an argument was refused (`given` 0: omitted).
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub extern "C" fn trajectory_new(
+    capacity_given: u32,
+    capacity: f64,
+    embedding_dim_given: u32,
+    embedding_dim: f64,
+) -> *mut Trajectory {
+    let made = abi::capacity(capacity_given, capacity, DEFAULT_CAPACITY).and_then(|capacity| {
+        let embedding_dim = abi::embedding_dim(embedding_dim_given, embedding_dim)?;
+        TrajectoryBuffer::new(capacity, embedding_dim)
+    });
+    or_refuse(made.map(wrap), core::ptr::null_mut())
+}
 
-    /// Records one execution: `embedding` of length `embedding_dim` and finite, `op_type` an
-    /// integer in 0..=16, `attention_type` an integer in 0..=4294967295, times finite and >= 0.
-    // js/fast_calls.js replaces this method with one that copies a `Float32Array` embedding of
-    // length `embedding_dim` into the staged embedding itself and calls `record_staged`;
-    // everything else (plain `Array`s, wrong lengths, other values, and refused records) comes
-    // here.
-    pub fn record(
-        &mut self,
-        embedding: &Float32Array,
-        op_type: f64,
-        attention_type: f64,
-        execution_ms: f64,
-        baseline_ms: f64,
-    ) -> Result<(), JsError> {
-        // The numbers are refused before the embedding is read (and checked again when recording).
-        OperatorScope::from_number(op_type).map_err(thrown)?;
-        boundary::attention_type(attention_type).map_err(thrown)?;
-        boundary::copy_in("embedding", embedding, &mut self.staged_embedding)?;
-        self.record_staging(op_type, attention_type, execution_ms, baseline_ms).map_err(thrown)
-    }
+/// A buffer from a state that `trajectory_to_bytes` wrote, or null if the bytes are not one;
+/// takes over the block of `abi::bytes_alloc`.
+///
+/// SAFETY: `(bytes, len)` is a block of `abi::bytes_alloc`.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn trajectory_from_bytes(bytes: *mut u8, len: usize) -> *mut Trajectory {
+    // SAFETY: see above.
+    let bytes = unsafe { abi::bytes_in(bytes, len) };
+    or_refuse(TrajectoryBuffer::from_bytes(&bytes).map(wrap), core::ptr::null_mut())
+}
 
-    /// The byte offset of the staged embedding if `length` is the embedding dimension, else 0:
-    /// where js/fast_calls.js copies a `Float32Array` embedding of that length before calling
-    /// `record_staged`.
-    #[wasm_bindgen(js_name = "_stage", skip_typescript)]
-    pub fn stage(&self, length: f64) -> *const f32 {
-        boundary::staged_for(&self.staged_embedding, length)
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn trajectory_free(this: *mut Trajectory) {
+    // SAFETY: see above.
+    unsafe { abi::release(this) }
+}
 
-    /// Records one execution of the staged embedding; false, changing nothing, if an argument was
-    /// refused (js/fast_calls.js then calls `record`, which says why).
-    #[wasm_bindgen(js_name = "_record_staged", skip_typescript)]
-    pub fn record_staged(
-        &mut self,
-        op_type: f64,
-        attention_type: f64,
-        execution_ms: f64,
-        baseline_ms: f64,
-    ) -> bool {
-        self.record_staging(op_type, attention_type, execution_ms, baseline_ms).is_ok()
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn trajectory_to_bytes(this: *mut Trajectory) -> *const PieceRecord {
+    // SAFETY: see the module's documentation.
+    abi::bytes_out(unsafe { object(this) }.buffer.to_bytes())
+}
 
-    fn record_staging(
-        &mut self,
-        op_type: f64,
-        attention_type: f64,
-        execution_ms: f64,
-        baseline_ms: f64,
-    ) -> microlora_core::Result<()> {
-        let scope = OperatorScope::from_number(op_type)?;
-        let attention_type = boundary::attention_type(attention_type)?;
-        self.buffer.record(&self.staged_embedding, scope, attention_type, execution_ms, baseline_ms)
-    }
+/// The numbers of a record that are checked before its embedding is read.
+fn record_numbers(op_type: f64, attention_type: f64) -> Result<(OperatorScope, u32)> {
+    Ok((OperatorScope::from_number(op_type)?, attention_type_from_number(attention_type)?))
+}
 
-    /// Records since the last reset (including those the ring has dropped).
-    pub fn total_count(&self) -> u64 {
-        self.buffer.stats().count()
-    }
+/// Checks `op_type` and `attention_type` alone, for js/api.js to refuse them before an embedding
+/// it cannot take, as `trajectory_record` refuses them before the embedding.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub extern "C" fn check_record_numbers(op_type: f64, attention_type: f64) -> bool {
+    succeeded(record_numbers(op_type, attention_type).map(|_| ()))
+}
 
-    /// Records currently buffered (at most `capacity`).
-    pub fn len(&self) -> usize {
-        self.buffer.len()
-    }
+/// Records one execution of the staged embedding; false, changing nothing, if an argument was
+/// refused: `op_type`, then `attention_type`, then the embedding's values, then the times.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn trajectory_record(
+    this: *mut Trajectory,
+    op_type: f64,
+    attention_type: f64,
+    execution_ms: f64,
+    baseline_ms: f64,
+) -> bool {
+    // SAFETY: see the module's documentation.
+    let Trajectory { staging, buffer } = unsafe { object(this) };
+    succeeded(record_numbers(op_type, attention_type).and_then(|(scope, attention_type)| {
+        buffer.record(staging.input(), scope, attention_type, execution_ms, baseline_ms)
+    }))
+}
 
-    /// Whether nothing is buffered.
-    pub fn is_empty(&self) -> bool {
-        self.buffer.is_empty()
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn trajectory_total_count(this: *mut Trajectory) -> u64 {
+    // SAFETY: see the module's documentation.
+    unsafe { object(this) }.buffer.stats().count()
+}
 
-    /// Mean improvement since the last reset (0 with no records).
-    pub fn mean_improvement(&self) -> f64 {
-        self.buffer.stats().mean_improvement()
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn trajectory_len(this: *mut Trajectory) -> usize {
+    // SAFETY: see the module's documentation.
+    unsafe { object(this) }.buffer.len()
+}
 
-    /// Best improvement since the last reset (0 with no records).
-    pub fn best_improvement(&self) -> f64 {
-        self.buffer.stats().best_improvement()
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn trajectory_mean_improvement(this: *mut Trajectory) -> f64 {
+    // SAFETY: see the module's documentation.
+    unsafe { object(this) }.buffer.stats().mean_improvement()
+}
 
-    /// Share of records with improvement > 0 (0 with no records).
-    pub fn success_rate(&self) -> f64 {
-        self.buffer.stats().success_rate()
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn trajectory_best_improvement(this: *mut Trajectory) -> f64 {
+    // SAFETY: see the module's documentation.
+    unsafe { object(this) }.buffer.stats().best_improvement()
+}
 
-    /// Attention type of the best improvement (0 with no records).
-    pub fn best_attention(&self) -> u32 {
-        self.buffer.stats().best_attention()
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn trajectory_success_rate(this: *mut Trajectory) -> f64 {
+    // SAFETY: see the module's documentation.
+    unsafe { object(this) }.buffer.stats().success_rate()
+}
 
-    /// Sample variance of the improvement (0 below two records).
-    pub fn variance(&self) -> f64 {
-        self.buffer.stats().variance()
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn trajectory_best_attention(this: *mut Trajectory) -> u32 {
+    // SAFETY: see the module's documentation.
+    unsafe { object(this) }.buffer.stats().best_attention()
+}
 
-    /// Forgets every record and statistic.
-    pub fn reset(&mut self) {
-        self.buffer.reset();
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn trajectory_variance(this: *mut Trajectory) -> f64 {
+    // SAFETY: see the module's documentation.
+    unsafe { object(this) }.buffer.stats().variance()
+}
 
-    /// Buffered records whose quality `clamp((improvement + 1)/2, 0, 1)` is above `threshold`.
-    pub fn high_quality_count(&self, threshold: f64) -> Result<usize, JsError> {
-        self.buffer.high_quality_count(threshold).map_err(thrown)
-    }
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn trajectory_reset(this: *mut Trajectory) {
+    // SAFETY: see the module's documentation.
+    unsafe { object(this) }.buffer.reset();
+}
 
-    /// Buffered records of one operator scope (`op_type` an integer in 0..=16).
-    pub fn count_by_operator(&self, op_type: f64) -> Result<usize, JsError> {
-        OperatorScope::from_number(op_type).map(|scope| self.buffer.count_by_operator(scope)).map_err(thrown)
-    }
+/// Buffered records whose quality is above `threshold`, or -1 if `threshold` was refused.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn trajectory_high_quality_count(this: *mut Trajectory, threshold: f64) -> f64 {
+    // SAFETY: see the module's documentation.
+    let buffer = &unsafe { object(this) }.buffer;
+    or_refuse(buffer.high_quality_count(threshold).map(|count| count as f64), -1.0)
+}
 
-    /// The buffer (records, embeddings, statistics) in core's versioned, checksummed format.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.buffer.to_bytes()
-    }
-
-    /// A buffer from bytes written by `to_bytes`; throws if they are not such a state.
-    pub fn from_bytes(bytes: &[u8]) -> Result<WasmTrajectoryBuffer, JsError> {
-        TrajectoryBuffer::from_bytes(bytes).map(Self::wrap).map_err(thrown)
-    }
+/// Buffered records of one operator scope, or -1 if `op_type` was refused.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub unsafe extern "C" fn trajectory_count_by_operator(this: *mut Trajectory, op_type: f64) -> f64 {
+    // SAFETY: see the module's documentation.
+    let buffer = &unsafe { object(this) }.buffer;
+    or_refuse(OperatorScope::from_number(op_type).map(|scope| buffer.count_by_operator(scope) as f64), -1.0)
 }

@@ -1,6 +1,8 @@
-// js/fast_calls.js takes forward_array, adapt_array and record with a Float32Array of the embedding
-// dimension in JavaScript and leaves everything else to the generated methods. Both ways must be
-// one API: the same results, the same order of conversions and checks, the same method shapes.
+// The classes are JavaScript (js/api.js) over the module's numeric exports: arrays are copied into
+// staging buffers in JavaScript, numbers converted there, and refusals thrown there from core's
+// message. They must behave as the wasm-bindgen classes they replace: the same results for a
+// Float32Array and an Array, the same order of conversions and checks, the same method shapes, the
+// same errors for freed objects, and nothing of the module's own exports in the package's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -94,35 +96,89 @@ test('a freed object refuses the array calls as it refuses every call', () => {
   }
 });
 
-test('the methods keep their names and arity, and the helpers they call are not declared', async () => {
-  for (const [Class, method, arity] of [[WasmMicroLoRA, 'forward_array', 1], [WasmMicroLoRA, 'adapt_array', 1],
-    [WasmScopedLoRA, 'forward_array', 2], [WasmScopedLoRA, 'adapt_array', 2], [WasmTrajectoryBuffer, 'record', 5]]) {
-    const descriptor = Object.getOwnPropertyDescriptor(Class.prototype, method);
-    assert.equal(descriptor.value.name, method);
-    assert.equal(descriptor.value.length, arity);
-    assert.equal(descriptor.enumerable, false, 'like every class method');
+test('a freed object can be freed again, and a method called on another class\'s object throws', () => {
+  const lora = new WasmMicroLoRA(8);
+  lora.free();
+  lora.free();
+  assert.throws(() => lora.to_bytes(), /null pointer passed to rust/);
+  assert.throws(() => lora.memory, /null pointer passed to rust/);
+  const scoped = new WasmScopedLoRA(8);
+  const before = scoped.to_bytes();
+  // Another class's object has no handle of this class: a TypeError, and nothing is touched.
+  assert.throws(() => WasmMicroLoRA.prototype.forward_array.call(scoped, vector(8, 1)), TypeError);
+  assert.throws(() => WasmTrajectoryBuffer.prototype.reset.call(scoped), TypeError);
+  assert.throws(() => WasmScopedLoRA.prototype.dim.call({ __wbg_ptr: 8 }), TypeError);
+  assert.deepEqual(scoped.to_bytes(), before);
+});
+
+/** Every method of the three classes with its arity: the API of @ruvector/learning-wasm 0.1.29. */
+const API = {
+  WasmMicroLoRA: {
+    static: { from_bytes: 1 },
+    methods: { free: 0, adapt: 0, adapt_array: 1, adapt_count: 0, adapt_with_reward: 1, delta_norm: 0, dim: 0,
+      forward: 0, forward_array: 1, forward_count: 0, get_input_ptr: 0, get_output_ptr: 0, param_count: 0,
+      reset: 0, to_bytes: 0 },
+    constructor: 3,
+  },
+  WasmScopedLoRA: {
+    static: { from_bytes: 1, scope_name: 1 },
+    methods: { free: 0, adapt: 1, adapt_array: 2, adapt_count: 1, adapt_with_reward: 2, delta_norm: 1, dim: 0,
+      forward: 1, forward_array: 2, forward_count: 1, get_input_ptr: 0, get_output_ptr: 0, reset_all: 0,
+      reset_scope: 1, set_category_fallback: 1, to_bytes: 0, total_adapt_count: 0, total_forward_count: 0 },
+    constructor: 3,
+  },
+  WasmTrajectoryBuffer: {
+    static: { from_bytes: 1 },
+    methods: { free: 0, best_attention: 0, best_improvement: 0, count_by_operator: 1, high_quality_count: 1,
+      is_empty: 0, len: 0, mean_improvement: 0, record: 5, reset: 0, success_rate: 0, to_bytes: 0,
+      total_count: 0, variance: 0 },
+    constructor: 2,
+  },
+};
+
+test('the classes have exactly the methods of the API, with their names and arity, and no more', async () => {
+  const classes = { WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer };
+  for (const [name, { static: statics, methods, constructor }] of Object.entries(API)) {
+    const Class = classes[name];
+    assert.equal(Class.name, name);
+    assert.equal(Class.length, constructor);
+    const own = Object.getOwnPropertyNames(Class.prototype).filter((key) => key !== 'constructor');
+    const accessors = name === 'WasmTrajectoryBuffer' ? [] : ['memory'];
+    assert.deepEqual(own.sort(), [...Object.keys(methods), ...accessors].sort(), name);
+    for (const [method, arity] of Object.entries(methods)) {
+      const descriptor = Object.getOwnPropertyDescriptor(Class.prototype, method);
+      assert.equal(descriptor.value.name, method);
+      assert.equal(descriptor.value.length, arity, `${name}.${method}`);
+      assert.equal(descriptor.enumerable, false, 'like every class method');
+    }
+    if (Symbol.dispose) assert.equal(Class.prototype[Symbol.dispose], Class.prototype.free);
+    for (const [method, arity] of Object.entries(statics)) assert.equal(Class[method].length, arity, `${name}.${method}`);
+    // An object's own properties: none (its handle is a private field).
+    assert.deepEqual(Object.keys(name === 'WasmTrajectoryBuffer' ? new Class(2, 8) : new Class(8)), []);
   }
   const declarations = await readFile(new URL('../pkg/ruvector_learning_wasm.d.ts', import.meta.url), 'utf8');
   assert.doesNotMatch(declarations, /\b_(stage|forward_staged|adapt_staged|record_staged)\(/);
-  assert.doesNotMatch(declarations, /fast_calls|staging/, 'the methods\' documentation is about the API only');
+  assert.doesNotMatch(declarations, /staging|handle/, 'the methods\' documentation is about the API only');
   assert.match(declarations, /forward_array\(input: Float32Array\): Float32Array;/);
 });
 
-test('both entries, the ES module and CommonJS, install the fast calls when instantiated', async () => {
+test('both entries, the ES module and CommonJS, export the classes and nothing of the module', async () => {
   const { createRequire } = await import('node:module');
+  const esm = await import('ruvector-learning-wasm');
   const cjs = createRequire(import.meta.url)('ruvector-learning-wasm');
   cjs.initSync();
-  for (const [entry, classes] of [['ES module', { WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer }], ['CommonJS', cjs]]) {
-    for (const [name, method] of [['WasmMicroLoRA', 'forward_array'], ['WasmScopedLoRA', 'adapt_array'],
-      ['WasmTrajectoryBuffer', 'record']]) {
-      assert.match(classes[name].prototype[method].toString(), /stagingFor\(this, /, `${entry}: ${name}.${method}`);
-    }
-  }
-  // And the CommonJS instance computes as the ES module's does, on its own memory.
+  const exported = ['WasmMicroLoRA', 'WasmScopedLoRA', 'WasmTrajectoryBuffer', 'default', 'initSync', 'start'];
+  assert.deepEqual(Object.keys(esm).sort(), exported.sort());
+  assert.deepEqual(Object.keys(cjs).filter((key) => key !== '__esModule').sort(), exported.sort());
+  // Each entry has its own instance: the CommonJS classes compute as the ES module's do, on their
+  // own memory.
+  assert.notEqual(cjs.WasmScopedLoRA, WasmScopedLoRA);
   const input = vector(8, 3);
   const viaCjs = new cjs.WasmScopedLoRA(8, 0.5, 0.1);
   const viaEsm = new WasmScopedLoRA(8, 0.5, 0.1);
+  assert.notEqual(viaCjs.memory, viaEsm.memory);
   viaCjs.adapt_array(2, vector(8, 4));
   viaEsm.adapt_array(2, vector(8, 4));
   assert.deepEqual(viaCjs.forward_array(2, input), viaEsm.forward_array(2, input));
+  assert.throws(() => viaCjs.forward_array(17, input), (e) => e instanceof Error && /op_type must be/.test(e.message));
 });

@@ -1,0 +1,541 @@
+// The package's classes, WasmMicroLoRA, WasmScopedLoRA and WasmTrajectoryBuffer, over the module's
+// numeric exports (src/abi.rs): an object holds the handle (the address) of its Rust value; array
+// arguments are copied with one `set` into a staging buffer the object allocated at construction,
+// whose address and length this file reads from the object's first bytes; a refused call returns
+// false, a null handle or a negative count, and its Error is made here from core's message
+// (`take_error`). So each call is one call into WebAssembly, and the module carries no per-method
+// glue: wasm-bindgen generates the loader (init, initSync) only.
+//
+// build.sh appends this file to both of wasm-bindgen's glues (the ES module, and the CommonJS one
+// from its no-modules target, which has no snippets) and exports the classes from each. `start` in
+// src/lib.rs calls `installApi` with the module's exports when the module is instantiated; the glue
+// resolves the name in its own scope. Everything else stays inside one function, so that no name
+// meets the glue's own.
+//
+// Numbers are converted (`+x`, which throws for a BigInt or a Symbol as WebAssembly's conversion
+// of an f64 parameter does) in the order of the parameters, before anything else, so that any
+// JavaScript a conversion runs sees the object between calls. A handle is read after them: a
+// freed object (handle 0) throws wasm-bindgen's 'null pointer passed to rust', and a method
+// called on an object of another class throws a TypeError (a private field's brand check).
+const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() => {
+  /** The module's exports (src/abi.rs and the classes' files). */
+  let raw = null;
+  /** The module's `WebAssembly.Memory`, and views over all of it; growth detaches them. */
+  let memory = null;
+  let bytes = new Uint8Array(0);
+  let words = new Uint32Array(0);
+  let floats = new Float32Array(0);
+  let doubles = new Float64Array(0);
+  const decoder = new TextDecoder();
+
+  /** Makes the views anew if the memory grew since they were made (they are then empty). */
+  function views() {
+    if (words.byteLength === 0) {
+      const buffer = memory.buffer;
+      bytes = new Uint8Array(buffer);
+      words = new Uint32Array(buffer);
+      floats = new Float32Array(buffer);
+      doubles = new Float64Array(buffer);
+    }
+  }
+
+  function installApi(exports) {
+    raw = exports;
+    memory = exports.memory;
+    words = new Uint32Array(0);
+    views();
+  }
+
+  /** The UTF-8 text of `len` bytes at `at`. */
+  function text(at, len) {
+    return decoder.decode(bytes.subarray(at, at + len));
+  }
+
+  /** The record at `at` (src/abi.rs, PieceRecord: 24 bytes) as [kind, text, length]. */
+  function record(at) {
+    const word = at >>> 2;
+    return [words[word], words[word + 1], words[word + 2]];
+  }
+
+  /** The Error of the latest refusal: core's message, its numbers as JavaScript writes them. */
+  function refused() {
+    const at = raw.take_error() >>> 0;
+    views();
+    let message = '';
+    for (let piece = at; piece < at + 5 * 24; piece += 24) {
+      const [kind, textAt, length] = record(piece);
+      if (kind === 1) message += text(textAt, length);
+      else if (kind === 2) message += String(doubles[(piece + 16) >>> 3]);
+    }
+    return new Error(message);
+  }
+
+  const nullPointer = () => new Error('null pointer passed to rust');
+
+  /** An optional number as the pair the exports take: [given, value]; undefined and null are omitted. */
+  function optional(value) {
+    return value === undefined || value === null ? [0, 0] : [1, +value];
+  }
+
+  /** The argument names, by the number src/abi.rs's `refuse_length` takes. */
+  const ARGUMENTS = ['input', 'gradient', 'embedding'];
+
+  const notAnArray = (argument) =>
+    new Error(`${ARGUMENTS[argument]} must be a Float32Array (or an Array of numbers)`);
+
+  /**
+   * `value` as a Float32Array: itself, or a plain Array converted (its elements as by
+   * `Number(element)`; non-numbers become NaN, which core refuses). Anything else, or an element
+   * that cannot become a number (a BigInt, a Symbol), is refused with an Error naming the argument.
+   */
+  function floatsOf(value, argument) {
+    if (value instanceof Float32Array) return value;
+    if (Array.isArray(value)) {
+      try {
+        return Float32Array.from(value);
+      } catch {
+        // Refused below, as anything else that is not an array of numbers.
+      }
+    }
+    throw notAnArray(argument);
+  }
+
+  /**
+   * Copies `values` to the staging input of the object at `handle`, or throws core's refusal of
+   * its length. `checkFirst` refuses the call's numbers before that, as core would.
+   */
+  function stage(handle, values, argument, checkFirst) {
+    views();
+    const word = handle >>> 2;
+    const dim = words[word + 2];
+    if (values.length !== dim) {
+      checkFirst();
+      raw.refuse_length(argument, dim, values.length);
+      throw refused();
+    }
+    floats.set(values, words[word] >>> 2);
+  }
+
+  /** A new Float32Array of the staging output of the object at `handle`. */
+  function output(handle) {
+    const word = handle >>> 2;
+    const begin = words[word + 1] >>> 2;
+    const result = new Float32Array(words[word + 2]);
+    result.set(floats.subarray(begin, begin + result.length));
+    return result;
+  }
+
+  /** `bytes` (a Uint8Array or an Array of numbers) copied into a block of the module: [at, length]. */
+  function bytesIn(source) {
+    const length = source.length >>> 0;
+    const at = raw.bytes_alloc(length) >>> 0;
+    if (at === 0) throw new Error(`bytes: ${length} bytes do not fit in WebAssembly memory`);
+    views();
+    try {
+      bytes.set(source, at);
+    } catch (error) {
+      raw.bytes_free(at, length);
+      throw error;
+    }
+    return [at, length];
+  }
+
+  /** The bytes that a `*_to_bytes` export handed over at `at`, copied out; the block is freed. */
+  function bytesOut(at) {
+    views();
+    const [, begin, length] = record(at >>> 0);
+    const result = bytes.slice(begin, begin + length);
+    raw.bytes_free(begin, length);
+    return result;
+  }
+
+  /** Objects that are collected without `free()` release their Rust value here. */
+  const finalizers = (free) =>
+    typeof FinalizationRegistry === 'undefined'
+      ? { register() {}, unregister() {} }
+      : new FinalizationRegistry((handle) => raw[free](handle));
+  const loraFinalizer = finalizers('lora_free');
+  const scopedFinalizer = finalizers('scoped_free');
+  const trajectoryFinalizer = finalizers('trajectory_free');
+
+  /** The constructors' first argument when `from_bytes` wraps a handle (not reachable from outside). */
+  const WRAP = Symbol('handle');
+
+  /**
+   * A single rank-2 LoRA adapter, `out = x + α·(x·A)·B`. See js/api.d.ts for every method.
+   */
+  class WasmMicroLoRA {
+    #ptr = 0;
+
+    constructor(dim, alpha, learning_rate) {
+      let handle;
+      if (dim === WRAP) {
+        handle = alpha;
+      } else {
+        const [dimGiven, dimValue] = optional(dim);
+        const [alphaGiven, alphaValue] = optional(alpha);
+        const [rateGiven, rateValue] = optional(learning_rate);
+        handle = raw.lora_new(dimGiven, dimValue, alphaGiven, alphaValue, rateGiven, rateValue) >>> 0;
+      }
+      if (handle === 0) throw refused();
+      this.#ptr = handle;
+      loraFinalizer.register(this, handle, this);
+    }
+
+    #handle() {
+      const handle = this.#ptr;
+      if (handle === 0) throw nullPointer();
+      return handle;
+    }
+
+    free() {
+      const handle = this.#ptr;
+      this.#ptr = 0;
+      loraFinalizer.unregister(this);
+      if (handle !== 0) raw.lora_free(handle);
+    }
+
+    static from_bytes(bytes) {
+      const handle = raw.lora_from_bytes(...bytesIn(bytes)) >>> 0;
+      return new WasmMicroLoRA(WRAP, handle);
+    }
+
+    to_bytes() {
+      return bytesOut(raw.lora_to_bytes(this.#handle()));
+    }
+
+    get memory() {
+      this.#handle();
+      return memory;
+    }
+
+    get_input_ptr() {
+      return raw.lora_input_ptr(this.#handle()) >>> 0;
+    }
+
+    get_output_ptr() {
+      return raw.lora_output_ptr(this.#handle()) >>> 0;
+    }
+
+    dim() {
+      const handle = this.#handle();
+      views();
+      return words[(handle >>> 2) + 2];
+    }
+
+    forward() {
+      if (!raw.lora_forward(this.#handle())) throw refused();
+    }
+
+    forward_array(input) {
+      const values = floatsOf(input, 0);
+      const handle = this.#handle();
+      stage(handle, values, 0, () => {});
+      if (!raw.lora_forward_staged(handle)) throw refused();
+      return output(handle);
+    }
+
+    adapt() {
+      if (!raw.lora_adapt(this.#handle())) throw refused();
+    }
+
+    adapt_array(gradient) {
+      const values = floatsOf(gradient, 1);
+      const handle = this.#handle();
+      stage(handle, values, 1, () => {});
+      if (!raw.lora_adapt_staged(handle)) throw refused();
+    }
+
+    adapt_with_reward(improvement) {
+      const value = +improvement;
+      if (!raw.lora_adapt_with_reward(this.#handle(), value)) throw refused();
+    }
+
+    reset() {
+      raw.lora_reset(this.#handle());
+    }
+
+    forward_count() {
+      return BigInt.asUintN(64, raw.lora_forward_count(this.#handle()));
+    }
+
+    adapt_count() {
+      return BigInt.asUintN(64, raw.lora_adapt_count(this.#handle()));
+    }
+
+    delta_norm() {
+      return raw.lora_delta_norm(this.#handle());
+    }
+
+    param_count() {
+      return raw.lora_param_count(this.#handle()) >>> 0;
+    }
+  }
+
+  /**
+   * 17 operator adapters (`op_type` 0..=16) backed by 7 category adapters. See js/api.d.ts.
+   */
+  class WasmScopedLoRA {
+    #ptr = 0;
+
+    constructor(dim, alpha, learning_rate) {
+      let handle;
+      if (dim === WRAP) {
+        handle = alpha;
+      } else {
+        const [dimGiven, dimValue] = optional(dim);
+        const [alphaGiven, alphaValue] = optional(alpha);
+        const [rateGiven, rateValue] = optional(learning_rate);
+        handle = raw.scoped_new(dimGiven, dimValue, alphaGiven, alphaValue, rateGiven, rateValue) >>> 0;
+      }
+      if (handle === 0) throw refused();
+      this.#ptr = handle;
+      scopedFinalizer.register(this, handle, this);
+    }
+
+    #handle() {
+      const handle = this.#ptr;
+      if (handle === 0) throw nullPointer();
+      return handle;
+    }
+
+    free() {
+      const handle = this.#ptr;
+      this.#ptr = 0;
+      scopedFinalizer.unregister(this);
+      if (handle !== 0) raw.scoped_free(handle);
+    }
+
+    static from_bytes(bytes) {
+      const handle = raw.scoped_from_bytes(...bytesIn(bytes)) >>> 0;
+      return new WasmScopedLoRA(WRAP, handle);
+    }
+
+    static scope_name(op_type) {
+      const at = raw.scope_name(+op_type) >>> 0;
+      if (at === 0) throw refused();
+      views();
+      const [, begin, length] = record(at);
+      return text(begin, length);
+    }
+
+    to_bytes() {
+      return bytesOut(raw.scoped_to_bytes(this.#handle()));
+    }
+
+    get memory() {
+      this.#handle();
+      return memory;
+    }
+
+    get_input_ptr() {
+      return raw.scoped_input_ptr(this.#handle()) >>> 0;
+    }
+
+    get_output_ptr() {
+      return raw.scoped_output_ptr(this.#handle()) >>> 0;
+    }
+
+    dim() {
+      const handle = this.#handle();
+      views();
+      return words[(handle >>> 2) + 2];
+    }
+
+    forward(op_type) {
+      const op = +op_type;
+      if (!raw.scoped_forward(this.#handle(), op)) throw refused();
+    }
+
+    forward_array(op_type, input) {
+      const op = +op_type;
+      const checkOp = () => {
+        if (!raw.check_op_type(op)) throw refused();
+      };
+      // op_type is refused before the array is read, as core would.
+      if (!(input instanceof Float32Array)) checkOp();
+      const values = floatsOf(input, 0);
+      const handle = this.#handle();
+      stage(handle, values, 0, checkOp);
+      if (!raw.scoped_forward_staged(handle, op)) throw refused();
+      return output(handle);
+    }
+
+    adapt(op_type) {
+      const op = +op_type;
+      if (!raw.scoped_adapt(this.#handle(), op)) throw refused();
+    }
+
+    adapt_array(op_type, gradient) {
+      const op = +op_type;
+      const checkOp = () => {
+        if (!raw.check_op_type(op)) throw refused();
+      };
+      if (!(gradient instanceof Float32Array)) checkOp();
+      const values = floatsOf(gradient, 1);
+      const handle = this.#handle();
+      stage(handle, values, 1, checkOp);
+      if (!raw.scoped_adapt_staged(handle, op)) throw refused();
+    }
+
+    adapt_with_reward(op_type, improvement) {
+      const op = +op_type, value = +improvement;
+      if (!raw.scoped_adapt_with_reward(this.#handle(), op, value)) throw refused();
+    }
+
+    reset_scope(op_type) {
+      const op = +op_type;
+      if (!raw.scoped_reset_scope(this.#handle(), op)) throw refused();
+    }
+
+    reset_all() {
+      raw.scoped_reset_all(this.#handle());
+    }
+
+    forward_count(op_type) {
+      const op = +op_type;
+      const count = raw.scoped_forward_count(this.#handle(), op);
+      if (count < 0n) throw refused();
+      return count;
+    }
+
+    adapt_count(op_type) {
+      const op = +op_type;
+      const count = raw.scoped_adapt_count(this.#handle(), op);
+      if (count < 0n) throw refused();
+      return count;
+    }
+
+    delta_norm(op_type) {
+      const op = +op_type;
+      const norm = raw.scoped_delta_norm(this.#handle(), op);
+      if (norm < 0) throw refused();
+      return norm;
+    }
+
+    total_forward_count() {
+      return BigInt.asUintN(64, raw.scoped_total_forward_count(this.#handle()));
+    }
+
+    total_adapt_count() {
+      return BigInt.asUintN(64, raw.scoped_total_adapt_count(this.#handle()));
+    }
+
+    set_category_fallback(enabled) {
+      raw.scoped_set_category_fallback(this.#handle(), enabled);
+    }
+  }
+
+  /**
+   * The latest `capacity` executions, with statistics over every record since the last reset.
+   * See js/api.d.ts.
+   */
+  class WasmTrajectoryBuffer {
+    #ptr = 0;
+
+    constructor(capacity, embedding_dim) {
+      let handle;
+      if (capacity === WRAP) {
+        handle = embedding_dim;
+      } else {
+        const [capacityGiven, capacityValue] = optional(capacity);
+        const [dimGiven, dimValue] = optional(embedding_dim);
+        handle = raw.trajectory_new(capacityGiven, capacityValue, dimGiven, dimValue) >>> 0;
+      }
+      if (handle === 0) throw refused();
+      this.#ptr = handle;
+      trajectoryFinalizer.register(this, handle, this);
+    }
+
+    #handle() {
+      const handle = this.#ptr;
+      if (handle === 0) throw nullPointer();
+      return handle;
+    }
+
+    free() {
+      const handle = this.#ptr;
+      this.#ptr = 0;
+      trajectoryFinalizer.unregister(this);
+      if (handle !== 0) raw.trajectory_free(handle);
+    }
+
+    static from_bytes(bytes) {
+      const handle = raw.trajectory_from_bytes(...bytesIn(bytes)) >>> 0;
+      return new WasmTrajectoryBuffer(WRAP, handle);
+    }
+
+    to_bytes() {
+      return bytesOut(raw.trajectory_to_bytes(this.#handle()));
+    }
+
+    record(embedding, op_type, attention_type, execution_ms, baseline_ms) {
+      const op = +op_type, attention = +attention_type, execution = +execution_ms, baseline = +baseline_ms;
+      // op_type and attention_type are refused before the embedding is read, as core would.
+      const checkNumbers = () => {
+        if (!raw.check_record_numbers(op, attention)) throw refused();
+      };
+      if (!(embedding instanceof Float32Array)) checkNumbers();
+      const values = floatsOf(embedding, 2);
+      const handle = this.#handle();
+      stage(handle, values, 2, checkNumbers);
+      if (!raw.trajectory_record(handle, op, attention, execution, baseline)) throw refused();
+    }
+
+    total_count() {
+      return BigInt.asUintN(64, raw.trajectory_total_count(this.#handle()));
+    }
+
+    len() {
+      return raw.trajectory_len(this.#handle()) >>> 0;
+    }
+
+    is_empty() {
+      return this.len() === 0;
+    }
+
+    mean_improvement() {
+      return raw.trajectory_mean_improvement(this.#handle());
+    }
+
+    best_improvement() {
+      return raw.trajectory_best_improvement(this.#handle());
+    }
+
+    success_rate() {
+      return raw.trajectory_success_rate(this.#handle());
+    }
+
+    best_attention() {
+      return raw.trajectory_best_attention(this.#handle()) >>> 0;
+    }
+
+    variance() {
+      return raw.trajectory_variance(this.#handle());
+    }
+
+    reset() {
+      raw.trajectory_reset(this.#handle());
+    }
+
+    high_quality_count(threshold) {
+      const value = +threshold;
+      const count = raw.trajectory_high_quality_count(this.#handle(), value);
+      if (count < 0) throw refused();
+      return count;
+    }
+
+    count_by_operator(op_type) {
+      const op = +op_type;
+      const count = raw.trajectory_count_by_operator(this.#handle(), op);
+      if (count < 0) throw refused();
+      return count;
+    }
+  }
+
+  for (const Class of [WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer]) {
+    if (Symbol.dispose) Class.prototype[Symbol.dispose] = Class.prototype.free;
+  }
+
+  return { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer };
+})();
