@@ -59,10 +59,12 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128 -C lin
 echo "==> wasm-bindgen --target web"
 wasm-bindgen --target web --out-dir "$PKG" --out-name "$NAME" \
   "$TARGET_DIR/wasm32-unknown-unknown/release/$NAME.wasm"
-# The classes (js/api.js), which the module's start function hands its exports to by name, and
-# their declarations before the loader's.
+# The classes (js/api.js), which the module's start function installs by name (they take the
+# module's exports from the glue's initSync, which returns them once instantiated), and their
+# declarations before the loader's.
 CLASSES='WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer'
-{ echo; cat "$WASM_DIR/js/api.js"; echo "export { $CLASSES };"; } >>"$PKG/$NAME.js"
+{ echo; echo 'const glueExports = () => initSync();'; cat "$WASM_DIR/js/api.js"
+  echo "export { $CLASSES };"; } >>"$PKG/$NAME.js"
 { cat "$WASM_DIR/js/api.d.ts"; echo; cat "$PKG/$NAME.d.ts"; } >"$PKG/$NAME.d.ts.new"
 mv "$PKG/$NAME.d.ts.new" "$PKG/$NAME.d.ts"
 
@@ -77,7 +79,7 @@ wasm-bindgen --target no-modules --out-dir "$GLUE_DIR" --out-name "$NAME" \
   "$TARGET_DIR/wasm32-unknown-unknown/release/$NAME.wasm"
 cmp -s "$GLUE_DIR/${NAME}_bg.wasm" "$PKG/${NAME}_bg.wasm" ||
   fail "wasm-bindgen wrote different .wasm files for the web and no-modules targets"
-{ cat "$GLUE_DIR/$NAME.js"; cat "$WASM_DIR/js/api.js"
+{ cat "$GLUE_DIR/$NAME.js"; echo 'const glueExports = () => wasm_bindgen.initSync();'; cat "$WASM_DIR/js/api.js"
   echo "module.exports = { __esModule: true, ...wasm_bindgen, $CLASSES, default: wasm_bindgen };"; } \
   >"$PKG/$NAME.cjs"
 cp "$PKG/$NAME.d.ts" "$PKG/$NAME.d.cts"

@@ -8,9 +8,11 @@
 //
 // build.sh appends this file to both of wasm-bindgen's glues (the ES module, and the CommonJS one
 // from its no-modules target, which has no snippets) and exports the classes from each. `start` in
-// src/lib.rs calls `installApi` with the module's exports when the module is instantiated; the glue
-// resolves the name in its own scope. Everything else stays inside one function, so that no name
-// meets the glue's own.
+// src/lib.rs calls `installApi` when the module is instantiated; the glue resolves the name in its
+// own scope. `installApi` takes the exports from `glueExports`, which build.sh defines before this
+// file: the glue's own `initSync`, which returns the exports once the glue holds them (as it does
+// before it runs `start`). Everything else stays inside one function, so that no name meets the
+// glue's own.
 //
 // Numbers are converted (`+x`, which throws for a BigInt or a Symbol as WebAssembly's conversion
 // of an f64 parameter does) in the order of the parameters, before anything else, so that any
@@ -39,9 +41,9 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     }
   }
 
-  function installApi(exports) {
-    raw = exports;
-    memory = exports.memory;
+  function installApi() {
+    raw = glueExports();
+    memory = raw.memory;
     words = new Uint32Array(0);
     views();
   }
