@@ -33,7 +33,8 @@ impl RingIndex {
     /// Takes the slot for a new value and returns it.
     pub fn push(&mut self) -> usize {
         let slot = self.next;
-        self.next = (slot + 1) % self.capacity;
+        // A comparison, not `% capacity`: an integer division on every record.
+        self.next = if slot + 1 == self.capacity { 0 } else { slot + 1 };
         self.len = (self.len + 1).min(self.capacity);
         slot
     }

@@ -138,8 +138,18 @@ impl TrajectoryStats {
 pub struct TrajectoryBuffer {
     pub(crate) capacity: usize,
     pub(crate) dim: usize,
-    /// `capacity × dim` floats; slot `i` holds the embedding of `records[i]`.
+    /// `(capacity + 1) × dim` floats in blocks of `dim`: block `blocks[i]` holds the embedding of
+    /// `records[i]`, and block `spare` none. A new embedding is written into the spare block
+    /// (by [`record`](Self::record), or by the caller through
+    /// [`staged_embedding_mut`](Self::staged_embedding_mut)), checked there, and then takes the
+    /// slot's place: the block it replaces becomes the spare. So a refused record changes nothing
+    /// a reader sees, and a record copies its embedding once (the JavaScript package writes it
+    /// straight into the spare block).
     pub(crate) embeddings: Vec<f32>,
+    /// The embedding block of each ring slot, `capacity` of them.
+    pub(crate) blocks: Vec<u32>,
+    /// The block that holds no record's embedding.
+    pub(crate) spare: usize,
     /// In slot order; grows to `capacity` and then wraps.
     pub(crate) records: Vec<TrajectoryRecord>,
     /// Which slots hold records, oldest first, and where the next goes.
@@ -155,16 +165,22 @@ impl TrajectoryBuffer {
         }
         check_dim("embedding_dim", embedding_dim)?;
         let too_large = || LearningError::CapacityTooLarge(capacity as f64);
-        let floats = capacity.checked_mul(embedding_dim).ok_or_else(too_large)?;
+        let block_count = u32::try_from(capacity).ok().and_then(|c| c.checked_add(1)).ok_or_else(too_large)?;
+        let floats = (block_count as usize).checked_mul(embedding_dim).ok_or_else(too_large)?;
         let mut embeddings = Vec::new();
         embeddings.try_reserve_exact(floats).map_err(|_| too_large())?;
         embeddings.resize(floats, 0.0);
+        let mut blocks = Vec::new();
+        blocks.try_reserve_exact(capacity).map_err(|_| too_large())?;
+        blocks.extend(0..block_count - 1);
         let mut records = Vec::new();
         records.try_reserve_exact(capacity).map_err(|_| too_large())?;
         Ok(TrajectoryBuffer {
             capacity,
             dim: embedding_dim,
             embeddings,
+            blocks,
+            spare: capacity,
             records,
             index: RingIndex::new(capacity),
             stats: TrajectoryStats::default(),
@@ -182,7 +198,28 @@ impl TrajectoryBuffer {
         baseline_ms: f64,
     ) -> Result<()> {
         expect_len("embedding", embedding.len(), self.dim)?;
-        if !kernels::all_finite(embedding) {
+        self.staged_embedding_mut().copy_from_slice(embedding);
+        self.record_staged(scope, attention_type, execution_ms, baseline_ms)
+    }
+
+    /// Where a caller writes the embedding of the next [`record_staged`](Self::record_staged):
+    /// `embedding_dim` floats that no buffered record uses, at an address that changes with each
+    /// record (and only then).
+    pub fn staged_embedding_mut(&mut self) -> &mut [f32] {
+        let at = self.spare * self.dim;
+        &mut self.embeddings[at..at + self.dim]
+    }
+
+    /// Records one execution of the embedding written through
+    /// [`staged_embedding_mut`](Self::staged_embedding_mut), as [`record`](Self::record) does.
+    pub fn record_staged(
+        &mut self,
+        scope: OperatorScope,
+        attention_type: u32,
+        execution_ms: f64,
+        baseline_ms: f64,
+    ) -> Result<()> {
+        if !kernels::all_finite(self.staged_embedding_mut()) {
             return Err(LearningError::NonFinite { what: "embedding" });
         }
         non_negative("execution_ms", execution_ms)?;
@@ -191,7 +228,8 @@ impl TrajectoryBuffer {
         let improvement = improvement(execution_ms, baseline_ms);
         let record = TrajectoryRecord { scope, attention_type, execution_ms, baseline_ms, improvement };
         let slot = self.index.push();
-        self.embeddings[slot * self.dim..(slot + 1) * self.dim].copy_from_slice(embedding);
+        // The slot's old block (unused while the ring fills) becomes the spare.
+        self.spare = core::mem::replace(&mut self.blocks[slot], self.spare as u32) as usize;
         if slot == self.records.len() {
             self.records.push(record); // within the capacity reserved at construction
         } else {
@@ -199,6 +237,12 @@ impl TrajectoryBuffer {
         }
         self.stats.add(improvement, attention_type);
         Ok(())
+    }
+
+    /// The embedding of the record in ring slot `slot`.
+    fn embedding(&self, slot: usize) -> &[f32] {
+        let at = self.blocks[slot] as usize * self.dim;
+        &self.embeddings[at..at + self.dim]
     }
 
     /// Forgets every record and statistic.
@@ -212,7 +256,7 @@ impl TrajectoryBuffer {
     pub fn iter(&self) -> impl Iterator<Item = (&TrajectoryRecord, &[f32])> + '_ {
         self.index
             .oldest_first()
-            .map(move |slot| (&self.records[slot], &self.embeddings[slot * self.dim..(slot + 1) * self.dim]))
+            .map(move |slot| (&self.records[slot], self.embedding(slot)))
     }
 
     /// Records currently buffered (at most `capacity`).

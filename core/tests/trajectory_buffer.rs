@@ -143,3 +143,48 @@ fn bad_input_is_refused_and_leaves_state_unchanged() {
     assert!(messages[3].contains("baseline_ms"), "{}", messages[3]);
     assert!(buffer.high_quality_count(f64::NAN).is_err());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// Recording through the staged embedding (as the JavaScript package does) is recording: the
+    /// same buffer as `record` with the same embeddings, over wrap-arounds and resets, while refused
+    /// staged records (a NaN, a negative time) change nothing a reader sees.
+    #[test]
+    fn staged_records_are_records_and_refusals_leave_the_ring_alone(
+        capacity in 1usize..6,
+        steps in proptest::collection::vec((execution(), 0u8..8), 0..40),
+    ) {
+        let dim = 3;
+        let mut direct = TrajectoryBuffer::new(capacity, dim).unwrap();
+        let mut staged = TrajectoryBuffer::new(capacity, dim).unwrap();
+        for (i, (e, action)) in steps.iter().enumerate() {
+            let embedding = [i as f32, -(i as f32), 0.5];
+            if *action == 0 {
+                direct.reset();
+                staged.reset();
+                continue;
+            }
+            let at = staged.staged_embedding_mut().as_ptr();
+            if *action == 1 {
+                let before = staged.clone();
+                staged.staged_embedding_mut().copy_from_slice(&[1.0, f32::NAN, 2.0]);
+                prop_assert!(staged.record_staged(e.scope, e.attention_type, e.execution_ms, e.baseline_ms).is_err());
+                staged.staged_embedding_mut().copy_from_slice(&embedding);
+                prop_assert!(staged.record_staged(e.scope, e.attention_type, -1.0, e.baseline_ms).is_err());
+                prop_assert_eq!(&staged, &before);
+                prop_assert_eq!(staged.staged_embedding_mut().as_ptr(), at, "a refusal keeps the spare block");
+                continue;
+            }
+            direct.record(&embedding, e.scope, e.attention_type, e.execution_ms, e.baseline_ms).unwrap();
+            staged.staged_embedding_mut().copy_from_slice(&embedding);
+            staged.record_staged(e.scope, e.attention_type, e.execution_ms, e.baseline_ms).unwrap();
+            prop_assert_ne!(staged.staged_embedding_mut().as_ptr(), at, "each record takes the spare block");
+            prop_assert_eq!(&staged, &direct);
+        }
+        // Every buffered embedding is the one recorded, newest last, and none is the spare block.
+        let spare = staged.staged_embedding_mut().as_ptr();
+        prop_assert!(staged.iter().all(|(_, saved)| saved.as_ptr() != spare));
+        prop_assert_eq!(staged.iter().count(), direct.iter().count());
+    }
+}

@@ -118,6 +118,19 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     floats.set(values, words[word] >>> 2);
   }
 
+  /**
+   * Copies `array` to the staging input of the object at `handle` if it is a Float32Array of its
+   * length, the common case, and says whether it did: no closure, no conversion.
+   */
+  function staged(handle, array) {
+    if (!(array instanceof Float32Array)) return false;
+    views();
+    const word = handle >>> 2;
+    if (array.length !== words[word + 2]) return false;
+    floats.set(array, words[word] >>> 2);
+    return true;
+  }
+
   /** A new Float32Array of the staging output of the object at `handle`. */
   function output(handle) {
     const word = handle >>> 2;
@@ -230,9 +243,12 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     }
 
     forward_array(input) {
-      const values = floatsOf(input, 0);
-      const handle = this.#handle();
-      stage(handle, values, 0, () => {});
+      let handle = this.#handle();
+      if (!staged(handle, input)) {
+        const values = floatsOf(input, 0);
+        handle = this.#handle();
+        stage(handle, values, 0, () => {});
+      }
       if (!raw.lora_forward_staged(handle)) throw refused();
       return output(handle);
     }
@@ -242,9 +258,12 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     }
 
     adapt_array(gradient) {
-      const values = floatsOf(gradient, 1);
-      const handle = this.#handle();
-      stage(handle, values, 1, () => {});
+      let handle = this.#handle();
+      if (!staged(handle, gradient)) {
+        const values = floatsOf(gradient, 1);
+        handle = this.#handle();
+        stage(handle, values, 1, () => {});
+      }
       if (!raw.lora_adapt_staged(handle)) throw refused();
     }
 
@@ -351,14 +370,8 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
 
     forward_array(op_type, input) {
       const op = +op_type;
-      const checkOp = () => {
-        if (!raw.check_op_type(op)) throw refused();
-      };
-      // op_type is refused before the array is read, as core would.
-      if (!(input instanceof Float32Array)) checkOp();
-      const values = floatsOf(input, 0);
-      const handle = this.#handle();
-      stage(handle, values, 0, checkOp);
+      let handle = this.#handle();
+      if (!staged(handle, input)) handle = this.#stageOther(op, input, 0);
       if (!raw.scoped_forward_staged(handle, op)) throw refused();
       return output(handle);
     }
@@ -370,14 +383,24 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
 
     adapt_array(op_type, gradient) {
       const op = +op_type;
+      let handle = this.#handle();
+      if (!staged(handle, gradient)) handle = this.#stageOther(op, gradient, 1);
+      if (!raw.scoped_adapt_staged(handle, op)) throw refused();
+    }
+
+    /**
+     * Stages what `staged` did not take (a plain Array, a wrong length, anything else), or throws
+     * why not; op_type is refused first, before the array is read, as core would. The handle.
+     */
+    #stageOther(op, array, argument) {
       const checkOp = () => {
         if (!raw.check_op_type(op)) throw refused();
       };
-      if (!(gradient instanceof Float32Array)) checkOp();
-      const values = floatsOf(gradient, 1);
+      if (!(array instanceof Float32Array)) checkOp();
+      const values = floatsOf(array, argument);
       const handle = this.#handle();
-      stage(handle, values, 1, checkOp);
-      if (!raw.scoped_adapt_staged(handle, op)) throw refused();
+      stage(handle, values, argument, checkOp);
+      return handle;
     }
 
     adapt_with_reward(op_type, improvement) {
@@ -473,7 +496,16 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
 
     record(embedding, op_type, attention_type, execution_ms, baseline_ms) {
       const op = +op_type, attention = +attention_type, execution = +execution_ms, baseline = +baseline_ms;
-      // op_type and attention_type are refused before the embedding is read, as core would.
+      let handle = this.#handle();
+      if (!staged(handle, embedding)) handle = this.#stageOther(op, attention, embedding);
+      if (!raw.trajectory_record(handle, op, attention, execution, baseline)) throw refused();
+    }
+
+    /**
+     * Stages what `staged` did not take, or throws why not; op_type and attention_type are
+     * refused first, before the embedding is read, as core would. The handle.
+     */
+    #stageOther(op, attention, embedding) {
       const checkNumbers = () => {
         if (!raw.check_record_numbers(op, attention)) throw refused();
       };
@@ -481,7 +513,7 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
       const values = floatsOf(embedding, 2);
       const handle = this.#handle();
       stage(handle, values, 2, checkNumbers);
-      if (!raw.trajectory_record(handle, op, attention, execution, baseline)) throw refused();
+      return handle;
     }
 
     total_count() {

@@ -44,6 +44,19 @@ impl Staging {
         Staging { input: input.as_mut_ptr(), output: output_ptr, dim: dim as u32, blocks: [input, output] }
     }
 
+    /// A staging input that the object keeps elsewhere, `dim` floats at `input`, and no output.
+    pub(crate) fn elsewhere(input: &mut [f32]) -> Self {
+        let mut staging = Staging::new(0, false);
+        staging.move_input(input);
+        staging
+    }
+
+    /// Points the staging input, kept elsewhere, at `input` (`dim` floats) from now on.
+    pub(crate) fn move_input(&mut self, input: &mut [f32]) {
+        self.input = input.as_mut_ptr();
+        self.dim = input.len() as u32;
+    }
+
     /// The staged argument.
     pub(crate) fn input(&self) -> &[f32] {
         &self.blocks[0]

@@ -16,15 +16,16 @@ use crate::abi::{self, object, or_refuse, succeeded, PieceRecord, Staging};
 /// The object behind a `WasmTrajectoryBuffer`'s handle.
 #[repr(C)]
 pub struct Trajectory {
-    /// First: js/api.js reads it at the handle. Its input is where `record` copies the embedding,
-    /// not the ring slot the record will take: a refused record must leave the oldest buffered
-    /// record intact.
+    /// First: js/api.js reads it at the handle. Its input is the buffer's spare embedding block
+    /// (`TrajectoryBuffer::staged_embedding_mut`), where `record` copies the embedding: no
+    /// buffered record uses it, so a refused record leaves them all intact, and an accepted one
+    /// takes it without another copy. It moves with each record.
     staging: Staging,
     buffer: TrajectoryBuffer,
 }
 
-fn wrap(buffer: TrajectoryBuffer) -> *mut Trajectory {
-    abi::handle(Trajectory { staging: Staging::new(buffer.embedding_dim(), false), buffer })
+fn wrap(mut buffer: TrajectoryBuffer) -> *mut Trajectory {
+    abi::handle(Trajectory { staging: Staging::elsewhere(buffer.staged_embedding_mut()), buffer })
 }
 
 /// An empty buffer, or null if an argument was refused (`given` 0: omitted).
@@ -78,7 +79,8 @@ pub extern "C" fn check_record_numbers(op_type: f64, attention_type: f64) -> boo
 }
 
 /// Records one execution of the staged embedding; false, changing nothing, if an argument was
-/// refused: `op_type`, then `attention_type`, then the embedding's values, then the times.
+/// refused: `op_type`, then `attention_type`, then the embedding's values, then the times. The
+/// staging input then points at the buffer's new spare block.
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn trajectory_record(
     this: *mut Trajectory,
@@ -89,9 +91,11 @@ pub unsafe extern "C" fn trajectory_record(
 ) -> bool {
     // SAFETY: see the module's documentation.
     let Trajectory { staging, buffer } = unsafe { object(this) };
-    succeeded(record_numbers(op_type, attention_type).and_then(|(scope, attention_type)| {
-        buffer.record(staging.input(), scope, attention_type, execution_ms, baseline_ms)
-    }))
+    let recorded = record_numbers(op_type, attention_type).and_then(|(scope, attention_type)| {
+        buffer.record_staged(scope, attention_type, execution_ms, baseline_ms)
+    });
+    staging.move_input(buffer.staged_embedding_mut());
+    succeeded(recorded)
 }
 
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
