@@ -72,15 +72,21 @@ pub(crate) fn sum_squares(v: &[f32]) -> f32 {
 }
 
 /// Whether every value is finite, without a branch per value: `v·0` is 0 for finite `v` and
-/// NaN for NaN or ±∞, and a NaN survives the sum.
+/// NaN for NaN or ±∞, and a NaN survives the sum. Two sums, over alternate chunks, so that each
+/// addition does not wait for the one before: 2 ns less of a 256-float `record` in WebAssembly.
 #[inline]
 pub(crate) fn all_finite(v: &[f32]) -> bool {
     let (vc, vr) = v.as_chunks::<LANES>();
-    let mut sum = f32x8::ZERO;
-    for v in vc {
-        sum += lanes(v) * f32x8::ZERO;
+    let (pairs, odd) = vc.as_chunks::<2>();
+    let mut sum = [f32x8::ZERO; 2];
+    for [a, b] in pairs {
+        sum[0] += lanes(a) * f32x8::ZERO;
+        sum[1] += lanes(b) * f32x8::ZERO;
     }
-    (sum.reduce_add() + vr.iter().map(|x| x * 0.0).sum::<f32>()) == 0.0
+    for a in odd {
+        sum[0] += lanes(a) * f32x8::ZERO;
+    }
+    ((sum[0] + sum[1]).reduce_add() + vr.iter().map(|x| x * 0.0).sum::<f32>()) == 0.0
 }
 
 /// The Euclidean norm of `v`, or `None` when `v` holds NaN or an infinity. Finite vectors whose
@@ -261,6 +267,23 @@ mod tests {
                 y[n - 1] = 1.0;
                 y[0] = bad;
                 assert!(!all_finite(&y));
+            }
+        }
+    }
+
+    #[test]
+    fn all_finite_finds_a_non_finite_value_wherever_it_is() {
+        // Lengths through two pairs of chunks, an odd chunk and a remainder; the largest finite
+        // values are finite (their products with 0 are 0, and sums of 0 do not overflow).
+        for n in 0..=41 {
+            let x = vec![f32::MAX; n];
+            assert!(all_finite(&x));
+            for at in 0..n {
+                for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                    let mut y = x.clone();
+                    y[at] = bad;
+                    assert!(!all_finite(&y), "{bad} at {at} of {n}");
+                }
             }
         }
     }
