@@ -225,16 +225,24 @@ pub(crate) fn open(expected: StateKind, bytes: &[u8]) -> Result<&[u8]> {
     }
 }
 
+/// Why a payload is refused: the reason of a [`LearningError::CorruptState`]. The loaders below
+/// return it, two words, rather than a whole `LearningError`, which every `?` would move (bytes
+/// of the npm package at each one); their callers make it the error.
+type Refusal = &'static str;
+
+/// What the loaders return.
+type Checked<T> = core::result::Result<T, Refusal>;
+
 /// Why a payload that does not decode is refused.
-const UNDECODABLE: LearningError = LearningError::CorruptState("the payload does not decode");
+const UNDECODABLE: Refusal = "the payload does not decode";
 
 /// Fills `target` with the saved vector `values` (its floats' bytes), after checking that it
 /// holds `dim` floats, and checks that they are finite. Kept out of line, as loading is cold: the
 /// npm package would carry a copy of it in every loader.
 #[inline(never)]
-fn load_vector(target: &mut [f32; MAX_DIM], values: &[u8], dim: usize) -> Result<()> {
+fn load_vector(target: &mut [f32; MAX_DIM], values: &[u8], dim: usize) -> Checked<()> {
     if values.len() != 4 * dim {
-        return Err(LearningError::CorruptState("a vector's length differs from the dimension"));
+        return Err("a vector's length differs from the dimension");
     }
     let mut finite = true;
     for (value, bytes) in target.iter_mut().zip(values.chunks_exact(4)) {
@@ -242,7 +250,7 @@ fn load_vector(target: &mut [f32; MAX_DIM], values: &[u8], dim: usize) -> Result
         finite &= value.is_finite();
     }
     if !finite {
-        return Err(LearningError::CorruptState("a vector holds NaN or infinite values"));
+        return Err("a vector holds NaN or infinite values");
     }
     Ok(())
 }
@@ -317,11 +325,11 @@ impl<'a> SavedAdapter<'a> {
 
     /// Overwrites `target` with this adapter, after checking it, in place.
     #[inline(never)]
-    fn restore_into(&self, target: &mut Adapter) -> Result<()> {
+    fn restore_into(&self, target: &mut Adapter) -> Checked<()> {
         let dim = usize::from(self.dim);
-        target.start(dim, self.alpha, self.learning_rate, self.seed).map_err(|_| {
-            LearningError::CorruptState("an adapter's dim, alpha or learning rate is invalid")
-        })?;
+        target
+            .start(dim, self.alpha, self.learning_rate, self.seed)
+            .map_err(|_| "an adapter's dim, alpha or learning rate is invalid")?;
         for (row, values) in target.a.iter_mut().chain(target.b.iter_mut()).zip(self.factors) {
             load_vector(row, values, dim)?;
         }
@@ -373,7 +381,11 @@ impl Persistent for MicroLoRA {
 }
 
 /// Overwrites `target` with the adapter that `payload` holds: decoded whole, then checked.
-pub(crate) fn load_micro(target: &mut MicroLoRA, mut payload: &[u8]) -> Result<()> {
+pub(crate) fn load_micro(target: &mut MicroLoRA, payload: &[u8]) -> Result<()> {
+    micro_from(target, payload).map_err(LearningError::CorruptState)
+}
+
+fn micro_from(target: &mut MicroLoRA, mut payload: &[u8]) -> Checked<()> {
     let bytes = &mut payload;
     let (adapter, reference) =
         (|| Some((SavedAdapter::read(bytes)?, bytes.floats()?)))().ok_or(UNDECODABLE)?;
@@ -451,8 +463,11 @@ fn skim<'a>(bytes: &mut &'a [u8], skip: fn(&mut &'a [u8]) -> Option<()>) -> Opti
 /// Overwrites `target` with the scoped learner that `payload` holds, in place: decoded whole
 /// first (each sequence skimmed, counted and set aside), then checked while it is restored, the
 /// sequences read a second time.
-pub(crate) fn load_scoped(target: &mut ScopedLoRA, mut payload: &[u8]) -> Result<()> {
-    use LearningError::CorruptState;
+pub(crate) fn load_scoped(target: &mut ScopedLoRA, payload: &[u8]) -> Result<()> {
+    scoped_from(target, payload).map_err(LearningError::CorruptState)
+}
+
+fn scoped_from(target: &mut ScopedLoRA, mut payload: &[u8]) -> Checked<()> {
     let bytes = &mut payload;
     let adapter = |bytes: &mut &[u8]| SavedAdapter::read(bytes).map(drop);
     let decoded = (|| {
@@ -469,7 +484,7 @@ pub(crate) fn load_scoped(target: &mut ScopedLoRA, mut payload: &[u8]) -> Result
     if [operator_count, reference_count, category_count]
         != [OperatorScope::COUNT, OperatorScope::COUNT, OperatorCategory::COUNT]
     {
-        return Err(CorruptState("it does not hold 17 scope and 7 category adapters"));
+        return Err("it does not hold 17 scope and 7 category adapters");
     }
     let dim = usize::from(
         {
@@ -478,7 +493,7 @@ pub(crate) fn load_scoped(target: &mut ScopedLoRA, mut payload: &[u8]) -> Result
         }
         .ok_or(UNDECODABLE)?,
     );
-    check_dim("dim", dim).map_err(|_| CorruptState("the dimension is out of range"))?;
+    check_dim("dim", dim).map_err(|_| "the dimension is out of range")?;
     restore_adapters(&mut target.operators, operators, dim)?;
     restore_adapters(&mut target.categories, categories, dim)?;
     for reference in &mut target.references {
@@ -493,11 +508,11 @@ pub(crate) fn load_scoped(target: &mut ScopedLoRA, mut payload: &[u8]) -> Result
 /// Overwrites `targets` with the adapters that `bytes` begin with, each checked, and checked to
 /// have dimension `dim`.
 #[inline(never)]
-fn restore_adapters(targets: &mut [Adapter], mut bytes: &[u8], dim: usize) -> Result<()> {
+fn restore_adapters(targets: &mut [Adapter], mut bytes: &[u8], dim: usize) -> Checked<()> {
     for target in targets {
         SavedAdapter::read(&mut bytes).ok_or(UNDECODABLE)?.restore_into(target)?;
         if target.dim != dim {
-            return Err(LearningError::CorruptState("its adapters differ in dimension"));
+            return Err("its adapters differ in dimension");
         }
     }
     Ok(())
@@ -572,7 +587,7 @@ impl Persistent for TrajectoryBuffer {
     fn restore(snapshot: TrajectoryBufferSnapshot) -> Result<Self> {
         let mut payload = Vec::new();
         snapshot.encode(&mut payload);
-        load_trajectory(&payload)
+        load_trajectory(&payload).map_err(LearningError::CorruptState)
     }
 
     fn to_bytes(&self) -> Vec<u8> {
@@ -604,14 +619,13 @@ impl Persistent for TrajectoryBuffer {
     }
 
     fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        load_trajectory(open(Self::KIND, bytes)?)
+        load_trajectory(open(Self::KIND, bytes)?).map_err(LearningError::CorruptState)
     }
 }
 
 /// The buffer that `payload` holds: decoded whole (the records skipped over), then checked while
 /// it is built, the records read a second time. Nothing is allocated for bytes that do not decode.
-fn load_trajectory(mut payload: &[u8]) -> Result<TrajectoryBuffer> {
-    use LearningError::CorruptState;
+fn load_trajectory(mut payload: &[u8]) -> Checked<TrajectoryBuffer> {
     let bytes = &mut payload;
     let (capacity, dim, len, mut records, stats) = (|| {
         let (capacity, dim) = (bytes.u64()?, bytes.u16()?);
@@ -626,26 +640,31 @@ fn load_trajectory(mut payload: &[u8]) -> Result<TrajectoryBuffer> {
         Some((capacity, dim, len, records, stats))
     })()
     .ok_or(UNDECODABLE)?;
-    let capacity = usize::try_from(capacity).map_err(|_| CorruptState("the capacity is too large"))?;
+    let capacity = usize::try_from(capacity).map_err(|_| "the capacity is too large")?;
     let mut buffer = TrajectoryBuffer::new(capacity, usize::from(dim))
-        .map_err(|_| CorruptState("the capacity or dimension is invalid"))?;
+        .map_err(|_| "the capacity or dimension is invalid")?;
     if len > capacity || (len as u64) > stats.count {
-        return Err(CorruptState("it holds more records than its capacity or count"));
+        return Err("it holds more records than its capacity or count");
     }
     let mut embedding = [0.0; MAX_DIM];
     for _ in 0..len {
         let r = SavedRecord::read(&mut records).ok_or(UNDECODABLE)?;
-        let scope = OperatorScope::from_id(usize::from(r.scope))
-            .map_err(|_| CorruptState("a scope id is unknown"))?;
-        load_vector(&mut embedding, r.embedding, buffer.dim)
-            .and_then(|()| {
-                let embedding = &embedding[..buffer.dim];
-                buffer.record(embedding, scope, r.attention_type, r.execution_ms, r.baseline_ms)
-            })
-            .map_err(|_| CorruptState("a record is invalid"))?;
+        let scope = OperatorScope::from_id(usize::from(r.scope)).map_err(|_| "a scope id is unknown")?;
+        let recorded = load_vector(&mut embedding, r.embedding, buffer.dim).is_ok()
+            && (buffer.record(
+                &embedding[..buffer.dim],
+                scope,
+                r.attention_type,
+                r.execution_ms,
+                r.baseline_ms,
+            ))
+            .is_ok();
+        if !recorded {
+            return Err("a record is invalid");
+        }
     }
     if !stats.is_consistent() {
-        return Err(CorruptState("its statistics are inconsistent"));
+        return Err("its statistics are inconsistent");
     }
     buffer.stats = stats;
     Ok(buffer)
