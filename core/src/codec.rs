@@ -1,13 +1,13 @@
-//! The part of postcard's encoding that the adapter and trajectory snapshots use, written by hand:
+//! The part of postcard's encoding that saved adapters and trajectory buffers use, written by hand:
 //! unsigned integers as varints (LEB128, at most as many bytes as their type needs), `f32`/`f64`
 //! as little-endian bytes, `u8` and `bool` as one byte, `Option` as a 0/1 byte before the value,
 //! sequences as a varint length before their elements, structs and tuples as their fields in
-//! order. Serde's generated code for the same snapshots was about 15 KB of the npm package.
+//! order. Serde's generated code for their snapshots was about 15 KB of the npm package.
 //!
 //! Decoding accepts exactly what postcard 1 accepts: the same varint limits (a last byte with
 //! more bits than the type holds is refused, a longer-than-needed encoding is not), booleans and
-//! option tags 0 or 1, and bytes left over after the value are ignored. `core/tests/codec.rs`
-//! checks both directions against postcard and serde.
+//! option tags 0 or 1, and bytes left over after the value are ignored. The tests below
+//! check both directions against postcard and serde.
 //!
 //! Every function here is kept out of line: saving and loading are cold, and each inlined copy
 //! of a varint or a `Vec` push costs the npm package bytes at every field.
@@ -60,7 +60,7 @@ impl WritePayload for Vec<u8> {
 
 /// Reads values from the front of a payload, moving past them; `None` when the bytes do not
 /// decode.
-pub(crate) trait ReadPayload {
+pub(crate) trait ReadPayload<'a> {
     fn u16(&mut self) -> Option<u16>;
     fn u32(&mut self) -> Option<u32>;
     fn u64(&mut self) -> Option<u64>;
@@ -69,10 +69,11 @@ pub(crate) trait ReadPayload {
     fn bool(&mut self) -> Option<bool>;
     fn f32(&mut self) -> Option<f32>;
     fn f64(&mut self) -> Option<f64>;
-    /// A `Vec<f32>`.
-    fn floats(&mut self) -> Option<Vec<f32>>;
-    /// A `Vec<T>` of elements read by `element`.
-    fn sequence<T>(&mut self, element: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>>;
+    /// A `Vec<f32>`, as the bytes of its values (4 each, little endian): the caller decodes them
+    /// where they go, without a vector of its own.
+    fn floats(&mut self) -> Option<&'a [u8]>;
+    /// The length of a sequence whose every element takes one byte at least.
+    fn length(&mut self) -> Option<usize>;
 }
 
 /// The first `N` bytes, moving past them.
@@ -100,7 +101,7 @@ fn varint(bytes: &mut &[u8], bits: u32) -> Option<u64> {
     None
 }
 
-impl ReadPayload for &[u8] {
+impl<'a> ReadPayload<'a> for &'a [u8] {
     #[inline(never)]
     fn u16(&mut self) -> Option<u16> {
         varint(self, u16::BITS).map(|value| value as u16)
@@ -140,31 +141,22 @@ impl ReadPayload for &[u8] {
         take(self).map(f64::from_le_bytes)
     }
 
-    /// In one pass over the bytes: a length that claims more floats than the bytes hold is
-    /// refused before anything is allocated (postcard refuses it after reading them all).
+    /// A length that claims more floats than the bytes hold is refused as postcard refuses it,
+    /// before anything is read.
     #[inline(never)]
-    fn floats(&mut self) -> Option<Vec<f32>> {
+    fn floats(&mut self) -> Option<&'a [u8]> {
         let len = varint(self, usize::BITS)? as usize;
         let (floats, rest) = self.split_at_checked(len.checked_mul(4)?)?;
         *self = rest;
-        Some(
-            floats
-                .chunks_exact(4)
-                .map(|bytes| f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
-                .collect(),
-        )
+        Some(floats)
     }
 
-    /// The length is a `usize` of the platform, as postcard reads it. Every element takes at
-    /// least a byte, so no more than the remaining bytes are reserved, whatever length is claimed.
+    /// A `usize` of the platform, as postcard reads it. A length beyond the bytes left is refused
+    /// at once: the elements cannot all be there, and postcard refuses them when it runs out.
     #[inline(never)]
-    fn sequence<T>(&mut self, mut element: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+    fn length(&mut self) -> Option<usize> {
         let len = varint(self, usize::BITS)? as usize;
-        let mut values = Vec::with_capacity(len.min(self.len()));
-        for _ in 0..len {
-            values.push(element(self)?);
-        }
-        Some(values)
+        (len <= self.len()).then_some(len)
     }
 }
 
@@ -245,7 +237,10 @@ mod tests {
             prop_assert_eq!(by_hand(&bytes, |b| b.bool()), postcard::<bool>(&bytes));
             // Floats compared as bits: NaN payloads must survive too.
             let bits = |v: Option<(Vec<f32>, usize)>| v.map(|(v, n)| (v.iter().map(|f| f.to_bits()).collect::<Vec<_>>(), n));
-            prop_assert_eq!(bits(by_hand(&bytes, |b| b.floats())), bits(postcard::<Vec<f32>>(&bytes)));
+            let floats = |b: &mut &[u8]| b.floats().map(|f| f.chunks(4).map(|v| f32::from_le_bytes(v.try_into().unwrap())).collect());
+            prop_assert_eq!(bits(by_hand(&bytes, floats)), bits(postcard::<Vec<f32>>(&bytes)));
+            let bools = |b: &mut &[u8]| -> Option<Vec<bool>> { (0..b.length()?).map(|_| b.bool()).collect() };
+            prop_assert_eq!(by_hand(&bytes, bools), postcard::<Vec<bool>>(&bytes));
             let option = |b: &mut &[u8]| -> Option<Option<(u64, u32)>> {
                 if b.bool()? { Some(Some((b.f64()?.to_bits(), b.u32()?))) } else { Some(None) }
             };

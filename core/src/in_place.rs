@@ -3,10 +3,11 @@
 //! linear memory, and the npm package keeps it small (a scoped learner is 120 KiB).
 
 use alloc::boxed::Box;
+use alloc::vec::Vec;
 
 use crate::error::Result;
 use crate::lora::{DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
-use crate::state::{snapshot_from_bytes, Persistent};
+use crate::state::{open, Payload, Persistent};
 
 /// A learner whose every field is valid as zero bytes (checked by `derive(Zeroable)`), and that
 /// can be started and restored where it lies.
@@ -15,8 +16,17 @@ pub trait InPlace: Persistent + bytemuck::Zeroable {
     /// refuses the arguments as `new` does and changes nothing.
     fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32) -> Result<()>;
 
-    /// Overwrites `self` with the state of `snapshot`, after checking it.
-    fn restore_into(&mut self, snapshot: &Self::Snapshot) -> Result<()>;
+    /// Overwrites `self` with the state that `payload` (an envelope's payload) holds, after
+    /// decoding it whole and checking it.
+    fn load(&mut self, payload: &[u8]) -> Result<()>;
+
+    /// Overwrites `self` with the state of `snapshot`, after checking it as loading checks its
+    /// bytes (by encoding it and loading that, so that the checks are written once).
+    fn restore_into(&mut self, snapshot: &Self::Snapshot) -> Result<()> {
+        let mut payload = Vec::new();
+        snapshot.encode(&mut payload);
+        self.load(&payload)
+    }
 
     /// `new(dim, alpha, learning_rate)`, built on the heap.
     fn new_boxed(dim: usize, alpha: f32, learning_rate: f32) -> Result<Box<Self>> {
@@ -27,9 +37,9 @@ pub trait InPlace: Persistent + bytemuck::Zeroable {
 
     /// [`Persistent::from_bytes`], loaded on the heap, with the same checks and errors.
     fn from_bytes_boxed(bytes: &[u8]) -> Result<Box<Self>> {
-        let snapshot = snapshot_from_bytes::<Self>(bytes)?;
+        let payload = open(Self::KIND, bytes)?;
         let mut learner = Self::new_boxed(DEFAULT_DIM, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)?;
-        learner.restore_into(&snapshot)?;
+        learner.load(payload)?;
         Ok(learner)
     }
 }

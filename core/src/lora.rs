@@ -4,7 +4,6 @@ use crate::adapter::{Adapter, Direction};
 use crate::error::{expect_len, Result};
 use crate::in_place::InPlace;
 use crate::kernels;
-use crate::state::MicroLoRASnapshot;
 use crate::MAX_DIM;
 
 /// Default scaling factor `α` of the published API.
@@ -123,8 +122,8 @@ impl InPlace for MicroLoRA {
         Ok(())
     }
 
-    fn restore_into(&mut self, snapshot: &MicroLoRASnapshot) -> Result<()> {
-        crate::state::restore_micro_into(snapshot, self)
+    fn load(&mut self, payload: &[u8]) -> Result<()> {
+        crate::state::load_micro(self, payload)
     }
 }
 

@@ -5,7 +5,6 @@ use crate::error::{expect_len, Result};
 use crate::in_place::InPlace;
 use crate::kernels;
 use crate::scope::{OperatorCategory, OperatorScope};
-use crate::state::ScopedLoRASnapshot;
 use crate::MAX_DIM;
 
 /// Seeds of the scope and category adapters: distinct, so no two start out alike.
@@ -249,8 +248,8 @@ impl InPlace for ScopedLoRA {
         Ok(())
     }
 
-    fn restore_into(&mut self, snapshot: &ScopedLoRASnapshot) -> Result<()> {
-        crate::state::restore_scoped_into(snapshot, self)
+    fn load(&mut self, payload: &[u8]) -> Result<()> {
+        crate::state::load_scoped(self, payload)
     }
 }
 

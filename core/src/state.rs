@@ -13,23 +13,27 @@
 //!   12+n    4     CRC-32 (IEEE) of bytes 0..12+n (little endian)
 //! ```
 //!
-//! The snapshots of adapters and trajectory buffers are encoded by hand ([`crate::codec`]), those
-//! of the PostgreSQL extension's learners through serde and postcard; the bytes are postcard's
-//! either way, and the snapshot types derive serde's traits for those that nest them.
+//! Every snapshot type derives serde's traits, and its encoding by postcard defines the payload.
+//! The PostgreSQL extension's learners are encoded and decoded that way. Adapters, scoped learners
+//! and trajectory buffers are encoded by hand ([`crate::codec`]) straight from the learner, and
+//! decoded straight into it, without a snapshot in between: the bytes are postcard's all the same
+//! (tests/state_codec.rs checks both directions against serde and postcard). Their snapshots are
+//! restored by encoding them and loading those bytes, so that their checks are written once.
 //!
-//! Loading checks every field of the envelope, the checksum, and then the snapshot's contents
-//! (dimensions, lengths, finite values, consistent counts), so a damaged or foreign file is
-//! refused rather than loaded.
+//! Loading checks every field of the envelope, the checksum, and then the payload: first that it
+//! decodes, as a whole, and then its contents (dimensions, lengths, finite values, consistent
+//! counts), so a damaged or foreign file is refused rather than loaded, with the first reason in
+//! that order.
 
 use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::adapter::{check_dim, Adapter};
+use crate::adapter::{check_dim, Adapter, RANK};
 use crate::calibration::CostCalibration;
 use crate::codec::{ReadPayload, WritePayload};
 use crate::error::{LearningError, Result};
-use crate::kernels;
+use crate::in_place::InPlace;
 use crate::least_squares::{RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
 use crate::lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 use crate::plan_memory::MemoryEntry;
@@ -41,17 +45,32 @@ use crate::trajectory::{TrajectoryBuffer, TrajectoryStats};
 use crate::MAX_DIM;
 
 const MAGIC: [u8; 4] = *b"MLRA";
-/// CRC-32 (IEEE, as zlib computes it), with the byte-at-a-time table computed at each call
-/// rather than stored in the program: 1 KiB less of the .wasm for a few microseconds per call,
-/// against about 3 ms to checksum a megabyte with the table (the `crc` crate's table is either
-/// stored or computed by 1.3 KB of code). tests/saved_state.rs checks it against a bitwise CRC.
+/// CRC-32 (IEEE, as zlib computes it), a byte at a time. The compiler computes a table for half
+/// a byte (64 bytes of the .wasm's data); each call extends it to the byte-at-a-time table, two
+/// look-ups an entry, rather than storing that table (1 KiB) or computing it bit by bit (0.6 KB
+/// of unrolled code): a microsecond per call, against about 2 ms to checksum a megabyte.
+/// tests/saved_state.rs checks it against a bitwise CRC.
 #[inline(never)]
 fn crc32(bytes: &[u8]) -> u32 {
-    // black_box: otherwise the compiler computes the table at build time and stores it.
-    let polynomial = core::hint::black_box(0xEDB8_8320_u32);
+    const NIBBLES: [u32; 16] = {
+        let mut table = [0u32; 16];
+        let mut nibble = 0;
+        while nibble < 16 {
+            let mut c = nibble as u32;
+            let mut bit = 0;
+            while bit < 4 {
+                c = if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                bit += 1;
+            }
+            table[nibble] = c;
+            nibble += 1;
+        }
+        table
+    };
+    let nibble_step = |c: u32| NIBBLES[(c & 0xf) as usize] ^ (c >> 4);
     let mut table = [0u32; 256];
     for (byte, entry) in (0u32..).zip(&mut table) {
-        *entry = (0..8).fold(byte, |c, _| if c & 1 == 1 { polynomial ^ (c >> 1) } else { c >> 1 });
+        *entry = nibble_step(nibble_step(byte));
     }
     !bytes.iter().fold(!0, |c, &byte| table[((c ^ u32::from(byte)) & 0xff) as usize] ^ (c >> 8))
 }
@@ -206,22 +225,34 @@ pub(crate) fn open(expected: StateKind, bytes: &[u8]) -> Result<&[u8]> {
     }
 }
 
-/// Checks a loaded vector. This and [`fill`] are kept out of line, as loading is cold: the npm
-/// package would carry an unrolled SIMD copy of them in every loader.
-#[inline(never)]
-fn finite_vector(values: &[f32], dim: usize) -> Result<()> {
-    if values.len() != dim {
-        return Err(LearningError::CorruptState("a vector's length differs from the dimension"));
-    }
-    if !kernels::all_finite(values) {
-        return Err(LearningError::CorruptState("a vector holds NaN or infinite values"));
-    }
-    Ok(())
-}
+/// Why a payload is refused: the reason of a [`LearningError::CorruptState`]. The loaders below
+/// return it, two words, rather than a whole `LearningError`, which every `?` would move (bytes
+/// of the npm package at each one); their callers make it the error.
+type Refusal = &'static str;
 
+/// What the loaders return.
+type Checked<T> = core::result::Result<T, Refusal>;
+
+/// Why a payload that does not decode is refused.
+const UNDECODABLE: Refusal = "the payload does not decode";
+
+/// Fills `target` with the saved vector `values` (its floats' bytes), after checking that it
+/// holds `dim` floats, and checks that they are finite. Kept out of line, as loading is cold: the
+/// npm package would carry a copy of it in every loader.
 #[inline(never)]
-fn fill(target: &mut [f32; MAX_DIM], values: &[f32]) {
-    target[..values.len()].copy_from_slice(values);
+fn load_vector(target: &mut [f32; MAX_DIM], values: &[u8], dim: usize) -> Checked<()> {
+    if values.len() != 4 * dim {
+        return Err("a vector's length differs from the dimension");
+    }
+    let floats =
+        values.chunks_exact(4).map(|bytes| f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]));
+    // A check that stops at the first NaN is not vectorised, and the copy is a plain one: this
+    // is half the code of one loop that does both.
+    if !floats.clone().all(f32::is_finite) {
+        return Err("a vector holds NaN or infinite values");
+    }
+    target.iter_mut().zip(floats).for_each(|(value, saved)| *value = saved);
+    Ok(())
 }
 
 /// The serde form of an [`Adapter`].
@@ -235,35 +266,6 @@ pub struct AdapterSnapshot {
     b: [Vec<f32>; 2],
     forward_count: u64,
     adapt_count: u64,
-}
-
-impl Payload for AdapterSnapshot {
-    fn encode(&self, out: &mut Vec<u8>) {
-        out.varint(self.dim.into());
-        out.f32(self.alpha);
-        out.f32(self.learning_rate);
-        out.varint(self.seed);
-        self.a.iter().chain(&self.b).for_each(|values| out.floats(values));
-        out.varint(self.forward_count);
-        out.varint(self.adapt_count);
-    }
-
-    #[allow(clippy::field_reassign_with_default)]
-    fn decode(bytes: &mut &[u8]) -> Option<Self> {
-        // Filled field by field: each early return then drops one whole value, where a struct
-        // literal drops the fields read so far, separately at every `?` (bytes in the npm package).
-        let mut adapter = AdapterSnapshot::default();
-        adapter.dim = bytes.u16()?;
-        adapter.alpha = bytes.f32()?;
-        adapter.learning_rate = bytes.f32()?;
-        adapter.seed = bytes.u64()?;
-        for values in adapter.a.iter_mut().chain(&mut adapter.b) {
-            *values = bytes.floats()?;
-        }
-        adapter.forward_count = bytes.u64()?;
-        adapter.adapt_count = bytes.u64()?;
-        Some(adapter)
-    }
 }
 
 impl AdapterSnapshot {
@@ -280,18 +282,56 @@ impl AdapterSnapshot {
             adapt_count: adapter.adapt_count,
         }
     }
+}
 
-    /// Overwrites `target` with this adapter, after checking it. Fills in place: a scoped
-    /// learner is too large to be copied around on the stack.
-    fn restore_into(&self, target: &mut Adapter) -> Result<()> {
+/// Appends `adapter` as its [`AdapterSnapshot`] encodes.
+#[inline(never)]
+fn write_adapter(out: &mut Vec<u8>, adapter: &Adapter) {
+    let dim = adapter.dim;
+    out.varint(dim as u64);
+    out.f32(adapter.alpha);
+    out.f32(adapter.learning_rate);
+    out.varint(adapter.seed);
+    adapter.a.iter().chain(&adapter.b).for_each(|values| out.floats(&values[..dim]));
+    out.varint(adapter.forward_count);
+    out.varint(adapter.adapt_count);
+}
+
+/// An [`AdapterSnapshot`] as a payload holds it, its vectors still bytes.
+struct SavedAdapter<'a> {
+    dim: u16,
+    alpha: f32,
+    learning_rate: f32,
+    seed: u64,
+    /// The columns of `A`, then the rows of `B`.
+    factors: [&'a [u8]; 2 * RANK],
+    forward_count: u64,
+    adapt_count: u64,
+}
+
+impl<'a> SavedAdapter<'a> {
+    #[inline(never)]
+    fn read(bytes: &mut &'a [u8]) -> Option<Self> {
+        Some(SavedAdapter {
+            dim: bytes.u16()?,
+            alpha: bytes.f32()?,
+            learning_rate: bytes.f32()?,
+            seed: bytes.u64()?,
+            factors: [bytes.floats()?, bytes.floats()?, bytes.floats()?, bytes.floats()?],
+            forward_count: bytes.u64()?,
+            adapt_count: bytes.u64()?,
+        })
+    }
+
+    /// Overwrites `target` with this adapter, after checking it, in place.
+    #[inline(never)]
+    fn restore_into(&self, target: &mut Adapter) -> Checked<()> {
         let dim = usize::from(self.dim);
-        target.start(dim, self.alpha, self.learning_rate, self.seed).map_err(|_| {
-            LearningError::CorruptState("an adapter's dim, alpha or learning rate is invalid")
-        })?;
-        for (row, values) in target.a.iter_mut().chain(target.b.iter_mut()).zip(self.a.iter().chain(&self.b))
-        {
-            finite_vector(values, dim)?;
-            fill(row, values);
+        target
+            .start(dim, self.alpha, self.learning_rate, self.seed)
+            .map_err(|_| "an adapter's dim, alpha or learning rate is invalid")?;
+        for (row, values) in target.a.iter_mut().chain(target.b.iter_mut()).zip(self.factors) {
+            load_vector(row, values, dim)?;
         }
         target.forward_count = self.forward_count;
         target.adapt_count = self.adapt_count;
@@ -306,16 +346,7 @@ pub struct MicroLoRASnapshot {
     reference: Vec<f32>,
 }
 
-impl Payload for MicroLoRASnapshot {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.adapter.encode(out);
-        out.floats(&self.reference);
-    }
-
-    fn decode(bytes: &mut &[u8]) -> Option<Self> {
-        Some(MicroLoRASnapshot { adapter: AdapterSnapshot::decode(bytes)?, reference: bytes.floats()? })
-    }
-}
+serde_payload!(MicroLoRASnapshot);
 
 impl Persistent for MicroLoRA {
     const KIND: StateKind = StateKind::MicroLoRA;
@@ -332,17 +363,34 @@ impl Persistent for MicroLoRA {
         // `new` rather than `default`: the latter's `expect` would link Rust's float formatting
         // into the WebAssembly package (35 KB) for an error that cannot happen.
         let mut lora = MicroLoRA::new(DEFAULT_DIM, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)?;
-        restore_micro_into(&snapshot, &mut lora)?;
+        lora.restore_into(&snapshot)?;
         Ok(lora)
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        seal(Self::KIND, |out| {
+            write_adapter(out, &self.adapter);
+            out.floats(self.reference_input());
+        })
+    }
+
+    /// Loaded on the heap, as [`InPlace::from_bytes_boxed`] loads it, and moved out.
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Self::from_bytes_boxed(bytes).map(|lora| *lora)
     }
 }
 
-/// Overwrites `target` with the adapter of `snapshot`, after checking it, in place.
-pub(crate) fn restore_micro_into(snapshot: &MicroLoRASnapshot, target: &mut MicroLoRA) -> Result<()> {
-    snapshot.adapter.restore_into(&mut target.adapter)?;
-    finite_vector(&snapshot.reference, target.adapter.dim)?;
-    fill(&mut target.reference, &snapshot.reference);
-    Ok(())
+/// Overwrites `target` with the adapter that `payload` holds: decoded whole, then checked.
+pub(crate) fn load_micro(target: &mut MicroLoRA, payload: &[u8]) -> Result<()> {
+    micro_from(target, payload).map_err(LearningError::CorruptState)
+}
+
+fn micro_from(target: &mut MicroLoRA, mut payload: &[u8]) -> Checked<()> {
+    let bytes = &mut payload;
+    let (adapter, reference) =
+        (|| Some((SavedAdapter::read(bytes)?, bytes.floats()?)))().ok_or(UNDECODABLE)?;
+    adapter.restore_into(&mut target.adapter)?;
+    load_vector(&mut target.reference, reference, target.adapter.dim)
 }
 
 /// The serde form of a [`ScopedLoRA`].
@@ -356,32 +404,7 @@ pub struct ScopedLoRASnapshot {
     total_adapt_count: u64,
 }
 
-impl Payload for ScopedLoRASnapshot {
-    fn encode(&self, out: &mut Vec<u8>) {
-        out.varint(self.operators.len() as u64);
-        self.operators.iter().for_each(|adapter| adapter.encode(out));
-        out.varint(self.references.len() as u64);
-        self.references.iter().for_each(|values| out.floats(values));
-        out.varint(self.categories.len() as u64);
-        self.categories.iter().for_each(|adapter| adapter.encode(out));
-        out.byte(self.category_fallback.into());
-        out.varint(self.total_forward_count);
-        out.varint(self.total_adapt_count);
-    }
-
-    #[allow(clippy::field_reassign_with_default)]
-    fn decode(bytes: &mut &[u8]) -> Option<Self> {
-        // Field by field, as for an adapter.
-        let mut scoped = ScopedLoRASnapshot::default();
-        scoped.operators = bytes.sequence(AdapterSnapshot::decode)?;
-        scoped.references = bytes.sequence(|bytes| bytes.floats())?;
-        scoped.categories = bytes.sequence(AdapterSnapshot::decode)?;
-        scoped.category_fallback = bytes.bool()?;
-        scoped.total_forward_count = bytes.u64()?;
-        scoped.total_adapt_count = bytes.u64()?;
-        Some(scoped)
-    }
-}
+serde_payload!(ScopedLoRASnapshot);
 
 impl Persistent for ScopedLoRA {
     const KIND: StateKind = StateKind::ScopedLoRA;
@@ -401,36 +424,97 @@ impl Persistent for ScopedLoRA {
 
     fn restore(snapshot: ScopedLoRASnapshot) -> Result<Self> {
         let mut scoped = ScopedLoRA::new(DEFAULT_DIM, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)?;
-        restore_scoped_into(&snapshot, &mut scoped)?;
+        scoped.restore_into(&snapshot)?;
         Ok(scoped)
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        seal(Self::KIND, |out| {
+            out.varint(OperatorScope::COUNT as u64);
+            self.operators.iter().for_each(|adapter| write_adapter(out, adapter));
+            out.varint(OperatorScope::COUNT as u64);
+            self.references.iter().for_each(|values| out.floats(&values[..self.dim()]));
+            out.varint(OperatorCategory::COUNT as u64);
+            self.categories.iter().for_each(|adapter| write_adapter(out, adapter));
+            out.byte(self.category_fallback.into());
+            out.varint(self.total_forward_count);
+            out.varint(self.total_adapt_count);
+        })
+    }
+
+    /// Loaded on the heap, as [`InPlace::from_bytes_boxed`] loads it, and moved out.
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Self::from_bytes_boxed(bytes).map(|scoped| *scoped)
     }
 }
 
-/// Overwrites `target` with the scoped learner of `snapshot`, after checking it, in place.
-pub(crate) fn restore_scoped_into(snapshot: &ScopedLoRASnapshot, target: &mut ScopedLoRA) -> Result<()> {
-    use LearningError::CorruptState;
-    if snapshot.operators.len() != OperatorScope::COUNT
-        || snapshot.references.len() != OperatorScope::COUNT
-        || snapshot.categories.len() != OperatorCategory::COUNT
-    {
-        return Err(CorruptState("it does not hold 17 scope and 7 category adapters"));
+/// A sequence whose elements `skip` reads past: the bytes from its first element on, and how many
+/// elements it holds.
+#[inline(never)]
+fn skim<'a>(bytes: &mut &'a [u8], skip: fn(&mut &'a [u8]) -> Option<()>) -> Option<(&'a [u8], usize)> {
+    let len = bytes.length()?;
+    let elements = *bytes;
+    for _ in 0..len {
+        skip(bytes)?;
     }
-    let dim = usize::from(snapshot.operators[0].dim);
-    check_dim("dim", dim).map_err(|_| CorruptState("the dimension is out of range"))?;
-    let adapters = target.operators.iter_mut().chain(target.categories.iter_mut());
-    for (adapter, saved) in adapters.zip(snapshot.operators.iter().chain(&snapshot.categories)) {
-        saved.restore_into(adapter)?;
-        if adapter.dim != dim {
-            return Err(CorruptState("its adapters differ in dimension"));
+    Some((elements, len))
+}
+
+/// Overwrites `target` with the scoped learner that `payload` holds, in place: decoded whole
+/// first (each sequence skimmed, counted and set aside), then checked while it is restored, the
+/// sequences read a second time.
+pub(crate) fn load_scoped(target: &mut ScopedLoRA, payload: &[u8]) -> Result<()> {
+    scoped_from(target, payload).map_err(LearningError::CorruptState)
+}
+
+fn scoped_from(target: &mut ScopedLoRA, mut payload: &[u8]) -> Checked<()> {
+    let bytes = &mut payload;
+    let adapter = |bytes: &mut &[u8]| SavedAdapter::read(bytes).map(drop);
+    let decoded = (|| {
+        let sequences =
+            [skim(bytes, adapter)?, skim(bytes, |bytes| bytes.floats().map(drop))?, skim(bytes, adapter)?];
+        Some((sequences, bytes.bool()?, bytes.u64()?, bytes.u64()?))
+    })();
+    let (
+        [(operators, operator_count), (mut references, reference_count), (categories, category_count)],
+        fallback,
+        forwards,
+        adaptations,
+    ) = decoded.ok_or(UNDECODABLE)?;
+    if [operator_count, reference_count, category_count]
+        != [OperatorScope::COUNT, OperatorScope::COUNT, OperatorCategory::COUNT]
+    {
+        return Err("it does not hold 17 scope and 7 category adapters");
+    }
+    let dim = usize::from(
+        {
+            let mut first = operators;
+            first.u16()
+        }
+        .ok_or(UNDECODABLE)?,
+    );
+    check_dim("dim", dim).map_err(|_| "the dimension is out of range")?;
+    restore_adapters(&mut target.operators, operators, dim)?;
+    restore_adapters(&mut target.categories, categories, dim)?;
+    for reference in &mut target.references {
+        load_vector(reference, references.floats().ok_or(UNDECODABLE)?, dim)?;
+    }
+    target.category_fallback = fallback;
+    target.total_forward_count = forwards;
+    target.total_adapt_count = adaptations;
+    Ok(())
+}
+
+/// Overwrites `targets` with the adapters that `bytes` begin with, each checked, and checked to
+/// have dimension `dim`.
+#[inline(never)]
+fn restore_adapters(targets: &mut [Adapter], mut bytes: &[u8], dim: usize) -> Checked<()> {
+    for target in targets {
+        SavedAdapter::read(&mut bytes).ok_or(UNDECODABLE)?.restore_into(target)?;
+        if target.dim != dim {
+            return Err("its adapters differ in dimension");
         }
     }
-    for (reference, values) in target.references.iter_mut().zip(&snapshot.references) {
-        finite_vector(values, dim)?;
-        fill(reference, values);
-    }
-    target.category_fallback = snapshot.category_fallback;
-    target.total_forward_count = snapshot.total_forward_count;
-    target.total_adapt_count = snapshot.total_adapt_count;
     Ok(())
 }
 
@@ -444,25 +528,24 @@ pub struct TrajectorySnapshot {
     embedding: Vec<f32>,
 }
 
-impl Payload for TrajectorySnapshot {
-    fn encode(&self, out: &mut Vec<u8>) {
-        out.byte(self.scope);
-        out.varint(self.attention_type.into());
-        out.f64(self.execution_ms);
-        out.f64(self.baseline_ms);
-        out.floats(&self.embedding);
-    }
+/// A [`TrajectorySnapshot`] as a payload holds it, its embedding still bytes.
+struct SavedRecord<'a> {
+    scope: u8,
+    attention_type: u32,
+    execution_ms: f64,
+    baseline_ms: f64,
+    embedding: &'a [u8],
+}
 
-    #[allow(clippy::field_reassign_with_default)]
-    fn decode(bytes: &mut &[u8]) -> Option<Self> {
-        // Field by field, as for an adapter.
-        let mut record = TrajectorySnapshot::default();
-        record.scope = bytes.byte()?;
-        record.attention_type = bytes.u32()?;
-        record.execution_ms = bytes.f64()?;
-        record.baseline_ms = bytes.f64()?;
-        record.embedding = bytes.floats()?;
-        Some(record)
+impl<'a> SavedRecord<'a> {
+    fn read(bytes: &mut &'a [u8]) -> Option<Self> {
+        Some(SavedRecord {
+            scope: bytes.byte()?,
+            attention_type: bytes.u32()?,
+            execution_ms: bytes.f64()?,
+            baseline_ms: bytes.f64()?,
+            embedding: bytes.floats()?,
+        })
     }
 }
 
@@ -475,51 +558,7 @@ pub struct TrajectoryBufferSnapshot {
     stats: TrajectoryStats,
 }
 
-impl Payload for TrajectoryBufferSnapshot {
-    fn encode(&self, out: &mut Vec<u8>) {
-        out.varint(self.capacity);
-        out.varint(self.dim.into());
-        out.varint(self.records.len() as u64);
-        self.records.iter().for_each(|record| record.encode(out));
-        self.stats.encode(out);
-    }
-
-    fn decode(bytes: &mut &[u8]) -> Option<Self> {
-        Some(TrajectoryBufferSnapshot {
-            capacity: bytes.u64()?,
-            dim: bytes.u16()?,
-            records: bytes.sequence(TrajectorySnapshot::decode)?,
-            stats: TrajectoryStats::decode(bytes)?,
-        })
-    }
-}
-
-impl Payload for TrajectoryStats {
-    fn encode(&self, out: &mut Vec<u8>) {
-        out.varint(self.count);
-        out.f64(self.mean);
-        out.f64(self.m2);
-        out.varint(self.successes);
-        match self.best {
-            None => out.byte(0),
-            Some((improvement, attention_type)) => {
-                out.byte(1);
-                out.f64(improvement);
-                out.varint(attention_type.into());
-            }
-        }
-    }
-
-    fn decode(bytes: &mut &[u8]) -> Option<Self> {
-        Some(TrajectoryStats {
-            count: bytes.u64()?,
-            mean: bytes.f64()?,
-            m2: bytes.f64()?,
-            successes: bytes.u64()?,
-            best: if bytes.bool()? { Some((bytes.f64()?, bytes.u32()?)) } else { None },
-        })
-    }
-}
+serde_payload!(TrajectoryBufferSnapshot);
 
 impl Persistent for TrajectoryBuffer {
     const KIND: StateKind = StateKind::TrajectoryBuffer;
@@ -544,27 +583,91 @@ impl Persistent for TrajectoryBuffer {
         }
     }
 
-    fn restore(s: TrajectoryBufferSnapshot) -> Result<Self> {
-        use LearningError::CorruptState;
-        let capacity = usize::try_from(s.capacity).map_err(|_| CorruptState("the capacity is too large"))?;
-        let mut buffer = TrajectoryBuffer::new(capacity, usize::from(s.dim))
-            .map_err(|_| CorruptState("the capacity or dimension is invalid"))?;
-        if s.records.len() > capacity || (s.records.len() as u64) > s.stats.count {
-            return Err(CorruptState("it holds more records than its capacity or count"));
-        }
-        for r in &s.records {
-            let scope = OperatorScope::from_id(usize::from(r.scope))
-                .map_err(|_| CorruptState("a scope id is unknown"))?;
-            buffer
-                .record(&r.embedding, scope, r.attention_type, r.execution_ms, r.baseline_ms)
-                .map_err(|_| CorruptState("a record is invalid"))?;
-        }
-        if !s.stats.is_consistent() {
-            return Err(CorruptState("its statistics are inconsistent"));
-        }
-        buffer.stats = s.stats;
-        Ok(buffer)
+    /// Checked as loading checks bytes, by one piece of code: the snapshot is encoded and loaded.
+    fn restore(snapshot: TrajectoryBufferSnapshot) -> Result<Self> {
+        let mut payload = Vec::new();
+        snapshot.encode(&mut payload);
+        load_trajectory(&payload).map_err(LearningError::CorruptState)
     }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        seal(Self::KIND, |out| {
+            out.varint(self.capacity as u64);
+            out.varint(self.dim as u64);
+            out.varint(self.len() as u64);
+            for (record, embedding) in self.iter() {
+                out.byte(record.scope.id() as u8);
+                out.varint(record.attention_type.into());
+                out.f64(record.execution_ms);
+                out.f64(record.baseline_ms);
+                out.floats(embedding);
+            }
+            let stats = &self.stats;
+            out.varint(stats.count);
+            out.f64(stats.mean);
+            out.f64(stats.m2);
+            out.varint(stats.successes);
+            match stats.best {
+                None => out.byte(0),
+                Some((improvement, attention_type)) => {
+                    out.byte(1);
+                    out.f64(improvement);
+                    out.varint(attention_type.into());
+                }
+            }
+        })
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        load_trajectory(open(Self::KIND, bytes)?).map_err(LearningError::CorruptState)
+    }
+}
+
+/// The buffer that `payload` holds: decoded whole (the records skipped over), then checked while
+/// it is built, the records read a second time. Nothing is allocated for bytes that do not decode.
+fn load_trajectory(mut payload: &[u8]) -> Checked<TrajectoryBuffer> {
+    let bytes = &mut payload;
+    let (capacity, dim, len, mut records, stats) = (|| {
+        let (capacity, dim) = (bytes.u64()?, bytes.u16()?);
+        let (records, len) = skim(bytes, |bytes| SavedRecord::read(bytes).map(drop))?;
+        let stats = TrajectoryStats {
+            count: bytes.u64()?,
+            mean: bytes.f64()?,
+            m2: bytes.f64()?,
+            successes: bytes.u64()?,
+            best: if bytes.bool()? { Some((bytes.f64()?, bytes.u32()?)) } else { None },
+        };
+        Some((capacity, dim, len, records, stats))
+    })()
+    .ok_or(UNDECODABLE)?;
+    let capacity = usize::try_from(capacity).map_err(|_| "the capacity is too large")?;
+    let mut buffer = TrajectoryBuffer::new(capacity, usize::from(dim))
+        .map_err(|_| "the capacity or dimension is invalid")?;
+    if len > capacity || (len as u64) > stats.count {
+        return Err("it holds more records than its capacity or count");
+    }
+    let mut embedding = [0.0; MAX_DIM];
+    for _ in 0..len {
+        let r = SavedRecord::read(&mut records).ok_or(UNDECODABLE)?;
+        let scope = OperatorScope::from_id(usize::from(r.scope)).map_err(|_| "a scope id is unknown")?;
+        let recorded = load_vector(&mut embedding, r.embedding, buffer.dim).is_ok()
+            && (buffer.record(
+                &embedding[..buffer.dim],
+                scope,
+                r.attention_type,
+                r.execution_ms,
+                r.baseline_ms,
+            ))
+            .is_ok();
+        if !recorded {
+            return Err("a record is invalid");
+        }
+    }
+    if !stats.is_consistent() {
+        return Err("its statistics are inconsistent");
+    }
+    buffer.stats = stats;
+    Ok(buffer)
 }
 
 /// The serde form of a [`TimePredictor`]: its adapters, and per scope its cost calibration and
@@ -629,7 +732,7 @@ impl Persistent for TimePredictor {
     fn restore(snapshot: TimePredictorSnapshot) -> Result<Self> {
         use LearningError::CorruptState;
         let mut predictor = TimePredictor::new(1)?;
-        restore_scoped_into(&snapshot.learner, &mut predictor.learner)?;
+        predictor.learner.restore_into(&snapshot.learner)?;
         let fit = RecursiveLeastSquares::new(predictor.learner.dim())
             .map_err(|_| CorruptState("its dimension is too large for a time predictor"))?;
         check_scalings(&predictor.learner)
