@@ -134,12 +134,22 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     return true;
   }
 
-  /** A new Float32Array of the staging output of the object at `handle`. */
-  function output(handle) {
+  /**
+   * A view of the staging output of the object at `handle`. The classes keep it (until growth
+   * detaches it, which leaves it empty): making a view per call, with `subarray`, cost 100-250 ns
+   * of a `forward_array` of about 600-1100.
+   */
+  function outputView(handle) {
+    views();
     const word = handle >>> 2;
     const begin = words[word + 1] >>> 2;
-    const result = new Float32Array(words[word + 2]);
-    result.set(floats.subarray(begin, begin + result.length));
+    return floats.subarray(begin, begin + words[word + 2]);
+  }
+
+  /** A new Float32Array holding the values of `view`: `new` and `set`, the cheapest way. */
+  function copied(view) {
+    const result = new Float32Array(view.length);
+    result.set(view);
     return result;
   }
 
@@ -184,6 +194,8 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
    */
   class WasmMicroLoRA {
     #ptr = 0;
+    /** A view of the staging output (see `outputView`), made at the first `forward_array`. */
+    #output = null;
 
     constructor(dim, alpha, learning_rate) {
       let handle;
@@ -206,9 +218,15 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
       return handle;
     }
 
+    #result(handle) {
+      if (this.#output === null || this.#output.length === 0) this.#output = outputView(handle);
+      return copied(this.#output);
+    }
+
     free() {
       const handle = this.#ptr;
       this.#ptr = 0;
+      this.#output = null;
       loraFinalizer.unregister(this);
       if (handle !== 0) raw.lora_free(handle);
     }
@@ -253,7 +271,7 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
         stage(handle, values, 0, () => {});
       }
       if (!raw.lora_forward_staged(handle)) throw refused();
-      return output(handle);
+      return this.#result(handle);
     }
 
     adapt() {
@@ -301,6 +319,8 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
    */
   class WasmScopedLoRA {
     #ptr = 0;
+    /** A view of the staging output (see `outputView`), made at the first `forward_array`. */
+    #output = null;
 
     constructor(dim, alpha, learning_rate) {
       let handle;
@@ -323,9 +343,15 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
       return handle;
     }
 
+    #result(handle) {
+      if (this.#output === null || this.#output.length === 0) this.#output = outputView(handle);
+      return copied(this.#output);
+    }
+
     free() {
       const handle = this.#ptr;
       this.#ptr = 0;
+      this.#output = null;
       scopedFinalizer.unregister(this);
       if (handle !== 0) raw.scoped_free(handle);
     }
@@ -376,7 +402,7 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
       let handle = this.#handle();
       if (!staged(handle, input)) handle = this.#stageOther(op, input, 0);
       if (!raw.scoped_forward_staged(handle, op)) throw refused();
-      return output(handle);
+      return this.#result(handle);
     }
 
     adapt(op_type) {
