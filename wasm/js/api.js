@@ -77,6 +77,14 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
 
   const nullPointer = () => new Error('null pointer passed to rust');
 
+  /** The module's exports, or a clear Error if it is not instantiated yet. */
+  function instantiated() {
+    if (raw === null) {
+      throw new Error('ruvector-learning-wasm is not initialised: await init() (or call initSync()) first');
+    }
+    return raw;
+  }
+
   /** An optional number as the pair the exports take: [given, value]; undefined and null are omitted. */
   function optional(value) {
     return value === undefined || value === null ? [0, 0] : [1, +value];
@@ -156,7 +164,7 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
   /** `bytes` (a Uint8Array or an Array of numbers) copied into a block of the module: [at, length]. */
   function bytesIn(source) {
     const length = source.length >>> 0;
-    const at = raw.bytes_alloc(length) >>> 0;
+    const at = instantiated().bytes_alloc(length) >>> 0;
     if (at === 0) throw new Error(`bytes: ${length} bytes do not fit in WebAssembly memory`);
     views();
     try {
@@ -205,7 +213,7 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
         const [dimGiven, dimValue] = optional(dim);
         const [alphaGiven, alphaValue] = optional(alpha);
         const [rateGiven, rateValue] = optional(learning_rate);
-        handle = raw.lora_new(dimGiven, dimValue, alphaGiven, alphaValue, rateGiven, rateValue) >>> 0;
+        handle = instantiated().lora_new(dimGiven, dimValue, alphaGiven, alphaValue, rateGiven, rateValue) >>> 0;
       }
       if (handle === 0) throw refused();
       this.#ptr = handle;
@@ -232,7 +240,7 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     }
 
     static from_bytes(bytes) {
-      const handle = raw.lora_from_bytes(...bytesIn(bytes)) >>> 0;
+      const handle = instantiated().lora_from_bytes(...bytesIn(bytes)) >>> 0;
       return new WasmMicroLoRA(WRAP, handle);
     }
 
@@ -330,7 +338,7 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
         const [dimGiven, dimValue] = optional(dim);
         const [alphaGiven, alphaValue] = optional(alpha);
         const [rateGiven, rateValue] = optional(learning_rate);
-        handle = raw.scoped_new(dimGiven, dimValue, alphaGiven, alphaValue, rateGiven, rateValue) >>> 0;
+        handle = instantiated().scoped_new(dimGiven, dimValue, alphaGiven, alphaValue, rateGiven, rateValue) >>> 0;
       }
       if (handle === 0) throw refused();
       this.#ptr = handle;
@@ -357,12 +365,13 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     }
 
     static from_bytes(bytes) {
-      const handle = raw.scoped_from_bytes(...bytesIn(bytes)) >>> 0;
+      const handle = instantiated().scoped_from_bytes(...bytesIn(bytes)) >>> 0;
       return new WasmScopedLoRA(WRAP, handle);
     }
 
     static scope_name(op_type) {
-      const at = raw.scope_name(+op_type) >>> 0;
+      const op = +op_type;
+      const at = instantiated().scope_name(op) >>> 0;
       if (at === 0) throw refused();
       views();
       const [, begin, length] = record(at);
@@ -494,7 +503,7 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
       } else {
         const [capacityGiven, capacityValue] = optional(capacity);
         const [dimGiven, dimValue] = optional(embedding_dim);
-        handle = raw.trajectory_new(capacityGiven, capacityValue, dimGiven, dimValue) >>> 0;
+        handle = instantiated().trajectory_new(capacityGiven, capacityValue, dimGiven, dimValue) >>> 0;
       }
       if (handle === 0) throw refused();
       this.#ptr = handle;
@@ -515,7 +524,7 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     }
 
     static from_bytes(bytes) {
-      const handle = raw.trajectory_from_bytes(...bytesIn(bytes)) >>> 0;
+      const handle = instantiated().trajectory_from_bytes(...bytesIn(bytes)) >>> 0;
       return new WasmTrajectoryBuffer(WRAP, handle);
     }
 
