@@ -25,13 +25,15 @@ use microlora_core::{
 /// js/api.js reads `input` at the handle, `output` 4 bytes and `dim` 8 bytes after it.
 #[repr(C)]
 pub struct Staging {
-    /// `dim` floats that `*_array` and `record` copy their array argument into.
+    /// `dim` floats that `*_array` and `record` copy their array argument into: in `blocks` for
+    /// the adapters, the buffer's spare embedding block for a trajectory buffer.
     input: *mut f32,
     /// `dim` floats that `forward_array` computes its result in (null for a trajectory buffer).
     output: *mut f32,
     /// The length of both: the embedding dimension.
     dim: u32,
-    /// The blocks `input` and `output` point into, owned here.
+    /// The blocks `input` and `output` point into when they are owned here (both empty for a
+    /// trajectory buffer).
     blocks: [Box<[f32]>; 2],
 }
 
@@ -95,9 +97,10 @@ pub(crate) fn handle<T>(value: T) -> *mut T {
 /// The object behind a handle.
 ///
 /// SAFETY (of every caller): js/api.js passes only handles that a constructor or `from_bytes`
-/// returned for the same class and that its `free` has not released: every method checks the
-/// handle against 0 (a freed object) before it calls the module. The module runs one call at a
-/// time, so no other reference to the object exists during the call.
+/// returned for the same class and that its `free` has not released: each class keeps its handle
+/// in a private field of its own (a method called on another object throws before it reads one),
+/// and every method checks it against 0 (a freed object) before it calls the module. The module
+/// runs one call at a time, so no other reference to the object exists during the call.
 pub(crate) unsafe fn object<'a, T>(handle: *mut T) -> &'a mut T {
     // SAFETY: see above.
     unsafe { &mut *handle }
