@@ -1,7 +1,8 @@
 // The package's classes, WasmMicroLoRA, WasmScopedLoRA and WasmTrajectoryBuffer, over the module's
 // numeric exports (src/abi.rs): an object holds the handle (the address) of its Rust value; array
-// arguments are copied with one `set` into a staging buffer the object allocated at construction,
-// whose address and length this file reads from the object's first bytes; a refused call returns
+// arguments are copied with one `set` into the object's staging buffer (a trajectory buffer's is
+// the spare block of its ring, which moves with each record), whose address and length this file
+// reads from the object's first bytes at each call; a refused call returns
 // false, a null handle or a negative count, and its Error is made here from core's message
 // (`take_error`). So each call is one call into WebAssembly, and the module carries no per-method
 // glue: wasm-bindgen generates the loader (init, initSync) only.
