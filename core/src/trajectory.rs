@@ -165,7 +165,8 @@ impl TrajectoryBuffer {
         }
         check_dim("embedding_dim", embedding_dim)?;
         let too_large = || LearningError::CapacityTooLarge(capacity as f64);
-        let block_count = u32::try_from(capacity).ok().and_then(|c| c.checked_add(1)).ok_or_else(too_large)?;
+        let block_count =
+            u32::try_from(capacity).ok().and_then(|c| c.checked_add(1)).ok_or_else(too_large)?;
         let floats = (block_count as usize).checked_mul(embedding_dim).ok_or_else(too_large)?;
         let mut embeddings = Vec::new();
         embeddings.try_reserve_exact(floats).map_err(|_| too_large())?;
@@ -254,9 +255,7 @@ impl TrajectoryBuffer {
 
     /// The buffered records, oldest first, each with its embedding.
     pub fn iter(&self) -> impl Iterator<Item = (&TrajectoryRecord, &[f32])> + '_ {
-        self.index
-            .oldest_first()
-            .map(move |slot| (&self.records[slot], self.embedding(slot)))
+        self.index.oldest_first().map(move |slot| (&self.records[slot], self.embedding(slot)))
     }
 
     /// Records currently buffered (at most `capacity`).

@@ -197,7 +197,9 @@ pub extern "C" fn take_error() -> *const PieceRecord {
         if let Some(error) = &error {
             for (record, piece) in records.iter_mut().zip(error.pieces()) {
                 *record = match piece {
-                    Piece::Text(text) => PieceRecord { kind: 1, text: text.as_ptr(), len: text.len(), number: 0.0 },
+                    Piece::Text(text) => {
+                        PieceRecord { kind: 1, text: text.as_ptr(), len: text.len(), number: 0.0 }
+                    }
                     Piece::Number(number) => PieceRecord { kind: 2, number, ..NO_PIECE },
                 };
             }
@@ -286,7 +288,8 @@ pub(crate) fn adapter_arguments(
     learning_rate: (u32, f64),
 ) -> Result<(usize, f32, f32)> {
     let dim = optional(dim.0, dim.1).map_or(Ok(DEFAULT_DIM), |v| dim_from_number("dim", v))?;
-    let real = |(given, value): (u32, f64), default: f32| optional(given, value).map_or(default, |v| v as f32);
+    let real =
+        |(given, value): (u32, f64), default: f32| optional(given, value).map_or(default, |v| v as f32);
     Ok((dim, real(alpha, DEFAULT_ALPHA), real(learning_rate, DEFAULT_LEARNING_RATE)))
 }
 
@@ -312,8 +315,10 @@ mod tests {
             .iter()
             .map(|record| match record.kind {
                 // SAFETY: a text record points at `len` bytes of UTF-8.
-                1 => unsafe { core::str::from_utf8(core::slice::from_raw_parts(record.text, record.len)).unwrap() }
-                    .to_owned(),
+                1 => unsafe {
+                    core::str::from_utf8(core::slice::from_raw_parts(record.text, record.len)).unwrap()
+                }
+                .to_owned(),
                 2 => microlora_core::Number(record.number).to_string(),
                 _ => std::string::String::new(),
             })
@@ -323,7 +328,10 @@ mod tests {
     #[test]
     fn omitted_sizes_take_the_published_defaults_and_name_their_argument() {
         let omitted = (0, 0.0);
-        assert_eq!(adapter_arguments(omitted, omitted, omitted), Ok((256, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)));
+        assert_eq!(
+            adapter_arguments(omitted, omitted, omitted),
+            Ok((256, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE))
+        );
         assert_eq!(embedding_dim(0, 0.0), Ok(256));
         assert_eq!(capacity(0, 0.0, 1000), Ok(1000));
         assert_eq!(adapter_arguments((1, 3.0), (1, 0.5), (1, 0.2)), Ok((3, 0.5, 0.2)));

@@ -8,8 +8,9 @@
 //! leaves the object as it was.
 //!
 //! The classes themselves are JavaScript (js/api.js), over the numeric exports of [`abi`],
-//! [`lora`], [`scoped`] and [`trajectory`]; build.sh appends them to the loader that wasm-bindgen
-//! generates, and `start` hands them the module's exports when it is instantiated.
+//! [`lora`], [`scoped`] and [`trajectory`] ([`adapters`] holds what the first two share).
+//! build.sh appends them to the loader that wasm-bindgen generates, and `start` installs them when
+//! the module is instantiated.
 //!
 //! Nothing here panics on any input: a panic would reach JavaScript as an opaque `unreachable`
 //! trap.
@@ -23,6 +24,7 @@
 extern crate alloc;
 
 pub mod abi;
+pub mod adapters;
 pub mod lora;
 pub mod scoped;
 pub mod trajectory;

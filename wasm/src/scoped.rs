@@ -10,27 +10,13 @@
 
 #![allow(clippy::missing_safety_doc, reason = "one contract for every export, in the module's documentation")]
 
-use alloc::boxed::Box;
+use microlora_core::{OperatorScope, Result, ScopedLoRA};
 
-use microlora_core::{InPlace, OperatorScope, Persistent, Result, ScopedLoRA};
-
-use crate::abi::{self, object, or_refuse, succeeded, PieceRecord, Staging, ZeroCopy};
+use crate::abi::{self, object, or_refuse, succeeded, PieceRecord};
+use crate::adapters::Adapters;
 
 /// The object behind a `WasmScopedLoRA`'s handle.
-#[repr(C)]
-pub struct Scoped {
-    /// First: js/api.js reads it at the handle.
-    staging: Staging,
-    /// What JavaScript reads and writes through views for `forward()` and `adapt()`.
-    zero_copy: ZeroCopy,
-    /// On the heap, built and loaded there: the 120 KiB value never passes through the stack.
-    scoped: Box<ScopedLoRA>,
-}
-
-fn wrap(scoped: Box<ScopedLoRA>) -> *mut Scoped {
-    let dim = scoped.dim();
-    abi::handle(Scoped { staging: Staging::new(dim, true), zero_copy: ZeroCopy::new(dim), scoped })
-}
+pub type Scoped = Adapters<ScopedLoRA>;
 
 fn scope(op_type: f64) -> Result<OperatorScope> {
     OperatorScope::from_number(op_type)
@@ -43,62 +29,58 @@ pub extern "C" fn scoped_new(
     dim: f64,
     alpha_given: u32,
     alpha: f64,
-    learning_rate_given: u32,
-    learning_rate: f64,
+    rate_given: u32,
+    rate: f64,
 ) -> *mut Scoped {
-    let made = abi::adapter_arguments((dim_given, dim), (alpha_given, alpha), (learning_rate_given, learning_rate))
-        .and_then(|(dim, alpha, learning_rate)| ScopedLoRA::new_boxed(dim, alpha, learning_rate));
-    or_refuse(made.map(wrap), core::ptr::null_mut())
+    Scoped::new((dim_given, dim), (alpha_given, alpha), (rate_given, rate))
 }
 
-/// Adapters from a state that `scoped_to_bytes` wrote, or null if the bytes are not one; takes
-/// over the block of `abi::bytes_alloc`.
-///
-/// SAFETY: `(bytes, len)` is a block of `abi::bytes_alloc`.
+/// Adapters from a state that `scoped_to_bytes` wrote, or null if the bytes are not one.
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_from_bytes(bytes: *mut u8, len: usize) -> *mut Scoped {
-    // SAFETY: see above.
-    let bytes = unsafe { abi::bytes_in(bytes, len) };
-    or_refuse(ScopedLoRA::from_bytes_boxed(&bytes).map(wrap), core::ptr::null_mut())
+    // SAFETY: see the module's documentation.
+    unsafe { Scoped::from_bytes(bytes, len) }
 }
 
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_free(this: *mut Scoped) {
-    // SAFETY: see above.
+    // SAFETY: see the module's documentation.
     unsafe { abi::release(this) }
 }
 
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_to_bytes(this: *mut Scoped) -> *const PieceRecord {
     // SAFETY: see the module's documentation.
-    abi::bytes_out(unsafe { object(this) }.scoped.to_bytes())
+    unsafe { object(this) }.to_bytes()
 }
 
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_input_ptr(this: *mut Scoped) -> *const f32 {
     // SAFETY: see the module's documentation.
-    unsafe { object(this) }.zero_copy.input.as_ptr()
+    unsafe { object(this) }.input_ptr()
 }
 
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_output_ptr(this: *mut Scoped) -> *const f32 {
     // SAFETY: see the module's documentation.
-    unsafe { object(this) }.zero_copy.output.as_ptr()
+    unsafe { object(this) }.output_ptr()
 }
 
 /// Forward pass of one scope from the zero-copy input into the zero-copy output; false if refused.
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_forward(this: *mut Scoped, op_type: f64) -> bool {
     // SAFETY: see the module's documentation.
-    let Scoped { zero_copy, scoped, .. } = unsafe { object(this) };
-    succeeded(scope(op_type).and_then(|scope| scoped.forward_into(scope, &zero_copy.input, &mut zero_copy.output)))
+    let Scoped { zero_copy, learner: scoped, .. } = unsafe { object(this) };
+    succeeded(
+        scope(op_type).and_then(|scope| scoped.forward_into(scope, &zero_copy.input, &mut zero_copy.output)),
+    )
 }
 
 /// Forward pass of one scope from the staged input into the staging output; false if refused.
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_forward_staged(this: *mut Scoped, op_type: f64) -> bool {
     // SAFETY: see the module's documentation.
-    let Scoped { staging, scoped, .. } = unsafe { object(this) };
+    let Scoped { staging, learner: scoped, .. } = unsafe { object(this) };
     let (input, output) = staging.input_output();
     succeeded(scope(op_type).and_then(|scope| scoped.forward_into(scope, input, output)))
 }
@@ -107,7 +89,7 @@ pub unsafe extern "C" fn scoped_forward_staged(this: *mut Scoped, op_type: f64) 
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_adapt(this: *mut Scoped, op_type: f64) -> bool {
     // SAFETY: see the module's documentation.
-    let Scoped { zero_copy, scoped, .. } = unsafe { object(this) };
+    let Scoped { zero_copy, learner: scoped, .. } = unsafe { object(this) };
     succeeded(scope(op_type).and_then(|scope| scoped.adapt(scope, &zero_copy.input)))
 }
 
@@ -115,35 +97,35 @@ pub unsafe extern "C" fn scoped_adapt(this: *mut Scoped, op_type: f64) -> bool {
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_adapt_staged(this: *mut Scoped, op_type: f64) -> bool {
     // SAFETY: see the module's documentation.
-    let Scoped { staging, scoped, .. } = unsafe { object(this) };
+    let Scoped { staging, learner: scoped, .. } = unsafe { object(this) };
     succeeded(scope(op_type).and_then(|scope| scoped.adapt(scope, staging.input())))
 }
 
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_adapt_with_reward(this: *mut Scoped, op_type: f64, improvement: f64) -> bool {
     // SAFETY: see the module's documentation.
-    let scoped = &mut unsafe { object(this) }.scoped;
+    let scoped = &mut unsafe { object(this) }.learner;
     succeeded(scope(op_type).and_then(|scope| scoped.adapt_with_reward(scope, improvement)))
 }
 
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_reset_scope(this: *mut Scoped, op_type: f64) -> bool {
     // SAFETY: see the module's documentation.
-    let scoped = &mut unsafe { object(this) }.scoped;
+    let scoped = &mut unsafe { object(this) }.learner;
     succeeded(scope(op_type).map(|scope| scoped.reset_scope(scope)))
 }
 
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_reset_all(this: *mut Scoped) {
     // SAFETY: see the module's documentation.
-    unsafe { object(this) }.scoped.reset_all();
+    unsafe { object(this) }.learner.reset_all();
 }
 
 /// Forward passes of one scope since its last reset, or -1 if `op_type` was refused.
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_forward_count(this: *mut Scoped, op_type: f64) -> i64 {
     // SAFETY: see the module's documentation.
-    let scoped = &unsafe { object(this) }.scoped;
+    let scoped = &unsafe { object(this) }.learner;
     or_refuse(scope(op_type).map(|scope| scoped.forward_count(scope) as i64), -1)
 }
 
@@ -151,7 +133,7 @@ pub unsafe extern "C" fn scoped_forward_count(this: *mut Scoped, op_type: f64) -
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_adapt_count(this: *mut Scoped, op_type: f64) -> i64 {
     // SAFETY: see the module's documentation.
-    let scoped = &unsafe { object(this) }.scoped;
+    let scoped = &unsafe { object(this) }.learner;
     or_refuse(scope(op_type).map(|scope| scoped.adapt_count(scope) as i64), -1)
 }
 
@@ -159,20 +141,20 @@ pub unsafe extern "C" fn scoped_adapt_count(this: *mut Scoped, op_type: f64) -> 
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_delta_norm(this: *mut Scoped, op_type: f64) -> f32 {
     // SAFETY: see the module's documentation.
-    let scoped = &unsafe { object(this) }.scoped;
+    let scoped = &unsafe { object(this) }.learner;
     or_refuse(scope(op_type).map(|scope| scoped.delta_norm(scope)), -1.0)
 }
 
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_total_forward_count(this: *mut Scoped) -> u64 {
     // SAFETY: see the module's documentation.
-    unsafe { object(this) }.scoped.total_forward_count()
+    unsafe { object(this) }.learner.total_forward_count()
 }
 
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_total_adapt_count(this: *mut Scoped) -> u64 {
     // SAFETY: see the module's documentation.
-    unsafe { object(this) }.scoped.total_adapt_count()
+    unsafe { object(this) }.learner.total_adapt_count()
 }
 
 /// `enabled` as JavaScript converts it for an `i32` parameter (`ToInt32`): on unless 0, as
@@ -181,7 +163,7 @@ pub unsafe extern "C" fn scoped_total_adapt_count(this: *mut Scoped) -> u64 {
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub unsafe extern "C" fn scoped_set_category_fallback(this: *mut Scoped, enabled: u32) {
     // SAFETY: see the module's documentation.
-    unsafe { object(this) }.scoped.set_category_fallback(enabled != 0);
+    unsafe { object(this) }.learner.set_category_fallback(enabled != 0);
 }
 
 /// The name of an operator scope (see `abi::text_out`), or null if `op_type` was refused.

@@ -9,7 +9,9 @@
 
 #![allow(clippy::missing_safety_doc, reason = "one contract for every export, in the module's documentation")]
 
-use microlora_core::{attention_type_from_number, OperatorScope, Persistent, Result, TrajectoryBuffer, DEFAULT_CAPACITY};
+use microlora_core::{
+    attention_type_from_number, OperatorScope, Persistent, Result, TrajectoryBuffer, DEFAULT_CAPACITY,
+};
 
 use crate::abi::{self, object, or_refuse, succeeded, PieceRecord, Staging};
 

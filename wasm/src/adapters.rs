@@ -1,0 +1,84 @@
+//! The object behind a `WasmMicroLoRA`'s or a `WasmScopedLoRA`'s handle, and what the exports of
+//! both classes (lora.rs, scoped.rs) share: construction, loading, saving and the buffers.
+
+use alloc::boxed::Box;
+
+use microlora_core::{InPlace, MicroLoRA, Result, ScopedLoRA};
+
+use crate::abi::{self, or_refuse, PieceRecord, Staging, ZeroCopy};
+
+/// A learner that a class of adapters holds: [`MicroLoRA`] or [`ScopedLoRA`].
+pub trait Learner: InPlace {
+    /// The embedding dimension.
+    fn dim(&self) -> usize;
+}
+
+impl Learner for MicroLoRA {
+    fn dim(&self) -> usize {
+        MicroLoRA::dim(self)
+    }
+}
+
+impl Learner for ScopedLoRA {
+    fn dim(&self) -> usize {
+        ScopedLoRA::dim(self)
+    }
+}
+
+/// A learner with its staging and zero-copy buffers.
+#[repr(C)]
+pub struct Adapters<L> {
+    /// First: js/api.js reads it at the handle.
+    pub(crate) staging: Staging,
+    /// What JavaScript reads and writes through views for `forward()` and `adapt()`.
+    pub(crate) zero_copy: ZeroCopy,
+    /// On the heap, built and loaded there: a `MicroLoRA` is 5 KiB and a `ScopedLoRA` 120 KiB,
+    /// which never pass through the stack.
+    pub(crate) learner: Box<L>,
+}
+
+impl<L: Learner> Adapters<L> {
+    fn wrap(learned: Result<Box<L>>) -> *mut Self {
+        let made = learned.map(|learner| {
+            let dim = learner.dim();
+            abi::handle(Adapters { staging: Staging::new(dim, true), zero_copy: ZeroCopy::new(dim), learner })
+        });
+        or_refuse(made, core::ptr::null_mut())
+    }
+
+    /// A fresh learner from the constructor's arguments (`given` 0: omitted), or null if one was
+    /// refused.
+    pub(crate) fn new(dim: (u32, f64), alpha: (u32, f64), learning_rate: (u32, f64)) -> *mut Self {
+        Self::wrap(
+            abi::adapter_arguments(dim, alpha, learning_rate)
+                .and_then(|(dim, alpha, learning_rate)| L::new_boxed(dim, alpha, learning_rate)),
+        )
+    }
+
+    /// A learner from a state that `to_bytes` wrote, or null if the bytes are not one; takes over
+    /// the block of `abi::bytes_alloc`.
+    ///
+    /// # Safety
+    ///
+    /// `(bytes, len)` is a block of `abi::bytes_alloc`.
+    pub(crate) unsafe fn from_bytes(bytes: *mut u8, len: usize) -> *mut Self {
+        // SAFETY: see above.
+        let bytes = unsafe { abi::bytes_in(bytes, len) };
+        Self::wrap(L::from_bytes_boxed(&bytes))
+    }
+
+    /// The state in core's versioned, checksummed format (see `abi::bytes_out`).
+    pub(crate) fn to_bytes(&self) -> *const PieceRecord {
+        abi::bytes_out(self.learner.to_bytes())
+    }
+
+    /// The zero-copy input's address.
+    pub(crate) fn input_ptr(&self) -> *const f32 {
+        self.zero_copy.input.as_ptr()
+    }
+
+    /// The zero-copy output's address.
+    pub(crate) fn output_ptr(&self) -> *const f32 {
+        self.zero_copy.output.as_ptr()
+    }
+}
