@@ -19,7 +19,8 @@
 // of an f64 parameter does) in the order of the parameters, before anything else, so that any
 // JavaScript a conversion runs sees the object between calls. A handle is read after them: a
 // freed object (handle 0) throws wasm-bindgen's 'null pointer passed to rust', and a method
-// called on an object of another class throws a TypeError (a private field's brand check).
+// called on an object of another class throws a TypeError (each class keys its objects' handles
+// with a symbol of its own).
 const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() => {
   /** The module's exports (src/abi.rs and the classes' files). */
   let raw = null;
@@ -186,14 +187,109 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     return result;
   }
 
-  /** Objects that are collected without `free()` release their Rust value here. */
-  const finalizers = (free) =>
-    typeof FinalizationRegistry === 'undefined'
+  /**
+   * What the methods of one class share: the name of its exports (`lora_free`, ...), the key of
+   * its objects' handle, which no other class's objects have (a symbol: not in `Object.keys`, nor
+   * in JSON), and the registry that frees the Rust value of an object collected without `free()`.
+   */
+  function kind(name, exports) {
+    const handle = Symbol(`${name} handle`);
+    const finalizer = typeof FinalizationRegistry === 'undefined'
       ? { register() {}, unregister() {} }
-      : new FinalizationRegistry((handle) => raw[free](handle));
-  const loraFinalizer = finalizers('lora_free');
-  const scopedFinalizer = finalizers('scoped_free');
-  const trajectoryFinalizer = finalizers('trajectory_free');
+      : new FinalizationRegistry((address) => raw[`${exports}_free`](address));
+    return { name, exports, handle, output: Symbol(`${name} output`), finalizer };
+  }
+  const LORA = kind('WasmMicroLoRA', 'lora');
+  const SCOPED = kind('WasmScopedLoRA', 'scoped');
+  const TRAJECTORY = kind('WasmTrajectoryBuffer', 'trajectory');
+
+  /**
+   * The handle of `object`, a live object of `kind`'s class: a freed one throws wasm-bindgen's
+   * 'null pointer passed to rust', anything else a TypeError (so no export ever receives the
+   * address of another class's value).
+   */
+  function handleOf(object, kind) {
+    const handle = object === null || object === undefined ? undefined : object[kind.handle];
+    if (typeof handle !== 'number') throw new TypeError(`not a ${kind.name}`);
+    if (handle === 0) throw nullPointer();
+    return handle;
+  }
+
+  /** Makes `object` the owner of `handle` from a constructor or `from_bytes` (0: refused). */
+  function adopt(object, kind, handle) {
+    if (handle === 0) throw refused();
+    object[kind.handle] = handle;
+    object[kind.output] = null;
+    kind.finalizer.register(object, handle, object);
+  }
+
+  /** `free()`: releases the Rust value once; a freed object refuses every call after it. */
+  function release(object, kind) {
+    const handle = object[kind.handle];
+    if (typeof handle !== 'number') throw new TypeError(`not a ${kind.name}`);
+    object[kind.handle] = 0;
+    object[kind.output] = null;
+    kind.finalizer.unregister(object);
+    if (handle !== 0) raw[`${kind.exports}_free`](handle);
+  }
+
+  /** The handle of a new adapter (`lora_new`/`scoped_new`) from the constructor's arguments. */
+  function newAdapter(kind, dim, alpha, learningRate) {
+    const [dimGiven, dimValue] = optional(dim);
+    const [alphaGiven, alphaValue] = optional(alpha);
+    const [rateGiven, rateValue] = optional(learningRate);
+    return instantiated()[`${kind.exports}_new`](dimGiven, dimValue, alphaGiven, alphaValue, rateGiven, rateValue) >>> 0;
+  }
+
+  /** The handle of an object loaded from `bytes` (0 if they are not a state of its class). */
+  function loaded(kind, bytes) {
+    return instantiated()[`${kind.exports}_from_bytes`](...bytesIn(bytes)) >>> 0;
+  }
+
+  /** `to_bytes()`. */
+  function saved(object, kind) {
+    return bytesOut(raw[`${kind.exports}_to_bytes`](handleOf(object, kind)));
+  }
+
+  /** The embedding dimension of the object at `handle` (its staging length). */
+  function dimOf(handle) {
+    views();
+    return words[(handle >>> 2) + 2];
+  }
+
+  /**
+   * Stages the array argument of `object`'s call: `array` itself if it is a Float32Array of the
+   * object's length (the common case: no conversion), else through `floatsOf` and `stage`, after
+   * `checkFirst(first, second)`, which refuses the call's numbers before the array is read, as
+   * core would. The handle, read again after a conversion (which may run JavaScript). The checks
+   * are functions of their numbers, not closures over them, so that no call allocates one.
+   */
+  function stagedArgument(object, kind, array, argument, checkFirst, first, second) {
+    let handle = handleOf(object, kind);
+    if (staged(handle, array)) return handle;
+    const check = () => checkFirst(first, second);
+    if (!(array instanceof Float32Array)) check();
+    const values = floatsOf(array, argument);
+    handle = handleOf(object, kind);
+    stage(handle, values, argument, check);
+    return handle;
+  }
+
+  /** A new Float32Array of `object`'s staging output, through the view the object keeps. */
+  function result(object, kind, handle) {
+    let view = object[kind.output];
+    if (view === null || view.length === 0) view = object[kind.output] = outputView(handle);
+    return copied(view);
+  }
+
+  /** The checks of `stagedArgument`: nothing, op_type, or op_type and attention_type. */
+  const nothingFirst = () => {};
+  const opTypeFirst = (op) => {
+    if (!raw.check_op_type(op)) throw refused();
+  };
+  const recordNumbersFirst = (op, attention) => {
+    if (!raw.check_record_numbers(op, attention)) throw refused();
+  };
 
   /** The constructors' first argument when `from_bytes` wraps a handle (not reachable from outside). */
   const WRAP = Symbol('handle');
@@ -202,172 +298,99 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
    * A single rank-2 LoRA adapter, `out = x + α·(x·A)·B`. See js/api.d.ts for every method.
    */
   class WasmMicroLoRA {
-    #ptr = 0;
-    /** A view of the staging output (see `outputView`), made at the first `forward_array`. */
-    #output = null;
-
     constructor(dim, alpha, learning_rate) {
-      let handle;
-      if (dim === WRAP) {
-        handle = alpha;
-      } else {
-        const [dimGiven, dimValue] = optional(dim);
-        const [alphaGiven, alphaValue] = optional(alpha);
-        const [rateGiven, rateValue] = optional(learning_rate);
-        handle = instantiated().lora_new(dimGiven, dimValue, alphaGiven, alphaValue, rateGiven, rateValue) >>> 0;
-      }
-      if (handle === 0) throw refused();
-      this.#ptr = handle;
-      loraFinalizer.register(this, handle, this);
-    }
-
-    #handle() {
-      const handle = this.#ptr;
-      if (handle === 0) throw nullPointer();
-      return handle;
-    }
-
-    #result(handle) {
-      if (this.#output === null || this.#output.length === 0) this.#output = outputView(handle);
-      return copied(this.#output);
+      adopt(this, LORA, dim === WRAP ? alpha : newAdapter(LORA, dim, alpha, learning_rate));
     }
 
     free() {
-      const handle = this.#ptr;
-      this.#ptr = 0;
-      this.#output = null;
-      loraFinalizer.unregister(this);
-      if (handle !== 0) raw.lora_free(handle);
+      release(this, LORA);
     }
 
     static from_bytes(bytes) {
-      const handle = instantiated().lora_from_bytes(...bytesIn(bytes)) >>> 0;
-      return new WasmMicroLoRA(WRAP, handle);
+      return new WasmMicroLoRA(WRAP, loaded(LORA, bytes));
     }
 
     to_bytes() {
-      return bytesOut(raw.lora_to_bytes(this.#handle()));
+      return saved(this, LORA);
     }
 
     get memory() {
-      this.#handle();
+      handleOf(this, LORA);
       return memory;
     }
 
     get_input_ptr() {
-      return raw.lora_input_ptr(this.#handle()) >>> 0;
+      return raw.lora_input_ptr(handleOf(this, LORA)) >>> 0;
     }
 
     get_output_ptr() {
-      return raw.lora_output_ptr(this.#handle()) >>> 0;
+      return raw.lora_output_ptr(handleOf(this, LORA)) >>> 0;
     }
 
     dim() {
-      const handle = this.#handle();
-      views();
-      return words[(handle >>> 2) + 2];
+      return dimOf(handleOf(this, LORA));
     }
 
     forward() {
-      if (!raw.lora_forward(this.#handle())) throw refused();
+      if (!raw.lora_forward(handleOf(this, LORA))) throw refused();
     }
 
     forward_array(input) {
-      let handle = this.#handle();
-      if (!staged(handle, input)) {
-        const values = floatsOf(input, 0);
-        handle = this.#handle();
-        stage(handle, values, 0, () => {});
-      }
+      const handle = stagedArgument(this, LORA, input, 0, nothingFirst);
       if (!raw.lora_forward_staged(handle)) throw refused();
-      return this.#result(handle);
+      return result(this, LORA, handle);
     }
 
     adapt() {
-      if (!raw.lora_adapt(this.#handle())) throw refused();
+      if (!raw.lora_adapt(handleOf(this, LORA))) throw refused();
     }
 
     adapt_array(gradient) {
-      let handle = this.#handle();
-      if (!staged(handle, gradient)) {
-        const values = floatsOf(gradient, 1);
-        handle = this.#handle();
-        stage(handle, values, 1, () => {});
-      }
+      const handle = stagedArgument(this, LORA, gradient, 1, nothingFirst);
       if (!raw.lora_adapt_staged(handle)) throw refused();
     }
 
     adapt_with_reward(improvement) {
       const value = +improvement;
-      if (!raw.lora_adapt_with_reward(this.#handle(), value)) throw refused();
+      if (!raw.lora_adapt_with_reward(handleOf(this, LORA), value)) throw refused();
     }
 
     reset() {
-      raw.lora_reset(this.#handle());
+      raw.lora_reset(handleOf(this, LORA));
     }
 
     forward_count() {
-      return BigInt.asUintN(64, raw.lora_forward_count(this.#handle()));
+      return BigInt.asUintN(64, raw.lora_forward_count(handleOf(this, LORA)));
     }
 
     adapt_count() {
-      return BigInt.asUintN(64, raw.lora_adapt_count(this.#handle()));
+      return BigInt.asUintN(64, raw.lora_adapt_count(handleOf(this, LORA)));
     }
 
     delta_norm() {
-      return raw.lora_delta_norm(this.#handle());
+      return raw.lora_delta_norm(handleOf(this, LORA));
     }
 
     param_count() {
-      return raw.lora_param_count(this.#handle()) >>> 0;
+      return raw.lora_param_count(handleOf(this, LORA)) >>> 0;
     }
   }
 
   /**
    * 17 operator adapters (`op_type` 0..=16) backed by 7 category adapters. See js/api.d.ts.
+   * A refused `op_type` reads as a negative count or norm from the exports that return one.
    */
   class WasmScopedLoRA {
-    #ptr = 0;
-    /** A view of the staging output (see `outputView`), made at the first `forward_array`. */
-    #output = null;
-
     constructor(dim, alpha, learning_rate) {
-      let handle;
-      if (dim === WRAP) {
-        handle = alpha;
-      } else {
-        const [dimGiven, dimValue] = optional(dim);
-        const [alphaGiven, alphaValue] = optional(alpha);
-        const [rateGiven, rateValue] = optional(learning_rate);
-        handle = instantiated().scoped_new(dimGiven, dimValue, alphaGiven, alphaValue, rateGiven, rateValue) >>> 0;
-      }
-      if (handle === 0) throw refused();
-      this.#ptr = handle;
-      scopedFinalizer.register(this, handle, this);
-    }
-
-    #handle() {
-      const handle = this.#ptr;
-      if (handle === 0) throw nullPointer();
-      return handle;
-    }
-
-    #result(handle) {
-      if (this.#output === null || this.#output.length === 0) this.#output = outputView(handle);
-      return copied(this.#output);
+      adopt(this, SCOPED, dim === WRAP ? alpha : newAdapter(SCOPED, dim, alpha, learning_rate));
     }
 
     free() {
-      const handle = this.#ptr;
-      this.#ptr = 0;
-      this.#output = null;
-      scopedFinalizer.unregister(this);
-      if (handle !== 0) raw.scoped_free(handle);
+      release(this, SCOPED);
     }
 
     static from_bytes(bytes) {
-      const handle = instantiated().scoped_from_bytes(...bytesIn(bytes)) >>> 0;
-      return new WasmScopedLoRA(WRAP, handle);
+      return new WasmScopedLoRA(WRAP, loaded(SCOPED, bytes));
     }
 
     static scope_name(op_type) {
@@ -380,187 +403,136 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     }
 
     to_bytes() {
-      return bytesOut(raw.scoped_to_bytes(this.#handle()));
+      return saved(this, SCOPED);
     }
 
     get memory() {
-      this.#handle();
+      handleOf(this, SCOPED);
       return memory;
     }
 
     get_input_ptr() {
-      return raw.scoped_input_ptr(this.#handle()) >>> 0;
+      return raw.scoped_input_ptr(handleOf(this, SCOPED)) >>> 0;
     }
 
     get_output_ptr() {
-      return raw.scoped_output_ptr(this.#handle()) >>> 0;
+      return raw.scoped_output_ptr(handleOf(this, SCOPED)) >>> 0;
     }
 
     dim() {
-      const handle = this.#handle();
-      views();
-      return words[(handle >>> 2) + 2];
+      return dimOf(handleOf(this, SCOPED));
     }
 
     forward(op_type) {
       const op = +op_type;
-      if (!raw.scoped_forward(this.#handle(), op)) throw refused();
+      if (!raw.scoped_forward(handleOf(this, SCOPED), op)) throw refused();
     }
 
     forward_array(op_type, input) {
       const op = +op_type;
-      let handle = this.#handle();
-      if (!staged(handle, input)) handle = this.#stageOther(op, input, 0);
+      const handle = stagedArgument(this, SCOPED, input, 0, opTypeFirst, op);
       if (!raw.scoped_forward_staged(handle, op)) throw refused();
-      return this.#result(handle);
+      return result(this, SCOPED, handle);
     }
 
     adapt(op_type) {
       const op = +op_type;
-      if (!raw.scoped_adapt(this.#handle(), op)) throw refused();
+      if (!raw.scoped_adapt(handleOf(this, SCOPED), op)) throw refused();
     }
 
     adapt_array(op_type, gradient) {
       const op = +op_type;
-      let handle = this.#handle();
-      if (!staged(handle, gradient)) handle = this.#stageOther(op, gradient, 1);
+      const handle = stagedArgument(this, SCOPED, gradient, 1, opTypeFirst, op);
       if (!raw.scoped_adapt_staged(handle, op)) throw refused();
-    }
-
-    /**
-     * Stages what `staged` did not take (a plain Array, a wrong length, anything else), or throws
-     * why not; op_type is refused first, before the array is read, as core would. The handle.
-     */
-    #stageOther(op, array, argument) {
-      const checkOp = () => {
-        if (!raw.check_op_type(op)) throw refused();
-      };
-      if (!(array instanceof Float32Array)) checkOp();
-      const values = floatsOf(array, argument);
-      const handle = this.#handle();
-      stage(handle, values, argument, checkOp);
-      return handle;
     }
 
     adapt_with_reward(op_type, improvement) {
       const op = +op_type, value = +improvement;
-      if (!raw.scoped_adapt_with_reward(this.#handle(), op, value)) throw refused();
+      if (!raw.scoped_adapt_with_reward(handleOf(this, SCOPED), op, value)) throw refused();
     }
 
     reset_scope(op_type) {
       const op = +op_type;
-      if (!raw.scoped_reset_scope(this.#handle(), op)) throw refused();
+      if (!raw.scoped_reset_scope(handleOf(this, SCOPED), op)) throw refused();
     }
 
     reset_all() {
-      raw.scoped_reset_all(this.#handle());
+      raw.scoped_reset_all(handleOf(this, SCOPED));
     }
 
     forward_count(op_type) {
       const op = +op_type;
-      const count = raw.scoped_forward_count(this.#handle(), op);
+      const count = raw.scoped_forward_count(handleOf(this, SCOPED), op);
       if (count < 0n) throw refused();
       return count;
     }
 
     adapt_count(op_type) {
       const op = +op_type;
-      const count = raw.scoped_adapt_count(this.#handle(), op);
+      const count = raw.scoped_adapt_count(handleOf(this, SCOPED), op);
       if (count < 0n) throw refused();
       return count;
     }
 
     delta_norm(op_type) {
       const op = +op_type;
-      const norm = raw.scoped_delta_norm(this.#handle(), op);
+      const norm = raw.scoped_delta_norm(handleOf(this, SCOPED), op);
       if (norm < 0) throw refused();
       return norm;
     }
 
     total_forward_count() {
-      return BigInt.asUintN(64, raw.scoped_total_forward_count(this.#handle()));
+      return BigInt.asUintN(64, raw.scoped_total_forward_count(handleOf(this, SCOPED)));
     }
 
     total_adapt_count() {
-      return BigInt.asUintN(64, raw.scoped_total_adapt_count(this.#handle()));
+      return BigInt.asUintN(64, raw.scoped_total_adapt_count(handleOf(this, SCOPED)));
     }
 
     set_category_fallback(enabled) {
-      raw.scoped_set_category_fallback(this.#handle(), enabled);
+      raw.scoped_set_category_fallback(handleOf(this, SCOPED), enabled);
     }
   }
 
   /**
    * The latest `capacity` executions, with statistics over every record since the last reset.
-   * See js/api.d.ts.
+   * See js/api.d.ts. A refused argument reads as a negative count from the exports that return one.
    */
   class WasmTrajectoryBuffer {
-    #ptr = 0;
-
     constructor(capacity, embedding_dim) {
-      let handle;
       if (capacity === WRAP) {
-        handle = embedding_dim;
-      } else {
-        const [capacityGiven, capacityValue] = optional(capacity);
-        const [dimGiven, dimValue] = optional(embedding_dim);
-        handle = instantiated().trajectory_new(capacityGiven, capacityValue, dimGiven, dimValue) >>> 0;
+        adopt(this, TRAJECTORY, embedding_dim);
+        return;
       }
-      if (handle === 0) throw refused();
-      this.#ptr = handle;
-      trajectoryFinalizer.register(this, handle, this);
-    }
-
-    #handle() {
-      const handle = this.#ptr;
-      if (handle === 0) throw nullPointer();
-      return handle;
+      const [capacityGiven, capacityValue] = optional(capacity);
+      const [dimGiven, dimValue] = optional(embedding_dim);
+      adopt(this, TRAJECTORY, instantiated().trajectory_new(capacityGiven, capacityValue, dimGiven, dimValue) >>> 0);
     }
 
     free() {
-      const handle = this.#ptr;
-      this.#ptr = 0;
-      trajectoryFinalizer.unregister(this);
-      if (handle !== 0) raw.trajectory_free(handle);
+      release(this, TRAJECTORY);
     }
 
     static from_bytes(bytes) {
-      const handle = instantiated().trajectory_from_bytes(...bytesIn(bytes)) >>> 0;
-      return new WasmTrajectoryBuffer(WRAP, handle);
+      return new WasmTrajectoryBuffer(WRAP, loaded(TRAJECTORY, bytes));
     }
 
     to_bytes() {
-      return bytesOut(raw.trajectory_to_bytes(this.#handle()));
+      return saved(this, TRAJECTORY);
     }
 
     record(embedding, op_type, attention_type, execution_ms, baseline_ms) {
       const op = +op_type, attention = +attention_type, execution = +execution_ms, baseline = +baseline_ms;
-      let handle = this.#handle();
-      if (!staged(handle, embedding)) handle = this.#stageOther(op, attention, embedding);
+      const handle = stagedArgument(this, TRAJECTORY, embedding, 2, recordNumbersFirst, op, attention);
       if (!raw.trajectory_record(handle, op, attention, execution, baseline)) throw refused();
     }
 
-    /**
-     * Stages what `staged` did not take, or throws why not; op_type and attention_type are
-     * refused first, before the embedding is read, as core would. The handle.
-     */
-    #stageOther(op, attention, embedding) {
-      const checkNumbers = () => {
-        if (!raw.check_record_numbers(op, attention)) throw refused();
-      };
-      if (!(embedding instanceof Float32Array)) checkNumbers();
-      const values = floatsOf(embedding, 2);
-      const handle = this.#handle();
-      stage(handle, values, 2, checkNumbers);
-      return handle;
-    }
-
     total_count() {
-      return BigInt.asUintN(64, raw.trajectory_total_count(this.#handle()));
+      return BigInt.asUintN(64, raw.trajectory_total_count(handleOf(this, TRAJECTORY)));
     }
 
     len() {
-      return raw.trajectory_len(this.#handle()) >>> 0;
+      return raw.trajectory_len(handleOf(this, TRAJECTORY)) >>> 0;
     }
 
     is_empty() {
@@ -568,39 +540,39 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     }
 
     mean_improvement() {
-      return raw.trajectory_mean_improvement(this.#handle());
+      return raw.trajectory_mean_improvement(handleOf(this, TRAJECTORY));
     }
 
     best_improvement() {
-      return raw.trajectory_best_improvement(this.#handle());
+      return raw.trajectory_best_improvement(handleOf(this, TRAJECTORY));
     }
 
     success_rate() {
-      return raw.trajectory_success_rate(this.#handle());
+      return raw.trajectory_success_rate(handleOf(this, TRAJECTORY));
     }
 
     best_attention() {
-      return raw.trajectory_best_attention(this.#handle()) >>> 0;
+      return raw.trajectory_best_attention(handleOf(this, TRAJECTORY)) >>> 0;
     }
 
     variance() {
-      return raw.trajectory_variance(this.#handle());
+      return raw.trajectory_variance(handleOf(this, TRAJECTORY));
     }
 
     reset() {
-      raw.trajectory_reset(this.#handle());
+      raw.trajectory_reset(handleOf(this, TRAJECTORY));
     }
 
     high_quality_count(threshold) {
       const value = +threshold;
-      const count = raw.trajectory_high_quality_count(this.#handle(), value);
+      const count = raw.trajectory_high_quality_count(handleOf(this, TRAJECTORY), value);
       if (count < 0) throw refused();
       return count;
     }
 
     count_by_operator(op_type) {
       const op = +op_type;
-      const count = raw.trajectory_count_by_operator(this.#handle(), op);
+      const count = raw.trajectory_count_by_operator(handleOf(this, TRAJECTORY), op);
       if (count < 0) throw refused();
       return count;
     }
