@@ -82,3 +82,57 @@ impl<L: Learner> Adapters<L> {
         self.zero_copy.output.as_ptr()
     }
 }
+
+/// The exports that both classes of adapters have, one-line calls of [`Adapters`]' methods, under
+/// the names given (js/api.js calls them `<prefix>_new`, `<prefix>_from_bytes`, ...). The
+/// safety contract of the `unsafe` ones is that of the invoking module: a live handle of its
+/// class, and a block of `abi::bytes_alloc`.
+macro_rules! adapter_exports {
+    ($ty:ty, $new:ident, $from_bytes:ident, $free:ident, $to_bytes:ident, $input_ptr:ident, $output_ptr:ident) => {
+        /// A fresh learner, or null if an argument was refused (`given` 0: omitted).
+        #[cfg_attr(target_arch = "wasm32", no_mangle)]
+        pub extern "C" fn $new(
+            dim_given: u32,
+            dim: f64,
+            alpha_given: u32,
+            alpha: f64,
+            rate_given: u32,
+            rate: f64,
+        ) -> *mut $ty {
+            <$ty>::new((dim_given, dim), (alpha_given, alpha), (rate_given, rate))
+        }
+
+        /// A learner from a state that the class's `to_bytes` wrote, or null if the bytes are
+        /// not one.
+        #[cfg_attr(target_arch = "wasm32", no_mangle)]
+        pub unsafe extern "C" fn $from_bytes(bytes: *mut u8, len: usize) -> *mut $ty {
+            // SAFETY: see the macro's documentation.
+            unsafe { <$ty>::from_bytes(bytes, len) }
+        }
+
+        #[cfg_attr(target_arch = "wasm32", no_mangle)]
+        pub unsafe extern "C" fn $free(this: *mut $ty) {
+            // SAFETY: see the macro's documentation.
+            unsafe { $crate::abi::release(this) }
+        }
+
+        #[cfg_attr(target_arch = "wasm32", no_mangle)]
+        pub unsafe extern "C" fn $to_bytes(this: *mut $ty) -> *const $crate::abi::PieceRecord {
+            // SAFETY: see the macro's documentation.
+            unsafe { $crate::abi::object(this) }.to_bytes()
+        }
+
+        #[cfg_attr(target_arch = "wasm32", no_mangle)]
+        pub unsafe extern "C" fn $input_ptr(this: *mut $ty) -> *const f32 {
+            // SAFETY: see the macro's documentation.
+            unsafe { $crate::abi::object(this) }.input_ptr()
+        }
+
+        #[cfg_attr(target_arch = "wasm32", no_mangle)]
+        pub unsafe extern "C" fn $output_ptr(this: *mut $ty) -> *const f32 {
+            // SAFETY: see the macro's documentation.
+            unsafe { $crate::abi::object(this) }.output_ptr()
+        }
+    };
+}
+pub(crate) use adapter_exports;

@@ -11,55 +11,13 @@
 
 use microlora_core::MicroLoRA;
 
-use crate::abi::{self, object, succeeded, PieceRecord};
-use crate::adapters::Adapters;
+use crate::abi::{object, succeeded};
+use crate::adapters::{adapter_exports, Adapters};
 
 /// The object behind a `WasmMicroLoRA`'s handle.
 pub type Lora = Adapters<MicroLoRA>;
 
-/// A fresh adapter, or null if an argument was refused (`given` 0: omitted).
-#[cfg_attr(target_arch = "wasm32", no_mangle)]
-pub extern "C" fn lora_new(
-    dim_given: u32,
-    dim: f64,
-    alpha_given: u32,
-    alpha: f64,
-    rate_given: u32,
-    rate: f64,
-) -> *mut Lora {
-    Lora::new((dim_given, dim), (alpha_given, alpha), (rate_given, rate))
-}
-
-/// An adapter from a state that `lora_to_bytes` wrote, or null if the bytes are not one.
-#[cfg_attr(target_arch = "wasm32", no_mangle)]
-pub unsafe extern "C" fn lora_from_bytes(bytes: *mut u8, len: usize) -> *mut Lora {
-    // SAFETY: see the module's documentation.
-    unsafe { Lora::from_bytes(bytes, len) }
-}
-
-#[cfg_attr(target_arch = "wasm32", no_mangle)]
-pub unsafe extern "C" fn lora_free(this: *mut Lora) {
-    // SAFETY: see the module's documentation.
-    unsafe { abi::release(this) }
-}
-
-#[cfg_attr(target_arch = "wasm32", no_mangle)]
-pub unsafe extern "C" fn lora_to_bytes(this: *mut Lora) -> *const PieceRecord {
-    // SAFETY: see the module's documentation.
-    unsafe { object(this) }.to_bytes()
-}
-
-#[cfg_attr(target_arch = "wasm32", no_mangle)]
-pub unsafe extern "C" fn lora_input_ptr(this: *mut Lora) -> *const f32 {
-    // SAFETY: see the module's documentation.
-    unsafe { object(this) }.input_ptr()
-}
-
-#[cfg_attr(target_arch = "wasm32", no_mangle)]
-pub unsafe extern "C" fn lora_output_ptr(this: *mut Lora) -> *const f32 {
-    // SAFETY: see the module's documentation.
-    unsafe { object(this) }.output_ptr()
-}
+adapter_exports!(Lora, lora_new, lora_from_bytes, lora_free, lora_to_bytes, lora_input_ptr, lora_output_ptr);
 
 /// Forward pass from the zero-copy input into the zero-copy output; false if refused.
 #[cfg_attr(target_arch = "wasm32", no_mangle)]

@@ -13,7 +13,7 @@
 use microlora_core::{OperatorScope, Result, ScopedLoRA};
 
 use crate::abi::{self, object, or_refuse, succeeded, PieceRecord};
-use crate::adapters::Adapters;
+use crate::adapters::{adapter_exports, Adapters};
 
 /// The object behind a `WasmScopedLoRA`'s handle.
 pub type Scoped = Adapters<ScopedLoRA>;
@@ -22,49 +22,15 @@ fn scope(op_type: f64) -> Result<OperatorScope> {
     OperatorScope::from_number(op_type)
 }
 
-/// Fresh adapters, or null if an argument was refused (`given` 0: omitted).
-#[cfg_attr(target_arch = "wasm32", no_mangle)]
-pub extern "C" fn scoped_new(
-    dim_given: u32,
-    dim: f64,
-    alpha_given: u32,
-    alpha: f64,
-    rate_given: u32,
-    rate: f64,
-) -> *mut Scoped {
-    Scoped::new((dim_given, dim), (alpha_given, alpha), (rate_given, rate))
-}
-
-/// Adapters from a state that `scoped_to_bytes` wrote, or null if the bytes are not one.
-#[cfg_attr(target_arch = "wasm32", no_mangle)]
-pub unsafe extern "C" fn scoped_from_bytes(bytes: *mut u8, len: usize) -> *mut Scoped {
-    // SAFETY: see the module's documentation.
-    unsafe { Scoped::from_bytes(bytes, len) }
-}
-
-#[cfg_attr(target_arch = "wasm32", no_mangle)]
-pub unsafe extern "C" fn scoped_free(this: *mut Scoped) {
-    // SAFETY: see the module's documentation.
-    unsafe { abi::release(this) }
-}
-
-#[cfg_attr(target_arch = "wasm32", no_mangle)]
-pub unsafe extern "C" fn scoped_to_bytes(this: *mut Scoped) -> *const PieceRecord {
-    // SAFETY: see the module's documentation.
-    unsafe { object(this) }.to_bytes()
-}
-
-#[cfg_attr(target_arch = "wasm32", no_mangle)]
-pub unsafe extern "C" fn scoped_input_ptr(this: *mut Scoped) -> *const f32 {
-    // SAFETY: see the module's documentation.
-    unsafe { object(this) }.input_ptr()
-}
-
-#[cfg_attr(target_arch = "wasm32", no_mangle)]
-pub unsafe extern "C" fn scoped_output_ptr(this: *mut Scoped) -> *const f32 {
-    // SAFETY: see the module's documentation.
-    unsafe { object(this) }.output_ptr()
-}
+adapter_exports!(
+    Scoped,
+    scoped_new,
+    scoped_from_bytes,
+    scoped_free,
+    scoped_to_bytes,
+    scoped_input_ptr,
+    scoped_output_ptr
+);
 
 /// Forward pass of one scope from the zero-copy input into the zero-copy output; false if refused.
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
