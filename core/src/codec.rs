@@ -29,15 +29,15 @@ impl WritePayload for Vec<u8> {
     #[inline(never)]
     fn varint(&mut self, mut value: u64) {
         while value >= 0x80 {
-            self.push(value as u8 | 0x80);
+            self.byte(value as u8 | 0x80);
             value >>= 7;
         }
-        self.push(value as u8);
+        self.byte(value as u8);
     }
 
     #[inline(never)]
     fn byte(&mut self, value: u8) {
-        self.push(value);
+        self.extend_from_slice(&[value]);
     }
 
     #[inline(never)]
@@ -50,11 +50,16 @@ impl WritePayload for Vec<u8> {
         self.extend_from_slice(&value.to_le_bytes());
     }
 
+    /// On a little-endian machine (WebAssembly's, and most), the floats' bytes are already their
+    /// encoding, and are copied as they are.
     #[inline(never)]
     fn floats(&mut self, values: &[f32]) {
         self.varint(values.len() as u64);
-        self.reserve(values.len() * 4);
-        values.iter().for_each(|value| self.extend_from_slice(&value.to_le_bytes()));
+        if cfg!(target_endian = "little") {
+            self.extend_from_slice(bytemuck::cast_slice(values));
+        } else {
+            values.iter().for_each(|value| self.extend_from_slice(&value.to_le_bytes()));
+        }
     }
 }
 

@@ -183,11 +183,11 @@ pub(crate) fn seal(kind: StateKind, write: impl FnOnce(&mut Vec<u8>)) -> Vec<u8>
 /// The envelope's header, its payload length still zero: [`close`] fills the length in and
 /// appends the checksum.
 fn header(kind: StateKind) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    bytes.extend_from_slice(&MAGIC);
-    bytes.extend_from_slice(&STATE_VERSION.to_le_bytes());
-    bytes.extend_from_slice(&[kind as u8, 0, 0, 0, 0, 0]);
-    bytes
+    let mut header = [0; HEADER_LEN];
+    header[..4].copy_from_slice(&MAGIC);
+    header[4..6].copy_from_slice(&STATE_VERSION.to_le_bytes());
+    header[6] = kind as u8;
+    header.to_vec()
 }
 
 fn close(mut bytes: Vec<u8>) -> Vec<u8> {
