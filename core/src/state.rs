@@ -649,7 +649,7 @@ fn load_trajectory(mut payload: &[u8]) -> Checked<TrajectoryBuffer> {
     let mut embedding = [0.0; MAX_DIM];
     for _ in 0..len {
         let r = SavedRecord::read(&mut records).ok_or(UNDECODABLE)?;
-        let scope = OperatorScope::from_id(usize::from(r.scope)).map_err(|_| "a scope id is unknown")?;
+        let scope = *OperatorScope::ALL.get(usize::from(r.scope)).ok_or("a scope id is unknown")?;
         let recorded = load_vector(&mut embedding, r.embedding, buffer.dim).is_ok()
             && (buffer.record(
                 &embedding[..buffer.dim],
