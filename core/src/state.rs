@@ -200,26 +200,29 @@ fn close(mut bytes: Vec<u8>) -> Vec<u8> {
 
 pub(crate) fn open(expected: StateKind, bytes: &[u8]) -> Result<&[u8]> {
     use LearningError::CorruptState;
-    if bytes.len() < HEADER_LEN + CHECKSUM_LEN {
+    // Split by the lengths the bytes have: no slice that could be out of range (a panic's code in
+    // the npm package), nor a length summed from the header's, which could wrap on 32 bits.
+    let parts = bytes
+        .split_last_chunk::<CHECKSUM_LEN>()
+        .and_then(|(body, checksum)| Some((body, body.split_first_chunk::<HEADER_LEN>()?, checksum)));
+    let Some((body, (header, payload), checksum)) = parts else {
         return Err(CorruptState("it is shorter than the header"));
-    }
-    if bytes[..4] != MAGIC {
+    };
+    if header[..4] != MAGIC {
         return Err(CorruptState("the magic number is wrong"));
     }
-    let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+    let version = u16::from_le_bytes([header[4], header[5]]);
     if version != STATE_VERSION {
         return Err(LearningError::UnsupportedStateVersion { found: version, supported: STATE_VERSION });
     }
-    let payload_len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
-    if bytes.len() != HEADER_LEN + payload_len + CHECKSUM_LEN {
+    if payload.len() as u64 != u64::from(u32::from_le_bytes([header[8], header[9], header[10], header[11]])) {
         return Err(CorruptState("its length does not match the header (truncated or extended)"));
     }
-    let (body, checksum) = bytes.split_at(HEADER_LEN + payload_len);
-    if crc32(body).to_le_bytes() != checksum {
+    if crc32(body).to_le_bytes() != *checksum {
         return Err(CorruptState("the checksum does not match (the bytes were damaged)"));
     }
-    match StateKind::from_byte(bytes[6]) {
-        Some(kind) if kind == expected => Ok(&body[HEADER_LEN..]),
+    match StateKind::from_byte(header[6]) {
+        Some(kind) if kind == expected => Ok(payload),
         Some(kind) => Err(LearningError::WrongStateKind { expected: expected.name(), found: kind.name() }),
         None => Err(CorruptState("the kind byte is unknown")),
     }
@@ -606,13 +609,10 @@ impl Persistent for TrajectoryBuffer {
             out.f64(stats.mean);
             out.f64(stats.m2);
             out.varint(stats.successes);
-            match stats.best {
-                None => out.byte(0),
-                Some((improvement, attention_type)) => {
-                    out.byte(1);
-                    out.f64(improvement);
-                    out.varint(attention_type.into());
-                }
+            out.byte(stats.best.is_some().into());
+            if let Some((improvement, attention_type)) = stats.best {
+                out.f64(improvement);
+                out.varint(attention_type.into());
             }
         })
     }
