@@ -29,15 +29,15 @@ impl WritePayload for Vec<u8> {
     #[inline(never)]
     fn varint(&mut self, mut value: u64) {
         while value >= 0x80 {
-            self.push(value as u8 | 0x80);
+            self.byte(value as u8 | 0x80);
             value >>= 7;
         }
-        self.push(value as u8);
+        self.byte(value as u8);
     }
 
     #[inline(never)]
     fn byte(&mut self, value: u8) {
-        self.push(value);
+        self.extend_from_slice(&[value]);
     }
 
     #[inline(never)]
@@ -50,113 +50,149 @@ impl WritePayload for Vec<u8> {
         self.extend_from_slice(&value.to_le_bytes());
     }
 
+    /// On a little-endian machine (WebAssembly's, and most), the floats' bytes are already their
+    /// encoding, and are copied as they are.
     #[inline(never)]
     fn floats(&mut self, values: &[f32]) {
         self.varint(values.len() as u64);
-        self.reserve(values.len() * 4);
-        values.iter().for_each(|value| self.extend_from_slice(&value.to_le_bytes()));
+        if cfg!(target_endian = "little") {
+            self.extend_from_slice(bytemuck::cast_slice(values));
+        } else {
+            values.iter().for_each(|value| self.extend_from_slice(&value.to_le_bytes()));
+        }
     }
 }
 
-/// Reads values from the front of a payload, moving past them; `None` when the bytes do not
-/// decode.
-pub(crate) trait ReadPayload<'a> {
-    fn u16(&mut self) -> Option<u16>;
-    fn u32(&mut self) -> Option<u32>;
-    fn u64(&mut self) -> Option<u64>;
-    fn byte(&mut self) -> Option<u8>;
+/// Reads values from the front of a payload, moving past them. A read that finds no value (the
+/// bytes end, or do not decode as postcard would decode them) gives zero (an empty vector) and
+/// fails the reader, which then has nothing left, so that every read after it fails too: a
+/// payload is read whole and then asked once whether it [`decoded`](Self::decoded). The reads
+/// return their values plainly, without an `Option` to check and move at every field.
+pub(crate) struct Reader<'a> {
+    bytes: &'a [u8],
+    failed: bool,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Reader { bytes, failed: false }
+    }
+
+    /// Whether every read so far found its value.
+    pub(crate) fn decoded(&self) -> bool {
+        !self.failed
+    }
+
+    /// The bytes not read yet.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    #[inline(never)]
+    fn fail(&mut self) {
+        self.failed = true;
+        self.bytes = &[];
+    }
+
+    /// The first `N` bytes, moving past them.
+    #[inline(never)]
+    fn take<const N: usize>(&mut self) -> [u8; N] {
+        if let Some((head, rest)) = self.bytes.split_first_chunk::<N>() {
+            self.bytes = rest;
+            return *head;
+        }
+        self.fail();
+        [0; N]
+    }
+
+    /// An unsigned integer of `bits` bits, refused as postcard refuses it: more than
+    /// `ceil(bits/7)` bytes, or a last byte holding more than the remaining `bits % 7` bits.
+    #[inline(never)]
+    fn varint(&mut self, bits: u32) -> u64 {
+        let max_len = bits.div_ceil(7);
+        let max_last = (1u8 << (bits % 7)) - 1;
+        let mut value = 0u64;
+        for i in 0..max_len {
+            let [byte] = self.take();
+            value |= u64::from(byte & 0x7f) << (7 * i);
+            if byte & 0x80 == 0 {
+                if i + 1 < max_len || byte <= max_last {
+                    return value;
+                }
+                break;
+            }
+        }
+        self.fail();
+        0
+    }
+
+    #[inline(never)]
+    pub(crate) fn u16(&mut self) -> u16 {
+        self.varint(u16::BITS) as u16
+    }
+
+    #[inline(never)]
+    pub(crate) fn u32(&mut self) -> u32 {
+        self.varint(u32::BITS) as u32
+    }
+
+    #[inline(never)]
+    pub(crate) fn u64(&mut self) -> u64 {
+        self.varint(u64::BITS)
+    }
+
+    #[inline(never)]
+    pub(crate) fn byte(&mut self) -> u8 {
+        let [byte] = self.take();
+        byte
+    }
+
     /// A `bool`, or the tag of an `Option` (0 `None`, 1 `Some`).
-    fn bool(&mut self) -> Option<bool>;
-    fn f32(&mut self) -> Option<f32>;
-    fn f64(&mut self) -> Option<f64>;
+    #[inline(never)]
+    pub(crate) fn bool(&mut self) -> bool {
+        let byte = self.byte();
+        if byte > 1 {
+            self.fail();
+        }
+        byte == 1
+    }
+
+    #[inline(never)]
+    pub(crate) fn f32(&mut self) -> f32 {
+        f32::from_le_bytes(self.take())
+    }
+
+    #[inline(never)]
+    pub(crate) fn f64(&mut self) -> f64 {
+        f64::from_le_bytes(self.take())
+    }
+
     /// A `Vec<f32>`, as the bytes of its values (4 each, little endian): the caller decodes them
-    /// where they go, without a vector of its own.
-    fn floats(&mut self) -> Option<&'a [u8]>;
-    /// The length of a sequence whose every element takes one byte at least.
-    fn length(&mut self) -> Option<usize>;
-}
-
-/// The first `N` bytes, moving past them.
-#[inline(never)]
-fn take<const N: usize>(bytes: &mut &[u8]) -> Option<[u8; N]> {
-    let (head, rest) = bytes.split_first_chunk::<N>()?;
-    *bytes = rest;
-    Some(*head)
-}
-
-/// An unsigned integer of `bits` bits, refused as postcard refuses it: more than `ceil(bits/7)`
-/// bytes, or a last byte holding more than the remaining `bits % 7` bits.
-#[inline(never)]
-fn varint(bytes: &mut &[u8], bits: u32) -> Option<u64> {
-    let max_len = bits.div_ceil(7);
-    let max_last = (1u8 << (bits % 7)) - 1;
-    let mut value = 0u64;
-    for i in 0..max_len {
-        let [byte] = take(bytes)?;
-        value |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            return (i + 1 < max_len || byte <= max_last).then_some(value);
+    /// where they go, without a vector of its own. A length that claims more floats than the
+    /// bytes hold is refused as postcard refuses it, before anything is read.
+    #[inline(never)]
+    pub(crate) fn floats(&mut self) -> &'a [u8] {
+        let len = self.varint(usize::BITS) as usize;
+        if let Some((floats, rest)) = len.checked_mul(4).and_then(|n| self.bytes.split_at_checked(n)) {
+            self.bytes = rest;
+            return floats;
         }
-    }
-    None
-}
-
-impl<'a> ReadPayload<'a> for &'a [u8] {
-    #[inline(never)]
-    fn u16(&mut self) -> Option<u16> {
-        varint(self, u16::BITS).map(|value| value as u16)
+        self.fail();
+        &[]
     }
 
+    /// The length of a sequence whose every element takes one byte at least: a `usize` of the
+    /// platform, as postcard reads it. A length beyond the bytes left is refused at once (the
+    /// elements cannot all be there, and postcard refuses them when it runs out), so a loop over
+    /// the elements ends soon after a failed reader's.
     #[inline(never)]
-    fn u32(&mut self) -> Option<u32> {
-        varint(self, u32::BITS).map(|value| value as u32)
-    }
-
-    #[inline(never)]
-    fn u64(&mut self) -> Option<u64> {
-        varint(self, u64::BITS)
-    }
-
-    #[inline(never)]
-    fn byte(&mut self) -> Option<u8> {
-        take(self).map(|[byte]| byte)
-    }
-
-    #[inline(never)]
-    fn bool(&mut self) -> Option<bool> {
-        match self.byte()? {
-            0 => Some(false),
-            1 => Some(true),
-            _ => None,
+    pub(crate) fn length(&mut self) -> usize {
+        let len = self.varint(usize::BITS) as usize;
+        if len > self.bytes.len() {
+            self.fail();
+            return 0;
         }
-    }
-
-    #[inline(never)]
-    fn f32(&mut self) -> Option<f32> {
-        take(self).map(f32::from_le_bytes)
-    }
-
-    #[inline(never)]
-    fn f64(&mut self) -> Option<f64> {
-        take(self).map(f64::from_le_bytes)
-    }
-
-    /// A length that claims more floats than the bytes hold is refused as postcard refuses it,
-    /// before anything is read.
-    #[inline(never)]
-    fn floats(&mut self) -> Option<&'a [u8]> {
-        let len = varint(self, usize::BITS)? as usize;
-        let (floats, rest) = self.split_at_checked(len.checked_mul(4)?)?;
-        *self = rest;
-        Some(floats)
-    }
-
-    /// A `usize` of the platform, as postcard reads it. A length beyond the bytes left is refused
-    /// at once: the elements cannot all be there, and postcard refuses them when it runs out.
-    #[inline(never)]
-    fn length(&mut self) -> Option<usize> {
-        let len = varint(self, usize::BITS)? as usize;
-        (len <= self.len()).then_some(len)
+        len
     }
 }
 
@@ -171,9 +207,10 @@ mod tests {
     }
 
     /// What `read` makes of `bytes`, and what it leaves unread.
-    fn by_hand<T>(bytes: &[u8], read: impl FnOnce(&mut &[u8]) -> Option<T>) -> Option<(T, usize)> {
-        let mut rest = bytes;
-        read(&mut rest).map(|value| (value, rest.len()))
+    fn by_hand<T>(bytes: &[u8], read: impl FnOnce(&mut Reader) -> T) -> Option<(T, usize)> {
+        let mut reader = Reader::new(bytes);
+        let value = read(&mut reader);
+        reader.decoded().then(|| (value, reader.rest().len()))
     }
 
     const EDGES: [u64; 12] = [
@@ -237,13 +274,11 @@ mod tests {
             prop_assert_eq!(by_hand(&bytes, |b| b.bool()), postcard::<bool>(&bytes));
             // Floats compared as bits: NaN payloads must survive too.
             let bits = |v: Option<(Vec<f32>, usize)>| v.map(|(v, n)| (v.iter().map(|f| f.to_bits()).collect::<Vec<_>>(), n));
-            let floats = |b: &mut &[u8]| b.floats().map(|f| f.chunks(4).map(|v| f32::from_le_bytes(v.try_into().unwrap())).collect());
+            let floats = |r: &mut Reader| r.floats().chunks(4).map(|v| f32::from_le_bytes(v.try_into().unwrap())).collect();
             prop_assert_eq!(bits(by_hand(&bytes, floats)), bits(postcard::<Vec<f32>>(&bytes)));
-            let bools = |b: &mut &[u8]| -> Option<Vec<bool>> { (0..b.length()?).map(|_| b.bool()).collect() };
+            let bools = |r: &mut Reader| (0..r.length()).map(|_| r.bool()).collect::<Vec<_>>();
             prop_assert_eq!(by_hand(&bytes, bools), postcard::<Vec<bool>>(&bytes));
-            let option = |b: &mut &[u8]| -> Option<Option<(u64, u32)>> {
-                if b.bool()? { Some(Some((b.f64()?.to_bits(), b.u32()?))) } else { Some(None) }
-            };
+            let option = |r: &mut Reader| if r.bool() { Some((r.f64().to_bits(), r.u32())) } else { None };
             let expected = postcard::<Option<(f64, u32)>>(&bytes).map(|(v, n)| (v.map(|(f, a)| (f.to_bits(), a)), n));
             prop_assert_eq!(by_hand(&bytes, option), expected);
         }

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::adapter::{check_dim, Adapter, RANK};
 use crate::calibration::CostCalibration;
-use crate::codec::{ReadPayload, WritePayload};
+use crate::codec::{Reader, WritePayload};
 use crate::error::{LearningError, Result};
 use crate::in_place::InPlace;
 use crate::least_squares::{RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
@@ -183,11 +183,11 @@ pub(crate) fn seal(kind: StateKind, write: impl FnOnce(&mut Vec<u8>)) -> Vec<u8>
 /// The envelope's header, its payload length still zero: [`close`] fills the length in and
 /// appends the checksum.
 fn header(kind: StateKind) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    bytes.extend_from_slice(&MAGIC);
-    bytes.extend_from_slice(&STATE_VERSION.to_le_bytes());
-    bytes.extend_from_slice(&[kind as u8, 0, 0, 0, 0, 0]);
-    bytes
+    let mut header = [0; HEADER_LEN];
+    header[..4].copy_from_slice(&MAGIC);
+    header[4..6].copy_from_slice(&STATE_VERSION.to_le_bytes());
+    header[6] = kind as u8;
+    header.to_vec()
 }
 
 fn close(mut bytes: Vec<u8>) -> Vec<u8> {
@@ -200,26 +200,29 @@ fn close(mut bytes: Vec<u8>) -> Vec<u8> {
 
 pub(crate) fn open(expected: StateKind, bytes: &[u8]) -> Result<&[u8]> {
     use LearningError::CorruptState;
-    if bytes.len() < HEADER_LEN + CHECKSUM_LEN {
+    // Split by the lengths the bytes have: no slice that could be out of range (a panic's code in
+    // the npm package), nor a length summed from the header's, which could wrap on 32 bits.
+    let parts = bytes
+        .split_last_chunk::<CHECKSUM_LEN>()
+        .and_then(|(body, checksum)| Some((body, body.split_first_chunk::<HEADER_LEN>()?, checksum)));
+    let Some((body, (header, payload), checksum)) = parts else {
         return Err(CorruptState("it is shorter than the header"));
-    }
-    if bytes[..4] != MAGIC {
+    };
+    if header[..4] != MAGIC {
         return Err(CorruptState("the magic number is wrong"));
     }
-    let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+    let version = u16::from_le_bytes([header[4], header[5]]);
     if version != STATE_VERSION {
         return Err(LearningError::UnsupportedStateVersion { found: version, supported: STATE_VERSION });
     }
-    let payload_len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
-    if bytes.len() != HEADER_LEN + payload_len + CHECKSUM_LEN {
+    if payload.len() as u64 != u64::from(u32::from_le_bytes([header[8], header[9], header[10], header[11]])) {
         return Err(CorruptState("its length does not match the header (truncated or extended)"));
     }
-    let (body, checksum) = bytes.split_at(HEADER_LEN + payload_len);
-    if crc32(body).to_le_bytes() != checksum {
+    if crc32(body).to_le_bytes() != *checksum {
         return Err(CorruptState("the checksum does not match (the bytes were damaged)"));
     }
-    match StateKind::from_byte(bytes[6]) {
-        Some(kind) if kind == expected => Ok(&body[HEADER_LEN..]),
+    match StateKind::from_byte(header[6]) {
+        Some(kind) if kind == expected => Ok(payload),
         Some(kind) => Err(LearningError::WrongStateKind { expected: expected.name(), found: kind.name() }),
         None => Err(CorruptState("the kind byte is unknown")),
     }
@@ -311,16 +314,16 @@ struct SavedAdapter<'a> {
 
 impl<'a> SavedAdapter<'a> {
     #[inline(never)]
-    fn read(bytes: &mut &'a [u8]) -> Option<Self> {
-        Some(SavedAdapter {
-            dim: bytes.u16()?,
-            alpha: bytes.f32()?,
-            learning_rate: bytes.f32()?,
-            seed: bytes.u64()?,
-            factors: [bytes.floats()?, bytes.floats()?, bytes.floats()?, bytes.floats()?],
-            forward_count: bytes.u64()?,
-            adapt_count: bytes.u64()?,
-        })
+    fn read(reader: &mut Reader<'a>) -> Self {
+        SavedAdapter {
+            dim: reader.u16(),
+            alpha: reader.f32(),
+            learning_rate: reader.f32(),
+            seed: reader.u64(),
+            factors: [reader.floats(), reader.floats(), reader.floats(), reader.floats()],
+            forward_count: reader.u64(),
+            adapt_count: reader.u64(),
+        }
     }
 
     /// Overwrites `target` with this adapter, after checking it, in place.
@@ -385,10 +388,13 @@ pub(crate) fn load_micro(target: &mut MicroLoRA, payload: &[u8]) -> Result<()> {
     micro_from(target, payload).map_err(LearningError::CorruptState)
 }
 
-fn micro_from(target: &mut MicroLoRA, mut payload: &[u8]) -> Checked<()> {
-    let bytes = &mut payload;
-    let (adapter, reference) =
-        (|| Some((SavedAdapter::read(bytes)?, bytes.floats()?)))().ok_or(UNDECODABLE)?;
+fn micro_from(target: &mut MicroLoRA, payload: &[u8]) -> Checked<()> {
+    let mut reader = Reader::new(payload);
+    let adapter = SavedAdapter::read(&mut reader);
+    let reference = reader.floats();
+    if !reader.decoded() {
+        return Err(UNDECODABLE);
+    }
     adapter.restore_into(&mut target.adapter)?;
     load_vector(&mut target.reference, reference, target.adapter.dim)
 }
@@ -451,13 +457,13 @@ impl Persistent for ScopedLoRA {
 /// A sequence whose elements `skip` reads past: the bytes from its first element on, and how many
 /// elements it holds.
 #[inline(never)]
-fn skim<'a>(bytes: &mut &'a [u8], skip: fn(&mut &'a [u8]) -> Option<()>) -> Option<(&'a [u8], usize)> {
-    let len = bytes.length()?;
-    let elements = *bytes;
+fn skim<'a>(reader: &mut Reader<'a>, skip: fn(&mut Reader<'a>)) -> (&'a [u8], usize) {
+    let len = reader.length();
+    let elements = reader.rest();
     for _ in 0..len {
-        skip(bytes)?;
+        skip(reader);
     }
-    Some((elements, len))
+    (elements, len)
 }
 
 /// Overwrites `target` with the scoped learner that `payload` holds, in place: decoded whole
@@ -467,37 +473,32 @@ pub(crate) fn load_scoped(target: &mut ScopedLoRA, payload: &[u8]) -> Result<()>
     scoped_from(target, payload).map_err(LearningError::CorruptState)
 }
 
-fn scoped_from(target: &mut ScopedLoRA, mut payload: &[u8]) -> Checked<()> {
-    let bytes = &mut payload;
-    let adapter = |bytes: &mut &[u8]| SavedAdapter::read(bytes).map(drop);
-    let decoded = (|| {
-        let sequences =
-            [skim(bytes, adapter)?, skim(bytes, |bytes| bytes.floats().map(drop))?, skim(bytes, adapter)?];
-        Some((sequences, bytes.bool()?, bytes.u64()?, bytes.u64()?))
-    })();
-    let (
-        [(operators, operator_count), (mut references, reference_count), (categories, category_count)],
-        fallback,
-        forwards,
-        adaptations,
-    ) = decoded.ok_or(UNDECODABLE)?;
+fn scoped_from(target: &mut ScopedLoRA, payload: &[u8]) -> Checked<()> {
+    let mut reader = Reader::new(payload);
+    let adapter = |reader: &mut Reader| {
+        SavedAdapter::read(reader);
+    };
+    let (operators, operator_count) = skim(&mut reader, adapter);
+    let (references, reference_count) = skim(&mut reader, |reader| {
+        reader.floats();
+    });
+    let (categories, category_count) = skim(&mut reader, adapter);
+    let (fallback, forwards, adaptations) = (reader.bool(), reader.u64(), reader.u64());
+    if !reader.decoded() {
+        return Err(UNDECODABLE);
+    }
     if [operator_count, reference_count, category_count]
         != [OperatorScope::COUNT, OperatorScope::COUNT, OperatorCategory::COUNT]
     {
         return Err("it does not hold 17 scope and 7 category adapters");
     }
-    let dim = usize::from(
-        {
-            let mut first = operators;
-            first.u16()
-        }
-        .ok_or(UNDECODABLE)?,
-    );
+    let dim = usize::from(Reader::new(operators).u16());
     check_dim("dim", dim).map_err(|_| "the dimension is out of range")?;
     restore_adapters(&mut target.operators, operators, dim)?;
     restore_adapters(&mut target.categories, categories, dim)?;
+    let mut references = Reader::new(references);
     for reference in &mut target.references {
-        load_vector(reference, references.floats().ok_or(UNDECODABLE)?, dim)?;
+        load_vector(reference, references.floats(), dim)?;
     }
     target.category_fallback = fallback;
     target.total_forward_count = forwards;
@@ -508,9 +509,10 @@ fn scoped_from(target: &mut ScopedLoRA, mut payload: &[u8]) -> Checked<()> {
 /// Overwrites `targets` with the adapters that `bytes` begin with, each checked, and checked to
 /// have dimension `dim`.
 #[inline(never)]
-fn restore_adapters(targets: &mut [Adapter], mut bytes: &[u8], dim: usize) -> Checked<()> {
+fn restore_adapters(targets: &mut [Adapter], adapters: &[u8], dim: usize) -> Checked<()> {
+    let mut adapters = Reader::new(adapters);
     for target in targets {
-        SavedAdapter::read(&mut bytes).ok_or(UNDECODABLE)?.restore_into(target)?;
+        SavedAdapter::read(&mut adapters).restore_into(target)?;
         if target.dim != dim {
             return Err("its adapters differ in dimension");
         }
@@ -538,14 +540,14 @@ struct SavedRecord<'a> {
 }
 
 impl<'a> SavedRecord<'a> {
-    fn read(bytes: &mut &'a [u8]) -> Option<Self> {
-        Some(SavedRecord {
-            scope: bytes.byte()?,
-            attention_type: bytes.u32()?,
-            execution_ms: bytes.f64()?,
-            baseline_ms: bytes.f64()?,
-            embedding: bytes.floats()?,
-        })
+    fn read(reader: &mut Reader<'a>) -> Self {
+        SavedRecord {
+            scope: reader.byte(),
+            attention_type: reader.u32(),
+            execution_ms: reader.f64(),
+            baseline_ms: reader.f64(),
+            embedding: reader.floats(),
+        }
     }
 }
 
@@ -607,13 +609,10 @@ impl Persistent for TrajectoryBuffer {
             out.f64(stats.mean);
             out.f64(stats.m2);
             out.varint(stats.successes);
-            match stats.best {
-                None => out.byte(0),
-                Some((improvement, attention_type)) => {
-                    out.byte(1);
-                    out.f64(improvement);
-                    out.varint(attention_type.into());
-                }
+            out.byte(stats.best.is_some().into());
+            if let Some((improvement, attention_type)) = stats.best {
+                out.f64(improvement);
+                out.varint(attention_type.into());
             }
         })
     }
@@ -625,31 +624,32 @@ impl Persistent for TrajectoryBuffer {
 
 /// The buffer that `payload` holds: decoded whole (the records skipped over), then checked while
 /// it is built, the records read a second time. Nothing is allocated for bytes that do not decode.
-fn load_trajectory(mut payload: &[u8]) -> Checked<TrajectoryBuffer> {
-    let bytes = &mut payload;
-    let (capacity, dim, len, mut records, stats) = (|| {
-        let (capacity, dim) = (bytes.u64()?, bytes.u16()?);
-        let (records, len) = skim(bytes, |bytes| SavedRecord::read(bytes).map(drop))?;
-        let stats = TrajectoryStats {
-            count: bytes.u64()?,
-            mean: bytes.f64()?,
-            m2: bytes.f64()?,
-            successes: bytes.u64()?,
-            best: if bytes.bool()? { Some((bytes.f64()?, bytes.u32()?)) } else { None },
-        };
-        Some((capacity, dim, len, records, stats))
-    })()
-    .ok_or(UNDECODABLE)?;
+fn load_trajectory(payload: &[u8]) -> Checked<TrajectoryBuffer> {
+    let mut reader = Reader::new(payload);
+    let (capacity, dim) = (reader.u64(), reader.u16());
+    let (records, len) = skim(&mut reader, |reader| {
+        SavedRecord::read(reader);
+    });
+    let stats = TrajectoryStats {
+        count: reader.u64(),
+        mean: reader.f64(),
+        m2: reader.f64(),
+        successes: reader.u64(),
+        best: if reader.bool() { Some((reader.f64(), reader.u32())) } else { None },
+    };
+    if !reader.decoded() {
+        return Err(UNDECODABLE);
+    }
     let capacity = usize::try_from(capacity).map_err(|_| "the capacity is too large")?;
     let mut buffer = TrajectoryBuffer::new(capacity, usize::from(dim))
         .map_err(|_| "the capacity or dimension is invalid")?;
     if len > capacity || (len as u64) > stats.count {
         return Err("it holds more records than its capacity or count");
     }
-    let mut embedding = [0.0; MAX_DIM];
+    let (mut records, mut embedding) = (Reader::new(records), [0.0; MAX_DIM]);
     for _ in 0..len {
-        let r = SavedRecord::read(&mut records).ok_or(UNDECODABLE)?;
-        let scope = OperatorScope::from_id(usize::from(r.scope)).map_err(|_| "a scope id is unknown")?;
+        let r = SavedRecord::read(&mut records);
+        let scope = *OperatorScope::ALL.get(usize::from(r.scope)).ok_or("a scope id is unknown")?;
         let recorded = load_vector(&mut embedding, r.embedding, buffer.dim).is_ok()
             && (buffer.record(
                 &embedding[..buffer.dim],
