@@ -235,10 +235,11 @@ impl ScopedLoRA {
 
 impl InPlace for ScopedLoRA {
     fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32) -> Result<()> {
-        let seeds =
-            (SCOPE_SEED..).take(OperatorScope::COUNT).chain((CATEGORY_SEED..).take(OperatorCategory::COUNT));
-        for (adapter, seed) in self.operators.iter_mut().chain(self.categories.iter_mut()).zip(seeds) {
-            // Only the first can fail, before anything changed: all take the same arguments.
+        // Only the first can fail, before anything changed: all take the same arguments.
+        for (adapter, seed) in self.operators.iter_mut().zip(SCOPE_SEED..) {
+            adapter.start(dim, alpha, learning_rate, seed)?;
+        }
+        for (adapter, seed) in self.categories.iter_mut().zip(CATEGORY_SEED..) {
             adapter.start(dim, alpha, learning_rate, seed)?;
         }
         self.references.as_flattened_mut().fill(1.0);
