@@ -9,8 +9,8 @@
 //! option tags 0 or 1, and bytes left over after the value are ignored. The tests below
 //! check both directions against postcard and serde.
 //!
-//! Every function here is kept out of line: saving and loading are cold, and each inlined copy
-//! of a varint or a `Vec` push costs the npm package bytes at every field.
+//! Every read and write here is kept out of line: saving and loading are cold, and each inlined
+//! copy of a varint or a `Vec`'s growth costs the npm package bytes at every field.
 
 use alloc::vec::Vec;
 

@@ -69,14 +69,7 @@ impl MicroLoRA {
     /// Back to the freshly initialised state, including the reference input.
     pub fn reset(&mut self) {
         self.adapter.reset();
-        self.reset_reference();
-    }
-
-    /// All ones, the reference input before the first forward pass. Out of line: it is cold, and
-    /// inlined it unrolls into 64 SIMD stores at each caller.
-    #[inline(never)]
-    fn reset_reference(&mut self) {
-        self.reference.fill(1.0);
+        reset_references(&mut self.reference);
     }
 
     /// The reference input that `adapt` is relative to.
@@ -115,10 +108,18 @@ impl MicroLoRA {
     }
 }
 
+/// Sets reference inputs to all ones, the reference input before the first forward pass (of a
+/// [`MicroLoRA`], or of a scope of a [`crate::ScopedLoRA`]). Out of line: it is cold, and inlined
+/// it unrolls into SIMD stores at each caller (construction, loading, resets).
+#[inline(never)]
+pub(crate) fn reset_references(references: &mut [f32]) {
+    references.fill(1.0);
+}
+
 impl InPlace for MicroLoRA {
     fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32) -> Result<()> {
         self.adapter.start(dim, alpha, learning_rate, DEFAULT_SEED)?;
-        self.reset_reference();
+        reset_references(&mut self.reference);
         Ok(())
     }
 

@@ -4,6 +4,7 @@ use crate::adapter::{Adapter, Direction, FALLBACK_ADAPTATIONS};
 use crate::error::{expect_len, Result};
 use crate::in_place::InPlace;
 use crate::kernels;
+use crate::lora::reset_references;
 use crate::scope::{OperatorCategory, OperatorScope};
 use crate::MAX_DIM;
 
@@ -176,13 +177,13 @@ impl ScopedLoRA {
     /// Resets one scope's adapter and reference input; its category keeps what it learned.
     pub fn reset_scope(&mut self, scope: OperatorScope) {
         self.operators[scope.id()].reset();
-        self.references[scope.id()].fill(1.0);
+        reset_references(&mut self.references[scope.id()]);
     }
 
     /// Resets every adapter, reference input and total count. The fallback setting stays.
     pub fn reset_all(&mut self) {
         self.operators.iter_mut().chain(self.categories.iter_mut()).for_each(Adapter::reset);
-        self.references.as_flattened_mut().fill(1.0);
+        reset_references(self.references.as_flattened_mut());
         self.total_forward_count = 0;
         self.total_adapt_count = 0;
     }
@@ -235,13 +236,14 @@ impl ScopedLoRA {
 
 impl InPlace for ScopedLoRA {
     fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32) -> Result<()> {
-        let seeds =
-            (SCOPE_SEED..).take(OperatorScope::COUNT).chain((CATEGORY_SEED..).take(OperatorCategory::COUNT));
-        for (adapter, seed) in self.operators.iter_mut().chain(self.categories.iter_mut()).zip(seeds) {
-            // Only the first can fail, before anything changed: all take the same arguments.
+        // Only the first can fail, before anything changed: all take the same arguments.
+        for (adapter, seed) in self.operators.iter_mut().zip(SCOPE_SEED..) {
             adapter.start(dim, alpha, learning_rate, seed)?;
         }
-        self.references.as_flattened_mut().fill(1.0);
+        for (adapter, seed) in self.categories.iter_mut().zip(CATEGORY_SEED..) {
+            adapter.start(dim, alpha, learning_rate, seed)?;
+        }
+        reset_references(self.references.as_flattened_mut());
         self.category_fallback = true;
         self.total_forward_count = 0;
         self.total_adapt_count = 0;

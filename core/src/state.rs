@@ -240,8 +240,8 @@ type Checked<T> = core::result::Result<T, Refusal>;
 const UNDECODABLE: Refusal = "the payload does not decode";
 
 /// Fills `target` with the saved vector `values` (its floats' bytes), after checking that it
-/// holds `dim` floats, and checks that they are finite. Kept out of line, as loading is cold: the
-/// npm package would carry a copy of it in every loader.
+/// holds `dim` floats, all finite. Kept out of line, as loading is cold: the npm package would
+/// carry a copy of it in every loader.
 #[inline(never)]
 fn load_vector(target: &mut [f32; MAX_DIM], values: &[u8], dim: usize) -> Checked<()> {
     if values.len() != 4 * dim {
