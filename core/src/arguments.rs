@@ -6,6 +6,7 @@ use crate::error::{LearningError, Result};
 use crate::MAX_DIM;
 
 /// Whether `value` is a whole number in `low..=high` (false for NaN and infinities).
+#[inline]
 pub(crate) fn is_integer_in(value: f64, low: f64, high: f64) -> bool {
     crate::math::fract(value) == 0.0 && (low..=high).contains(&value)
 }
@@ -31,6 +32,7 @@ pub fn capacity_from_number(value: f64) -> Result<usize> {
 }
 
 /// An attention type: a whole number in `0..=4294967295`.
+#[inline]
 pub fn attention_type_from_number(value: f64) -> Result<u32> {
     if is_integer_in(value, 0.0, f64::from(u32::MAX)) {
         Ok(value as u32)

@@ -130,6 +130,7 @@ impl OperatorScope {
     }
 
     /// The scope for a JavaScript or SQL number, which must be an integer in `0..17`.
+    #[inline]
     pub fn from_number(id: f64) -> Result<Self> {
         if crate::arguments::is_integer_in(id, 0.0, (Self::COUNT - 1) as f64) {
             Ok(Self::ALL[id as usize])

@@ -206,6 +206,7 @@ impl TrajectoryBuffer {
     /// Where a caller writes the embedding of the next [`record_staged`](Self::record_staged):
     /// `embedding_dim` floats that no buffered record uses, at an address that changes with each
     /// record (and only then).
+    #[inline]
     pub fn staged_embedding_mut(&mut self) -> &mut [f32] {
         let at = self.spare * self.dim;
         &mut self.embeddings[at..at + self.dim]

@@ -69,6 +69,7 @@ pub unsafe extern "C" fn trajectory_to_bytes(this: *mut Trajectory) -> *const Pi
 }
 
 /// The numbers of a record that are checked before its embedding is read.
+#[inline]
 fn record_numbers(op_type: f64, attention_type: f64) -> Result<(OperatorScope, u32)> {
     Ok((OperatorScope::from_number(op_type)?, attention_type_from_number(attention_type)?))
 }
