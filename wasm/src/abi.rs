@@ -148,6 +148,13 @@ pub struct PieceRecord {
 
 const NO_PIECE: PieceRecord = PieceRecord { kind: 0, text: core::ptr::null(), len: 0, number: 0.0 };
 
+impl PieceRecord {
+    /// A record of kind 1: `bytes`, UTF-8 text for a message or a name, or a state's bytes.
+    fn bytes(bytes: &[u8]) -> Self {
+        PieceRecord { kind: 1, text: bytes.as_ptr(), len: bytes.len(), number: 0.0 }
+    }
+}
+
 /// The refusal of the latest refused call, and its message as [`PieceRecord`]s.
 struct Refusal {
     error: Cell<Option<LearningError>>,
@@ -197,16 +204,27 @@ pub extern "C" fn take_error() -> *const PieceRecord {
         if let Some(error) = &error {
             for (record, piece) in records.iter_mut().zip(error.pieces()) {
                 *record = match piece {
-                    Piece::Text(text) => {
-                        PieceRecord { kind: 1, text: text.as_ptr(), len: text.len(), number: 0.0 }
-                    }
+                    Piece::Text(text) => PieceRecord::bytes(text.as_bytes()),
                     Piece::Number(number) => PieceRecord { kind: 2, number, ..NO_PIECE },
                 };
             }
         }
         refusal.error.set(error);
-        refusal.pieces.set(records);
-        refusal.pieces.as_ptr().cast::<PieceRecord>()
+        handed_out(refusal, records)
+    })
+}
+
+/// Keeps `records` where js/api.js reads them (until the next refusal or hand-out) and returns
+/// their address.
+fn handed_out(refusal: &Refusal, records: [PieceRecord; 5]) -> *const PieceRecord {
+    refusal.pieces.set(records);
+    refusal.pieces.as_ptr().cast::<PieceRecord>()
+}
+
+/// One record of kind 1 over `bytes`, handed out as [`take_error`] hands out a message.
+fn bytes_handed_out(bytes: &[u8]) -> *const PieceRecord {
+    REFUSAL.with(|refusal| {
+        handed_out(refusal, [PieceRecord::bytes(bytes), NO_PIECE, NO_PIECE, NO_PIECE, NO_PIECE])
     })
 }
 
@@ -245,12 +263,7 @@ pub(crate) unsafe fn bytes_in(ptr: *mut u8, len: usize) -> Box<[u8]> {
 /// A state from `to_bytes`, handed to JavaScript as a [`PieceRecord`] of kind 1 at the address
 /// returned: js/api.js copies the bytes out and returns the block with [`bytes_free`].
 pub(crate) fn bytes_out(bytes: Vec<u8>) -> *const PieceRecord {
-    let bytes = Box::leak(bytes.into_boxed_slice());
-    let record = PieceRecord { kind: 1, text: bytes.as_ptr(), len: bytes.len(), number: 0.0 };
-    REFUSAL.with(|refusal| {
-        refusal.pieces.set([record, NO_PIECE, NO_PIECE, NO_PIECE, NO_PIECE]);
-        refusal.pieces.as_ptr().cast::<PieceRecord>()
-    })
+    bytes_handed_out(Box::leak(bytes.into_boxed_slice()))
 }
 
 /// Frees a block of [`bytes_out`] or an untaken one of [`bytes_alloc`].
@@ -267,11 +280,7 @@ pub unsafe extern "C" fn bytes_free(ptr: *mut u8, len: usize) {
 /// A constant text (a scope's name) handed to JavaScript as [`bytes_out`] hands bytes, but not
 /// to be freed.
 pub(crate) fn text_out(text: &'static str) -> *const PieceRecord {
-    let record = PieceRecord { kind: 1, text: text.as_ptr(), len: text.len(), number: 0.0 };
-    REFUSAL.with(|refusal| {
-        refusal.pieces.set([record, NO_PIECE, NO_PIECE, NO_PIECE, NO_PIECE]);
-        refusal.pieces.as_ptr().cast::<PieceRecord>()
-    })
+    bytes_handed_out(text.as_bytes())
 }
 
 /// An optional JavaScript number: js/api.js passes `given` 0 for `undefined` and `null`.
