@@ -115,19 +115,15 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
   }
 
   /**
-   * Copies `values` to the staging input of the object at `handle`, or throws core's refusal of
-   * its length. `checkFirst` refuses the call's numbers before that, as core would.
+   * Copies `values` (a Float32Array) to the staging input of the object at `handle`, or throws
+   * core's refusal of its length. `checkFirst` refuses the call's numbers before that, as core
+   * would.
    */
   function stage(handle, values, argument, checkFirst) {
-    views();
-    const word = handle >>> 2;
-    const dim = words[word + 2];
-    if (values.length !== dim) {
-      checkFirst();
-      raw.refuse_length(argument, dim, values.length);
-      throw refused();
-    }
-    floats.set(values, words[word] >>> 2);
+    if (staged(handle, values)) return;
+    checkFirst();
+    raw.refuse_length(argument, dimOf(handle), values.length);
+    throw refused();
   }
 
   /**
