@@ -55,15 +55,15 @@ mod trajectory;
 
 pub use adapter::{Adapter, FALLBACK_ADAPTATIONS, RANK};
 pub use arguments::{attention_type_from_number, capacity_from_number, dim_from_number};
-pub use cardinality::{corrected_cost, corrected_rows, row_residual, RowErrors, ROW_COST};
 pub use calibration::{CostCalibration, MIN_MS, PRIOR_MS_PER_COST};
+pub use cardinality::{corrected_cost, corrected_rows, row_residual, RowErrors, ROW_COST};
 pub use error::{LearningError, Number, Piece, Result};
 pub use in_place::InPlace;
 pub use limits::{MAX_CORRECTION, YOUNG_MAX_CORRECTION};
 pub use lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 pub use plan_learner::{
-    NodeTrajectory, ObservedNode, PlanLearner, PlanLearnerSnapshot, RowsSnapshot, ScopeStats, DEFAULT_PLAN_ATTENTION,
-    TRAJECTORY_CAPACITY,
+    NodeTrajectory, ObservedNode, PlanLearner, PlanLearnerSnapshot, RowsSnapshot, ScopeStats,
+    DEFAULT_PLAN_ATTENTION, TRAJECTORY_CAPACITY,
 };
 pub use plan_memory::{fold_signature, MemoryEntry, PlanMemory, MEMORY_WINDOW, PLAN_MEMORY_SLOTS};
 pub use predictor::{
@@ -79,9 +79,9 @@ pub use state::{
     TimePredictorSnapshot, TrajectoryBufferSnapshot, TrajectorySnapshot, STATE_VERSION,
 };
 pub use steering::{
-    ahead, decide, standard_normal, Ahead, ArmId, ArmRecord, Candidate, Choice, NodeEstimate, PlanEstimate,
-    StatementRecord, SteeringMemory, SteeringSettings, Verdict, BAN_AT_ONCE, BAN_MEDIAN, BOUND_Z,
-    DEFAULT_ARM, MAX_ARMS, MAX_BANS, MEASURED_SIGMA, VERIFY_RUNS, WIN_MARGIN,
+    ahead, decide, instance_key, standard_normal, Ahead, ArmId, ArmRecord, Candidate, Choice, NodeEstimate,
+    PlanEstimate, StatementRecord, SteeringMemory, SteeringSettings, Verdict, BAN_AT_ONCE, BAN_MEDIAN,
+    BAN_RUNS, BOUND_Z, DEFAULT_ARM, MAX_ARMS, MAX_BANS, MEASURED_SIGMA, VERIFY_RUNS, WIN_MARGIN,
 };
 pub use trajectory::{
     improvement, quality, TrajectoryBuffer, TrajectoryRecord, TrajectoryStats, DEFAULT_CAPACITY,

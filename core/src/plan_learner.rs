@@ -38,8 +38,9 @@ use crate::trajectory::{improvement, TrajectoryStats};
 /// Node executions kept in the ring (the newest replace the oldest).
 pub const TRAJECTORY_CAPACITY: usize = 2048;
 
-/// Statements whose steering outcomes are remembered (the least recently used are forgotten).
-pub const STEERED_STATEMENTS: usize = 512;
+/// Statement instances and templates whose steering outcomes are remembered (the least recently
+/// used are forgotten).
+pub const STEERED_STATEMENTS: usize = 1024;
 
 /// The attention type of every trajectory recorded from a real execution: the plan the server
 /// chose itself.
@@ -227,7 +228,8 @@ impl PlanLearner {
         let _ = errors.learned.add(learned + 1.0, actual + 1.0);
         if learn {
             // A residual that is not finite is refused and changes nothing.
-            let _ = self.cardinality.learn(node.rows_key, node.scope, row_residual(node.estimated_rows, actual));
+            let _ =
+                self.cardinality.learn(node.rows_key, node.scope, row_residual(node.estimated_rows, actual));
         }
     }
 

@@ -13,6 +13,27 @@
 //!   [`SteeringMemory`]): an arm that made the statement slower than its default runs is banned
 //!   for it, and a statement that collected [`MAX_BANS`] bans is no longer steered.
 //!
+//! # Instances and templates
+//! A run is only ever judged against default runs of the *same* statement text (an instance):
+//! instances of one template (the same statement shape with other constants) can differ by
+//! orders of magnitude, and an arm that wins on a large instance can lose badly on a small one,
+//! so comparing a run with the medians of other instances bans good arms and keeps bad ones.
+//! What one instance proves is passed on to its template (told apart by the default plan's
+//! shape), and from there to the template's other instances
+//! ([`SteeringMemory::record_run`]):
+//! - an arm banned on one instance is never tried on the template's other instances by
+//!   prediction or exploration (the guard acts on a template's first bad run, not after the
+//!   damage is summed), and a template with [`MAX_BANS`] arms banned is no longer steered;
+//! - an arm verified faster on one instance is tried on the others once they ran their default
+//!   plan, unless the learner predicts it slower there.
+//!
+//! # What steering may cost a statement
+//! Planning the alternatives and runs of arms that lost against the default plan are both
+//! charged to the statement ([`StatementRecord::overhead_ms`]); what faster runs saved is
+//! credited ([`StatementRecord::won_ms`]). Arms are planned only while the overhead is within
+//! `explore_rate` of the statement's time plus what steering won it, plus one round of planning
+//! ([`ahead`]): a statement whose planning costs more than it can win stops being steered.
+//!
 //! Everything here is plain arithmetic on fixed-size data, so it can live in shared memory.
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +52,21 @@ pub const DEFAULT_ARM: ArmId = 0;
 
 /// Bans after which a statement is no longer steered.
 pub const MAX_BANS: u8 = 3;
+
+/// The key of one instance of a statement template: its text (with the constants that make it
+/// this instance) folded into the template's key (its default plan's fingerprint). Never 0; an
+/// empty text gives the template's key itself.
+pub fn instance_key(template: u64, text: &[u8]) -> u64 {
+    if text.is_empty() {
+        return template;
+    }
+    // FNV-1a over the text, then folded with the template's key.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in text {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    crate::plan_memory::fold_signature(template, hash).max(2) & !1
+}
 
 /// The one-sided normal quantile of the bounds of a [`PlanEstimate`]: 95% of plausible times are
 /// above its optimistic and below its pessimistic bound.
@@ -117,12 +153,14 @@ impl ArmRecord {
     }
 }
 
-/// What steering learned about one statement (identified by a fingerprint the server computes,
-/// such as a hash of its default plan's node signatures).
+/// What steering learned about one statement instance (identified by a key the server computes
+/// from its text and its default plan), or, for a template's record, what its instances taught
+/// ([`StatementRecord::is_template`]; see the module documentation).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StatementRecord {
     pub fingerprint: u64,
-    /// Per arm, [`DEFAULT_ARM`] first.
+    /// Per arm, [`DEFAULT_ARM`] first. In a template's record, an arm is banned once it was
+    /// banned on one of the template's instances, and has no runs.
     pub arms: [ArmRecord; MAX_ARMS],
     /// Arms banned so far (a banned arm stays banned).
     pub bans: u8,
@@ -134,6 +172,15 @@ pub struct StatementRecord {
     /// What runs under arms other than the default lost against the default plan: their time
     /// beyond its median then, in ms, summed (exploration's cost, which its budget bounds).
     pub lost_ms: f64,
+    /// What runs under arms other than the default won against the default plan: the default
+    /// plan's median then minus their time, in ms, summed.
+    pub won_ms: f64,
+    /// What planning the alternatives of this statement took, in ms, summed.
+    pub planning_ms: f64,
+    /// A template's record: the arms verified faster on one of its instances, a bit per arm.
+    template_wins: u8,
+    /// Whether this is a template's record.
+    template: bool,
     /// When it was last used, in [`SteeringMemory`]'s clock.
     last_used: u64,
 }
@@ -147,11 +194,16 @@ pub enum Verdict {
     Banned(ArmId),
 }
 
-/// A steered run this many times slower than the default plan's median bans its arm at once.
-pub const BAN_AT_ONCE: f64 = 2.0;
-/// An arm whose median over [`VERIFY_RUNS`] runs or more is this many times the default's is
-/// banned.
-pub const BAN_MEDIAN: f64 = 1.2;
+/// A steered run this many times slower than the default plan's median bans its arm at once:
+/// repeated runs of one plan vary by less (see [`MEASURED_SIGMA`]), so a run this slow is the
+/// plan's doing.
+pub const BAN_AT_ONCE: f64 = 1.3;
+/// An arm whose median over [`BAN_RUNS`] runs or more is this many times the default's is
+/// banned: an arm no faster than the default plan has nothing to offer, and one slightly
+/// slower must not be kept.
+pub const BAN_MEDIAN: f64 = 1.05;
+/// Runs after which an arm's median is judged against [`BAN_MEDIAN`].
+pub const BAN_RUNS: u64 = 2;
 /// Runs after which an arm's median is trusted (to ban it, or to reuse it as a winner).
 pub const VERIFY_RUNS: u64 = 3;
 /// How much faster than the default plan's median a verified winner's median must be.
@@ -160,7 +212,7 @@ pub const WIN_MARGIN: f64 = 1.1;
 impl StatementRecord {
     /// Records that the statement took `ms` under `arm` (`< MAX_ARMS`), and bans the arm if it
     /// made the statement slower than its default plan: at once if this run took [`BAN_AT_ONCE`]
-    /// times the default median, or once its own median over [`VERIFY_RUNS`] runs is
+    /// times the default median, or once its own median over [`BAN_RUNS`] runs is
     /// [`BAN_MEDIAN`] times the default's. Times that are not finite and non-negative are ignored.
     pub fn record(&mut self, arm: ArmId, ms: f64) -> Verdict {
         let index = usize::from(arm);
@@ -176,10 +228,10 @@ impl StatementRecord {
             return Verdict::Recorded;
         };
         self.lost_ms += (ms - default_ms).max(0.0);
+        self.won_ms += (default_ms - ms).max(0.0);
         let record = &self.arms[index];
         let slower_at_once = ms > BAN_AT_ONCE * default_ms;
-        let slower_over_runs =
-            record.runs() >= VERIFY_RUNS && record.times.median() > BAN_MEDIAN * default_ms;
+        let slower_over_runs = record.runs() >= BAN_RUNS && record.times.median() > BAN_MEDIAN * default_ms;
         if slower_at_once || slower_over_runs {
             self.arms[index].banned = true;
             self.bans = self.bans.saturating_add(1);
@@ -215,7 +267,8 @@ impl StatementRecord {
     /// a statement at most that share of its time, plus one run's loss. Never before the default
     /// plan ran, never with a rate of 0.
     pub fn may_explore(&self, explore_rate: f64) -> bool {
-        explore_rate > 0.0 && self.explore_budget_ms(explore_rate).is_some_and(|budget| self.lost_ms <= budget)
+        explore_rate > 0.0
+            && self.explore_budget_ms(explore_rate).is_some_and(|budget| self.lost_ms <= budget)
     }
 
     /// What exploration may lose in all at `explore_rate` ([`Self::may_explore`]):
@@ -230,6 +283,40 @@ impl StatementRecord {
     /// Whether `arm` is banned for this statement.
     pub fn is_banned(&self, arm: ArmId) -> bool {
         self.arms.get(usize::from(arm)).is_some_and(|record| record.banned)
+    }
+
+    /// What steering has cost this statement so far: planning its alternatives, and the runs
+    /// of arms that lost against its default plan, in ms.
+    pub fn overhead_ms(&self) -> f64 {
+        self.planning_ms + self.lost_ms
+    }
+
+    /// Whether steering may plan this statement's alternatives again: its overhead
+    /// ([`Self::overhead_ms`]) is within `explore_rate` of its time at the default plan's median
+    /// ([`Self::explore_budget_ms`]) plus what steering won it, plus `round_ms` (what one round
+    /// of planning may take, so that a statement is always planned once).
+    pub fn may_plan(&self, explore_rate: f64, round_ms: f64) -> bool {
+        let budget = self.explore_budget_ms(explore_rate).unwrap_or(0.0);
+        self.overhead_ms() <= budget + self.won_ms + round_ms
+    }
+
+    /// Whether this is a template's record: what its instances taught, with no runs of its own.
+    pub fn is_template(&self) -> bool {
+        self.template
+    }
+
+    /// In a template's record: whether `arm` was verified faster on one of its instances.
+    pub fn template_won(&self, arm: ArmId) -> bool {
+        usize::from(arm) < MAX_ARMS && self.template_wins & (1 << arm) != 0
+    }
+
+    /// Bans `arm` (not the default, `< MAX_ARMS`) if it is not banned yet.
+    fn ban(&mut self, arm: ArmId) {
+        let index = usize::from(arm);
+        if arm != DEFAULT_ARM && index < MAX_ARMS && !self.arms[index].banned {
+            self.arms[index].banned = true;
+            self.bans = self.bans.saturating_add(1);
+        }
     }
 }
 
@@ -289,9 +376,73 @@ impl<const N: usize> SteeringMemory<N> {
         Some(&mut self.slots[slot])
     }
 
-    /// The remembered statements.
+    /// The remembered records, of instances and of templates.
     pub fn records(&self) -> impl Iterator<Item = &StatementRecord> {
         self.slots.iter().filter(|r| r.fingerprint != 0)
+    }
+
+    /// The remembered statement instances (not their templates' records).
+    pub fn statements(&self) -> impl Iterator<Item = &StatementRecord> {
+        self.records().filter(|r| !r.template)
+    }
+
+    /// Records that the instance `instance` of template `template` took `ms` under `arm` (see
+    /// [`StatementRecord::record`]), and passes what it proved on to the template's record: an
+    /// arm it banned is banned for the template, an arm it verified faster is the template's
+    /// win. Keys of 0, or a template key equal to the instance key, only record the run.
+    pub fn record_run(&mut self, template: u64, instance: u64, arm: ArmId, ms: f64) -> Verdict {
+        let Some(record) = self.entry(instance) else { return Verdict::Recorded };
+        if record.template {
+            return Verdict::Recorded;
+        }
+        let was_winner = record.verified_winner();
+        let verdict = record.record(arm, ms);
+        let now_winner = record.verified_winner();
+        if template == instance {
+            return verdict;
+        }
+        let teaches = match verdict {
+            Verdict::Banned(arm) => Some((arm, false)),
+            Verdict::Recorded => now_winner.filter(|&arm| was_winner != Some(arm)).map(|arm| (arm, true)),
+        };
+        if let Some((arm, won)) = teaches {
+            if let Some(template) = self.template_entry(template) {
+                if won {
+                    template.template_wins |= 1 << arm;
+                } else {
+                    template.ban(arm);
+                }
+            }
+        }
+        verdict
+    }
+
+    /// Adds `ms` of planning alternatives to the instance's record, if it is remembered.
+    pub fn add_planning(&mut self, instance: u64, ms: f64) {
+        if !(ms.is_finite() && ms > 0.0) {
+            return;
+        }
+        if let Some(record) = self.get_mut(instance) {
+            record.planning_ms += ms;
+        }
+    }
+
+    fn get_mut(&mut self, fingerprint: u64) -> Option<&mut StatementRecord> {
+        if fingerprint == 0 {
+            return None;
+        }
+        let slot = Self::window(fingerprint).find(|&i| self.slots[i].fingerprint == fingerprint)?;
+        Some(&mut self.slots[slot])
+    }
+
+    /// The template's record, created as one if it is not remembered; `None` if the key is an
+    /// instance's.
+    fn template_entry(&mut self, template: u64) -> Option<&mut StatementRecord> {
+        let record = self.entry(template)?;
+        if record.arms.iter().all(|arm| arm.runs() == 0) && record.bans == 0 {
+            record.template = true;
+        }
+        record.template.then_some(record)
     }
 
     /// Forgets everything.
@@ -338,6 +489,10 @@ pub enum Choice {
     Default,
     /// Predicted faster with confidence.
     Predicted(ArmId),
+    /// Ran faster than the default plan on this instance, not yet [`VERIFY_RUNS`] times.
+    Verifying(ArmId),
+    /// Verified faster on another instance of the template.
+    Generalised(ArmId),
     /// Tried within the exploration budget.
     Explored(ArmId),
 }
@@ -347,7 +502,10 @@ impl Choice {
     pub fn arm(self) -> ArmId {
         match self {
             Choice::Default => DEFAULT_ARM,
-            Choice::Predicted(arm) | Choice::Explored(arm) => arm,
+            Choice::Predicted(arm)
+            | Choice::Verifying(arm)
+            | Choice::Generalised(arm)
+            | Choice::Explored(arm) => arm,
         }
     }
 }
@@ -361,12 +519,16 @@ pub fn standard_normal(mut uniform: impl FnMut() -> f64) -> f64 {
 }
 
 /// Before planning alternatives: a statement whose default plan takes less than `threshold_ms`
-/// (as measured, once it ran; as predicted before), one that steering has given up on, or one
-/// without enough default runs yet, runs its default plan; a verified winner is reused.
+/// (as measured, once it ran; as predicted before), one that steering has given up on (or whose
+/// template it has), one without enough default runs yet, or one whose steering overhead is
+/// beyond what it may cost ([`StatementRecord::may_plan`], with `round_ms` what one round of
+/// planning may take), runs its default plan; a verified winner is reused.
 pub fn ahead(
     record: Option<&StatementRecord>,
+    template: Option<&StatementRecord>,
     default: &PlanEstimate,
     threshold_ms: f64,
+    round_ms: f64,
     settings: &SteeringSettings,
 ) -> Ahead {
     let default_ms = record.and_then(|r| r.arms[0].median_ms()).unwrap_or(default.ms);
@@ -376,7 +538,11 @@ pub fn ahead(
     let Some(record) = record else {
         return Ahead::Default;
     };
-    if !record.steerable() || record.arms[0].runs() < settings.min_default_runs {
+    if !record.steerable() || !template.is_none_or(StatementRecord::steerable) {
+        return Ahead::Default;
+    }
+    if record.arms[0].runs() < settings.min_default_runs || !record.may_plan(settings.explore_rate, round_ms)
+    {
         return Ahead::Default;
     }
     match record.verified_winner() {
@@ -385,39 +551,86 @@ pub fn ahead(
     }
 }
 
-/// After planning the alternatives: the one predicted fastest among those whose pessimistic time
-/// times `1 + margin` beats the default plan's optimistic time; else, while the statement's
-/// exploration budget allows ([`StatementRecord::may_explore`]), among the arms predicted
-/// faster than the default plan, the one whose Thompson draw is smallest if it beats the
-/// default's draw (`normal` yields standard normal draws); else the default plan. Banned arms
-/// are never chosen. What was measured replaces what was predicted: once an arm (the default
-/// plan included) ran for the statement, its median time is its estimate
-/// ([`PlanEstimate::measured`]), so a default plan much slower than the model thought makes the
-/// alternatives worth trying, and an arm that ran fast is chosen again until it is verified.
+/// After planning the alternatives of an instance (`record`) of a template (`template`), in this
+/// order:
+/// 1. the arm predicted fastest among those whose pessimistic time times `1 + margin` beats the
+///    default plan's optimistic time, where each arm's prediction is first scaled up by how much
+///    slower the default plan ran than predicted (never down): a confident choice must hold even
+///    if the learner misjudges every plan of this statement alike;
+/// 2. an arm that ran faster than the default plan on this instance and is not verified yet
+///    ([`Choice::Verifying`]);
+/// 3. an arm verified faster on another instance of the template that has not run on this one,
+///    unless the learner predicts it slower than the default plan ([`Choice::Generalised`]);
+/// 4. while the statement's exploration budget allows ([`StatementRecord::may_explore`]), among
+///    the arms predicted faster than the default plan (unscaled: exploring bets that the default
+///    plan's surprise is its own), the one whose Thompson draw is smallest, if it beats the
+///    default's draw (`normal` yields standard normal draws);
+/// 5. else the default plan.
+///
+/// An arm banned on this instance, or on another instance of its template without having run
+/// on this one, is never chosen. What was measured replaces what was predicted: once an arm (the
+/// default plan included) ran for the instance, its median time is its estimate
+/// ([`PlanEstimate::measured`]).
 pub fn decide(
     record: Option<&StatementRecord>,
+    template: Option<&StatementRecord>,
     default: &PlanEstimate,
     candidates: &[Candidate],
     settings: &SteeringSettings,
     mut normal: impl FnMut() -> f64,
 ) -> Choice {
+    let runs = |arm: ArmId| record.and_then(|r| r.arms.get(usize::from(arm))).map_or(0, ArmRecord::runs);
     let measured = |arm: ArmId| {
-        record.and_then(|r| r.arms.get(usize::from(arm))).and_then(ArmRecord::median_ms).map(PlanEstimate::measured)
+        record
+            .and_then(|r| r.arms.get(usize::from(arm)))
+            .and_then(ArmRecord::median_ms)
+            .map(PlanEstimate::measured)
     };
-    let default = measured(DEFAULT_ARM).unwrap_or(*default);
+    let predicted_default = *default;
+    let default = measured(DEFAULT_ARM).unwrap_or(predicted_default);
+    let surprise =
+        if predicted_default.ms > 0.0 { (default.ms / predicted_default.ms).max(1.0) } else { 1.0 };
     let allowed = |c: &Candidate| {
-        c.arm != DEFAULT_ARM && usize::from(c.arm) < MAX_ARMS && !record.is_some_and(|r| r.is_banned(c.arm))
+        c.arm != DEFAULT_ARM
+            && usize::from(c.arm) < MAX_ARMS
+            && !record.is_some_and(|r| r.is_banned(c.arm))
+            && (runs(c.arm) > 0 || !template.is_some_and(|t| t.is_banned(c.arm)))
     };
-    let candidates = candidates
-        .iter()
-        .filter(|c| allowed(c))
-        .map(|c| Candidate { arm: c.arm, estimate: measured(c.arm).unwrap_or(c.estimate) });
+    let candidates = candidates.iter().filter(|c| allowed(c)).map(|c| match measured(c.arm) {
+        Some(measured) => (Candidate { arm: c.arm, estimate: measured }, measured),
+        None => {
+            let scaled = PlanEstimate {
+                ms: c.estimate.ms * surprise,
+                low_ms: c.estimate.low_ms * surprise,
+                high_ms: c.estimate.high_ms * surprise,
+            };
+            (Candidate { arm: c.arm, estimate: c.estimate }, scaled)
+        }
+    });
     let confident = candidates
         .clone()
-        .filter(|c| c.estimate.high_ms * (1.0 + settings.margin) < default.low_ms)
-        .min_by(|a, b| a.estimate.ms.total_cmp(&b.estimate.ms));
-    if let Some(best) = confident {
+        .filter(|(_, cautious)| cautious.high_ms * (1.0 + settings.margin) < default.low_ms)
+        .min_by(|a, b| a.1.ms.total_cmp(&b.1.ms));
+    if let Some((best, _)) = confident {
         return Choice::Predicted(best.arm);
+    }
+    let verifying = candidates
+        .clone()
+        .filter(|(c, _)| {
+            let n = runs(c.arm);
+            n > 0 && n < VERIFY_RUNS && c.estimate.ms * WIN_MARGIN <= default.ms
+        })
+        .min_by(|a, b| a.0.estimate.ms.total_cmp(&b.0.estimate.ms));
+    if let Some((arm, _)) = verifying {
+        return Choice::Verifying(arm.arm);
+    }
+    let generalised = candidates
+        .clone()
+        .filter(|(c, _)| runs(c.arm) == 0 && template.is_some_and(|t| t.template_won(c.arm)))
+        .filter(|(c, _)| c.estimate.ms <= predicted_default.ms)
+        .min_by(|a, b| a.0.estimate.ms.total_cmp(&b.0.estimate.ms));
+    if let Some((arm, _)) = generalised {
+        return Choice::Generalised(arm.arm);
     }
     if !record.is_some_and(|r| r.may_explore(settings.explore_rate)) {
         return Choice::Default;
@@ -428,8 +641,8 @@ pub fn decide(
         |estimate: &PlanEstimate| math::ln(estimate.ms.max(f64::MIN_POSITIVE)) + estimate.sigma() * normal();
     let default_draw = draw(&default);
     let explored = candidates
-        .filter(|c| c.estimate.ms < default.ms)
-        .map(|c| (c.arm, draw(&c.estimate)))
+        .filter(|(c, _)| c.estimate.ms < default.ms)
+        .map(|(c, _)| (c.arm, draw(&c.estimate)))
         .min_by(|a, b| a.1.total_cmp(&b.1));
     match explored {
         Some((arm, sampled)) if sampled < default_draw => Choice::Explored(arm),
@@ -464,44 +677,81 @@ mod tests {
         let no_normal = || 0.0;
         // Much faster and well known: chosen.
         let fast = Candidate { arm: 2, estimate: plan(10.0, 0.1) };
-        assert_eq!(decide(None, &default, &[fast], &settings, no_normal), Choice::Predicted(2));
+        assert_eq!(decide(None, None, &default, &[fast], &settings, no_normal), Choice::Predicted(2));
         // Faster on average but uncertain (its pessimistic bound is above the default's
         // optimistic one): not chosen.
         let unsure = Candidate { arm: 3, estimate: plan(50.0, 1.0) };
-        assert_eq!(decide(None, &default, &[unsure], &settings, no_normal), Choice::Default);
+        assert_eq!(decide(None, None, &default, &[unsure], &settings, no_normal), Choice::Default);
         // Among the confident ones, the fastest.
         let faster = Candidate { arm: 4, estimate: plan(5.0, 0.1) };
         assert_eq!(
-            decide(None, &default, &[fast, unsure, faster], &settings, no_normal),
+            decide(None, None, &default, &[fast, unsure, faster], &settings, no_normal),
             Choice::Predicted(4)
         );
         // A banned arm is never chosen.
         let mut record = StatementRecord { fingerprint: 1, ..Default::default() };
         record.arms[4].banned = true;
         assert_eq!(
-            decide(Some(&record), &default, &[fast, faster], &settings, no_normal),
+            decide(Some(&record), None, &default, &[fast, faster], &settings, no_normal),
             Choice::Predicted(2)
         );
     }
 
     #[test]
-    fn a_default_plan_measured_much_slower_than_predicted_is_replaced() {
+    fn a_default_plan_measured_much_slower_than_predicted_is_worth_exploring_not_a_sure_switch() {
         let settings = SteeringSettings { explore_rate: 0.0, ..SteeringSettings::default() };
         // The model thinks both plans take about 50 ms and knows little.
         let default = plan(50.0, 1.4);
         let alternative = Candidate { arm: 1, estimate: plan(40.0, 1.4) };
-        assert_eq!(decide(None, &default, &[alternative], &settings, || 0.0), Choice::Default);
-        // The default plan was measured at 5 s.
+        assert_eq!(decide(None, None, &default, &[alternative], &settings, || 0.0), Choice::Default);
+        // The default plan was measured at 5 s: the learner may misjudge every plan of this
+        // statement alike, so the alternative is no confident choice...
         let mut record = StatementRecord { fingerprint: 3, ..Default::default() };
         record.record(DEFAULT_ARM, 5000.0);
+        assert_eq!(decide(Some(&record), None, &default, &[alternative], &settings, || 0.0), Choice::Default);
+        // ...but worth trying within the exploration budget, which 2 runs at 5% allow.
+        record.record(DEFAULT_ARM, 5000.0);
+        let exploring = SteeringSettings { explore_rate: 0.05, ..settings };
         assert_eq!(
-            decide(Some(&record), &default, &[alternative], &settings, || 0.0),
-            Choice::Predicted(1)
+            decide(Some(&record), None, &default, &[alternative], &exploring, || 0.0),
+            Choice::Explored(1)
+        );
+        // One predicted faster by far more than the learner's surprise is a confident choice.
+        let much_faster = Candidate { arm: 2, estimate: plan(0.5, 0.1) };
+        assert_eq!(
+            decide(Some(&record), None, &default, &[alternative, much_faster], &settings, || 0.0),
+            Choice::Predicted(2)
         );
         // Measured at 60 ms, as predicted: no switch.
         let mut fine = StatementRecord { fingerprint: 4, ..Default::default() };
         fine.record(DEFAULT_ARM, 60.0);
-        assert_eq!(decide(Some(&fine), &default, &[alternative], &settings, || 0.0), Choice::Default);
+        assert_eq!(decide(Some(&fine), None, &default, &[alternative], &settings, || 0.0), Choice::Default);
+    }
+
+    #[test]
+    fn a_confident_choice_holds_when_the_learner_underestimates_every_plan_alike() {
+        let settings = SteeringSettings { explore_rate: 0.0, ..SteeringSettings::default() };
+        // The learner predicts 10 ms for the default plan and 7 ms for the alternative, but the
+        // default plan ran in 100 ms: if it underestimates both alike, the alternative takes 70,
+        // not faster by the margin.
+        let default = plan(10.0, 0.1);
+        let alternative = Candidate { arm: 1, estimate: plan(7.0, 0.1) };
+        let mut record = StatementRecord { fingerprint: 5, ..Default::default() };
+        record.record(DEFAULT_ARM, 100.0);
+        assert_eq!(decide(Some(&record), None, &default, &[alternative], &settings, || 0.0), Choice::Default);
+        // Predicted at 2 ms, it would take 20 if misjudged alike: still confident.
+        let faster = Candidate { arm: 2, estimate: plan(2.0, 0.1) };
+        assert_eq!(decide(Some(&record), None, &default, &[faster], &settings, || 0.0), Choice::Predicted(2));
+        // A default plan faster than predicted never makes an alternative look faster than
+        // predicted: scaled down by 6/100 it would be confident, as predicted (7 ms against
+        // 6 ms measured) it is not.
+        let mut quick = StatementRecord { fingerprint: 6, ..Default::default() };
+        quick.record(DEFAULT_ARM, 6.0);
+        let slow_prediction = plan(100.0, 0.1);
+        assert_eq!(
+            decide(Some(&quick), None, &slow_prediction, &[alternative], &settings, || 0.0),
+            Choice::Default
+        );
     }
 
     #[test]
@@ -516,11 +766,14 @@ mod tests {
         let actual = |arm: ArmId| [100.0, 150.0, 20.0][usize::from(arm)];
         let mut rng = TestRng(3);
         let mut record = StatementRecord { fingerprint: 1, ..Default::default() };
-        assert_eq!(decide(Some(&record), &default, &candidates, &settings, || rng.normal()), Choice::Default,
-            "no exploring before the default plan ran");
+        assert_eq!(
+            decide(Some(&record), None, &default, &candidates, &settings, || rng.normal()),
+            Choice::Default,
+            "no exploring before the default plan ran"
+        );
         let (mut total, mut explored, mut worst) = (0.0, 0, 0.0f64);
         for _ in 0..2000 {
-            let choice = decide(Some(&record), &default, &candidates, &settings, || rng.normal());
+            let choice = decide(Some(&record), None, &default, &candidates, &settings, || rng.normal());
             assert_ne!(choice.arm(), 2, "an arm predicted 10x slower is never tried");
             assert!(!matches!(choice, Choice::Predicted(_)), "nothing is better with confidence");
             explored += usize::from(matches!(choice, Choice::Explored(_)));
@@ -540,7 +793,10 @@ mod tests {
         assert_eq!(fresh.explore_budget_ms(0.05), Some(10.0), "5% of two runs of 100 ms");
         let none = SteeringSettings { explore_rate: 0.0, ..settings };
         for _ in 0..100 {
-            assert_eq!(decide(Some(&fresh), &default, &candidates[..1], &none, || rng.normal()), Choice::Default);
+            assert_eq!(
+                decide(Some(&fresh), None, &default, &candidates[..1], &none, || rng.normal()),
+                Choice::Default
+            );
         }
     }
 
@@ -552,9 +808,9 @@ mod tests {
         let arm = Candidate { arm: 3, estimate: plan(100.0, 1.4) };
         let mut record = StatementRecord { fingerprint: 7, ..Default::default() };
         record.record(DEFAULT_ARM, 100.0);
-        assert_eq!(decide(Some(&record), &default, &[arm], &settings, || 0.0), Choice::Default);
+        assert_eq!(decide(Some(&record), None, &default, &[arm], &settings, || 0.0), Choice::Default);
         record.record(3, 20.0);
-        assert_eq!(decide(Some(&record), &default, &[arm], &settings, || 0.0), Choice::Predicted(3));
+        assert_eq!(decide(Some(&record), None, &default, &[arm], &settings, || 0.0), Choice::Predicted(3));
     }
 
     #[test]
@@ -565,16 +821,21 @@ mod tests {
         for ms in [100.0, 110.0, 90.0] {
             record.record(DEFAULT_ARM, ms);
         }
-        // Much slower at once.
-        assert_eq!(record.record(2, 250.0), Verdict::Banned(2));
+        // Much slower at once: a single run 1.3 times the default's median is enough.
+        assert_eq!(record.record(2, 135.0), Verdict::Banned(2));
         assert!(record.is_banned(2));
-        // A little slower, but consistently.
-        assert_eq!(record.record(3, 125.0), Verdict::Recorded);
-        assert_eq!(record.record(3, 130.0), Verdict::Recorded);
-        assert_eq!(record.record(3, 128.0), Verdict::Banned(3));
+        // A little slower, on both of its first two runs.
+        assert_eq!(record.record(3, 108.0), Verdict::Recorded);
+        assert_eq!(record.record(3, 110.0), Verdict::Banned(3));
+        // As fast as the default plan, within the noise: kept.
+        assert_eq!(record.record(5, 104.0), Verdict::Recorded);
+        assert_eq!(record.record(5, 102.0), Verdict::Recorded);
+        assert!(!record.is_banned(5));
         assert!(record.steerable());
         assert_eq!(record.record(4, 400.0), Verdict::Banned(4));
         assert!(!record.steerable());
+        // What the slower runs lost against the default's median is counted.
+        assert!(record.lost_ms > 300.0 + 35.0, "lost {}", record.lost_ms);
         // Bad input changes nothing.
         let before = record;
         assert_eq!(record.record(5, f64::NAN), Verdict::Recorded);
@@ -583,21 +844,178 @@ mod tests {
     }
 
     #[test]
+    fn instances_are_judged_on_their_own_runs_and_teach_their_template() {
+        let settings = SteeringSettings { explore_rate: 0.0, ..SteeringSettings::default() };
+        let mut memory = SteeringMemory::<64>::new();
+        let template = 0x11;
+        let (large, small, unseen) = (
+            instance_key(template, b"x = 1"),
+            instance_key(template, b"x = 2"),
+            instance_key(template, b"x = 3"),
+        );
+        assert!(large != small && small != unseen && large != template);
+        // The large instance takes 1 s by default and 300 ms under arm 1: verified faster.
+        for _ in 0..2 {
+            memory.record_run(template, large, DEFAULT_ARM, 1000.0);
+        }
+        for _ in 0..VERIFY_RUNS {
+            assert_eq!(memory.record_run(template, large, 1, 300.0), Verdict::Recorded);
+        }
+        assert_eq!(memory.get(large).unwrap().verified_winner(), Some(1));
+        let taught = *memory.get(template).unwrap();
+        assert!(taught.is_template() && taught.template_won(1) && !taught.template_won(2));
+        // The small instance, 20 ms by default, tries it once it ran its default plan...
+        memory.record_run(template, small, DEFAULT_ARM, 20.0);
+        let predicted = plan(20.0, 0.5);
+        let arm1 = Candidate { arm: 1, estimate: plan(15.0, 0.5) };
+        let arm2 = Candidate { arm: 2, estimate: plan(15.0, 0.5) };
+        let choose = |memory: &SteeringMemory<64>, key: u64| {
+            decide(memory.get(key), memory.get(template), &predicted, &[arm1, arm2], &settings, || 0.0)
+        };
+        assert_eq!(choose(&memory, small), Choice::Generalised(1));
+        // ...unless the learner predicts it slower there.
+        let slower = Candidate { arm: 1, estimate: plan(25.0, 0.5) };
+        assert_eq!(
+            decide(memory.get(small), memory.get(template), &predicted, &[slower], &settings, || 0.0),
+            Choice::Default
+        );
+        // On the small instance arm 1 takes 3 times its default (not the large one's 1 s median):
+        // banned there at once, and for the template.
+        assert_eq!(memory.record_run(template, small, 1, 60.0), Verdict::Banned(1));
+        assert!(memory.get(template).unwrap().is_banned(1));
+        // A third instance never tries it, by prediction or exploration...
+        memory.record_run(template, unseen, DEFAULT_ARM, 500.0);
+        let much_faster = Candidate { arm: 1, estimate: plan(1.0, 0.1) };
+        let exploring = SteeringSettings { explore_rate: 1.0, ..settings };
+        for _ in 0..3 {
+            memory.record_run(template, unseen, DEFAULT_ARM, 500.0);
+        }
+        assert_eq!(
+            decide(memory.get(unseen), memory.get(template), &predicted, &[much_faster], &exploring, || 0.0),
+            Choice::Default
+        );
+        // ...while the large instance keeps its verified winner.
+        assert_eq!(
+            ahead(memory.get(large), memory.get(template), &predicted, 10.0, 0.0, &settings),
+            Ahead::Winner(1)
+        );
+        // The steering view lists instances, not templates.
+        assert_eq!(memory.statements().count(), 3);
+        assert_eq!(memory.records().count(), 4);
+        // A template with MAX_BANS arms banned is not steered any more, on any instance.
+        for arm in 2..=MAX_BANS {
+            memory.record_run(template, unseen, arm, 5000.0);
+        }
+        assert!(!memory.get(template).unwrap().steerable());
+        assert_eq!(
+            ahead(memory.get(large), memory.get(template), &predicted, 10.0, 0.0, &settings),
+            Ahead::Default
+        );
+    }
+
+    #[test]
+    fn an_arm_that_ran_faster_is_verified_before_anything_else_is_tried() {
+        let settings = SteeringSettings { explore_rate: 0.0, ..SteeringSettings::default() };
+        let default = plan(100.0, 0.5);
+        let arms = [
+            Candidate { arm: 1, estimate: plan(90.0, 0.5) },
+            Candidate { arm: 2, estimate: plan(80.0, 0.5) },
+        ];
+        let mut record = StatementRecord { fingerprint: 8, ..Default::default() };
+        record.record(DEFAULT_ARM, 100.0);
+        record.record(1, 60.0);
+        assert_eq!(decide(Some(&record), None, &default, &arms, &settings, || 0.0), Choice::Verifying(1));
+        record.record(1, 62.0);
+        assert_eq!(decide(Some(&record), None, &default, &arms, &settings, || 0.0), Choice::Verifying(1));
+        record.record(1, 61.0);
+        assert_eq!(record.verified_winner(), Some(1));
+        assert_eq!(
+            decide(Some(&record), None, &default, &arms, &settings, || 0.0),
+            Choice::Default,
+            "verified: ahead reuses it"
+        );
+        // One no faster than the default plan by the margin is not pursued.
+        let mut close = StatementRecord { fingerprint: 9, ..Default::default() };
+        close.record(DEFAULT_ARM, 100.0);
+        close.record(1, 95.0);
+        assert_eq!(decide(Some(&close), None, &default, &arms, &settings, || 0.0), Choice::Default);
+    }
+
+    #[test]
+    fn a_statement_whose_steering_costs_more_than_it_wins_is_left_alone() {
+        let settings = SteeringSettings::default();
+        let default = plan(20.0, 0.2);
+        let mut record = StatementRecord { fingerprint: 12, ..Default::default() };
+        for _ in 0..4 {
+            record.record(DEFAULT_ARM, 20.0);
+        }
+        // 4 runs of 20 ms at 5%: 4 ms of budget, plus one round of planning (4 ms).
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, 4.0, &settings), Ahead::PlanArms);
+        record.planning_ms = 7.9;
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, 4.0, &settings), Ahead::PlanArms);
+        record.planning_ms = 8.1;
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, 4.0, &settings), Ahead::Default);
+        // What steering won pays for more planning.
+        record.record(1, 10.0);
+        assert_eq!(record.won_ms, 10.0);
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, 4.0, &settings), Ahead::PlanArms);
+        // Planning is added to the statement's record through the memory.
+        let mut memory = SteeringMemory::<8>::new();
+        memory.add_planning(14, 3.0);
+        assert!(memory.get(14).is_none(), "a statement not remembered is not created by planning");
+        memory.record_run(13, 14, DEFAULT_ARM, 20.0);
+        memory.add_planning(14, 3.0);
+        memory.add_planning(14, f64::NAN);
+        assert_eq!(memory.get(14).unwrap().planning_ms, 3.0);
+    }
+
+    #[test]
+    fn instance_keys_tell_texts_apart_and_never_meet_template_keys() {
+        let template = plan_fingerprint_like(7);
+        assert_eq!(instance_key(template, b""), template);
+        let a = instance_key(template, b"SELECT 1");
+        assert_eq!(a, instance_key(template, b"SELECT 1"));
+        assert_ne!(a, instance_key(template, b"SELECT 2"));
+        assert_ne!(a, instance_key(plan_fingerprint_like(9), b"SELECT 1"));
+        for text in [&b"a"[..], b"b", b"SELECT 1", b"\0"] {
+            let key = instance_key(template, text);
+            assert!(key != 0 && key % 2 == 0, "instance keys are even, template keys odd");
+        }
+    }
+
+    /// A key as the server makes a template's: odd, never 0.
+    fn plan_fingerprint_like(seed: u64) -> u64 {
+        crate::plan_memory::fold_signature(0, seed) | 1
+    }
+
+    #[test]
     fn a_verified_winner_is_reused_and_cheap_or_unknown_statements_run_their_default() {
         let settings = SteeringSettings::default();
         let default = plan(100.0, 0.2);
         let mut record = StatementRecord { fingerprint: 5, ..Default::default() };
-        assert_eq!(ahead(Some(&record), &default, 10.0, &settings), Ahead::Default, "no default run yet");
+        assert_eq!(
+            ahead(Some(&record), None, &default, 10.0, 0.0, &settings),
+            Ahead::Default,
+            "no default run yet"
+        );
         record.record(DEFAULT_ARM, 100.0);
-        assert_eq!(ahead(Some(&record), &default, 10.0, &settings), Ahead::PlanArms);
-        assert_eq!(ahead(None, &plan(2.0, 0.2), 10.0, &settings), Ahead::Default, "predicted cheap");
-        assert_eq!(ahead(Some(&record), &plan(2.0, 0.2), 10.0, &settings), Ahead::PlanArms, "measured slow");
-        assert_eq!(ahead(None, &default, 10.0, &settings), Ahead::Default, "first seen");
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, 0.0, &settings), Ahead::PlanArms);
+        assert_eq!(
+            ahead(None, None, &plan(2.0, 0.2), 10.0, 0.0, &settings),
+            Ahead::Default,
+            "predicted cheap"
+        );
+        assert_eq!(
+            ahead(Some(&record), None, &plan(2.0, 0.2), 10.0, 0.0, &settings),
+            Ahead::PlanArms,
+            "measured slow"
+        );
+        assert_eq!(ahead(None, None, &default, 10.0, 0.0, &settings), Ahead::Default, "first seen");
         for ms in [20.0, 22.0, 21.0] {
             assert_eq!(record.record(1, ms), Verdict::Recorded);
         }
         assert_eq!(record.verified_winner(), Some(1));
-        assert_eq!(ahead(Some(&record), &default, 10.0, &settings), Ahead::Winner(1));
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, 0.0, &settings), Ahead::Winner(1));
         // Not better enough: no winner.
         let mut close = StatementRecord { fingerprint: 6, ..Default::default() };
         close.record(DEFAULT_ARM, 100.0);

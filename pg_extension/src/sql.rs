@@ -5,8 +5,8 @@
 use std::ffi::CString;
 
 use microlora_core::{
-    ahead, decide, Ahead, ArmId, Candidate, OperatorScope, Persistent, PlanEstimate, ScopedLoRA,
-    SteeringSettings, DEFAULT_ARM, MAX_ARMS,
+    ahead, decide, instance_key, Ahead, ArmId, Candidate, OperatorScope, Persistent, PlanEstimate,
+    ScopedLoRA, SteeringSettings, DEFAULT_ARM, MAX_ARMS,
 };
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::pg_sys::panic::ErrorReport;
@@ -372,27 +372,32 @@ pub fn predict_arms(
 > {
     require_preloaded();
     // SAFETY: a SQL function runs in a transaction with an active snapshot.
-    let (fingerprint, plans) = unsafe {
+    let (template, instance, plans) = unsafe {
         let (text, parsed) = analyze_statement(query);
         let plans: Vec<_> = (0..steer::ARMS.len()).map(|arm| plan_under_arm(parsed, &text, arm)).collect();
         check_privileges(plans[0], text.as_ptr());
         let described: Vec<_> = plans.iter().map(|&plan| steer::describe(plan)).collect();
-        (plan_tree::plan_fingerprint(plans[0]), described)
+        let template = plan_tree::plan_fingerprint(plans[0]);
+        (template, instance_key(template, text.as_bytes()), described)
     };
     let (estimates, chosen) = {
         let state = shared().read();
         let estimates: Vec<PlanEstimate> =
             plans.iter().map(|nodes| steer::plan_estimate(state.predictor(), nodes)).collect();
-        let record = state.steering().get(fingerprint);
+        let record = state.steering().get(instance);
+        let template = state.steering().get(template);
         let candidates: Vec<Candidate> = (1..estimates.len())
             .map(|arm| Candidate { arm: arm as ArmId, estimate: estimates[arm] })
             .collect();
         // What the planner hook would do now, without exploring.
         let settings = SteeringSettings { explore_rate: 0.0, ..steer::settings() };
-        let chosen = match ahead(record, &estimates[0], guc::STEER_THRESHOLD_MS.get(), &settings) {
+        let default_ms = record.and_then(|r| r.arms[0].median_ms()).unwrap_or(estimates[0].ms);
+        let round_ms = guc::STEER_PLANNING_SHARE.get() * default_ms;
+        let threshold = guc::STEER_THRESHOLD_MS.get();
+        let chosen = match ahead(record, template, &estimates[0], threshold, round_ms, &settings) {
             Ahead::Default => DEFAULT_ARM,
             Ahead::Winner(arm) => arm,
-            Ahead::PlanArms => decide(record, &estimates[0], &candidates, &settings, || 0.0).arm(),
+            Ahead::PlanArms => decide(record, template, &estimates[0], &candidates, &settings, || 0.0).arm(),
         };
         (estimates, chosen)
     };
@@ -432,7 +437,8 @@ pub fn arms() -> TableIterator<'static, (name!(arm, i32), name!(name, String), n
     TableIterator::new(rows)
 }
 
-/// What steering learned per statement (told apart by their default plan's fingerprint): the
+/// What steering learned per statement instance (told apart by its text and its default plan's
+/// fingerprint, which the `fingerprint` column shows folded together): the
 /// default plan's runs and median time, the arm that runs now (one verified faster, else the
 /// default) with its runs and median, the arm of the latest run, the arm last advised, the arms
 /// banned for making the statement slower, and what exploring other arms lost against the
@@ -464,7 +470,7 @@ pub fn steering_0_2() -> TableIterator<
     let state = shared().read();
     let rows: Vec<_> = state
         .steering()
-        .records()
+        .statements()
         .map(|record| {
             let in_use = record.verified_winner().unwrap_or(DEFAULT_ARM);
             let name = |arm: ArmId| steer::ARMS.get(usize::from(arm)).map_or("?", |a| a.name).to_string();

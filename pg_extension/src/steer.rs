@@ -18,15 +18,17 @@
 //!    time the statement ([`microlora_steer_started`], [`microlora_steer_finished`]) and the time
 //!    is recorded per statement and arm, where core bans an arm that made the statement slower.
 //!
-//! Statements are told apart by [`plan_tree::plan_fingerprint`] of their default plan.
+//! A statement's template is told apart by [`plan_tree::plan_fingerprint`] of its default plan,
+//! an instance of it by its text too ([`instance_key`]): core judges each run against the
+//! default runs of the same instance, and passes bans and wins on to the template.
 
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use microlora_core::{
-    ahead, decide, standard_normal, Ahead, ArmId, Candidate, PlanEstimate, SteeringSettings, TimePredictor,
-    DEFAULT_ARM, MAX_ARMS, PRIOR_MS_PER_COST,
+    ahead, decide, instance_key, standard_normal, Ahead, ArmId, Candidate, PlanEstimate, SteeringSettings,
+    TimePredictor, DEFAULT_ARM, MAX_ARMS, PRIOR_MS_PER_COST,
 };
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -67,7 +69,9 @@ pub const ARMS: [Arm; MAX_ARMS] = [
 
 /// The steering decision under way in this backend's planner hook.
 struct Decision {
-    fingerprint: u64,
+    /// The statement's template and instance keys.
+    template: u64,
+    instance: u64,
     /// An arm verified faster for this statement: it runs without deciding again.
     winner: Option<ArmId>,
     default: PlanEstimate,
@@ -80,12 +84,21 @@ struct Decision {
     started: Instant,
 }
 
+impl Decision {
+    /// What one round of planning the arms may take, in ms.
+    fn round_ms(default_ms: f64) -> f64 {
+        guc::STEER_PLANNING_SHARE.get() * default_ms
+    }
+}
+
 /// A plan the planner hook returned for a statement it considered, until the statement runs.
 #[derive(Clone, Copy)]
 struct Steered {
     plan: *mut pg_sys::PlannedStmt,
-    /// The statement's: its default plan's fingerprint.
+    /// The statement's template: its default plan's fingerprint.
     fingerprint: u64,
+    /// The statement's instance: its template and its text.
+    instance: u64,
     /// The fingerprint of the plan that runs: the plan cache runs a copy of what the planner
     /// returned, which only this recognises.
     run_fingerprint: u64,
@@ -179,26 +192,44 @@ fn typical_ms_per_cost() -> f64 {
 }
 
 /// Step 1: remembers the statement's default plan for timing, and says whether steering may pay
-/// off: the statement is not given up on, and its default plan was measured, or is guessed from
-/// its total cost, to take `microlora.steer_threshold_ms` or more. Reads the plan and the shared
-/// learner only; never raises.
+/// off: neither the statement nor its template is given up on, and its default plan was
+/// measured, or is guessed from its total cost, to take `microlora.steer_threshold_ms` or more.
+/// Reads the plan and the shared learner only; never raises.
 ///
 /// # Safety
-/// `plan` is the finished default plan of the statement being planned.
+/// `plan` is the finished default plan of the statement being planned; `query_string` is null
+/// or its source text.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn microlora_steer_begin(plan: *mut pg_sys::PlannedStmt) -> bool {
+pub unsafe extern "C" fn microlora_steer_begin(
+    plan: *mut pg_sys::PlannedStmt,
+    query_string: *const c_char,
+) -> bool {
     catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: the caller's promise.
         let fingerprint = unsafe { plan_tree::plan_fingerprint(plan) };
+        // SAFETY: the caller's promise: a NUL-terminated string when not null.
+        let text =
+            if query_string.is_null() { &[][..] } else { unsafe { CStr::from_ptr(query_string) }.to_bytes() };
+        let instance = instance_key(fingerprint, text);
         with_backend(|backend| {
-            backend.planned =
-                Some(Steered { plan, fingerprint, run_fingerprint: fingerprint, arm: DEFAULT_ARM, slow: false });
+            backend.planned = Some(Steered {
+                plan,
+                fingerprint,
+                instance,
+                run_fingerprint: fingerprint,
+                arm: DEFAULT_ARM,
+                slow: false,
+            });
         });
         let threshold = guc::STEER_THRESHOLD_MS.get();
         let (steerable, measured) = {
             let state = shared().read();
-            let record = state.steering().get(fingerprint);
-            (record.is_none_or(|r| r.steerable()), record.and_then(|r| r.arms[0].median_ms()))
+            let record = state.steering().get(instance);
+            let template = state.steering().get(fingerprint);
+            (
+                record.is_none_or(|r| r.steerable()) && template.is_none_or(|t| t.steerable()),
+                record.and_then(|r| r.arms[0].median_ms()),
+            )
         };
         // SAFETY: the caller's promise.
         let guessed = unsafe { (*(*plan).planTree).total_cost } * typical_ms_per_cost();
@@ -226,12 +257,15 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
     // SAFETY: the plan is valid (the caller's promise).
     let default = unsafe { estimate(plan) };
     let state = shared().read();
-    let record = state.steering().get(planned.fingerprint);
+    let record = state.steering().get(planned.instance);
+    let template = state.steering().get(planned.fingerprint);
     let default_ms = record.and_then(|r| r.arms[0].median_ms()).unwrap_or(default.ms);
-    let verdict = ahead(record, &default, guc::STEER_THRESHOLD_MS.get(), &settings());
+    let threshold = guc::STEER_THRESHOLD_MS.get();
+    let verdict = ahead(record, template, &default, threshold, Decision::round_ms(default_ms), &settings());
     drop(state);
     let decision = Decision {
-        fingerprint: planned.fingerprint,
+        template: planned.fingerprint,
+        instance: planned.instance,
         winner: match verdict {
             Ahead::Winner(arm) => Some(arm),
             Ahead::Default | Ahead::PlanArms => None,
@@ -283,13 +317,14 @@ pub(crate) fn plan_estimate(predictor: &TimePredictor, nodes: &[plan_tree::Plann
 /// `microlora.steer_planning_share` of the default plan's time.
 #[unsafe(no_mangle)]
 pub extern "C" fn microlora_steer_planning_left() -> bool {
-    let share = guc::STEER_PLANNING_SHARE.get();
-    with_backend(|backend| {
-        backend
-            .decision
-            .as_ref()
-            .is_some_and(|d| d.started.elapsed().as_secs_f64() * 1000.0 < share * d.default_ms)
+    catch_unwind(|| {
+        with_backend(|backend| {
+            backend.decision.as_ref().is_some_and(|d| {
+                d.started.elapsed().as_secs_f64() * 1000.0 < Decision::round_ms(d.default_ms)
+            })
+        })
     })
+    .unwrap_or(false)
 }
 
 /// Step 2b, in the hook's subtransaction: estimates arm `arm`'s plan, unless it is a plan
@@ -331,11 +366,13 @@ pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
     // SAFETY: the backend's own PRNG; these draws cannot raise.
     let uniform = || unsafe { pg_sys::pg_prng_double(&raw mut pg_sys::pg_global_prng_state) };
     let mut state = shared().write();
-    let record = state.steering_mut().entry(decision.fingerprint);
+    let template = state.steering().get(decision.template).copied();
+    let record = state.steering_mut().entry(decision.instance);
     let record_view = record.as_deref().copied();
     let arm = decision.winner.unwrap_or_else(|| {
         let choice = decide(
             record_view.as_ref(),
+            template.as_ref(),
             &decision.default,
             &decision.candidates,
             &settings(),
@@ -346,6 +383,9 @@ pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
     if let Some(record) = record {
         record.advised = Some(arm);
     }
+    // Planning the arms and judging them is what steering cost this statement's planning.
+    let planning_ms = decision.started.elapsed().as_secs_f64() * 1000.0;
+    state.steering_mut().add_planning(decision.instance, planning_ms);
     drop(state);
     match guc::STEER.get() {
         Steer::On => i32::from(arm),
@@ -405,12 +445,10 @@ pub extern "C" fn microlora_steer_finished(ms: f64) -> bool {
     catch_unwind(|| {
         let mut state = shared().write();
         let steering = state.steering_mut();
-        if ms < guc::STEER_THRESHOLD_MS.get() && steering.get(running.fingerprint).is_none() {
+        if ms < guc::STEER_THRESHOLD_MS.get() && steering.get(running.instance).is_none() {
             return false;
         }
-        if let Some(record) = steering.entry(running.fingerprint) {
-            record.record(running.arm, ms);
-        }
+        steering.record_run(running.fingerprint, running.instance, running.arm, ms);
         true
     })
     .unwrap_or(false)
