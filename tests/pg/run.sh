@@ -8,7 +8,9 @@
 #   c. 8 concurrent pgbench clients running a mixed script: the extension counts exactly the plan
 #      nodes that ran (transactions × nodes per transaction, from EXPLAIN), no crash, no deadlock;
 #   d. learned state moves to the npm package and back: export_state() loads in Node with the
-#      same adapt counts, Node adapts one scope, import_state() takes it.
+#      same adapt counts, Node adapts one scope, import_state() takes it;
+#   e. errors reach the client byte for byte as stock PostgreSQL sends them: tests/pg/errors.sql,
+#      and tests/pg/errors_parallel.sql (errors raised inside parallel workers, steering on).
 #
 # Uses the installed extension: run `bash pg_extension/test.sh` (or install_extension from
 # scripts/postgres.sh) first; part d needs the npm package built by `bash wasm/build.sh`. Prints
@@ -328,6 +330,31 @@ check_true "the script's statements were observed ($((observed_after - observed_
   test "$observed_after" -ge "$((observed_before + 10))"
 check "no microlora warning or error in the server log meanwhile" \
   "$(tail -n +"$((log_lines_before + 1))" "$CLUSTER_LOG" | grep -icE 'microlora.*(WARNING|ERROR|failed)|(WARNING|ERROR):.*microlora' || true)" "0"
+
+# Errors raised inside parallel workers (tests/pg/errors_parallel.sql), with parallel plans allowed
+# and microlora steering too.
+errors_parallel_output() { # name of a database to create; prints what psql printed
+  sql "CREATE DATABASE $1" >/dev/null
+  as_pg "$PG_BIN/psql" -X -a -h "$CLUSTER_DIR" -d "$1" -f "$HERE/errors_parallel.sql" 2>&1
+}
+cluster_stop fast
+cluster_settings "autovacuum = off"
+cluster_start
+stock_parallel=$(errors_parallel_output parallel_stock)
+cluster_stop fast
+cluster_settings "autovacuum = off" "shared_preload_libraries = 'microlora'" "microlora.sample_rate = 1" \
+  "microlora.track = all" "microlora.steer = on"
+as_pg env RUST_BACKTRACE=1 "$PG_BIN/pg_ctl" -D "$CLUSTER_DATA" -l "$CLUSTER_LOG" -w -t 60 start >/dev/null
+microlora_parallel=$(errors_parallel_output parallel_microlora)
+check_true "the parallel script's plans are parallel" grep -q "Gather" <<<"$stock_parallel"
+check "the parallel script raised its errors in workers" \
+  "$(grep -c '^parallel worker$\|CONTEXT:  parallel worker' <<<"$stock_parallel" || true)" "6"
+if [ "$stock_parallel" = "$microlora_parallel" ]; then
+  ok "every error raised in a parallel worker reaches the client as stock PostgreSQL sends it"
+else
+  not_ok "every error raised in a parallel worker reaches the client as stock PostgreSQL sends it; the differences:"
+  diff <(echo "$stock_parallel") <(echo "$microlora_parallel") | head -n 60
+fi
 
 cluster_stop fast
 finished=1
