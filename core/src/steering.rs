@@ -97,7 +97,7 @@ pub struct Candidate {
 }
 
 /// How each run of a statement under one arm went.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, bytemuck::Zeroable)]
 pub struct ArmRecord {
     /// Statement times in ms (count and running median).
     pub times: P2Median,
@@ -119,7 +119,7 @@ impl ArmRecord {
 
 /// What steering learned about one statement (identified by a fingerprint the server computes,
 /// such as a hash of its default plan's node signatures).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, bytemuck::Zeroable)]
 pub struct StatementRecord {
     pub fingerprint: u64,
     /// Per arm, [`DEFAULT_ARM`] first.
@@ -129,13 +129,28 @@ pub struct StatementRecord {
     /// The arm of the latest run.
     pub last_arm: ArmId,
     /// The arm steering chose the last time it decided, whether or not it ran (with steering in
-    /// an advising mode, the default plan runs instead).
-    pub advised: Option<ArmId>,
+    /// an advising mode, the default plan runs instead), plus 1; 0 before it decided. Not an
+    /// `Option`, so that a record is valid as zero bytes (`derive(Zeroable)`); see
+    /// [`StatementRecord::advised`].
+    advised: u16,
     /// What runs under arms other than the default lost against the default plan: their time
     /// beyond its median then, in ms, summed (exploration's cost, which its budget bounds).
     pub lost_ms: f64,
     /// When it was last used, in [`SteeringMemory`]'s clock.
     last_used: u64,
+}
+
+impl StatementRecord {
+    /// The arm steering chose the last time it decided, whether or not it ran (with steering in
+    /// an advising mode, the default plan runs instead); `None` before it decided.
+    pub fn advised(&self) -> Option<ArmId> {
+        self.advised.checked_sub(1).map(|arm| arm as ArmId)
+    }
+
+    /// Notes that steering chose `arm`.
+    pub fn set_advised(&mut self, arm: ArmId) {
+        self.advised = u16::from(arm) + 1;
+    }
 }
 
 /// What [`StatementRecord::record`] concluded from one run.
@@ -236,7 +251,7 @@ impl StatementRecord {
 /// The last-used statements' records, in `N` fixed slots: a statement's record is looked for in
 /// a short window of slots after its fingerprint's home slot, and a new statement takes the
 /// least recently used slot of that window.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
 pub struct SteeringMemory<const N: usize> {
     slots: [StatementRecord; N],
     clock: u64,
@@ -294,9 +309,10 @@ impl<const N: usize> SteeringMemory<N> {
         self.slots.iter().filter(|r| r.fingerprint != 0)
     }
 
-    /// Forgets everything.
+    /// Forgets everything, in place (a memory of 512 records is over 500 KiB).
     pub fn clear(&mut self) {
-        *self = Self::default();
+        self.slots.fill(StatementRecord::default());
+        self.clock = 0;
     }
 }
 
