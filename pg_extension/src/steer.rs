@@ -344,7 +344,7 @@ pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
         choice.arm()
     });
     if let Some(record) = record {
-        record.advised = Some(arm);
+        record.set_advised(arm);
     }
     drop(state);
     match guc::STEER.get() {
