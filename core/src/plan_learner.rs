@@ -433,11 +433,14 @@ impl PlanLearnerSnapshot {
     /// is named in the returned list; the other parts load.
     pub fn load_into(self, learner: &mut PlanLearner, node_kinds: usize) -> Vec<String> {
         let mut ignored = Vec::new();
-        // Restored on the heap and swapped in: neither learner's predictor (190 KiB) passes
-        // through the stack.
+        // Checked by restoring it on the heap, then restored again where it belongs, in place,
+        // which cannot fail then: neither learner's predictor (190 KiB) passes through the stack
+        // (as a move or a swap of the whole value could, in an unoptimised build).
         match TimePredictor::restore_boxed(&self.predictor) {
-            Ok(mut predictor) if predictor.dim() == learner.predictor.dim() => {
-                core::mem::swap(&mut learner.predictor, &mut *predictor)
+            Ok(predictor) if predictor.dim() == learner.predictor.dim() => {
+                if let Err(error) = crate::state::restore_predictor(&mut learner.predictor, &self.predictor) {
+                    ignored.push(format!("the predictor ({error})"));
+                }
             }
             Ok(predictor) => ignored.push(format!(
                 "the predictor (it holds embeddings of dimension {}, this build uses {})",

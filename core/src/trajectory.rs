@@ -378,3 +378,41 @@ impl Default for TrajectoryBuffer {
         Self::new(DEFAULT_CAPACITY, crate::DEFAULT_DIM).expect("the published defaults are valid")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statistics_save_in_the_shape_of_an_optional_best_and_zero_bytes_are_empty_ones() {
+        let mut stats: TrajectoryStats = bytemuck::Zeroable::zeroed();
+        assert_eq!(stats, TrajectoryStats::default());
+        assert!(stats.is_consistent());
+        // count and successes as varints, mean and m2 as 8 bytes each, then the Option's flag
+        // and, when set, the pair.
+        let empty = postcard::to_allocvec(&stats).unwrap();
+        assert_eq!(empty, [&[0u8][..], &[0; 16], &[0, 0]].concat());
+        stats.add(1.5, 3);
+        let bytes = postcard::to_allocvec(&stats).unwrap();
+        let mut expected = alloc::vec![1u8];
+        expected.extend(1.5f64.to_le_bytes());
+        expected.extend(0f64.to_le_bytes());
+        expected.extend([1, 1]);
+        expected.extend(1.5f64.to_le_bytes());
+        expected.push(3);
+        assert_eq!(bytes, expected);
+        assert_eq!(postcard::from_bytes::<TrajectoryStats>(&bytes).unwrap(), stats);
+        assert_eq!(postcard::from_bytes::<TrajectoryStats>(&empty).unwrap(), TrajectoryStats::default());
+        assert_eq!((stats.best_improvement(), stats.best_attention()), (1.5, 3));
+        // A best without records, as damaged bytes could hold: loaded as it is, and inconsistent.
+        let mut damaged = empty.clone();
+        damaged.pop();
+        damaged.push(1);
+        damaged.extend(2.0f64.to_le_bytes());
+        damaged.push(7);
+        let loaded = postcard::from_bytes::<TrajectoryStats>(&damaged).unwrap();
+        assert_eq!(loaded.best(), Some((2.0, 7)));
+        assert!(!loaded.is_consistent());
+        assert_eq!(postcard::to_allocvec(&loaded).unwrap(), damaged);
+    }
+}
