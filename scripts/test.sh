@@ -12,6 +12,8 @@ test_core() {
   banner "core: unit, property and documentation tests"
   bash scripts/setup.sh core
   cargo test -j2 -p microlora-core
+  banner "core: the same tests in a release build (large learners must not overflow a thread's stack)"
+  cargo test -j2 -p microlora-core --release
   banner "core: benchmarks compile"
   cargo bench -j2 -p microlora-core --no-run
 }

@@ -50,7 +50,7 @@ const CLIP: f64 = 1.0;
 const MIN_STEP: f64 = 0.05;
 
 /// An online, outlier-robust estimate of milliseconds per planner cost unit for one scope.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize, bytemuck::Zeroable)]
 pub struct CostCalibration {
     /// `θ = ln(ms per cost unit)`.
     log_ms_per_cost: f64,

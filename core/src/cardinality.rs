@@ -49,7 +49,7 @@ pub fn corrected_cost(own_cost: f64, input_rows_delta: f64, output_rows_delta: f
 
 /// How far off the row estimates of one scope's nodes were: the planner's, and the learned ones
 /// (the planner's corrected by what was known before the node ran). Q-errors of `rows + 1`.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
 pub struct RowErrors {
     pub planner: QErrorStats,
     pub learned: QErrorStats,

@@ -32,9 +32,21 @@ pub const RIDGE: f64 = 0.1;
 /// The residual clip `E`, in the units of `y` (natural-log time for the time predictor).
 pub const RESIDUAL_CLIP: f64 = 2.0;
 
+/// Refuses a dimension a least-squares fit cannot hold (outside `1..=16`).
+pub(crate) fn check_dim(dim: usize) -> Result<()> {
+    if !(1..=MAX_LEAST_SQUARES_DIM).contains(&dim) {
+        return Err(LearningError::InvalidParameter {
+            what: "the dimension of a least-squares fit",
+            expected: "an integer in 1..=16",
+            value: dim as f64,
+        });
+    }
+    Ok(())
+}
+
 /// The state of one recursive least-squares fit (the weights live with the caller: the time
 /// predictor keeps them in its LoRA adapters).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
 pub struct RecursiveLeastSquares {
     pub(crate) dim: usize,
     /// Row-major `P`, `dim × dim` used.
@@ -45,17 +57,19 @@ pub struct RecursiveLeastSquares {
 impl RecursiveLeastSquares {
     /// A fresh fit for inputs of dimension `dim` in `1..=16`.
     pub fn new(dim: usize) -> Result<Self> {
-        if !(1..=MAX_LEAST_SQUARES_DIM).contains(&dim) {
-            return Err(LearningError::InvalidParameter {
-                what: "the dimension of a least-squares fit",
-                expected: "an integer in 1..=16",
-                value: dim as f64,
-            });
-        }
+        check_dim(dim)?;
         let mut fit =
             RecursiveLeastSquares { dim, p: [0.0; MAX_LEAST_SQUARES_DIM * MAX_LEAST_SQUARES_DIM], count: 0 };
         fit.reset();
         Ok(fit)
+    }
+
+    /// Makes this fit (whatever it held, all zeros included) the fresh fit `new(dim)` returns,
+    /// for a `dim` that [`check_dim`] accepted.
+    pub(crate) fn start(&mut self, dim: usize) {
+        debug_assert!(check_dim(dim).is_ok());
+        self.dim = dim;
+        self.reset();
     }
 
     /// Back to `P = I/λ`.

@@ -17,6 +17,7 @@
 //! been produced by recording (an inconsistent scope's statistics, an invalid trajectory) is
 //! not loaded and is named, and the other parts load, so that one bad part never costs the rest.
 
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -25,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cardinality::{corrected_rows, row_residual, RowErrors};
 use crate::error::{LearningError, Result};
+use crate::in_place::zeroed_box;
 use crate::math;
 use crate::plan_memory::{MemoryEntry, PlanMemory};
 use crate::predictor::{TimePredictor, PREDICTOR_MAX_DIM};
@@ -72,7 +74,7 @@ pub struct ObservedNode {
 }
 
 /// One recorded node execution: what was predicted, what happened.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, bytemuck::Zeroable)]
 pub struct NodeTrajectory {
     /// When it was recorded, in the server's clock (PostgreSQL: µs since 2000-01-01).
     pub time: i64,
@@ -113,7 +115,7 @@ impl NodeTrajectory {
 }
 
 /// Execution statistics of one scope.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, bytemuck::Zeroable)]
 pub struct ScopeStats {
     /// Nodes observed.
     pub nodes: u64,
@@ -133,8 +135,11 @@ impl ScopeStats {
     }
 }
 
-/// See the module documentation.
-#[derive(Clone, Debug, PartialEq)]
+/// See the module documentation. About 1.1 MiB, every field valid as zero bytes
+/// (`derive(Zeroable)`): build it in place with [`new_boxed`](Self::new_boxed) on the heap, or
+/// with [`start`](Self::start) in memory the caller has (the PostgreSQL extension's shared
+/// memory); a thread's stack (2 MiB by default) may not hold it.
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
 pub struct PlanLearner {
     predictor: TimePredictor,
     scopes: [ScopeStats; OperatorScope::COUNT],
@@ -152,6 +157,11 @@ pub struct PlanLearner {
 
 impl PlanLearner {
     /// A fresh learner for embeddings of dimension `dim` (`1..=16`).
+    ///
+    /// Returns the value itself, about 1.1 MiB, built on the stack (several times over in an
+    /// unoptimised build), which overflows a default 2 MiB thread: use
+    /// [`new_boxed`](Self::new_boxed), which builds the same value in place on the heap, or
+    /// [`start`](Self::start) in memory the caller has.
     pub fn new(dim: usize) -> Result<Self> {
         Ok(PlanLearner {
             predictor: TimePredictor::new(dim)?,
@@ -163,6 +173,30 @@ impl PlanLearner {
             cardinality: PlanMemory::default(),
             row_errors: [RowErrors::default(); OperatorScope::COUNT],
         })
+    }
+
+    /// [`new(dim)`](Self::new), built in place in a zeroed block on the heap: the value never
+    /// passes through the stack. Refuses the dimensions `new` refuses, with the same error.
+    pub fn new_boxed(dim: usize) -> Result<Box<Self>> {
+        let mut learner: Box<Self> = zeroed_box();
+        learner.start(dim)?;
+        Ok(learner)
+    }
+
+    /// Makes this learner, whatever it held (all zero bytes included), the fresh learner that
+    /// [`new(dim)`](Self::new) returns, in place; or refuses `dim` as `new` does and changes
+    /// nothing.
+    pub fn start(&mut self, dim: usize) -> Result<()> {
+        // The only check: nothing has changed when it fails.
+        self.predictor.start(dim)?;
+        self.scopes.fill(ScopeStats::default());
+        self.trajectories.start();
+        self.summary = TrajectoryStats::default();
+        self.observed_statements = 0;
+        self.steering.clear();
+        self.cardinality.clear();
+        self.row_errors.fill(RowErrors::default());
+        Ok(())
     }
 
     /// Learns from one executed statement, node by node (see the module documentation); with
@@ -401,8 +435,15 @@ impl PlanLearnerSnapshot {
     /// is named in the returned list; the other parts load.
     pub fn load_into(self, learner: &mut PlanLearner, node_kinds: usize) -> Vec<String> {
         let mut ignored = Vec::new();
-        match TimePredictor::restore(self.predictor) {
-            Ok(predictor) if predictor.dim() == learner.predictor.dim() => learner.predictor = predictor,
+        // Checked by restoring it on the heap, then restored again where it belongs, in place,
+        // which cannot fail then: neither learner's predictor (190 KiB) passes through the stack
+        // (as a move or a swap of the whole value could, in an unoptimised build).
+        match TimePredictor::restore_boxed(&self.predictor) {
+            Ok(predictor) if predictor.dim() == learner.predictor.dim() => {
+                if let Err(error) = crate::state::restore_predictor(&mut learner.predictor, &self.predictor) {
+                    ignored.push(format!("the predictor ({error})"));
+                }
+            }
             Ok(predictor) => ignored.push(format!(
                 "the predictor (it holds embeddings of dimension {}, this build uses {})",
                 predictor.dim(),
@@ -434,7 +475,7 @@ impl PlanLearnerSnapshot {
                 self.trajectories.len()
             ));
         }
-        learner.trajectories = Ring::from_oldest_first(&valid);
+        learner.trajectories.load_oldest_first(&valid);
         if self.summary.is_consistent() && self.summary.count() >= learner.trajectories.len() as u64 {
             learner.summary = self.summary;
         } else {

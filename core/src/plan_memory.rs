@@ -40,7 +40,9 @@ pub fn fold_signature(signature: u64, fact: u64) -> u64 {
 
 /// One remembered node: its signature, its scope's id, how often it ran (capped at the window)
 /// and its mean residual. `count == 0` marks a free slot.
-#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, bytemuck::Zeroable,
+)]
 pub struct MemoryEntry {
     pub signature: u64,
     pub residual: f32,
@@ -49,7 +51,7 @@ pub struct MemoryEntry {
 }
 
 /// The memory; see the module documentation.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
 pub struct PlanMemory {
     pub(crate) slots: [MemoryEntry; PLAN_MEMORY_SLOTS],
 }
@@ -112,7 +114,8 @@ impl PlanMemory {
 
     /// Forgets everything.
     pub fn clear(&mut self) {
-        self.slots = [MemoryEntry::default(); PLAN_MEMORY_SLOTS];
+        // In place: an array expression would be built on the stack first (32 KiB).
+        self.slots.fill(MemoryEntry::default());
     }
 
     /// Nodes remembered.

@@ -63,10 +63,13 @@
 //! prediction, and only then learns from it. The score is the q-error `max(p/a, a/p) ≥ 1` of the
 //! baseline and of the learned prediction, kept per scope as a mean and a median (P² estimator).
 
+use alloc::boxed::Box;
+
 use crate::calibration::{check_work, CostCalibration, MIN_MS};
 use crate::error::{expect_len, non_negative, LearningError, Result};
+use crate::in_place::{zeroed_box, InPlace};
 use crate::kernels;
-use crate::least_squares::{RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
+use crate::least_squares::{self, RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
 use crate::limits::{MAX_CORRECTION, YOUNG_MAX_CORRECTION};
 use crate::math;
 use crate::plan_memory::PlanMemory;
@@ -148,8 +151,10 @@ pub struct Prediction {
 }
 
 /// Per-scope cost calibrations, a [`ScopedLoRA`] that corrects them, and per-scope q-error
-/// statistics of both; see the module documentation for the model. Fixed-size fields only.
-#[derive(Clone, Debug, PartialEq)]
+/// statistics of both; see the module documentation for the model. Fixed-size fields only,
+/// each valid as zero bytes (`derive(Zeroable)`): at about 190 KiB it is built in place on the
+/// heap by [`new_boxed`](Self::new_boxed), or in any memory by [`start`](Self::start).
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
 pub struct TimePredictor {
     pub(crate) learner: ScopedLoRA,
     pub(crate) calibrations: [CostCalibration; OperatorScope::COUNT],
@@ -166,9 +171,50 @@ impl TimePredictor {
     /// A fresh predictor for embeddings of dimension `dim` (in `1..=16`), with adapters of
     /// scaling [`PREDICTOR_ALPHA`]. Their gradient step size is 0: they are fitted by least
     /// squares (see the module documentation), not by the adapters' own update rule.
+    ///
+    /// Returns the value itself, about 190 KiB, and builds it on the stack (several times over in
+    /// an unoptimised build): [`new_boxed`](Self::new_boxed) builds the same value in place on
+    /// the heap, and [`start`](Self::start) in memory the caller has.
     pub fn new(dim: usize) -> Result<Self> {
         RecursiveLeastSquares::new(dim)?;
         Self::with_learner(ScopedLoRA::new(dim, PREDICTOR_ALPHA, 0.0)?)
+    }
+
+    /// [`new(dim)`](Self::new), built in place in a zeroed block on the heap: the value never
+    /// passes through the stack. Refuses the dimensions `new` refuses, with the same error.
+    pub fn new_boxed(dim: usize) -> Result<Box<Self>> {
+        let mut predictor: Box<Self> = zeroed_box();
+        predictor.start(dim)?;
+        Ok(predictor)
+    }
+
+    /// Makes this predictor, whatever it held (all zero bytes included), the fresh predictor
+    /// that [`new(dim)`](Self::new) returns, in place; or refuses `dim` as `new` does and changes
+    /// nothing.
+    pub fn start(&mut self, dim: usize) -> Result<()> {
+        least_squares::check_dim(dim)?;
+        // Cannot fail now: `dim` is within the adapters' range, and α and the step size are
+        // constants they accept.
+        self.learner.start(dim, PREDICTOR_ALPHA, 0.0)?;
+        self.calibrations.fill(CostCalibration::new());
+        self.baseline_q.fill(QErrorStats::default());
+        self.learned_q.fill(QErrorStats::default());
+        self.scope_fits.iter_mut().chain(&mut self.category_fits).for_each(|fit| fit.start(dim));
+        self.memory.clear();
+        Ok(())
+    }
+
+    /// The predictor that `snapshot` holds, checked as [`crate::Persistent::restore`] checks it (with
+    /// the same errors), built in place on the heap.
+    pub fn restore_boxed(snapshot: &crate::TimePredictorSnapshot) -> Result<Box<Self>> {
+        let mut predictor = Self::new_boxed(1)?;
+        crate::state::restore_predictor(&mut predictor, snapshot)?;
+        Ok(predictor)
+    }
+
+    /// [`crate::Persistent::from_bytes`], loaded in place on the heap, with the same checks and errors.
+    pub fn from_bytes_boxed(bytes: &[u8]) -> Result<Box<Self>> {
+        Self::restore_boxed(&crate::state::snapshot_from_bytes::<Self>(bytes)?)
     }
 
     /// A fresh predictor around the given adapters (of dimension `1..=16`, every scaling `α`

@@ -19,7 +19,7 @@ pub fn q_error(predicted_ms: f64, actual_ms: f64) -> Result<f64> {
 /// The P² estimator of the median (Jain & Chlamtac, 1985): five markers whose heights follow
 /// the 0, ¼, ½, ¾ and 1 quantiles of a stream, adjusted by piecewise-parabolic interpolation.
 /// Constant memory, no heap; exact for the first five values.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize, bytemuck::Zeroable)]
 pub struct P2Median {
     count: u64,
     /// Marker heights.
@@ -129,7 +129,9 @@ impl P2Median {
 }
 
 /// Running mean and median of the q-errors of one kind of prediction.
-#[derive(Clone, Copy, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize, bytemuck::Zeroable,
+)]
 pub struct QErrorStats {
     count: u64,
     mean: f64,

@@ -7,7 +7,7 @@
 
 /// Where a ring of `capacity` slots writes next and which slots hold values: once full, each
 /// new value replaces the oldest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Zeroable)]
 pub struct RingIndex {
     capacity: usize,
     /// The slot the next value goes into.
@@ -73,7 +73,7 @@ impl RingIndex {
 }
 
 /// The latest `N` values pushed, in a fixed-size array.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, bytemuck::Zeroable)]
 pub struct Ring<T, const N: usize> {
     slots: [T; N],
     index: RingIndex,
@@ -93,11 +93,25 @@ impl<T: Copy + Default, const N: usize> Ring<T, N> {
 
     /// A ring of the last `N` of `values` (given oldest first).
     pub fn from_oldest_first(values: &[T]) -> Self {
-        let kept = &values[values.len().saturating_sub(N)..];
         let mut ring = Self::new();
-        ring.slots[..kept.len()].copy_from_slice(kept);
-        ring.index = RingIndex::filled(N, kept.len());
+        ring.load_oldest_first(values);
         ring
+    }
+
+    /// Makes this ring, whatever it held (all zeros included, see `derive(Zeroable)`), the empty
+    /// ring [`new`](Self::new) returns, in place: a large ring need not pass through the stack.
+    pub fn start(&mut self) {
+        self.load_oldest_first(&[]);
+    }
+
+    /// Makes this ring, whatever it held, the ring [`from_oldest_first`](Self::from_oldest_first)
+    /// returns for `values`, in place.
+    pub fn load_oldest_first(&mut self, values: &[T]) {
+        let kept = &values[values.len().saturating_sub(N)..];
+        let (held, free) = self.slots.split_at_mut(kept.len());
+        held.copy_from_slice(kept);
+        free.fill(T::default());
+        self.index = RingIndex::filled(N, kept.len());
     }
 
     /// Adds `value`, replacing the oldest once the ring is full.

@@ -34,7 +34,7 @@ use crate::calibration::CostCalibration;
 use crate::codec::{Reader, WritePayload};
 use crate::error::{LearningError, Result};
 use crate::in_place::InPlace;
-use crate::least_squares::{RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
+use crate::least_squares::{self, RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
 use crate::lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 use crate::plan_memory::MemoryEntry;
 use crate::predictor::{check_scalings, TimePredictor};
@@ -609,8 +609,8 @@ impl Persistent for TrajectoryBuffer {
             out.f64(stats.mean);
             out.f64(stats.m2);
             out.varint(stats.successes);
-            out.byte(stats.best.is_some().into());
-            if let Some((improvement, attention_type)) = stats.best {
+            out.byte(stats.best().is_some().into());
+            if let Some((improvement, attention_type)) = stats.best() {
                 out.f64(improvement);
                 out.varint(attention_type.into());
             }
@@ -630,13 +630,10 @@ fn load_trajectory(payload: &[u8]) -> Checked<TrajectoryBuffer> {
     let (records, len) = skim(&mut reader, |reader| {
         SavedRecord::read(reader);
     });
-    let stats = TrajectoryStats {
-        count: reader.u64(),
-        mean: reader.f64(),
-        m2: reader.f64(),
-        successes: reader.u64(),
-        best: if reader.bool() { Some((reader.f64(), reader.u32())) } else { None },
-    };
+    let mut stats = TrajectoryStats::default();
+    (stats.count, stats.mean, stats.m2, stats.successes) =
+        (reader.u64(), reader.f64(), reader.f64(), reader.u64());
+    stats.set_best(if reader.bool() { Some((reader.f64(), reader.u32())) } else { None });
     if !reader.decoded() {
         return Err(UNDECODABLE);
     }
@@ -729,44 +726,50 @@ impl Persistent for TimePredictor {
         }
     }
 
+    /// Checked and built in place on the heap ([`TimePredictor::restore_boxed`]), and moved out.
     fn restore(snapshot: TimePredictorSnapshot) -> Result<Self> {
-        use LearningError::CorruptState;
-        let mut predictor = TimePredictor::new(1)?;
-        predictor.learner.restore_into(&snapshot.learner)?;
-        let fit = RecursiveLeastSquares::new(predictor.learner.dim())
-            .map_err(|_| CorruptState("its dimension is too large for a time predictor"))?;
-        check_scalings(&predictor.learner)
-            .map_err(|_| CorruptState("an adapter's alpha or factors are out of a time predictor's range"))?;
-        if snapshot.fits.len() != OperatorScope::COUNT + OperatorCategory::COUNT {
-            return Err(CorruptState("it does not hold 24 least-squares states"));
-        }
-        let fits = predictor.scope_fits.iter_mut().chain(&mut predictor.category_fits);
-        for (target, saved) in fits.zip(&snapshot.fits) {
-            target.clone_from(&fit);
-            saved.restore_into(target)?;
-        }
-        predictor.memory.restore(&snapshot.memory)?;
-        let calibrations: [CostCalibration; OperatorScope::COUNT] =
-            snapshot.calibrations.try_into().map_err(|_| CorruptState("it does not hold 17 calibrations"))?;
-        let baseline_q: [QErrorStats; OperatorScope::COUNT] = snapshot
-            .baseline_q
-            .try_into()
-            .map_err(|_| CorruptState("it does not hold 17 baseline statistics"))?;
-        let learned_q: [QErrorStats; OperatorScope::COUNT] = snapshot
-            .learned_q
-            .try_into()
-            .map_err(|_| CorruptState("it does not hold 17 learned statistics"))?;
-        if !calibrations.iter().all(CostCalibration::is_consistent) {
-            return Err(CorruptState("a calibration holds NaN or infinite values"));
-        }
-        if !baseline_q.iter().chain(&learned_q).all(QErrorStats::is_consistent) {
-            return Err(CorruptState("its q-error statistics are inconsistent"));
-        }
-        predictor.calibrations = calibrations;
-        predictor.baseline_q = baseline_q;
-        predictor.learned_q = learned_q;
-        Ok(predictor)
+        TimePredictor::restore_boxed(&snapshot).map(|predictor| *predictor)
     }
+}
+
+/// Overwrites `target` with the predictor that `snapshot` holds, in place, after checking each
+/// part; on error `target` may be partly overwritten (its callers start from a fresh one).
+pub(crate) fn restore_predictor(target: &mut TimePredictor, snapshot: &TimePredictorSnapshot) -> Result<()> {
+    use LearningError::CorruptState;
+    target.learner.restore_into(&snapshot.learner)?;
+    let dim = target.learner.dim();
+    least_squares::check_dim(dim)
+        .map_err(|_| CorruptState("its dimension is too large for a time predictor"))?;
+    check_scalings(&target.learner)
+        .map_err(|_| CorruptState("an adapter's alpha or factors are out of a time predictor's range"))?;
+    if snapshot.fits.len() != OperatorScope::COUNT + OperatorCategory::COUNT {
+        return Err(CorruptState("it does not hold 24 least-squares states"));
+    }
+    let fits = target.scope_fits.iter_mut().chain(&mut target.category_fits);
+    for (fit, saved) in fits.zip(&snapshot.fits) {
+        fit.start(dim);
+        saved.restore_into(fit)?;
+    }
+    target.memory.restore(&snapshot.memory)?;
+    if snapshot.calibrations.len() != OperatorScope::COUNT {
+        return Err(CorruptState("it does not hold 17 calibrations"));
+    }
+    if snapshot.baseline_q.len() != OperatorScope::COUNT {
+        return Err(CorruptState("it does not hold 17 baseline statistics"));
+    }
+    if snapshot.learned_q.len() != OperatorScope::COUNT {
+        return Err(CorruptState("it does not hold 17 learned statistics"));
+    }
+    if !snapshot.calibrations.iter().all(CostCalibration::is_consistent) {
+        return Err(CorruptState("a calibration holds NaN or infinite values"));
+    }
+    if !snapshot.baseline_q.iter().chain(&snapshot.learned_q).all(QErrorStats::is_consistent) {
+        return Err(CorruptState("its q-error statistics are inconsistent"));
+    }
+    target.calibrations.copy_from_slice(&snapshot.calibrations);
+    target.baseline_q.copy_from_slice(&snapshot.baseline_q);
+    target.learned_q.copy_from_slice(&snapshot.learned_q);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -133,7 +133,7 @@ pub struct Candidate {
 }
 
 /// How each run of a statement under one arm went.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, bytemuck::Zeroable)]
 pub struct ArmRecord {
     /// Statement times in ms (count and running median).
     pub times: P2Median,
@@ -156,7 +156,7 @@ impl ArmRecord {
 /// What steering learned about one statement instance (identified by a key the server computes
 /// from its text and its default plan), or, for a template's record, what its instances taught
 /// ([`StatementRecord::is_template`]; see the module documentation).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, bytemuck::Zeroable)]
 pub struct StatementRecord {
     pub fingerprint: u64,
     /// Per arm, [`DEFAULT_ARM`] first. In a template's record, an arm is banned once it was
@@ -167,8 +167,10 @@ pub struct StatementRecord {
     /// The arm of the latest run.
     pub last_arm: ArmId,
     /// The arm steering chose the last time it decided, whether or not it ran (with steering in
-    /// an advising mode, the default plan runs instead).
-    pub advised: Option<ArmId>,
+    /// an advising mode, the default plan runs instead), plus 1; 0 before it decided. Not an
+    /// `Option`, so that a record is valid as zero bytes (`derive(Zeroable)`); see
+    /// [`StatementRecord::advised`].
+    advised: u16,
     /// What runs under arms other than the default lost against the default plan: their time
     /// beyond its median then, in ms, summed (exploration's cost, which its budget bounds).
     pub lost_ms: f64,
@@ -183,6 +185,19 @@ pub struct StatementRecord {
     template: bool,
     /// When it was last used, in [`SteeringMemory`]'s clock.
     last_used: u64,
+}
+
+impl StatementRecord {
+    /// The arm steering chose the last time it decided, whether or not it ran (with steering in
+    /// an advising mode, the default plan runs instead); `None` before it decided.
+    pub fn advised(&self) -> Option<ArmId> {
+        self.advised.checked_sub(1).map(|arm| arm as ArmId)
+    }
+
+    /// Notes that steering chose `arm`.
+    pub fn set_advised(&mut self, arm: ArmId) {
+        self.advised = u16::from(arm) + 1;
+    }
 }
 
 /// What [`StatementRecord::record`] concluded from one run.
@@ -323,7 +338,7 @@ impl StatementRecord {
 /// The last-used statements' records, in `N` fixed slots: a statement's record is looked for in
 /// a short window of slots after its fingerprint's home slot, and a new statement takes the
 /// least recently used slot of that window.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
 pub struct SteeringMemory<const N: usize> {
     slots: [StatementRecord; N],
     clock: u64,
@@ -445,9 +460,10 @@ impl<const N: usize> SteeringMemory<N> {
         record.template.then_some(record)
     }
 
-    /// Forgets everything.
+    /// Forgets everything, in place (a memory of 1,024 records is over 1 MiB).
     pub fn clear(&mut self) {
-        *self = Self::default();
+        self.slots.fill(StatementRecord::default());
+        self.clock = 0;
     }
 }
 

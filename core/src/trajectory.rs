@@ -52,17 +52,78 @@ pub struct TrajectoryRecord {
 ///   δ = v − mean;  mean ← mean + δ/n;  M₂ ← M₂ + δ·(v − mean)
 ///   variance = M₂/(n − 1)   (sample variance; 0 below two records)
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+///
+/// Every field is valid as zero bytes (`derive(Zeroable)`), so that statistics can be built in
+/// place in a zeroed block: the best improvement is kept as plain fields rather than an
+/// `Option`, and saved in the `Option`'s form ([`SavedStats`]), so that saved bytes do not
+/// change.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize, bytemuck::Zeroable,
+)]
+#[serde(from = "SavedStats", into = "SavedStats")]
 pub struct TrajectoryStats {
     pub(crate) count: u64,
     pub(crate) mean: f64,
     pub(crate) m2: f64,
     pub(crate) successes: u64,
+    /// Whether there is a best improvement (`best` is `Some`); when not, the two fields below
+    /// are 0, so that the derived equality is that of the `Option`.
+    has_best: bool,
     /// The best improvement and the attention type that achieved it (the first, on ties).
-    pub(crate) best: Option<(f64, u32)>,
+    best_value: f64,
+    best_attention_type: u32,
+}
+
+/// The serde form of [`TrajectoryStats`]: the shape it had when the best improvement was an
+/// `Option`, which postcard encodes as a flag byte and, if set, the pair.
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
+#[serde(rename = "TrajectoryStats")]
+struct SavedStats {
+    count: u64,
+    mean: f64,
+    m2: f64,
+    successes: u64,
+    best: Option<(f64, u32)>,
+}
+
+impl From<SavedStats> for TrajectoryStats {
+    fn from(saved: SavedStats) -> Self {
+        let mut stats = TrajectoryStats {
+            count: saved.count,
+            mean: saved.mean,
+            m2: saved.m2,
+            successes: saved.successes,
+            ..Self::default()
+        };
+        stats.set_best(saved.best);
+        stats
+    }
+}
+
+impl From<TrajectoryStats> for SavedStats {
+    fn from(stats: TrajectoryStats) -> Self {
+        SavedStats {
+            count: stats.count,
+            mean: stats.mean,
+            m2: stats.m2,
+            successes: stats.successes,
+            best: stats.best(),
+        }
+    }
 }
 
 impl TrajectoryStats {
+    /// The best improvement and the attention type that achieved it; `None` with no records.
+    pub(crate) fn best(&self) -> Option<(f64, u32)> {
+        self.has_best.then_some((self.best_value, self.best_attention_type))
+    }
+
+    /// Sets what [`best`](Self::best) returns.
+    pub(crate) fn set_best(&mut self, best: Option<(f64, u32)>) {
+        self.has_best = best.is_some();
+        (self.best_value, self.best_attention_type) = best.unwrap_or((0.0, 0));
+    }
+
     /// Improvements beyond ±[`IMPROVEMENT_LIMIT`] count as the limit, so that the sums stay
     /// finite.
     pub fn add(&mut self, improvement: f64, attention_type: u32) {
@@ -74,8 +135,8 @@ impl TrajectoryStats {
         if improvement > 0.0 {
             self.successes += 1;
         }
-        if self.best.is_none_or(|(best, _)| improvement > best) {
-            self.best = Some((improvement, attention_type));
+        if self.best().is_none_or(|(best, _)| improvement > best) {
+            self.set_best(Some((improvement, attention_type)));
         }
     }
 
@@ -86,8 +147,8 @@ impl TrajectoryStats {
             && self.mean.is_finite()
             && self.m2.is_finite()
             && self.m2 >= 0.0
-            && (self.count == 0) == self.best.is_none()
-            && self.best.is_none_or(|(value, _)| value.is_finite())
+            && (self.count == 0) == self.best().is_none()
+            && self.best().is_none_or(|(value, _)| value.is_finite())
     }
 
     /// Records since the last reset.
@@ -120,12 +181,12 @@ impl TrajectoryStats {
 
     /// The best improvement (0 with no records).
     pub fn best_improvement(&self) -> f64 {
-        self.best.map_or(0.0, |(value, _)| value)
+        self.best().map_or(0.0, |(value, _)| value)
     }
 
     /// The attention type of the best improvement (0 with no records).
     pub fn best_attention(&self) -> u32 {
-        self.best.map_or(0, |(_, attention)| attention)
+        self.best().map_or(0, |(_, attention)| attention)
     }
 }
 
@@ -315,5 +376,43 @@ impl Default for TrajectoryBuffer {
     /// The published defaults: capacity 1000, embedding dimension 256.
     fn default() -> Self {
         Self::new(DEFAULT_CAPACITY, crate::DEFAULT_DIM).expect("the published defaults are valid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statistics_save_in_the_shape_of_an_optional_best_and_zero_bytes_are_empty_ones() {
+        let mut stats: TrajectoryStats = bytemuck::Zeroable::zeroed();
+        assert_eq!(stats, TrajectoryStats::default());
+        assert!(stats.is_consistent());
+        // count and successes as varints, mean and m2 as 8 bytes each, then the Option's flag
+        // and, when set, the pair.
+        let empty = postcard::to_allocvec(&stats).unwrap();
+        assert_eq!(empty, [&[0u8][..], &[0; 16], &[0, 0]].concat());
+        stats.add(1.5, 3);
+        let bytes = postcard::to_allocvec(&stats).unwrap();
+        let mut expected = alloc::vec![1u8];
+        expected.extend(1.5f64.to_le_bytes());
+        expected.extend(0f64.to_le_bytes());
+        expected.extend([1, 1]);
+        expected.extend(1.5f64.to_le_bytes());
+        expected.push(3);
+        assert_eq!(bytes, expected);
+        assert_eq!(postcard::from_bytes::<TrajectoryStats>(&bytes).unwrap(), stats);
+        assert_eq!(postcard::from_bytes::<TrajectoryStats>(&empty).unwrap(), TrajectoryStats::default());
+        assert_eq!((stats.best_improvement(), stats.best_attention()), (1.5, 3));
+        // A best without records, as damaged bytes could hold: loaded as it is, and inconsistent.
+        let mut damaged = empty.clone();
+        damaged.pop();
+        damaged.push(1);
+        damaged.extend(2.0f64.to_le_bytes());
+        damaged.push(7);
+        let loaded = postcard::from_bytes::<TrajectoryStats>(&damaged).unwrap();
+        assert_eq!(loaded.best(), Some((2.0, 7)));
+        assert!(!loaded.is_consistent());
+        assert_eq!(postcard::to_allocvec(&loaded).unwrap(), damaged);
     }
 }

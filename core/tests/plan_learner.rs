@@ -2,8 +2,8 @@
 //! record each executed node; reset; save and load, part by part.
 
 use microlora_core::{
-    corrected_rows, q_error, ObservedNode, OperatorScope, Persistent, PlanLearner, PlanLearnerSnapshot, TimePredictor,
-    IMPROVEMENT_LIMIT, TRAJECTORY_CAPACITY,
+    corrected_rows, q_error, ObservedNode, OperatorScope, Persistent, PlanLearner, PlanLearnerSnapshot,
+    StatementRecord, TimePredictor, IMPROVEMENT_LIMIT, TRAJECTORY_CAPACITY,
 };
 
 /// Kinds of node of an imaginary server.
@@ -297,4 +297,108 @@ fn the_readmes_scope_tables_match_the_code() {
         }
         assert_eq!(seen, OperatorScope::COUNT, "{what} lists every scope once");
     }
+}
+
+/// Runs `test` on a thread with a 256 KiB stack: a `PlanLearner` (about 1.1 MiB) or a
+/// `TimePredictor` (about 190 KiB) that passed through it whole would overflow it.
+fn with_small_stack(test: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new().stack_size(256 * 1024).spawn(test).unwrap().join().unwrap();
+}
+
+#[test]
+fn large_learners_are_built_learn_and_load_on_the_heap_on_a_small_stack() {
+    with_small_stack(|| {
+        let mut learner = PlanLearner::new_boxed(16).unwrap();
+        assert_eq!(learner.predictor().dim(), 16);
+        assert_eq!(learner.observed_statements(), 0);
+        for s in 0..40 {
+            learner.record_statement(s, s, &statement(s as usize), s % 3 != 0);
+        }
+        assert_eq!(learner.observed_statements(), 40);
+        assert_eq!(learner.trajectories().len(), 240);
+        assert!(learner.predictor().learner().adapt_count(OperatorScope::ALL[0]) > 0);
+        learner.steering_mut().entry(42).unwrap().set_advised(3);
+        let bytes = PlanLearnerSnapshot::of(&learner).to_bytes();
+        let mut loaded = PlanLearner::new_boxed(16).unwrap();
+        let ignored = PlanLearnerSnapshot::from_bytes(&bytes).unwrap().load_into(&mut loaded, NODE_KINDS);
+        assert!(ignored.is_empty(), "{ignored:?}");
+        // Steering outcomes are not saved; everything else is.
+        assert!(loaded.steering().get(42).is_none());
+        learner.steering_mut().clear();
+        assert!(*loaded == *learner, "the loaded learner differs");
+        assert_eq!(PlanLearnerSnapshot::of(&loaded).to_bytes(), bytes);
+        // Both go on alike.
+        learner.record_statement(99, 99, &statement(7), true);
+        loaded.record_statement(99, 99, &statement(7), true);
+        assert!(*loaded == *learner, "the loaded learner learned differently");
+
+        let mut predictor = TimePredictor::new_boxed(16).unwrap();
+        let fresh = predictor.to_bytes();
+        assert!(*TimePredictor::from_bytes_boxed(&fresh).unwrap() == *predictor);
+        for (i, node) in statement(3).iter().enumerate() {
+            predictor
+                .observe(node.scope, &node.embedding, node.work, Some(i as u64), node.exclusive_ms)
+                .unwrap();
+        }
+        let bytes = predictor.to_bytes();
+        assert_ne!(bytes, fresh);
+        let loaded = TimePredictor::from_bytes_boxed(&bytes).unwrap();
+        assert!(*loaded == *predictor, "the loaded predictor differs");
+        assert_eq!(loaded.to_bytes(), bytes);
+        assert!(TimePredictor::from_bytes_boxed(&bytes[..bytes.len() - 1]).is_err());
+    });
+}
+
+#[test]
+fn start_makes_any_learner_the_fresh_one_new_returns_or_changes_nothing() {
+    with_stack(|| {
+        for dim in [1, 7, 16] {
+            // All zero bytes, as a zeroed heap block or shared memory holds them.
+            let mut zeroed: Box<PlanLearner> = bytemuck::zeroed_box();
+            zeroed.start(dim).unwrap();
+            assert!(*zeroed == PlanLearner::new(dim).unwrap(), "dim {dim}");
+            assert!(*PlanLearner::new_boxed(dim).unwrap() == PlanLearner::new(dim).unwrap(), "dim {dim}");
+            let mut zeroed: Box<TimePredictor> = bytemuck::zeroed_box();
+            zeroed.start(dim).unwrap();
+            assert!(*zeroed == TimePredictor::new(dim).unwrap(), "dim {dim}");
+            assert!(*TimePredictor::new_boxed(dim).unwrap() == TimePredictor::new(dim).unwrap(), "dim {dim}");
+        }
+        // A learner that learned, recorded and steered, restarted at another dimension.
+        let mut learner = PlanLearner::new_boxed(16).unwrap();
+        for s in 0..30 {
+            learner.record_statement(s, s, &statement(s as usize), true);
+        }
+        learner.steering_mut().entry(7).unwrap().record(1, 5.0);
+        assert!(learner.row_keys() > 0 && learner.steering().records().count() == 1);
+        let before = learner.clone();
+        // Bad dimensions are refused as `new` refuses them, and change nothing.
+        for dim in [0, 17, 256] {
+            let error = learner.start(dim).unwrap_err();
+            assert_eq!(error, PlanLearner::new(dim).unwrap_err());
+            assert_eq!(PlanLearner::new_boxed(dim).unwrap_err(), error);
+            assert!(learner == before, "a refused start changed the learner");
+            let mut predictor = before.predictor().clone();
+            assert_eq!(predictor.start(dim).unwrap_err(), TimePredictor::new(dim).unwrap_err());
+            assert_eq!(TimePredictor::new_boxed(dim).unwrap_err(), TimePredictor::new(dim).unwrap_err());
+            assert!(predictor == *before.predictor(), "a refused start changed the predictor");
+        }
+        learner.start(8).unwrap();
+        assert!(*learner == PlanLearner::new(8).unwrap());
+        assert_eq!(learner.steering().records().count(), 0);
+        let mut predictor = before.predictor().clone();
+        predictor.start(4).unwrap();
+        assert!(predictor == TimePredictor::new(4).unwrap());
+    });
+}
+
+#[test]
+fn a_statements_advised_arm_is_none_until_set() {
+    let mut record = StatementRecord::default();
+    assert_eq!(record.advised(), None);
+    record.set_advised(0);
+    assert_eq!(record.advised(), Some(0));
+    record.set_advised(u8::MAX);
+    assert_eq!(record.advised(), Some(u8::MAX));
+    let zeroed: StatementRecord = bytemuck::Zeroable::zeroed();
+    assert_eq!(zeroed.advised(), None);
 }

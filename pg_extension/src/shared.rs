@@ -104,8 +104,13 @@ pub extern "C-unwind" fn microlora_shmem_startup() {
             let lock = &raw mut (*pg_sys::GetNamedLWLockTranche(SHMEM_NAME.as_ptr())).lock;
             (&raw mut (*memory).lock).write(lock);
             (&raw mut (*memory).counters).write(Counters::default());
-            let learner = PlanLearner::new(EMBEDDING_DIM).expect("the embedding dimension is valid");
-            (*memory).state.get().write(learner);
+            // The learner (about 1.1 MiB) is started in place, never built on the stack. All-zero
+            // bytes are a valid PlanLearner (every type in it derives bytemuck::Zeroable, which
+            // microlora-core's PlanLearner::new_boxed relies on too), so once its memory is
+            // zeroed a reference to it may be made; `start` makes it the learner `new` returns.
+            let state = (*memory).state.get();
+            state.write_bytes(0, 1);
+            (*state).start(EMBEDDING_DIM).expect("the embedding dimension is valid");
         }
         SHARED = memory;
         pg_sys::LWLockRelease(init_lock);

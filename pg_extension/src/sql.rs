@@ -483,7 +483,7 @@ pub fn steering_0_2() -> TableIterator<
                 saturating(in_use_record.runs()),
                 in_use_record.median_ms(),
                 name(record.last_arm),
-                record.advised.map(name),
+                record.advised().map(name),
                 (0..MAX_ARMS as ArmId).filter(|&arm| record.is_banned(arm)).map(name).collect(),
                 record.lost_ms,
                 record.explore_budget_ms(explore_rate),

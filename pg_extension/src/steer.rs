@@ -381,7 +381,7 @@ pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
         choice.arm()
     });
     if let Some(record) = record {
-        record.advised = Some(arm);
+        record.set_advised(arm);
     }
     // Planning the arms and judging them is what steering cost this statement's planning.
     let planning_ms = decision.started.elapsed().as_secs_f64() * 1000.0;
