@@ -7,10 +7,11 @@
 //! The C hook's sequence for a top-level `SELECT` over two relations or more, not a generic
 //! cached plan, with steering on or advising:
 //! 1. it plans the statement as usual (the default arm), then [`microlora_steer_begin`] decides,
-//!    from the plan alone and what was measured before, whether steering may pay off;
+//!    from the plan alone and what was measured before, whether to plan the alternatives (never
+//!    on an instance's first sight: its default plan runs first, and is measured);
 //! 2. if so, in an internal subtransaction with interrupts held (a failure there is logged and
-//!    rolled back, and the default plan runs): [`microlora_steer_ahead`] estimates the default
-//!    plan and says which arms to plan; the hook plans each on a copy of the query under the
+//!    rolled back, and the default plan runs): [`microlora_steer_ahead`] says which arms to plan
+//!    and, when it plans them all, estimates the default plan; the hook plans each on a copy of the
 //!    arm's settings, saved and restored with a GUC nest level, while
 //!    [`microlora_steer_planning_left`] allows; [`microlora_steer_consider`] estimates each arm's
 //!    plan, and [`microlora_steer_choose`] decides;
@@ -191,10 +192,14 @@ fn typical_ms_per_cost() -> f64 {
     }
 }
 
-/// Step 1: remembers the statement's default plan for timing, and says whether steering may pay
-/// off: neither the statement nor its template is given up on, and its default plan was
-/// measured, or is guessed from its total cost, to take `microlora.steer_threshold_ms` or more.
-/// Reads the plan and the shared learner only; never raises.
+/// Step 1: remembers the statement's default plan for timing, and says whether to plan its
+/// alternatives: only for an instance whose default plan ran before, and only when core's
+/// [`ahead`] would plan them (it is slow enough, neither it nor its template is given up on, its
+/// steering overhead is within its allowance) or reuse a verified winner. A statement that will
+/// not be steered costs no subtransaction, no estimate and no planning. Its nodes' rows are
+/// counted when it runs if the arms are planned, or on first sight if its total cost makes it
+/// look slow: they are what the arms' plans are judged on. Reads the plan and the shared learner
+/// only; never raises.
 ///
 /// # Safety
 /// `plan` is the finished default plan of the statement being planned; `query_string` is null
@@ -222,47 +227,62 @@ pub unsafe extern "C" fn microlora_steer_begin(
             });
         });
         let threshold = guc::STEER_THRESHOLD_MS.get();
-        let (steerable, measured) = {
-            let state = shared().read();
-            let record = state.steering().get(instance);
-            let template = state.steering().get(fingerprint);
-            (
-                record.is_none_or(|r| r.steerable()) && template.is_none_or(|t| t.steerable()),
-                record.and_then(|r| r.arms[0].median_ms()),
-            )
-        };
         // SAFETY: the caller's promise.
-        let guessed = unsafe { (*(*plan).planTree).total_cost } * typical_ms_per_cost();
-        let slow = steerable && measured.unwrap_or(guessed) >= threshold;
+        let guessed = PlanEstimate::measured(unsafe { (*(*plan).planTree).total_cost } * typical_ms_per_cost());
+        let (plan_arms, slow) = {
+            let state = shared().read();
+            match state.steering().get(instance) {
+                None => (false, guessed.ms >= threshold),
+                Some(record) => {
+                    let template = state.steering().get(fingerprint);
+                    let default_ms = record.arms[0].median_ms().unwrap_or(guessed.ms);
+                    let round_ms = Decision::round_ms(default_ms);
+                    match ahead(Some(record), template, &guessed, threshold, round_ms, &settings()) {
+                        Ahead::Default => (false, false),
+                        Ahead::PlanArms => (true, true),
+                        Ahead::Winner(_) => (true, false),
+                    }
+                }
+            }
+        };
         with_backend(|backend| {
             if let Some(planned) = backend.planned.as_mut() {
                 planned.slow = slow;
             }
         });
-        slow
+        plan_arms
     }))
     .unwrap_or(false)
 }
 
-/// Step 2a, in the hook's subtransaction: estimates the default plan with the learner and
-/// returns which arms to plan: -1 none (the default plan runs), 0 all, or the one arm verified
-/// faster for this statement.
+/// Step 2a, in the hook's subtransaction: returns which arms to plan: -1 none (the default plan
+/// runs), 0 all, or the one arm verified faster for this statement; when it plans them all, it
+/// estimates the default plan with the learner first.
 ///
 /// # Safety
 /// `plan` is the plan [`microlora_steer_begin`] was given, in a transaction.
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::PlannedStmt) -> i32 {
+    let started = Instant::now();
     let Some(planned) = with_backend(|backend| backend.planned) else { return -1 };
-    // SAFETY: the plan is valid (the caller's promise).
-    let default = unsafe { estimate(plan) };
-    let state = shared().read();
-    let record = state.steering().get(planned.instance);
-    let template = state.steering().get(planned.fingerprint);
-    let default_ms = record.and_then(|r| r.arms[0].median_ms()).unwrap_or(default.ms);
     let threshold = guc::STEER_THRESHOLD_MS.get();
-    let verdict = ahead(record, template, &default, threshold, Decision::round_ms(default_ms), &settings());
-    drop(state);
+    let measured = {
+        let state = shared().read();
+        state.steering().get(planned.instance).and_then(|record| record.arms[0].median_ms())
+    };
+    let Some(default_ms) = measured else { return -1 };
+    let verdict = {
+        let state = shared().read();
+        let (record, template) = (state.steering().get(planned.instance), state.steering().get(planned.fingerprint));
+        ahead(record, template, &PlanEstimate::measured(default_ms), threshold, Decision::round_ms(default_ms), &settings())
+    };
+    let default = match verdict {
+        Ahead::Default => return -1,
+        Ahead::Winner(_) => PlanEstimate::measured(default_ms),
+        // SAFETY: the plan is valid (the caller's promise).
+        Ahead::PlanArms => unsafe { estimate(plan) },
+    };
     let decision = Decision {
         template: planned.fingerprint,
         instance: planned.instance,
@@ -274,7 +294,7 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
         candidates: Vec::with_capacity(MAX_ARMS),
         seen: vec![planned.fingerprint],
         default_ms,
-        started: Instant::now(),
+        started,
     };
     with_backend(|backend| backend.decision = Some(decision));
     match verdict {
