@@ -2,7 +2,7 @@
 bench/tpch/tpch/plot.py does.
 
   cumulative.png  cumulative workload time per online pass: stock, oracle, microlora
-  speedups.png    per template, stock median / steered median (training from the third run,
+  speedups.png    per template, stock median / steered median (training from the second run,
                   held-out on first sight after training), the oracle's speedup beside it
 """
 
