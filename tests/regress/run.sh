@@ -4,7 +4,8 @@
 #
 #   stock      a cluster without shared_preload_libraries: the suite and this machine agree;
 #   microlora  the same cluster settings plus microlora preloaded, observing and learning from every
-#              plan node (sample_rate 1, track all, learn on): the extension must change no
+#              plan node (sample_rate 1, track all, learn on) and steering (steer = on, its default
+#              threshold): the extension must change no
 #              result, log no WARNING/ERROR/FATAL/PANIC or skipped hook, and it must have
 #              observed the suite (sum(nodes) of microlora.operator_stats > 0).
 #
@@ -53,6 +54,7 @@ MICROLORA_SETTINGS=(
   "microlora.sample_rate = 1"
   "microlora.track = all"
   "microlora.learn = on"
+  "microlora.steer = on"
 )
 
 runs=("$@")
