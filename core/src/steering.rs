@@ -534,17 +534,28 @@ pub fn standard_normal(mut uniform: impl FnMut() -> f64) -> f64 {
     math::sqrt(-2.0 * math::ln(u1)) * math::cos(2.0 * core::f64::consts::PI * u2)
 }
 
+/// What planning a statement's alternatives costs, in ms: `round_ms` is what one round of
+/// planning them may take, `arm_ms` what planning one arm is expected to take (the default plan's
+/// own planning time is the server's estimate).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PlanningCost {
+    pub round_ms: f64,
+    pub arm_ms: f64,
+}
+
 /// Before planning alternatives: a statement whose default plan takes less than `threshold_ms`
 /// (as measured, once it ran; as predicted before), one that steering has given up on (or whose
-/// template it has), one without enough default runs yet, or one whose steering overhead is
-/// beyond what it may cost ([`StatementRecord::may_plan`], with `round_ms` what one round of
-/// planning may take), runs its default plan; a verified winner is reused.
+/// template it has), one without enough default runs yet, one whose steering overhead is beyond
+/// what it may cost ([`StatementRecord::may_plan`], with `planning.round_ms`), or one for which
+/// planning a single arm takes longer than a round may ([`PlanningCost::arm_ms`]) runs its
+/// default plan. A verified winner is reused while what it saves a run is more than planning it
+/// costs.
 pub fn ahead(
     record: Option<&StatementRecord>,
     template: Option<&StatementRecord>,
     default: &PlanEstimate,
     threshold_ms: f64,
-    round_ms: f64,
+    planning: PlanningCost,
     settings: &SteeringSettings,
 ) -> Ahead {
     let default_ms = record.and_then(|r| r.arms[0].median_ms()).unwrap_or(default.ms);
@@ -557,13 +568,18 @@ pub fn ahead(
     if !record.steerable() || !template.is_none_or(StatementRecord::steerable) {
         return Ahead::Default;
     }
-    if record.arms[0].runs() < settings.min_default_runs || !record.may_plan(settings.explore_rate, round_ms)
+    if record.arms[0].runs() < settings.min_default_runs
+        || !record.may_plan(settings.explore_rate, planning.round_ms)
     {
         return Ahead::Default;
     }
     match record.verified_winner() {
-        Some(arm) => Ahead::Winner(arm),
-        None => Ahead::PlanArms,
+        Some(arm) => {
+            let saved = default_ms - record.arms[usize::from(arm)].median_ms().unwrap_or(default_ms);
+            if saved > planning.arm_ms { Ahead::Winner(arm) } else { Ahead::Default }
+        }
+        None if planning.arm_ms <= planning.round_ms => Ahead::PlanArms,
+        None => Ahead::Default,
     }
 }
 
@@ -673,6 +689,11 @@ mod tests {
 
     fn plan(ms: f64, sigma: f64) -> PlanEstimate {
         PlanEstimate::of([NodeEstimate { ms, sigma }])
+    }
+
+    /// Planning that may take `round_ms` a round, an arm taking nothing.
+    fn round(round_ms: f64) -> PlanningCost {
+        PlanningCost { round_ms, arm_ms: 0.0 }
     }
 
     #[test]
@@ -912,7 +933,7 @@ mod tests {
         );
         // ...while the large instance keeps its verified winner.
         assert_eq!(
-            ahead(memory.get(large), memory.get(template), &predicted, 10.0, 0.0, &settings),
+            ahead(memory.get(large), memory.get(template), &predicted, 10.0, PlanningCost::default(), &settings),
             Ahead::Winner(1)
         );
         // The steering view lists instances, not templates.
@@ -924,7 +945,7 @@ mod tests {
         }
         assert!(!memory.get(template).unwrap().steerable());
         assert_eq!(
-            ahead(memory.get(large), memory.get(template), &predicted, 10.0, 0.0, &settings),
+            ahead(memory.get(large), memory.get(template), &predicted, 10.0, PlanningCost::default(), &settings),
             Ahead::Default
         );
     }
@@ -966,15 +987,15 @@ mod tests {
             record.record(DEFAULT_ARM, 20.0);
         }
         // 4 runs of 20 ms at 5%: 4 ms of budget, plus one round of planning (4 ms).
-        assert_eq!(ahead(Some(&record), None, &default, 10.0, 4.0, &settings), Ahead::PlanArms);
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, round(4.0), &settings), Ahead::PlanArms);
         record.planning_ms = 7.9;
-        assert_eq!(ahead(Some(&record), None, &default, 10.0, 4.0, &settings), Ahead::PlanArms);
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, round(4.0), &settings), Ahead::PlanArms);
         record.planning_ms = 8.1;
-        assert_eq!(ahead(Some(&record), None, &default, 10.0, 4.0, &settings), Ahead::Default);
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, round(4.0), &settings), Ahead::Default);
         // What steering won pays for more planning.
         record.record(1, 10.0);
         assert_eq!(record.won_ms, 10.0);
-        assert_eq!(ahead(Some(&record), None, &default, 10.0, 4.0, &settings), Ahead::PlanArms);
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, round(4.0), &settings), Ahead::PlanArms);
         // Planning is added to the statement's record through the memory.
         let mut memory = SteeringMemory::<8>::new();
         memory.add_planning(14, 3.0);
@@ -983,6 +1004,30 @@ mod tests {
         memory.add_planning(14, 3.0);
         memory.add_planning(14, f64::NAN);
         assert_eq!(memory.get(14).unwrap().planning_ms, 3.0);
+    }
+
+    #[test]
+    fn planning_that_costs_more_than_it_can_win_is_never_started() {
+        let settings = SteeringSettings::default();
+        let default = plan(50.0, 0.2);
+        let mut record = StatementRecord { fingerprint: 20, ..Default::default() };
+        record.record(DEFAULT_ARM, 50.0);
+        // One arm takes 8 ms to plan and a round may take 10 (20% of 50 ms): planned.
+        let cheap = PlanningCost { round_ms: 10.0, arm_ms: 8.0 };
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, cheap, &settings), Ahead::PlanArms);
+        // One arm takes 30 ms (a many-way join): not even one fits in a round.
+        let dear = PlanningCost { round_ms: 10.0, arm_ms: 30.0 };
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, dear, &settings), Ahead::Default);
+        // A verified winner that saves 10 ms a run is reused while planning it costs less.
+        for ms in [40.0, 40.0, 40.0] {
+            record.record(1, ms);
+        }
+        assert_eq!(record.verified_winner(), Some(1));
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, cheap, &settings), Ahead::Winner(1));
+        assert_eq!(
+            ahead(Some(&record), None, &default, 10.0, PlanningCost { round_ms: 100.0, arm_ms: 12.0 }, &settings),
+            Ahead::Default
+        );
     }
 
     #[test]
@@ -1010,28 +1055,28 @@ mod tests {
         let default = plan(100.0, 0.2);
         let mut record = StatementRecord { fingerprint: 5, ..Default::default() };
         assert_eq!(
-            ahead(Some(&record), None, &default, 10.0, 0.0, &settings),
+            ahead(Some(&record), None, &default, 10.0, PlanningCost::default(), &settings),
             Ahead::Default,
             "no default run yet"
         );
         record.record(DEFAULT_ARM, 100.0);
-        assert_eq!(ahead(Some(&record), None, &default, 10.0, 0.0, &settings), Ahead::PlanArms);
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, PlanningCost::default(), &settings), Ahead::PlanArms);
         assert_eq!(
-            ahead(None, None, &plan(2.0, 0.2), 10.0, 0.0, &settings),
+            ahead(None, None, &plan(2.0, 0.2), 10.0, PlanningCost::default(), &settings),
             Ahead::Default,
             "predicted cheap"
         );
         assert_eq!(
-            ahead(Some(&record), None, &plan(2.0, 0.2), 10.0, 0.0, &settings),
+            ahead(Some(&record), None, &plan(2.0, 0.2), 10.0, PlanningCost::default(), &settings),
             Ahead::PlanArms,
             "measured slow"
         );
-        assert_eq!(ahead(None, None, &default, 10.0, 0.0, &settings), Ahead::Default, "first seen");
+        assert_eq!(ahead(None, None, &default, 10.0, PlanningCost::default(), &settings), Ahead::Default, "first seen");
         for ms in [20.0, 22.0, 21.0] {
             assert_eq!(record.record(1, ms), Verdict::Recorded);
         }
         assert_eq!(record.verified_winner(), Some(1));
-        assert_eq!(ahead(Some(&record), None, &default, 10.0, 0.0, &settings), Ahead::Winner(1));
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, PlanningCost::default(), &settings), Ahead::Winner(1));
         // Not better enough: no winner.
         let mut close = StatementRecord { fingerprint: 6, ..Default::default() };
         close.record(DEFAULT_ARM, 100.0);

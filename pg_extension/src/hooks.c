@@ -53,7 +53,7 @@ extern int	microlora_steer_mode(void);
 extern int	microlora_arm_count(void);
 extern const char *microlora_arm_setting(int arm, int i, const char **value);
 extern void microlora_steer_forget(void);
-extern bool microlora_steer_begin(PlannedStmt *plan, const char *query_string);
+extern bool microlora_steer_begin(PlannedStmt *plan, const char *query_string, double planning_ms);
 extern int	microlora_steer_ahead(PlannedStmt *plan);
 extern bool microlora_steer_planning_left(void);
 extern void microlora_steer_consider(int arm, PlannedStmt *plan);
@@ -421,10 +421,16 @@ microlora_planner(Query *parse, const char *query_string, int cursorOptions,
 			pristine = copyObject(parse);
 	}
 	plan = call_planner(parse, query_string, cursorOptions, boundParams);
-	if (pristine != NULL && microlora_steer_begin(plan, query_string))
-		plan = steer(pristine, plan, query_string, cursorOptions, boundParams);
 	INSTR_TIME_SET_CURRENT(planning);
 	INSTR_TIME_SUBTRACT(planning, started);
+	/* The default plan's planning time: what planning each arm is expected to cost. */
+	if (pristine != NULL &&
+		microlora_steer_begin(plan, query_string, INSTR_TIME_GET_MILLISEC(planning)))
+	{
+		plan = steer(pristine, plan, query_string, cursorOptions, boundParams);
+		INSTR_TIME_SET_CURRENT(planning);
+		INSTR_TIME_SUBTRACT(planning, started);
+	}
 	microlora_count_planning((uint64) (INSTR_TIME_GET_DOUBLE(planning) * 1e9));
 	return plan;
 }

@@ -5,7 +5,7 @@
 use std::ffi::CString;
 
 use microlora_core::{
-    ahead, decide, instance_key, Ahead, ArmId, Candidate, OperatorScope, Persistent, PlanEstimate,
+    ahead, decide, instance_key, Ahead, ArmId, PlanningCost, Candidate, OperatorScope, Persistent, PlanEstimate,
     ScopedLoRA, SteeringSettings, DEFAULT_ARM, MAX_ARMS,
 };
 use pgrx::datum::TimestampWithTimeZone;
@@ -372,13 +372,18 @@ pub fn predict_arms(
 > {
     require_preloaded();
     // SAFETY: a SQL function runs in a transaction with an active snapshot.
-    let (template, instance, plans) = unsafe {
+    let (template, instance, planning_ms, plans) = unsafe {
         let (text, parsed) = analyze_statement(query);
-        let plans: Vec<_> = (0..steer::ARMS.len()).map(|arm| plan_under_arm(parsed, &text, arm)).collect();
+        let started = std::time::Instant::now();
+        let default_plan = plan_under_arm(parsed, &text, 0);
+        let planning_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let plans: Vec<_> = std::iter::once(default_plan)
+            .chain((1..steer::ARMS.len()).map(|arm| plan_under_arm(parsed, &text, arm)))
+            .collect();
         check_privileges(plans[0], text.as_ptr());
         let described: Vec<_> = plans.iter().map(|&plan| steer::describe(plan)).collect();
         let template = plan_tree::plan_fingerprint(plans[0]);
-        (template, instance_key(template, text.as_bytes()), described)
+        (template, instance_key(template, text.as_bytes()), planning_ms, described)
     };
     let (estimates, chosen) = {
         let state = shared().read();
@@ -392,9 +397,9 @@ pub fn predict_arms(
         // What the planner hook would do now, without exploring.
         let settings = SteeringSettings { explore_rate: 0.0, ..steer::settings() };
         let default_ms = record.and_then(|r| r.arms[0].median_ms()).unwrap_or(estimates[0].ms);
-        let round_ms = guc::STEER_PLANNING_SHARE.get() * default_ms;
+        let planning = PlanningCost { round_ms: guc::STEER_PLANNING_SHARE.get() * default_ms, arm_ms: planning_ms };
         let threshold = guc::STEER_THRESHOLD_MS.get();
-        let chosen = match ahead(record, template, &estimates[0], threshold, round_ms, &settings) {
+        let chosen = match ahead(record, template, &estimates[0], threshold, planning, &settings) {
             Ahead::Default => DEFAULT_ARM,
             Ahead::Winner(arm) => arm,
             Ahead::PlanArms => decide(record, template, &estimates[0], &candidates, &settings, || 0.0).arm(),

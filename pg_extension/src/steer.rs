@@ -28,8 +28,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use microlora_core::{
-    ahead, decide, instance_key, standard_normal, Ahead, ArmId, Candidate, PlanEstimate, SteeringSettings,
-    TimePredictor, DEFAULT_ARM, MAX_ARMS, PRIOR_MS_PER_COST,
+    ahead, decide, instance_key, standard_normal, Ahead, ArmId, Candidate, PlanEstimate, PlanningCost,
+    SteeringSettings, TimePredictor, DEFAULT_ARM, MAX_ARMS, PRIOR_MS_PER_COST,
 };
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -80,15 +80,17 @@ struct Decision {
     /// The fingerprints of the plans considered so far, the default's first: an arm whose plan
     /// is one of them is the same plan and is not considered again.
     seen: Vec<u64>,
-    /// The default plan's time the arms' planning is budgeted against, in ms.
-    default_ms: f64,
+    /// What planning the arms may cost and is expected to cost.
+    planning: PlanningCost,
     started: Instant,
 }
 
 impl Decision {
-    /// What one round of planning the arms may take, in ms.
-    fn round_ms(default_ms: f64) -> f64 {
-        guc::STEER_PLANNING_SHARE.get() * default_ms
+    /// What planning the arms of a statement whose default plan takes `default_ms` may cost (a
+    /// round: `microlora.steer_planning_share` of that time) and is expected to cost (an arm: as
+    /// much as the default plan took to plan, `arm_ms`).
+    fn planning(default_ms: f64, arm_ms: f64) -> PlanningCost {
+        PlanningCost { round_ms: guc::STEER_PLANNING_SHARE.get() * default_ms, arm_ms }
     }
 }
 
@@ -107,6 +109,8 @@ struct Steered {
     /// Whether steering may pay off for it (step 1's answer): only then are its nodes' rows
     /// counted.
     slow: bool,
+    /// How long planning its default plan took, in ms.
+    planning_ms: f64,
 }
 
 /// The backend's own steering state, between the hooks' calls.
@@ -176,19 +180,17 @@ pub unsafe extern "C" fn microlora_arm_setting(arm: i32, i: i32, value: *mut *co
 
 /// The learner's rate of milliseconds per cost unit, over the scopes it has calibrated (the
 /// geometric mean), for a first guess at a plan's time from its total cost alone.
-fn typical_ms_per_cost() -> f64 {
-    let state = shared().read();
-    let predictor = state.predictor();
-    let rates: Vec<f64> = microlora_core::OperatorScope::ALL
+fn typical_ms_per_cost(learner: &microlora_core::PlanLearner) -> f64 {
+    let predictor = learner.predictor();
+    let (sum, count) = microlora_core::OperatorScope::ALL
         .iter()
         .map(|&scope| predictor.calibration(scope))
         .filter(|calibration| calibration.count() > 0)
-        .map(|calibration| calibration.ms_per_cost().ln())
-        .collect();
-    if rates.is_empty() {
+        .fold((0.0, 0u32), |(sum, count), calibration| (sum + calibration.ms_per_cost().ln(), count + 1));
+    if count == 0 {
         PRIOR_MS_PER_COST
     } else {
-        (rates.iter().sum::<f64>() / rates.len() as f64).exp()
+        (sum / f64::from(count)).exp()
     }
 }
 
@@ -202,12 +204,13 @@ fn typical_ms_per_cost() -> f64 {
 /// only; never raises.
 ///
 /// # Safety
-/// `plan` is the finished default plan of the statement being planned; `query_string` is null
-/// or its source text.
+/// `plan` is the finished default plan of the statement being planned, which took
+/// `planning_ms` to plan; `query_string` is null or its source text.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn microlora_steer_begin(
     plan: *mut pg_sys::PlannedStmt,
     query_string: *const c_char,
+    planning_ms: f64,
 ) -> bool {
     catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: the caller's promise.
@@ -224,20 +227,22 @@ pub unsafe extern "C" fn microlora_steer_begin(
                 run_fingerprint: fingerprint,
                 arm: DEFAULT_ARM,
                 slow: false,
+                planning_ms,
             });
         });
         let threshold = guc::STEER_THRESHOLD_MS.get();
+        // The default plan's time guessed from its total cost, for a statement never measured.
         // SAFETY: the caller's promise.
-        let guessed = PlanEstimate::measured(unsafe { (*(*plan).planTree).total_cost } * typical_ms_per_cost());
+        let guess = |learner: &microlora_core::PlanLearner| unsafe { (*(*plan).planTree).total_cost } * typical_ms_per_cost(learner);
         let (plan_arms, slow) = {
             let state = shared().read();
             match state.steering().get(instance) {
-                None => (false, guessed.ms >= threshold),
+                None => (false, guess(&state) >= threshold),
                 Some(record) => {
                     let template = state.steering().get(fingerprint);
-                    let default_ms = record.arms[0].median_ms().unwrap_or(guessed.ms);
-                    let round_ms = Decision::round_ms(default_ms);
-                    match ahead(Some(record), template, &guessed, threshold, round_ms, &settings()) {
+                    let default = PlanEstimate::measured(record.arms[0].median_ms().unwrap_or_else(|| guess(&state)));
+                    let planning = Decision::planning(default.ms, planning_ms);
+                    match ahead(Some(record), template, &default, threshold, planning, &settings()) {
                         Ahead::Default => (false, false),
                         Ahead::PlanArms => (true, true),
                         Ahead::Winner(_) => (true, false),
@@ -274,8 +279,16 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
     let Some(default_ms) = measured else { return -1 };
     let verdict = {
         let state = shared().read();
-        let (record, template) = (state.steering().get(planned.instance), state.steering().get(planned.fingerprint));
-        ahead(record, template, &PlanEstimate::measured(default_ms), threshold, Decision::round_ms(default_ms), &settings())
+        let (record, template) =
+            (state.steering().get(planned.instance), state.steering().get(planned.fingerprint));
+        ahead(
+            record,
+            template,
+            &PlanEstimate::measured(default_ms),
+            threshold,
+            Decision::planning(default_ms, planned.planning_ms),
+            &settings(),
+        )
     };
     let default = match verdict {
         Ahead::Default => return -1,
@@ -293,7 +306,7 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
         default,
         candidates: Vec::with_capacity(MAX_ARMS),
         seen: vec![planned.fingerprint],
-        default_ms,
+        planning: Decision::planning(default_ms, planned.planning_ms),
         started,
     };
     with_backend(|backend| backend.decision = Some(decision));
@@ -333,14 +346,17 @@ pub(crate) fn plan_estimate(predictor: &TimePredictor, nodes: &[plan_tree::Plann
     }))
 }
 
-/// Whether the arms' planning for this statement may go on: it has taken less than
-/// `microlora.steer_planning_share` of the default plan's time.
+/// Whether the arms' planning for this statement may go on: planning one more arm (expected to
+/// take as long as the default plan took) stays within `microlora.steer_planning_share` of the
+/// default plan's time, or the one arm planned is a verified winner.
 #[unsafe(no_mangle)]
 pub extern "C" fn microlora_steer_planning_left() -> bool {
     catch_unwind(|| {
         with_backend(|backend| {
             backend.decision.as_ref().is_some_and(|d| {
-                d.started.elapsed().as_secs_f64() * 1000.0 < Decision::round_ms(d.default_ms)
+                // A verified winner is the only arm planned, and ahead() found it worth it.
+                d.winner.is_some()
+                    || d.started.elapsed().as_secs_f64() * 1000.0 + d.planning.arm_ms <= d.planning.round_ms
             })
         })
     })
