@@ -15,7 +15,7 @@
 #      printed; with --check, then verify the report is complete and every result matched.
 #
 # Usage: bench/job/run.sh [--scale S] [--out DIR] [--passes N] [--timeout S] [--check]
-# Defaults: scale 0.3, out target/job-report, 5 passes, 20 s statement timeout. `--check` alone
+# Defaults: scale 0.5, out target/job-report, 5 passes, 20 s statement timeout. `--check` alone
 # runs the pipeline test: scale 0.02, templates 1-8 (6 training, 2 held out), 2 passes, 10 s.
 # Installs what it needs (scripts/setup.sh job, then the extension); with MICROLORA_SKIP_INSTALL=1
 # it does neither and uses the extension and target/tpch-venv as they are.
@@ -43,7 +43,7 @@ if [ "$CHECK" = 1 ]; then
   SCALE=${SCALE:-0.02}; OUT=${OUT:-target/job-test}; PASSES=${PASSES:-2}; TIMEOUT=${TIMEOUT:-10}
   TEMPLATES=1,2,3,4,5,6,7,8
 else
-  SCALE=${SCALE:-0.3}; OUT=${OUT:-target/job-report}; PASSES=${PASSES:-5}; TIMEOUT=${TIMEOUT:-20}
+  SCALE=${SCALE:-0.5}; OUT=${OUT:-target/job-report}; PASSES=${PASSES:-5}; TIMEOUT=${TIMEOUT:-20}
 fi
 
 say() { printf '\n==> job: %s\n' "$*"; }

@@ -28,8 +28,9 @@ What the planner gets wrong, by construction:
     info select the same titles; the planner multiplies their selectivities.
   * **Attribute correlations within a title.** Production years depend on the kind (episodes
     recent, popular movies after 1970) and on the country; Japanese titles lean to animation,
-    Scandinavian ones to thrillers and crime; 'Black and White' only before 1955; VHS before 2005,
-    Blu-ray after.
+    Scandinavian ones to thrillers and crime; the titles JOB asks for by name ('Shrek 2', 'Kung Fu
+    Panda', 'Saw', ...) go to titles of a matching genre, mostly popular ones, made 2000 to 2013;
+    'Black and White' only before 1955; VHS before 2005, Blu-ray after.
   * **info_type decides what info holds.** movie_info, movie_info_idx and person_info values come
     from the vocabulary of their info type ('Horror' only under 'genres', '7.3' under 'rating'),
     while PostgreSQL keeps one histogram for the whole info column.
@@ -257,7 +258,11 @@ def statements(scale: float, seed: int = SEED) -> list[tuple[str, str]]:
     other_kinds = [kind_id[k] for k in ("episode", "movie", "tv series", "video movie", "tv movie", "tv mini series", "video game")]
     add("scratch", f"""
 CREATE TABLE jobgen.movie AS
-SELECT id, kind_id, country, 1 + (g - 1 + CASE WHEN kind_id = {kind_id['video movie']} THEN 7 ELSE ({_arr(shift, 'int')})[country] END) % {len(GENRES)} AS genre,
+SELECT id, kind_id, country, genre, special,
+       CASE WHEN special THEN 2000 + floor(14 * {g.u('id', 8)})::int ELSE year END AS year
+FROM (SELECT *, {g.u('id', 10)} < CASE WHEN id <= {max(1, T // 20)} THEN 0.05 ELSE 0.003 END
+                AND ({_arr(special_flat)})[(genre - 1) * {width} + 1] IS NOT NULL AS special
+FROM (SELECT id, kind_id, country, 1 + (g - 1 + CASE WHEN kind_id = {kind_id['video movie']} THEN 7 ELSE ({_arr(shift, 'int')})[country] END) % {len(GENRES)} AS genre,
        CASE WHEN {g.u('id', 5)} < 0.02 THEN NULL
             WHEN {g.u('id', 6)} < 0.01 THEN 2014 + floor(5 * {g.u('id', 7)})::int
             WHEN kind_id = {kind_id['episode']} THEN 2013 - floor(25 * power({g.u('id', 7)}, 2.5))::int
@@ -270,11 +275,9 @@ FROM (SELECT id, k AS kind_id,
              {g.z(len(GENRES), 'id', 3, 1.8)} AS g
       FROM (SELECT id, CASE WHEN id <= {T * 3 // 10} THEN {g.pick(movie_kinds, 'id', 1, 2.0, 'int')}
                             ELSE {g.pick(other_kinds, 'id', 1, 1.3, 'int')} END AS k
-            FROM generate_series(1, {T}) id) k) a""")
+            FROM generate_series(1, {T}) id) k) a) b) c""")
     add("scratch", "ALTER TABLE jobgen.movie ADD PRIMARY KEY (id)")
-    title = (f"CASE WHEN {g.u('id', 10)} < CASE WHEN id <= {max(1, T // 20)} THEN 0.05 ELSE 0.003 END "
-             f"AND ({_arr(special_flat)})[(genre - 1) * {width} + {g.z(width, 'id', 11, 1.0)}] IS NOT NULL "
-             f"THEN ({_arr(special_flat)})[(genre - 1) * {width} + {g.z(width, 'id', 11, 1.0)}] "
+    title = (f"CASE WHEN special THEN ({_arr(special_flat)})[(genre - 1) * {width} + {g.z(width, 'id', 11, 1.0)}] "
              f"ELSE {g.pick(ADJECTIVES, 'id', 12)} || ' ' || {g.pick(NOUNS, 'id', 13)} END"
              f" || CASE WHEN kind_id = {kind_id['episode']} THEN ' (#' || season || '.' || episode || ')' ELSE '' END")
     add("title", f"""
