@@ -187,12 +187,21 @@ def _markdown(meta: dict, steered: dict, result: dict, empty: list[str]) -> str:
                      for t in result["templates"]],
                     align="llrrrrlrrr"), ""]
     online = steered["online"]
+    steered_total = sum(p["steered_s"] for p in result["per_pass"]) or 1.0
+    by_name = {t["template"]: t for t in result["templates"]}
     lines += ["## Online passes (training templates)", "",
               f"From an empty learner, {online['passes']} passes; each training instance once per pass with "
               f"`microlora.steer = on` (default settings otherwise) and once with microlora off, alternating. Steered "
               f"statements {online['steered_statements']}, with a verified winner {online['statements_with_a_winner']}, "
-              f"arms banned {online['bans']}; planning during the passes {online['planning_ms'] / 1000:.2f} s. Results "
-              f"differing from stock: {', '.join(steered['online_summary']['result_mismatches']) or 'none'}.", "",
+              f"arms banned {online['bans']}; planning during the passes (steered and stock, every arm planned) "
+              f"{online['planning_ms'] / 1000:.2f} s, {online['planning_ms'] / 1000 / steered_total:.1%} of the steered "
+              f"statements' time. Results differing from stock: "
+              f"{', '.join(steered['online_summary']['result_mismatches']) or 'none'}.", "",
+              f"Regressed templates (last pass above {goals.REGRESSION}× stock): "
+              + (", ".join(f"{t} {r:.2f} (stock {by_name[t]['stock_s']:.2f} s)" for t, r in
+                           sorted(result["regressions"].items(), key=lambda kv: -kv[1])) or "none")
+              + f". Of them, {sum(1 for t in result['regressions'] if by_name[t]['stock_s'] < 1.0)} take under 1 s "
+              "stock in the pass, summed over their instances.", "",
               table(["pass", "stock s", "steered s", "oracle s", "ratio", "cumulative ratio"],
                     [[p["pass"], f"{p['stock_s']:.2f}", f"{p['steered_s']:.2f}", f"{p['oracle_s']:.2f}",
                       f"{p['steered_s'] / p['stock_s']:.3f}", f"{p['cumulative_steered_s'] / p['cumulative_stock_s']:.3f}"]
