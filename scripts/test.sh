@@ -72,6 +72,10 @@ test_tpch() {
   banner "tpch: the skew workload's tests, then its steering pipeline at scale 0.02"
   (cd bench/skew && PYTHONPATH=../tpch ../../target/tpch-venv/bin/python -m unittest discover -s tests -t .)
   bash bench/skew/run.sh --check --out target/skew-test
+  banner "tpch: the JOB workload's tests, then its steering pipeline on templates 1-8 at scale 0.02"
+  bash scripts/setup.sh job
+  (cd bench/job && PYTHONPATH=../tpch ../../target/tpch-venv/bin/python -m unittest discover -s tests -t .)
+  bash bench/job/run.sh --check --out target/job-test
 }
 
 parts=("$@")
