@@ -2,6 +2,8 @@
 
 import unittest
 
+import psycopg
+
 from tpch import steering
 
 
@@ -61,3 +63,28 @@ class OnlineSummaryTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ResetTest(unittest.TestCase):
+    """A statement timeout that fired as the previous statement ended is reported at the next
+    one: the reset before each arm's run retries once."""
+
+    class Connection:
+        def __init__(self, failures):
+            self.failures, self.statements = failures, []
+
+        def execute(self, sql):
+            self.statements.append(sql)
+            if self.failures:
+                self.failures -= 1
+                raise psycopg.errors.QueryCanceled("canceling statement due to statement timeout")
+
+    def test_a_late_timeout_is_absorbed_once(self):
+        conn = self.Connection(failures=1)
+        steering._use_arm(conn, {"arm": 1, "settings": "enable_nestloop = off"}, 20)
+        self.assertEqual(conn.statements, ["RESET ALL", "RESET ALL", "SET microlora.enabled = off",
+                                           "SET statement_timeout = '20s'", "SET enable_nestloop = off"])
+
+    def test_a_second_cancel_is_not_hidden(self):
+        with self.assertRaises(psycopg.errors.QueryCanceled):
+            steering._use_arm(self.Connection(failures=2), {"arm": 0, "settings": ""}, 20)

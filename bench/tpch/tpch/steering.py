@@ -85,12 +85,22 @@ def arms(conn: psycopg.Connection) -> list[dict]:
 
 def _use_arm(conn: psycopg.Connection, arm: dict, timeout_s: int) -> None:
     """The session as a fresh one would be, unobserved, under the arm's planner settings."""
-    conn.execute("RESET ALL")
+    _reset(conn)
     conn.execute("SET microlora.enabled = off")
     conn.execute(f"SET statement_timeout = '{int(timeout_s)}s'")
     for setting in filter(None, arm["settings"].split(", ")):
         name, value = setting.split(" = ")
         conn.execute(f"SET {name} = {value}")
+
+
+def _reset(conn: psycopg.Connection) -> None:
+    """RESET ALL, once more if a statement timeout that fired as the previous statement ended
+    cancels it: PostgreSQL reports such a late timeout at the session's next statement (a race
+    of stock PostgreSQL's, which a loaded machine makes likely)."""
+    try:
+        conn.execute("RESET ALL")
+    except psycopg.errors.QueryCanceled:
+        conn.execute("RESET ALL")
 
 
 def arms_matrix(host: str, instances: Sequence[Instance], timeout_s: int) -> dict:
