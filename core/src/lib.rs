@@ -25,6 +25,7 @@
 //! package; src/math.rs says which float functions come from `libm` then.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 
