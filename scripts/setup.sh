@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian 12 machine, from the package registries only.
-# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|tpch|regress|deb|all]...
+# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|tpch|tpcds|regress|deb|all]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=postgres.sh
@@ -87,6 +87,18 @@ setup_tpch() {
   fi
 }
 
+# The TPC-DS benchmark (bench/tpcds): the TPC-H environment plus DuckDB and its TPC-DS extension,
+# pinned in bench/tpcds/requirements.txt, in the same virtual environment.
+setup_tpcds() {
+  setup_tpch
+  step "tpcds: bench/tpcds/requirements.txt into $TPCH_VENV"
+  local stamp=$TPCH_VENV/tpcds-requirements.installed
+  if ! cmp -s bench/tpcds/requirements.txt "$stamp"; then
+    "$TPCH_VENV/bin/pip" install --quiet --disable-pip-version-check -r bench/tpcds/requirements.txt
+    cp bench/tpcds/requirements.txt "$stamp"
+  fi
+}
+
 # PostgreSQL's own regression suite (tests/regress/run.sh): dpkg-source unpacks Debian's source
 # package of the server, make and gcc build the suite's C functions with PGXS.
 setup_regress() {
@@ -110,10 +122,11 @@ for target in "${targets[@]}"; do
     wasm) setup_wasm ;;
     pg) setup_pg ;;
     tpch) setup_tpch ;;
+    tpcds) setup_tpcds ;;
     regress) setup_regress ;;
     deb) setup_deb ;;
     all) setup_wasm; setup_pg; setup_tpch; setup_regress; setup_deb ;;
-    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, tpch, regress, deb or all)" >&2; exit 2 ;;
+    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, tpch, tpcds, regress, deb or all)" >&2; exit 2 ;;
   esac
 done
 step "done: ${targets[*]}"

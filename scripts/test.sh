@@ -70,6 +70,10 @@ test_tpch() {
   banner "tpch: the skew workload's tests, then its steering pipeline at scale 0.02"
   (cd bench/skew && PYTHONPATH=../tpch ../../target/tpch-venv/bin/python -m unittest discover -s tests -t .)
   bash bench/skew/run.sh --check --out target/skew-test
+  banner "tpch: the TPC-DS benchmark's tests, then its steering pipeline at scale 0.01"
+  bash scripts/setup.sh tpcds >/dev/null
+  (cd bench/tpcds && PYTHONPATH=../tpch ../../target/tpch-venv/bin/python -m unittest discover -s tests -t .)
+  bash bench/tpcds/run.sh --check --out target/tpcds-test
 }
 
 parts=("$@")
