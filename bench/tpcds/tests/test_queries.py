@@ -94,3 +94,18 @@ class DuckdbQueries(unittest.TestCase):
                 self.assertTrue(all(1998 <= y <= 2002 for y in years), (n, delta, found))
                 self.assertTrue(all(1176 <= s <= 1235 for s in found["month_seqs"]), (n, delta, found))
                 self.assertNotEqual(queries.shift_years(ported, delta), ported)
+
+
+class Crosscheck(unittest.TestCase):
+    def test_loose_comparison(self):
+        import datetime as dt
+        import decimal
+
+        from tpcds import crosscheck
+        self.assertEqual(crosscheck.compare([(decimal.Decimal("1.333333333333"), "a  ", None)],
+                                            [(1.3333333, "a", None)]), "same")
+        self.assertEqual(crosscheck.compare([(1, dt.date(2000, 1, 2))], [(1, dt.date(2000, 1, 2))]), "same")
+        self.assertEqual(crosscheck.compare([(1,), (2,)], [(2,), (1,)]), "same")
+        self.assertEqual(crosscheck.compare([(1,), (2,)], [(1,), (3,)]), "1 of 2 rows differ")
+        self.assertEqual(crosscheck.compare([(1,)], []), "rows differ: PostgreSQL 1, DuckDB 0")
+        self.assertEqual(crosscheck.compare([(None,)], [(0,)]), "1 of 1 rows differ")
