@@ -71,6 +71,15 @@ class Goals(unittest.TestCase):
         self.assertEqual(result["goals"][1]["verdict"], "not judged")
         self.assertEqual(result["headroom_instances"], [])
 
+    def test_totals_without_the_templates_that_timed_out(self):
+        steer = record({"a": [(20.0, 20.0), (2.0, 20.0)], "b": [(1.0, 1.0), (1.2, 1.0)]}, {"c": [(1.0, 1.0)]},
+                       {"a": (20.0, 2.0), "b": (1.0, 1.0), "c": (1.0, 1.0)}, passes=2)
+        steer["matrix"] = {"cells": [{"template": "a", "error": "QueryCanceled"}, {"template": "b", "error": None}]}
+        clean = goals.evaluate(steer)["without_failures"]
+        self.assertEqual(clean["left_out"], ["a"])
+        self.assertEqual(clean["last_pass"], {"stock_s": 1.0, "steered_s": 1.2})
+        self.assertEqual(clean["cumulative"], {"stock_s": 2.0, "steered_s": 2.2})
+
     def test_percentile(self):
         self.assertEqual(goals.percentile([3.0, 1.0, 2.0], 0.5), 2.0)
         self.assertAlmostEqual(goals.percentile([float(v) for v in range(1, 21)], 0.95), 19.05)

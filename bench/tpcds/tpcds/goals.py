@@ -83,6 +83,23 @@ def gain_captured(runs: list[dict], last_pass: int, per_instance: dict, keys: li
     return {"instances": len(keys), **totals, "oracle_s": oracle, "captured": share}
 
 
+def without_failures(steer: dict) -> dict:
+    """The online passes' totals over the training templates none of whose runs failed (in the
+    arms matrix or online): timed-out runs count only their seconds until the timeout, which
+    understates stock's time on the templates where it times out; these totals leave them out."""
+    failed = {c["template"] for c in steer["matrix"]["cells"] if c["error"]}
+    failed |= {r["template"] for r in steer["online"]["runs"] if r["error"]}
+    kept = [t for t in steer["split"]["training"] if t not in failed]
+    runs = [r for r in steer["online"]["runs"] if r["template"] in kept]
+    last = max((r["pass"] for r in runs), default=0)
+
+    def total(config, only_last):
+        return sum(r["seconds"] for r in runs if r["config"] == config and (r["pass"] == last or not only_last))
+    return {"left_out": sorted(failed & set(steer["split"]["training"])), "templates": len(kept),
+            "last_pass": {"stock_s": total("stock", True), "steered_s": total("steered", True)},
+            "cumulative": {"stock_s": total("stock", False), "steered_s": total("steered", False)}}
+
+
 def evaluate(steer: dict) -> dict:
     """The goals table, the per-pass figures with the oracle beside them, and the per-template
     ratios, from one steer step's record."""
@@ -160,4 +177,5 @@ def evaluate(steer: dict) -> dict:
             "ratio_distribution": distribution, "gain": gain, "headroom_instances": keys,
             "oracle_training_s": oracle_training, "oracle_held_out_s": oracle_held_out,
             "gain_captured": gain["captured"], "warm_ratio": warm_ratio, "held_out_ratio": held_ratio,
-            "cumulative_ratio": cumulative_ratio}
+            "cumulative_ratio": cumulative_ratio,
+            "without_failures": without_failures(steer) if "matrix" in steer else None}
