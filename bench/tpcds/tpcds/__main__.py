@@ -191,7 +191,8 @@ def report(args) -> None:
         "time": f"load {sum(loaded['timings'].values()):.0f} s, "
                 + ", ".join(f"{k.removesuffix('_s')} {v:.0f} s" for k, v in steered["timings"].items()),
     }
-    text = _markdown(meta, steered, result)
+    crosscheck = files.read_json(out / "crosscheck.json") if (out / "crosscheck.json").exists() else None
+    text = _markdown(meta, steered, result, crosscheck)
     (out / "report.md").write_text(text)
     files.write_json(out / "report.json", {
         "meta": meta, **result,
@@ -202,7 +203,7 @@ def report(args) -> None:
     print(text)
 
 
-def _markdown(meta: dict, steered: dict, result: dict) -> str:
+def _markdown(meta: dict, steered: dict, result: dict, crosscheck: dict | None = None) -> str:
     table = analysis.markdown_table
     matrix = steered["matrix_summary"]
     lines = ["# Plan steering on TPC-DS", "",
@@ -218,6 +219,13 @@ def _markdown(meta: dict, steered: dict, result: dict) -> str:
                  if steered["rules_applied"] else "; no other rule changed any query")
               + ". Instances: instance 1 is the query as DuckDB gives it, further ones shift all its years (year "
               "literals, dates, d_month_seq) by the first of −1, +1, −2, +2 years that keeps them within 1998–2002.", ""]
+    if crosscheck:
+        lines += [f"The port checked against DuckDB (`bench/tpcds/crosscheck.sh {crosscheck['scale']:g}`, "
+                  f"crosscheck.json): {crosscheck['same']} of {crosscheck['queries']} ported queries return on "
+                  f"PostgreSQL the rows the original returns on DuckDB, same data at scale {crosscheck['scale']:g} "
+                  f"({crosscheck['same_and_not_empty']} of them non-empty)"
+                  + (": differing " + "; ".join(f"{n} {r}" for n, r in sorted(crosscheck["differing"].items()))
+                     if crosscheck["differing"] else "") + ".", ""]
     if steered["excluded"]:
         lines += ["Excluded:", "", table(["template", "reason"], sorted(steered["excluded"].items())), ""]
     lines += ["## The arms matrix", "",

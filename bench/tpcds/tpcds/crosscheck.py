@@ -56,7 +56,7 @@ def main(host: str, scale: float, out: str) -> None:
     duck = dataset.duckdb_connection()
     duck.execute(f"CALL dsdgen(sf = {float(scale)})")
     original = {queries.name(n): sql for n, sql in sorted(dataset.duckdb_queries().items())}
-    results = {}
+    results, rows = {}, {}
     with workload.connect(host) as conn:
         conn.execute("SET microlora.enabled = off")
         conn.execute("SET statement_timeout = '60s'")
@@ -67,13 +67,16 @@ def main(host: str, scale: float, out: str) -> None:
                 results[name] = f"PostgreSQL failed: {str(failure).strip().splitlines()[0]}"
                 continue
             results[name] = compare(pg_rows, duck.execute(sql).fetchall())
-            print(name, results[name], flush=True)
+            rows[name] = len(pg_rows)
+            print(name, results[name], f"({rows[name]} rows on PostgreSQL)", flush=True)
     same = sum(1 for r in results.values() if r == "same")
     summary = {"scale": scale, "same": same, "queries": len(results),
-               "differing": {n: r for n, r in results.items() if r != "same"}}
+               "same_and_not_empty": sum(1 for n, r in results.items() if r == "same" and rows.get(n)),
+               "differing": {n: r for n, r in results.items() if r != "same"}, "rows": rows}
     with open(out, "w") as f:
         json.dump(summary, f, indent=1)
-    print(f"{same} of {len(results)} queries return the same rows on PostgreSQL as on DuckDB", flush=True)
+    print(f"{same} of {len(results)} queries return the same rows on PostgreSQL as on DuckDB "
+          f"({summary['same_and_not_empty']} of them some rows)", flush=True)
 
 
 if __name__ == "__main__":
