@@ -79,6 +79,8 @@ class Goals(unittest.TestCase):
         self.assertEqual(clean["left_out"], ["a"])
         self.assertEqual(clean["last_pass"], {"stock_s": 1.0, "steered_s": 1.2})
         self.assertEqual(clean["cumulative"], {"stock_s": 2.0, "steered_s": 2.2})
+        self.assertEqual(clean["gain"]["instances"], 0)  # b has no headroom
+        self.assertIsNone(clean["gain"]["captured"])
 
     def test_percentile(self):
         self.assertEqual(goals.percentile([3.0, 1.0, 2.0], 0.5), 2.0)

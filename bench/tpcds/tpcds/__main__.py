@@ -275,7 +275,12 @@ def _markdown(meta: dict, steered: dict, result: dict, crosscheck: dict | None =
                   f"{clean['last_pass']['stock_s']:.2f} s "
                   f"({clean['last_pass']['steered_s'] / clean['last_pass']['stock_s']:.3f}); over all passes "
                   f"{clean['cumulative']['steered_s']:.2f} s vs {clean['cumulative']['stock_s']:.2f} s "
-                  f"({clean['cumulative']['steered_s'] / clean['cumulative']['stock_s']:.3f}).", ""]
+                  f"({clean['cumulative']['steered_s'] / clean['cumulative']['stock_s']:.3f}); oracle's gain captured "
+                  f"in the last pass where the arms matrix shows ≥ {goals.HEADROOM_MIN:.0%} headroom "
+                  + ("–" if clean["gain"]["captured"] is None else
+                     f"{clean['gain']['captured']:.1%} over {clean['gain']['instances']} instances (stock "
+                     f"{clean['gain']['stock_s']:.2f} s, steered {clean['gain']['steered_s']:.2f} s, oracle "
+                     f"{clean['gain']['oracle_s']:.2f} s)") + ".", ""]
     held = steered["held_out_summary"]
     first = held["per_pass"][0]
     lines += ["## Held-out templates", "",

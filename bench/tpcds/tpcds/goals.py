@@ -95,7 +95,9 @@ def without_failures(steer: dict) -> dict:
 
     def total(config, only_last):
         return sum(r["seconds"] for r in runs if r["config"] == config and (r["pass"] == last or not only_last))
-    return {"left_out": sorted(failed & set(steer["split"]["training"])), "templates": len(kept),
+    per_instance = steer["matrix_summary"]["per_instance"]
+    gain = gain_captured(runs, last, per_instance, headroom_instances(per_instance, kept))
+    return {"left_out": sorted(failed & set(steer["split"]["training"])), "templates": len(kept), "gain": gain,
             "last_pass": {"stock_s": total("stock", True), "steered_s": total("steered", True)},
             "cumulative": {"stock_s": total("stock", False), "steered_s": total("steered", False)}}
 
