@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian 12 machine, from the package registries only.
-# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|tpch|job|regress|deb|all]...
+# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|tpch|job|tpcds|regress|deb|all]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=postgres.sh
@@ -99,6 +99,18 @@ setup_job() {
   fi
 }
 
+# The TPC-DS benchmark (bench/tpcds): the TPC-H environment plus DuckDB and its TPC-DS extension,
+# pinned in bench/tpcds/requirements.txt, in the same virtual environment.
+setup_tpcds() {
+  setup_tpch
+  step "tpcds: bench/tpcds/requirements.txt into $TPCH_VENV"
+  local stamp=$TPCH_VENV/tpcds-requirements.installed
+  if ! cmp -s bench/tpcds/requirements.txt "$stamp"; then
+    "$TPCH_VENV/bin/pip" install --quiet --disable-pip-version-check -r bench/tpcds/requirements.txt
+    cp bench/tpcds/requirements.txt "$stamp"
+  fi
+}
+
 # PostgreSQL's own regression suite (tests/regress/run.sh): dpkg-source unpacks Debian's source
 # package of the server, make and gcc build the suite's C functions with PGXS.
 setup_regress() {
@@ -123,10 +135,11 @@ for target in "${targets[@]}"; do
     pg) setup_pg ;;
     tpch) setup_tpch ;;
     job) setup_job ;;
+    tpcds) setup_tpcds ;;
     regress) setup_regress ;;
     deb) setup_deb ;;
-    all) setup_wasm; setup_pg; setup_tpch; setup_job; setup_regress; setup_deb ;;
-    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, tpch, job, regress, deb or all)" >&2; exit 2 ;;
+    all) setup_wasm; setup_pg; setup_tpch; setup_job; setup_tpcds; setup_regress; setup_deb ;;
+    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, tpch, job, tpcds, regress, deb or all)" >&2; exit 2 ;;
   esac
 done
 step "done: ${targets[*]}"

@@ -76,6 +76,10 @@ test_tpch() {
   bash scripts/setup.sh job
   (cd bench/job && PYTHONPATH=../tpch ../../target/tpch-venv/bin/python -m unittest discover -s tests -t .)
   bash bench/job/run.sh --check --out target/job-test
+  banner "tpch: the TPC-DS benchmark's tests, then its steering pipeline at scale 0.01"
+  bash scripts/setup.sh tpcds >/dev/null
+  (cd bench/tpcds && PYTHONPATH=../tpch ../../target/tpch-venv/bin/python -m unittest discover -s tests -t .)
+  bash bench/tpcds/run.sh --check --out target/tpcds-test
 }
 
 parts=("$@")
