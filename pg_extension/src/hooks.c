@@ -61,6 +61,7 @@ extern int	microlora_steer_choose(void);
 extern void microlora_steer_planned(PlannedStmt *plan, int arm);
 extern bool microlora_steer_started(PlannedStmt *plan);
 extern bool microlora_steer_finished(double ms);
+extern void microlora_steer_ran(void);
 extern bool microlora_count_rows(void);
 
 /* Arms a statement can be planned under (core's MAX_ARMS). */
@@ -148,6 +149,13 @@ microlora_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 coun
 	PG_FINALLY();
 	{
 		nesting_level--;
+		/*
+		 * How long a timed client statement has run, should an ERROR (a statement timeout)
+		 * end it before ExecutorEnd: steer.rs records it at the session's next statement. Reads
+		 * the clock and backend-local state only.
+		 */
+		if (nesting_level == 0 && timed_at_level[0])
+			microlora_steer_ran();
 	}
 	PG_END_TRY();
 }

@@ -121,6 +121,23 @@ struct Backend {
     planned: Option<Steered>,
     /// The steered statement running now.
     running: Option<Steered>,
+    /// When it started, and how long its executor had run when it last returned (an
+    /// ExecutorRun that ended, normally or by an ERROR), in ms.
+    running_since: Option<Instant>,
+    ran_ms: f64,
+}
+
+impl Backend {
+    /// A timed statement that never reached ExecutorEnd (an ERROR ended it: a statement timeout,
+    /// a cancel): recorded as having taken what its executor ran, a lower bound of its time, so
+    /// that a plan too slow to finish is not forgotten. The worst plans are the ones that time out.
+    fn flush_interrupted(&mut self) {
+        let (Some(running), ms) = (self.running.take(), self.ran_ms) else { return };
+        self.running_since = None;
+        if ms > 0.0 {
+            let _ = catch_unwind(|| record(&running, ms));
+        }
+    }
 }
 
 thread_local! {
@@ -434,8 +451,22 @@ pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn microlora_steer_forget() {
     with_backend(|backend| {
+        backend.flush_interrupted();
         backend.planned = None;
         backend.decision = None;
+    });
+}
+
+/// When a timed client statement's ExecutorRun returns, normally or by an ERROR: notes how long
+/// it has run. Reads the clock and backend-local state only; never raises.
+#[unsafe(no_mangle)]
+pub extern "C" fn microlora_steer_ran() {
+    let _ = catch_unwind(|| {
+        with_backend(|backend| {
+            if let (Some(_), Some(since)) = (backend.running, backend.running_since) {
+                backend.ran_ms = since.elapsed().as_secs_f64() * 1000.0;
+            }
+        })
     });
 }
 
@@ -465,10 +496,13 @@ pub unsafe extern "C" fn microlora_steer_planned(plan: *mut pg_sys::PlannedStmt,
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn microlora_steer_started(plan: *mut pg_sys::PlannedStmt) -> bool {
     with_backend(|backend| {
+        backend.flush_interrupted();
         backend.running = backend.planned.take().filter(|planned| {
             // SAFETY: the caller's promise; reading a plan cannot raise.
             planned.plan == plan || unsafe { plan_tree::plan_fingerprint(plan) } == planned.run_fingerprint
         });
+        backend.running_since = backend.running.map(|_| Instant::now());
+        backend.ran_ms = 0.0;
         backend.running.is_some()
     })
 }
@@ -477,17 +511,25 @@ pub unsafe extern "C" fn microlora_steer_started(plan: *mut pg_sys::PlannedStmt)
 /// enough to steer or already remembered, and says whether it was. Never raises.
 #[unsafe(no_mangle)]
 pub extern "C" fn microlora_steer_finished(ms: f64) -> bool {
-    let Some(running) = with_backend(|backend| backend.running.take()) else { return false };
-    catch_unwind(|| {
-        let mut state = shared().write();
-        let steering = state.steering_mut();
-        if ms < guc::STEER_THRESHOLD_MS.get() && steering.get(running.instance).is_none() {
-            return false;
-        }
-        steering.record_run(running.fingerprint, running.instance, running.arm, ms);
-        true
-    })
-    .unwrap_or(false)
+    let Some(running) = with_backend(|backend| {
+        backend.running_since = None;
+        backend.running.take()
+    }) else {
+        return false;
+    };
+    catch_unwind(|| record(&running, ms)).unwrap_or(false)
+}
+
+/// Records that `running` took `ms` under its arm, if it is slow enough to steer or already
+/// remembered, and says whether it was.
+fn record(running: &Steered, ms: f64) -> bool {
+    let mut state = shared().write();
+    let steering = state.steering_mut();
+    if ms < guc::STEER_THRESHOLD_MS.get() && steering.get(running.instance).is_none() {
+        return false;
+    }
+    steering.record_run(running.fingerprint, running.instance, running.arm, ms);
+    true
 }
 
 /// At ExecutorStart of a statement steering times: whether to count its nodes' rows, to learn

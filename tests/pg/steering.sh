@@ -10,7 +10,8 @@
 #      a prepared statement are;
 #   d. with pg_stat_statements loaded too, each execution is counted once under its query id;
 #   e. with no statement sampled for node timing, steered statements still teach their nodes' row
-#      counts, which judge the plans of arms that never ran, and steering still finds the arm.
+#      counts, which judge the plans of arms that never ran, and steering still finds the arm;
+#   f. a statement that a statement timeout cancels is recorded as having run until then.
 #
 # Uses the installed extension (run `bash scripts/test.sh e2e`, or install_extension from
 # scripts/postgres.sh, first). Prints `ok - …`/`FAILED - …` per check and finally
@@ -146,6 +147,18 @@ done
 echo "# after $runs runs: default plan ${default_ms:-?} ms over ${default_runs:-0} runs; '$arm' ${arm_ms:-?} ms over ${arm_runs:-0} runs"
 check_true "with no node timed, steering settles on an arm without the nested loop within 15 runs" \
   test "${arm:-default}" != default
+
+echo "# f. a statement that a statement timeout ends is remembered as slow, not forgotten"
+# Its default plan runs into the timeout before ExecutorEnd: what its executor ran is recorded at
+# the session's next statement, so that a plan too slow to finish is steered on its next run.
+session=$(as_pg "$PG_BIN/psql" -X -qtA -h "$CLUSTER_DIR" -d postgres -c "SELECT microlora.reset()" \
+  -c "SET microlora.steer = on" -c "SET statement_timeout = '300ms'" -c "$Q" -c "RESET statement_timeout" \
+  -c "SELECT default_runs || ' ' || round(default_median_ms) FROM microlora.steering" 2>&1 || true)
+check_true "the statement was cancelled by the timeout" grep -q "canceling statement due to statement timeout" <<<"$session"
+read -r timed_out_runs timed_out_ms <<<"$(tail -n 1 <<<"$session")"
+check "its default plan's run is recorded" "${timed_out_runs:-none}" "1"
+check_true "as the time it ran before the timeout (${timed_out_ms:-?} ms)" \
+  test "${timed_out_ms:-0}" -ge 250 -a "${timed_out_ms:-0}" -le 3000
 
 cluster_stop fast
 finished=1
