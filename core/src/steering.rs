@@ -24,8 +24,9 @@
 //! - an arm banned on one instance is never tried on the template's other instances by
 //!   prediction or exploration (the guard acts on a template's first bad run, not after the
 //!   damage is summed), and a template with [`MAX_BANS`] arms banned is no longer steered;
-//! - an arm verified faster on one instance is tried on the others once they ran their default
-//!   plan, unless the learner predicts it slower there.
+//! - an arm verified faster on one instance is tried first when the others explore (once they
+//!   ran their default plan, within their exploration budget), unless the learner predicts it
+//!   slower there: it is no proof for them.
 //!
 //! # What steering may cost a statement
 //! Planning the alternatives and runs of arms that lost against the default plan are both
@@ -591,13 +592,13 @@ pub fn ahead(
 ///    if the learner misjudges every plan of this statement alike;
 /// 2. an arm that ran faster than the default plan on this instance and is not verified yet
 ///    ([`Choice::Verifying`]);
-/// 3. an arm verified faster on another instance of the template that has not run on this one,
-///    unless the learner predicts it slower than the default plan ([`Choice::Generalised`]);
-/// 4. while the statement's exploration budget allows ([`StatementRecord::may_explore`]), among
-///    the arms predicted faster than the default plan (unscaled: exploring bets that the default
-///    plan's surprise is its own), the one whose Thompson draw is smallest, if it beats the
-///    default's draw (`normal` yields standard normal draws);
-/// 5. else the default plan.
+/// 3. while the statement's exploration budget allows ([`StatementRecord::may_explore`]): an arm
+///    verified faster on another instance of the template that has not run on this one, unless
+///    the learner predicts it slower than the default plan ([`Choice::Generalised`]); else,
+///    among the arms predicted faster than the default plan (unscaled: exploring bets that the
+///    default plan's surprise is its own), the one whose Thompson draw is smallest, if it beats
+///    the default's draw (`normal` yields standard normal draws);
+/// 4. else the default plan.
 ///
 /// An arm banned on this instance, or on another instance of its template without having run
 /// on this one, is never chosen. What was measured replaces what was predicted: once an arm (the
@@ -656,6 +657,12 @@ pub fn decide(
     if let Some((arm, _)) = verifying {
         return Choice::Verifying(arm.arm);
     }
+    if !record.is_some_and(|r| r.may_explore(settings.explore_rate)) {
+        return Choice::Default;
+    }
+    // Within the exploration budget: what another instance of the template proved is tried
+    // first, since it is no proof for this one (an arm that wins on one instance can time out
+    // on another).
     let generalised = candidates
         .clone()
         .filter(|(c, _)| runs(c.arm) == 0 && template.is_some_and(|t| t.template_won(c.arm)))
@@ -663,9 +670,6 @@ pub fn decide(
         .min_by(|a, b| a.0.estimate.ms.total_cmp(&b.0.estimate.ms));
     if let Some((arm, _)) = generalised {
         return Choice::Generalised(arm.arm);
-    }
-    if !record.is_some_and(|r| r.may_explore(settings.explore_rate)) {
-        return Choice::Default;
     }
     // Thompson sampling, among the arms predicted faster than the default plan: an arm the
     // learner itself expects to be slower is never tried, however wide its spread.
@@ -882,7 +886,7 @@ mod tests {
 
     #[test]
     fn instances_are_judged_on_their_own_runs_and_teach_their_template() {
-        let settings = SteeringSettings { explore_rate: 0.0, ..SteeringSettings::default() };
+        let settings = SteeringSettings { explore_rate: 0.05, ..SteeringSettings::default() };
         let mut memory = SteeringMemory::<64>::new();
         let template = 0x11;
         let (large, small, unseen) = (
@@ -901,8 +905,15 @@ mod tests {
         assert_eq!(memory.get(large).unwrap().verified_winner(), Some(1));
         let taught = *memory.get(template).unwrap();
         assert!(taught.is_template() && taught.template_won(1) && !taught.template_won(2));
-        // The small instance, 20 ms by default, tries it once it ran its default plan...
+        // The small instance, 20 ms by default, tries it within its exploration budget once it
+        // ran its default plan...
         memory.record_run(template, small, DEFAULT_ARM, 20.0);
+        let no_budget = SteeringSettings { explore_rate: 0.0, ..settings };
+        assert_eq!(
+            decide(memory.get(small), memory.get(template), &plan(20.0, 0.5), &[Candidate { arm: 1, estimate: plan(15.0, 0.5) }], &no_budget, || 0.0),
+            Choice::Default,
+            "what another instance proved is no proof for this one: only within the budget"
+        );
         let predicted = plan(20.0, 0.5);
         let arm1 = Candidate { arm: 1, estimate: plan(15.0, 0.5) };
         let arm2 = Candidate { arm: 2, estimate: plan(15.0, 0.5) };
