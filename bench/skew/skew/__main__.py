@@ -232,14 +232,7 @@ def check(args) -> None:
     reported = {t["template"] for t in report_json["templates"] if t["speedup"] is not None}
     if reported != set(templates.TEMPLATES):
         problems.append(f"templates without a speedup: {sorted(set(templates.TEMPLATES) - reported)}")
-    for phase, keys in report_json["result_mismatches"].items():
-        if keys:
-            problems.append(f"{phase}: results differing from the default plan's: {keys}")
-    for name in (plot.CUMULATIVE_FILE, plot.SPEEDUPS_FILE):
-        if not (out / name).exists() or (out / name).read_bytes()[:8] != b"\x89PNG\r\n\x1a\n":
-            problems.append(f"{out / name} is missing or not a PNG")
-    if "| " not in (out / "report.md").read_text():
-        problems.append("report.md has no tables")
+    problems += steering.report_problems(out, report_json, (plot.CUMULATIVE_FILE, plot.SPEEDUPS_FILE))
     if problems:
         sys.exit("skew check failed:\n  " + "\n  ".join(problems))
     _log(f"report complete; every arm and every steered run returned stock's results "

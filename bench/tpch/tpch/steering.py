@@ -223,3 +223,17 @@ def online_summary(result: dict, from_pass: int = 3) -> dict:
             "template_ratios": ratios,
             "result_mismatches": mismatches,
             "worst_template": max(ratios.items(), key=lambda kv: kv[1]) if ratios else None}
+
+
+def report_problems(out, report_json: dict, figures) -> list[str]:
+    """What every steering benchmark's `check` requires of its report in `out`, besides its own
+    counts: no run that returned another result than the default plan's, every figure a PNG,
+    and tables in report.md."""
+    problems = [f"{phase}: results differing from the default plan's: {keys}"
+                for phase, keys in report_json["result_mismatches"].items() if keys]
+    for name in figures:
+        if not (out / name).exists() or (out / name).read_bytes()[:8] != b"\x89PNG\r\n\x1a\n":
+            problems.append(f"{out / name} is missing or not a PNG")
+    if "| " not in (out / "report.md").read_text():
+        problems.append("report.md has no tables")
+    return problems
