@@ -27,7 +27,8 @@ EXPLAIN (COSTS OFF) SELECT count(*) FROM big a JOIN big b ON a.x = b.x WHERE che
 SELECT count(check_row(x)) FROM big;
 -- Raised by PostgreSQL in a worker: a division by zero, a bad input value.
 SELECT count(1 / (x - 50000)) FROM big;
-SELECT sum((s || 'x')::int) FROM big WHERE x > 10;
+-- One row only fails: with two workers scanning, which of several bad rows comes first is a race.
+SELECT sum(CASE WHEN x = 50000 THEN (s || 'x')::int ELSE 0 END) FROM big;
 -- Inside a parallel join, and below an aggregate that a worker partly computes.
 SELECT count(*) FROM big a JOIN big b ON a.x = b.x WHERE check_row(a.x) > 0;
 SELECT x % 10, count(check_row(x)) FROM big GROUP BY 1 ORDER BY 1;
