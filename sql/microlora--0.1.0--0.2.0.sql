@@ -7,6 +7,22 @@
 -- them (a fresh CREATE EXTENSION and this update give the same objects; tests/pg/upgrade.sh
 -- compares them). 0.1.0's declaration called the symbol steering_wrapper, which this library
 -- keeps with 0.1.0's columns until this update runs.
+-- 0.2.0 adds last_steered(): what steering did with the session's last statement it considered.
+CREATE FUNCTION "last_steered"() RETURNS TABLE (
+	"statement" bigint,  /* i64 */
+	"template" bigint,  /* i64 */
+	"arm" TEXT,  /* String */
+	"why" TEXT,  /* String */
+	"arms_planned" INT,  /* i32 */
+	"planning_ms" double precision,  /* f64 */
+	"node_timing" bool,  /* bool */
+	"rows_counted" bool,  /* bool */
+	"ms" double precision  /* Option < f64 > */
+)
+STRICT VOLATILE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'last_steered_wrapper';
+
 DROP VIEW steering;
 DROP FUNCTION steering();
 

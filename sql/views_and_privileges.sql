@@ -6,7 +6,8 @@
 --   everyone              the per-scope statistics (the operator_stats view, over scope_stats()),
 --                         predict_arms (as predict),
 --                         trajectory_summary, predict (which needs the privileges the planned
---                         statement needs, as EXPLAIN does), planner_overhead, observer_overhead;
+--                         statement needs, as EXPLAIN does), planner_overhead, observer_overhead,
+--                         last_steered (the caller's own session's last statement);
 --   pg_read_all_stats     trajectories (other users' query ids and plan features) and
 --                         export_state (the learner), besides superusers;
 --   superusers            reset, reset_scope and import_state, and whoever they grant them to.

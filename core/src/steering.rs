@@ -367,10 +367,15 @@ impl<const N: usize> SteeringMemory<N> {
 
     /// The statement's record, if it is remembered. Fingerprint 0 is never remembered.
     pub fn get(&self, fingerprint: u64) -> Option<&StatementRecord> {
+        self.slot_of(fingerprint).map(|slot| &self.slots[slot])
+    }
+
+    /// Where the statement's record is, if it is remembered (fingerprint 0 never is).
+    fn slot_of(&self, fingerprint: u64) -> Option<usize> {
         if fingerprint == 0 {
             return None;
         }
-        Self::window(fingerprint).map(|i| &self.slots[i]).find(|r| r.fingerprint == fingerprint)
+        Self::window(fingerprint).find(|&i| self.slots[i].fingerprint == fingerprint)
     }
 
     /// The statement's record, created (replacing the least recently used record of its window)
@@ -380,8 +385,7 @@ impl<const N: usize> SteeringMemory<N> {
             return None;
         }
         self.clock += 1;
-        let found = Self::window(fingerprint).find(|&i| self.slots[i].fingerprint == fingerprint);
-        let slot = found.unwrap_or_else(|| {
+        let slot = self.slot_of(fingerprint).unwrap_or_else(|| {
             let oldest = Self::window(fingerprint)
                 .min_by_key(|&i| if self.slots[i].fingerprint == 0 { 0 } else { self.slots[i].last_used })
                 .expect("the window is not empty");
@@ -444,11 +448,7 @@ impl<const N: usize> SteeringMemory<N> {
     }
 
     fn get_mut(&mut self, fingerprint: u64) -> Option<&mut StatementRecord> {
-        if fingerprint == 0 {
-            return None;
-        }
-        let slot = Self::window(fingerprint).find(|&i| self.slots[i].fingerprint == fingerprint)?;
-        Some(&mut self.slots[slot])
+        self.slot_of(fingerprint).map(|slot| &mut self.slots[slot])
     }
 
     /// The template's record, created as one if it is not remembered; `None` if the key is an

@@ -59,7 +59,7 @@ extern bool microlora_steer_planning_left(void);
 extern void microlora_steer_consider(int arm, PlannedStmt *plan);
 extern int	microlora_steer_choose(void);
 extern void microlora_steer_planned(PlannedStmt *plan, int arm);
-extern bool microlora_steer_started(PlannedStmt *plan);
+extern bool microlora_steer_started(PlannedStmt *plan, bool node_timing);
 extern bool microlora_steer_finished(double ms);
 extern void microlora_steer_ran(void);
 extern bool microlora_count_rows(void);
@@ -112,7 +112,7 @@ microlora_ExecutorStart(QueryDesc *queryDesc, int eflags)
 			queryDesc->instrument_options |= INSTRUMENT_TIMER | INSTRUMENT_ROWS;
 		/* A client's statement the planner hook steered, or considered steering. */
 		if (nesting_level == 0 && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
-			timed = microlora_steer_started(queryDesc->plannedstmt);
+			timed = microlora_steer_started(queryDesc->plannedstmt, sampled);
 		timed_at_level[nesting_level] = timed;
 		rows_at_level[nesting_level] = timed && !sampled && microlora_count_rows();
 		if (rows_at_level[nesting_level])

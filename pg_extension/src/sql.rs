@@ -5,7 +5,7 @@
 use std::ffi::CString;
 
 use microlora_core::{
-    ahead, decide, instance_key, Ahead, ArmId, PlanningCost, Candidate, OperatorScope, Persistent, PlanEstimate,
+    ahead, decide, instance_key, Ahead, ArmId, Candidate, OperatorScope, Persistent, PlanEstimate,
     ScopedLoRA, SteeringSettings, DEFAULT_ARM, MAX_ARMS,
 };
 use pgrx::datum::TimestampWithTimeZone;
@@ -397,7 +397,7 @@ pub fn predict_arms(
         // What the planner hook would do now, without exploring.
         let settings = SteeringSettings { explore_rate: 0.0, ..steer::settings() };
         let default_ms = record.and_then(|r| r.arms[0].median_ms()).unwrap_or(estimates[0].ms);
-        let planning = PlanningCost { round_ms: guc::STEER_PLANNING_SHARE.get() * default_ms, arm_ms: planning_ms };
+        let planning = steer::planning_cost(default_ms, planning_ms);
         let threshold = guc::STEER_THRESHOLD_MS.get();
         let chosen = match ahead(record, template, &estimates[0], threshold, planning, &settings) {
             Ahead::Default => DEFAULT_ARM,
@@ -419,6 +419,53 @@ pub fn predict_arms(
                 arm == usize::from(chosen),
             )
         })
+        .collect();
+    TableIterator::new(rows)
+}
+
+/// What plan steering did with this session's last statement it considered (a client's
+/// top-level `SELECT` over two relations or more, not a generic plan): the arm whose plan ran and
+/// why, how many arms were planned besides the default and what that took, whether its nodes
+/// were timed (the observation's sample) or their rows counted, and its execution time. No row
+/// before steering considered any statement in this session.
+#[pg_extern(volatile, parallel_restricted)]
+#[allow(clippy::type_complexity)]
+pub fn last_steered() -> TableIterator<
+    'static,
+    (
+        name!(statement, i64),
+        name!(template, i64),
+        name!(arm, String),
+        name!(why, String),
+        name!(arms_planned, i32),
+        name!(planning_ms, f64),
+        name!(node_timing, bool),
+        name!(rows_counted, bool),
+        name!(ms, Option<f64>),
+    ),
+> {
+    require_preloaded();
+    let name = |arm: ArmId| steer::ARMS.get(usize::from(arm)).map_or("?", |a| a.name);
+    let rows: Vec<_> = steer::last_steered()
+        .map(|last| {
+            let why = if last.arm == last.chosen {
+                last.why.describe().to_string()
+            } else {
+                format!("advised {}: {}", name(last.chosen), last.why.describe())
+            };
+            (
+                last.instance as i64,
+                last.template as i64,
+                name(last.arm).to_string(),
+                why,
+                i32::try_from(last.arms_planned).unwrap_or(i32::MAX),
+                last.planning_ms,
+                last.node_timing,
+                last.rows_counted,
+                last.ms,
+            )
+        })
+        .into_iter()
         .collect();
     TableIterator::new(rows)
 }

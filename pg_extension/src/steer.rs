@@ -28,7 +28,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use microlora_core::{
-    ahead, decide, instance_key, standard_normal, Ahead, ArmId, Candidate, PlanEstimate, PlanningCost,
+    ahead, decide, instance_key, standard_normal, Ahead, ArmId, Candidate, Choice, PlanEstimate, PlanningCost,
     SteeringSettings, TimePredictor, DEFAULT_ARM, MAX_ARMS, PRIOR_MS_PER_COST,
 };
 use pgrx::pg_sys;
@@ -85,13 +85,11 @@ struct Decision {
     started: Instant,
 }
 
-impl Decision {
-    /// What planning the arms of a statement whose default plan takes `default_ms` may cost (a
-    /// round: `microlora.steer_planning_share` of that time) and is expected to cost (an arm: as
-    /// much as the default plan took to plan, `arm_ms`).
-    fn planning(default_ms: f64, arm_ms: f64) -> PlanningCost {
-        PlanningCost { round_ms: guc::STEER_PLANNING_SHARE.get() * default_ms, arm_ms }
-    }
+/// What planning the arms of a statement whose default plan takes `default_ms` may cost (a round:
+/// `microlora.steer_planning_share` of that time) and is expected to cost (an arm: as much as the
+/// default plan took to plan, `arm_ms`).
+pub(crate) fn planning_cost(default_ms: f64, arm_ms: f64) -> PlanningCost {
+    PlanningCost { round_ms: guc::STEER_PLANNING_SHARE.get() * default_ms, arm_ms }
 }
 
 /// A plan the planner hook returned for a statement it considered, until the statement runs.
@@ -111,6 +109,61 @@ struct Steered {
     slow: bool,
     /// How long planning its default plan took, in ms.
     planning_ms: f64,
+    /// Step 1's verdict and the default plan's median time it was reached on; `None` on the
+    /// instance's first sight.
+    ahead: Option<(Ahead, f64)>,
+}
+
+/// Why steering ran the arm it ran, as `microlora.last_steered()` tells it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) enum Why {
+    /// The instance's first run: its default plan is measured first.
+    #[default]
+    FirstRun,
+    /// Not worth steering: fast, given up on, or its steering overhead used up its allowance.
+    NotSteered,
+    /// A verified winner, reused.
+    Winner,
+    /// The arms were being planned when the planning failed (logged): the default plan runs.
+    Planning,
+    /// [`decide`]'s choice.
+    Decided(Choice),
+}
+
+impl Why {
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Why::FirstRun => "first run: the default plan is measured first",
+            Why::NotSteered => "not steered: fast, given up on, or over its steering allowance",
+            Why::Winner => "verified faster before",
+            Why::Planning => "planning the arms failed: the default plan",
+            Why::Decided(Choice::Default) => "no arm expected faster",
+            Why::Decided(Choice::Predicted(_)) => "predicted faster",
+            Why::Decided(Choice::Verifying(_)) => "ran faster, being verified",
+            Why::Decided(Choice::Generalised(_)) => "verified faster on another instance of the template",
+            Why::Decided(Choice::Explored(_)) => "explored within the exploration budget",
+        }
+    }
+}
+
+/// What steering did with the session's last statement it considered (a client's top-level
+/// statement the planner hook saw), for `microlora.last_steered()`.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct LastSteered {
+    pub instance: u64,
+    pub template: u64,
+    /// The arm whose plan ran, and the one steering chose (they differ while advising).
+    pub arm: ArmId,
+    pub chosen: ArmId,
+    pub why: Why,
+    /// Arms planned besides the default, and what planning and judging them took, in ms.
+    pub arms_planned: u32,
+    pub planning_ms: f64,
+    /// Whether its nodes were timed (the observation's sample) or their rows counted.
+    pub node_timing: bool,
+    pub rows_counted: bool,
+    /// Its execution time as steering timed it, in ms; `None` until it ended (or if not timed).
+    pub ms: Option<f64>,
 }
 
 /// The backend's own steering state, between the hooks' calls.
@@ -125,6 +178,8 @@ struct Backend {
     /// ExecutorRun that ended, normally or by an ERROR), in ms.
     running_since: Option<Instant>,
     ran_ms: f64,
+    /// What steering did with the last statement it considered.
+    last: Option<LastSteered>,
 }
 
 impl Backend {
@@ -135,9 +190,22 @@ impl Backend {
         let (Some(running), ms) = (self.running.take(), self.ran_ms) else { return };
         self.running_since = None;
         if ms > 0.0 {
+            self.note_time(&running, ms);
             let _ = catch_unwind(|| record(&running, ms));
         }
     }
+
+    /// Notes `ms` as the time of the last statement considered, if that is the one that ran.
+    fn note_time(&mut self, running: &Steered, ms: f64) {
+        if let Some(last) = self.last.as_mut().filter(|last| last.instance == running.instance) {
+            last.ms = Some(ms);
+        }
+    }
+}
+
+/// What steering did with the session's last statement it considered.
+pub(crate) fn last_steered() -> Option<LastSteered> {
+    with_backend(|backend| backend.last)
 }
 
 thread_local! {
@@ -236,6 +304,30 @@ pub unsafe extern "C" fn microlora_steer_begin(
         let text =
             if query_string.is_null() { &[][..] } else { unsafe { CStr::from_ptr(query_string) }.to_bytes() };
         let instance = instance_key(fingerprint, text);
+        let threshold = guc::STEER_THRESHOLD_MS.get();
+        // The default plan's time guessed from its total cost, for a statement never measured.
+        // SAFETY: the caller's promise.
+        let guess = |learner: &microlora_core::PlanLearner| unsafe { (*(*plan).planTree).total_cost } * typical_ms_per_cost(learner);
+        let (verdict, slow) = {
+            let state = shared().read();
+            // An instance whose default plan never ran is at its first sight.
+            match state.steering().get(instance).and_then(|record| Some((record, record.arms[0].median_ms()?))) {
+                None => (None, guess(&state) >= threshold),
+                Some((record, default_ms)) => {
+                    let template = state.steering().get(fingerprint);
+                    let planning = planning_cost(default_ms, planning_ms);
+                    let verdict =
+                        ahead(Some(record), template, &PlanEstimate::measured(default_ms), threshold, planning, &settings());
+                    (Some((verdict, default_ms)), verdict == Ahead::PlanArms)
+                }
+            }
+        };
+        let why = match verdict {
+            None => Why::FirstRun,
+            Some((Ahead::Default, _)) => Why::NotSteered,
+            Some((Ahead::Winner(_), _)) => Why::Winner,
+            Some((Ahead::PlanArms, _)) => Why::Planning,
+        };
         with_backend(|backend| {
             backend.planned = Some(Steered {
                 plan,
@@ -243,36 +335,13 @@ pub unsafe extern "C" fn microlora_steer_begin(
                 instance,
                 run_fingerprint: fingerprint,
                 arm: DEFAULT_ARM,
-                slow: false,
+                slow,
                 planning_ms,
+                ahead: verdict,
             });
+            backend.last = Some(LastSteered { instance, template: fingerprint, why, ..LastSteered::default() });
         });
-        let threshold = guc::STEER_THRESHOLD_MS.get();
-        // The default plan's time guessed from its total cost, for a statement never measured.
-        // SAFETY: the caller's promise.
-        let guess = |learner: &microlora_core::PlanLearner| unsafe { (*(*plan).planTree).total_cost } * typical_ms_per_cost(learner);
-        let (plan_arms, slow) = {
-            let state = shared().read();
-            match state.steering().get(instance) {
-                None => (false, guess(&state) >= threshold),
-                Some(record) => {
-                    let template = state.steering().get(fingerprint);
-                    let default = PlanEstimate::measured(record.arms[0].median_ms().unwrap_or_else(|| guess(&state)));
-                    let planning = Decision::planning(default.ms, planning_ms);
-                    match ahead(Some(record), template, &default, threshold, planning, &settings()) {
-                        Ahead::Default => (false, false),
-                        Ahead::PlanArms => (true, true),
-                        Ahead::Winner(_) => (true, false),
-                    }
-                }
-            }
-        };
-        with_backend(|backend| {
-            if let Some(planned) = backend.planned.as_mut() {
-                planned.slow = slow;
-            }
-        });
-        plan_arms
+        matches!(verdict, Some((Ahead::PlanArms | Ahead::Winner(_), _)))
     }))
     .unwrap_or(false)
 }
@@ -287,51 +356,29 @@ pub unsafe extern "C" fn microlora_steer_begin(
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::PlannedStmt) -> i32 {
     let started = Instant::now();
-    let Some(planned) = with_backend(|backend| backend.planned) else { return -1 };
-    let threshold = guc::STEER_THRESHOLD_MS.get();
-    let measured = {
-        let state = shared().read();
-        state.steering().get(planned.instance).and_then(|record| record.arms[0].median_ms())
+    let Some((planned, (verdict, default_ms))) =
+        with_backend(|backend| backend.planned.and_then(|planned| Some((planned, planned.ahead?))))
+    else {
+        return -1;
     };
-    let Some(default_ms) = measured else { return -1 };
-    let verdict = {
-        let state = shared().read();
-        let (record, template) =
-            (state.steering().get(planned.instance), state.steering().get(planned.fingerprint));
-        ahead(
-            record,
-            template,
-            &PlanEstimate::measured(default_ms),
-            threshold,
-            Decision::planning(default_ms, planned.planning_ms),
-            &settings(),
-        )
-    };
-    let default = match verdict {
+    let (default, winner, answer) = match verdict {
         Ahead::Default => return -1,
-        Ahead::Winner(_) => PlanEstimate::measured(default_ms),
+        Ahead::Winner(arm) => (PlanEstimate::measured(default_ms), Some(arm), i32::from(arm)),
         // SAFETY: the plan is valid (the caller's promise).
-        Ahead::PlanArms => unsafe { estimate(plan) },
+        Ahead::PlanArms => (unsafe { estimate(plan) }, None, 0),
     };
     let decision = Decision {
         template: planned.fingerprint,
         instance: planned.instance,
-        winner: match verdict {
-            Ahead::Winner(arm) => Some(arm),
-            Ahead::Default | Ahead::PlanArms => None,
-        },
+        winner,
         default,
         candidates: Vec::with_capacity(MAX_ARMS),
         seen: vec![planned.fingerprint],
-        planning: Decision::planning(default_ms, planned.planning_ms),
+        planning: planning_cost(default_ms, planned.planning_ms),
         started,
     };
     with_backend(|backend| backend.decision = Some(decision));
-    match verdict {
-        Ahead::Default => -1,
-        Ahead::PlanArms => 0,
-        Ahead::Winner(arm) => i32::from(arm),
-    }
+    answer
 }
 
 /// The learner's estimate of a whole plan.
@@ -392,6 +439,9 @@ pub unsafe extern "C-unwind" fn microlora_steer_consider(arm: i32, plan: *mut pg
     // SAFETY: the caller's promise; reading a plan cannot raise.
     let fingerprint = unsafe { plan_tree::plan_fingerprint(plan) };
     let new = with_backend(|backend| {
+        if let Some(last) = backend.last.as_mut() {
+            last.arms_planned += 1;
+        }
         backend.decision.as_mut().is_some_and(|decision| {
             let new = !decision.seen.contains(&fingerprint);
             decision.seen.push(fingerprint);
@@ -422,17 +472,20 @@ pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
     let template = state.steering().get(decision.template).copied();
     let record = state.steering_mut().entry(decision.instance);
     let record_view = record.as_deref().copied();
-    let arm = decision.winner.unwrap_or_else(|| {
-        let choice = decide(
-            record_view.as_ref(),
-            template.as_ref(),
-            &decision.default,
-            &decision.candidates,
-            &settings(),
-            || standard_normal(uniform),
-        );
-        choice.arm()
-    });
+    let choice = decision.winner.map_or_else(
+        || {
+            Ok(decide(
+                record_view.as_ref(),
+                template.as_ref(),
+                &decision.default,
+                &decision.candidates,
+                &settings(),
+                || standard_normal(uniform),
+            ))
+        },
+        Err,
+    );
+    let arm = choice.map_or_else(|winner| winner, Choice::arm);
     if let Some(record) = record {
         record.set_advised(arm);
     }
@@ -440,6 +493,13 @@ pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
     let planning_ms = decision.started.elapsed().as_secs_f64() * 1000.0;
     state.steering_mut().add_planning(decision.instance, planning_ms);
     drop(state);
+    with_backend(|backend| {
+        if let Some(last) = backend.last.as_mut() {
+            last.chosen = arm;
+            last.planning_ms = planning_ms;
+            last.why = choice.map_or(Why::Winner, Why::Decided);
+        }
+    });
     match guc::STEER.get() {
         Steer::On => i32::from(arm),
         Steer::Advise | Steer::Off => 0,
@@ -485,16 +545,22 @@ pub unsafe extern "C" fn microlora_steer_planned(plan: *mut pg_sys::PlannedStmt,
         // SAFETY: the caller's promise; reading a plan cannot raise.
         unsafe { plan_tree::plan_fingerprint(plan) }
     };
-    with_backend(|backend| backend.planned = Some(Steered { plan, run_fingerprint, arm, ..planned }));
+    with_backend(|backend| {
+        backend.planned = Some(Steered { plan, run_fingerprint, arm, ..planned });
+        if let Some(last) = backend.last.as_mut() {
+            last.arm = arm;
+        }
+    });
 }
 
 /// At ExecutorStart of a client's statement: whether `plan` is (a copy of) the one the planner
-/// hook steered, or considered steering, last, to be timed. Never raises.
+/// hook steered, or considered steering, last, to be timed; `node_timing` says whether the
+/// observation's sample times its nodes. Never raises.
 ///
 /// # Safety
 /// `plan` is the statement's finished plan.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn microlora_steer_started(plan: *mut pg_sys::PlannedStmt) -> bool {
+pub unsafe extern "C" fn microlora_steer_started(plan: *mut pg_sys::PlannedStmt, node_timing: bool) -> bool {
     with_backend(|backend| {
         backend.flush_interrupted();
         backend.running = backend.planned.take().filter(|planned| {
@@ -503,6 +569,9 @@ pub unsafe extern "C" fn microlora_steer_started(plan: *mut pg_sys::PlannedStmt)
         });
         backend.running_since = backend.running.map(|_| Instant::now());
         backend.ran_ms = 0.0;
+        if let (Some(_), Some(last)) = (backend.running, backend.last.as_mut()) {
+            last.node_timing = node_timing;
+        }
         backend.running.is_some()
     })
 }
@@ -513,7 +582,11 @@ pub unsafe extern "C" fn microlora_steer_started(plan: *mut pg_sys::PlannedStmt)
 pub extern "C" fn microlora_steer_finished(ms: f64) -> bool {
     let Some(running) = with_backend(|backend| {
         backend.running_since = None;
-        backend.running.take()
+        let running = backend.running.take();
+        if let Some(running) = &running {
+            backend.note_time(running, ms);
+        }
+        running
     }) else {
         return false;
     };
@@ -539,5 +612,11 @@ fn record(running: &Steered, ms: f64) -> bool {
 #[unsafe(no_mangle)]
 pub extern "C" fn microlora_count_rows() -> bool {
     let slow = with_backend(|backend| backend.running.is_some_and(|running| running.slow));
-    slow && catch_unwind(|| guc::ENABLED.get() && guc::LEARN.get()).unwrap_or(false)
+    let count = slow && catch_unwind(|| guc::ENABLED.get() && guc::LEARN.get()).unwrap_or(false);
+    with_backend(|backend| {
+        if let Some(last) = backend.last.as_mut() {
+            last.rows_counted = count;
+        }
+    });
+    count
 }

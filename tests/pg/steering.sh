@@ -11,7 +11,9 @@
 #   d. with pg_stat_statements loaded too, each execution is counted once under its query id;
 #   e. with no statement sampled for node timing, steered statements still teach their nodes' row
 #      counts, which judge the plans of arms that never ran, and steering still finds the arm;
-#   f. a statement that a statement timeout cancels is recorded as having run until then.
+#   f. a statement that a statement timeout cancels is recorded as having run until then;
+#   g. microlora.last_steered() tells what steering did with the session's last statement: its
+#      first run measured its default plan, the next planned the arms and said why it ran its arm.
 #
 # Uses the installed extension (run `bash scripts/test.sh e2e`, or install_extension from
 # scripts/postgres.sh, first). Prints `ok - …`/`FAILED - …` per check and finally
@@ -162,6 +164,21 @@ read -r timed_out_runs timed_out_ms <<<"$(grep -E '^[0-9]+ [0-9]+$' <<<"$session
 check "its default plan's run is recorded" "${timed_out_runs:-none}" "1"
 check_true "as the time it ran before the timeout (${timed_out_ms:-?} ms)" \
   test "${timed_out_ms:-0}" -ge 250 -a "${timed_out_ms:-0}" -le 3000
+
+echo "# g. last_steered() tells what steering did with the session's last statement"
+LAST="SELECT arm, why, arms_planned, planning_ms > 0, node_timing, rows_counted, ms > 0 FROM microlora.last_steered()"
+session=$(as_pg "$PG_BIN/psql" -X -qtA -h "$CLUSTER_DIR" -d postgres -c "SELECT microlora.reset()" \
+  -c "$LAST" -c "SET microlora.steer = on" -c "SET microlora.steer_explore_rate = 1" \
+  -c "$Q" -c "$LAST" -c "$Q" -c "$LAST" -c "SELECT 1" -c "$LAST" 2>&1 || true)
+mapfile -t lines < <(grep '|' <<<"$session" | grep -v '^[0-9]*|[0-9]*$')
+check "before any statement: no row; then the first run of the statement: its default plan, measured" \
+  "${lines[0]:-none}" "default|first run: the default plan is measured first|0|f|f|t|t"
+IFS='|' read -r arm why planned planning_positive node_timing rows_counted timed <<<"${lines[1]:-}"
+check_true "its second run planned the other arms (${planned:-none} planned, ${why:-no reason})" \
+  test "${planned:-0}" -ge 1 -a "$planning_positive" = t -a "$timed" = t
+check_true "and says why it ran '${arm:-?}'" test -n "${why:-}" -a "${why:-}" != "first run: the default plan is measured first"
+check "no node was timed (sample_rate 0), its rows were counted" "${node_timing:-}|${rows_counted:-}" "f|t"
+check "a statement steering does not consider leaves it as it was" "${lines[2]:-none}" "${lines[1]:-}"
 
 cluster_stop fast
 finished=1
