@@ -117,7 +117,8 @@ struct Steered {
 /// Why steering ran the arm it ran, as `microlora.last_steered()` tells it.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) enum Why {
-    /// The instance's first run: its default plan is measured first.
+    /// No default run of the instance is remembered (its first run, or every run before was
+    /// too fast to steer): its default plan runs and is measured.
     #[default]
     FirstRun,
     /// Not worth steering: fast, given up on, or its steering overhead used up its allowance.
@@ -133,7 +134,7 @@ pub(crate) enum Why {
 impl Why {
     pub(crate) fn describe(self) -> &'static str {
         match self {
-            Why::FirstRun => "first run: the default plan is measured first",
+            Why::FirstRun => "not measured slow before: the default plan runs and is measured",
             Why::NotSteered => "not steered: fast, given up on, or over its steering allowance",
             Why::Winner => "verified faster before",
             Why::Planning => "planning the arms failed: the default plan",

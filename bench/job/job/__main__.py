@@ -191,7 +191,7 @@ def _markdown(meta: dict, steered: dict, result: dict, empty: list[str]) -> str:
     by_name = {t["template"]: t for t in result["templates"]}
     lines += ["## Online passes (training templates)", "",
               f"From an empty learner, {online['passes']} passes; each training instance once per pass with "
-              f"`microlora.steer = on` (default settings otherwise) and once with microlora off, alternating. Steered "
+              f"`microlora.steer = on` (default settings otherwise) and twice with microlora off (stock, and the control: stock again), in rotating order. Steered "
               f"statements {online['steered_statements']}, with a verified winner {online['statements_with_a_winner']}, "
               f"arms banned {online['bans']}; planning during the passes (steered and stock, every arm planned) "
               f"{online['planning_ms'] / 1000:.2f} s, {online['planning_ms'] / 1000 / steered_total:.1%} of the steered "
@@ -207,6 +207,9 @@ def _markdown(meta: dict, steered: dict, result: dict, empty: list[str]) -> str:
                       f"{p['steered_s'] / p['stock_s']:.3f}", f"{p['cumulative_steered_s'] / p['cumulative_stock_s']:.3f}"]
                      for p in result["per_pass"]], align="rrrrrr"), "",
               "![cumulative time per pass](cumulative.png)", ""]
+    last_pass = result["per_pass"][-1]["pass"]
+    lines += steering.regressions_section(online, goals.control_ratios(online, last_pass), result["regressions"],
+                                          goals.REGRESSION, last_pass, table)
     held = steered["held_out_summary"]
     first = held["per_pass"][0]
     lines += ["## Held-out templates", "",

@@ -59,6 +59,14 @@ def pass_totals(runs: list[dict], pass_no: int) -> dict[str, dict[str, float]]:
     return out
 
 
+def control_ratios(online: dict, pass_no: int) -> dict[str, float]:
+    """Per template, the control's seconds over stock's in one pass (stock against stock, judged as
+    steered against stock is: the noise floor of a ratio)."""
+    runs = [r for r in online["runs"] if r["config"] == "stock"]
+    runs += [{**r, "config": "steered"} for r in online.get("control_runs", [])]
+    return {t: v["steered_s"] / v["stock_s"] for t, v in pass_totals(runs, pass_no).items() if v["stock_s"] > 0}
+
+
 def matrix_by_template(per_instance: dict) -> dict[str, dict]:
     """Per template: default-arm and oracle seconds summed over its instances, its headroom and
     the arms that were best for its instances."""

@@ -182,7 +182,7 @@ def _markdown(meta: dict, steered: dict, result: dict) -> str:
     online = steered["online"]
     lines += ["## Online passes (training templates)", "",
               f"From an empty learner, {online['passes']} passes; each training instance once per pass with "
-              f"`microlora.steer = on` (default settings otherwise) and once with microlora off, alternating. Steered statements "
+              f"`microlora.steer = on` (default settings otherwise) and twice with microlora off (stock, and the control: stock again), in rotating order. Steered statements "
               f"{online['steered_statements']}, with a verified winner {online['statements_with_a_winner']}, arms "
               f"banned {online['bans']}; planning during the passes {online['planning_ms'] / 1000:.2f} s. "
               f"Results differing from stock: {', '.join(steered['online_summary']['result_mismatches']) or 'none'}. "
@@ -194,6 +194,8 @@ def _markdown(meta: dict, steered: dict, result: dict) -> str:
                       f"{p['steered_s'] / p['stock_s']:.3f}", f"{p['cumulative_steered_s'] / p['cumulative_stock_s']:.3f}"]
                      for p in result["per_pass"]], align="rrrrrr"), "",
               "![cumulative time per pass](cumulative.png)", ""]
+    lines += steering.regressions_section(online, steered["online_summary"].get("control_ratios", {}),
+                                          result["regressions"], goals.REGRESSION, goals.JUDGED_FROM_RUN, table)
     held = steered["held_out_summary"]
     first = held["per_pass"][0]
     sight = result["held_out_first_sight"]

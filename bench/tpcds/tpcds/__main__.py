@@ -257,7 +257,7 @@ def _markdown(meta: dict, steered: dict, result: dict, crosscheck: dict | None =
     online = steered["online"]
     lines += ["## Online passes (training templates)", "",
               f"From an empty learner, {online['passes']} passes; each training instance once per pass with "
-              f"`microlora.steer = on` (default settings otherwise) and once with microlora off, alternating. "
+              f"`microlora.steer = on` (default settings otherwise) and twice with microlora off (stock, and the control: stock again), in rotating order. "
               f"Steered statements {online['steered_statements']}, with a verified winner "
               f"{online['statements_with_a_winner']}, arms banned {online['bans']}; planning during the passes "
               f"{online['planning_ms'] / 1000:.2f} s. Results differing from stock: "
@@ -267,6 +267,8 @@ def _markdown(meta: dict, steered: dict, result: dict, crosscheck: dict | None =
                       f"{p['steered_s'] / p['stock_s']:.3f}", f"{p['cumulative_steered_s'] / p['cumulative_stock_s']:.3f}"]
                      for p in result["per_pass"]], align="rrrrrr"), "",
               "![cumulative time per pass](cumulative.png)", ""]
+    lines += steering.regressions_section(online, steered["online_summary"].get("control_ratios", {}),
+                                          result["regressions"], goals.REGRESSION, goals.FROM_PASS, table)
     clean = result["without_failures"]
     if clean["left_out"]:
         lines += [f"Timed-out runs count only their seconds until the timeout, so stock's time is understated on "

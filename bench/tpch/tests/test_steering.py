@@ -51,6 +51,16 @@ class OnlineSummaryTest(unittest.TestCase):
         self.assertEqual(summary["worst_template"], ("Q1", 0.25))
         self.assertEqual(summary["result_mismatches"], ["Q1/7"])
 
+    def test_the_control_is_judged_against_stock_and_kept_out_of_the_totals(self):
+        runs, control = [], []
+        for p in range(1, 4):
+            runs += [run(p, "Q1", 7, "steered", 1.0), run(p, "Q1", 7, "stock", 2.0)]
+            control.append(run(p, "Q1", 7, steering.CONTROL, 2.5 if p > 1 else 99.0))
+        summary = steering.online_summary({"passes": 3, "runs": runs, "control_runs": control}, from_pass=2)
+        self.assertEqual(summary["control_ratios"], {"Q1": 1.25})
+        self.assertEqual([p["stock_s"] for p in summary["per_pass"]], [2.0, 2.0, 2.0])
+        self.assertEqual(summary["template_ratios"], {"Q1": 0.5})
+
     def test_from_the_first_pass_every_run_counts_and_failures_do_not(self):
         runs = [run(1, "t", 1, "steered", 3.0), run(1, "t", 1, "stock", 2.0),
                 run(1, "t", 2, "steered", 1.0), run(1, "t", 2, "stock", 2.0),
@@ -88,3 +98,28 @@ class ResetTest(unittest.TestCase):
     def test_a_second_cancel_is_not_hidden(self):
         with self.assertRaises(psycopg.errors.QueryCanceled):
             steering._use_arm(self.Connection(failures=2), {"arm": 0, "settings": ""}, 20)
+
+
+class RegressionsSectionTest(unittest.TestCase):
+    def table(self, headers, rows, align=None):
+        return "\n".join(" | ".join(map(str, row)) for row in [headers, *rows])
+
+    def test_the_noise_floor_and_what_steering_did_in_each_regressed_run(self):
+        planned = {"arm": "no nested loop", "why": "explored within the exploration budget", "arms_planned": 7,
+                   "planning_ms": 3.4, "node_timing": False, "rows_counted": True}
+        default = {"arm": "default", "why": "not steered: fast, given up on, or over its steering allowance",
+                   "arms_planned": 0, "planning_ms": 0.0, "node_timing": True, "rows_counted": False}
+        runs = [run(1, "Q1", 7, "steered", 1.0), run(1, "Q1", 7, "stock", 1.0),
+                {**run(2, "Q1", 7, "steered", 3.0), "steering": planned}, run(2, "Q1", 7, "stock", 2.0),
+                {**run(3, "Q1", 7, "steered", 2.2), "steering": default}, run(3, "Q1", 7, "stock", 2.0)]
+        lines = steering.regressions_section({"runs": runs}, {"Q1": 1.3, "Q2": 1.0}, {"Q1": 1.3}, 1.1, 2, self.table)
+        text = "\n".join(lines)
+        self.assertIn("puts 1 of 2 templates above 1.1×: Q1 1.30", text)
+        self.assertIn("p2 7: arm no nested loop explored 1.50 rp3", text)
+        self.assertIn("p3 7: arm default not steered 1.10 t", text)
+        self.assertNotIn("p1 7", text)
+
+    def test_no_regression_no_table(self):
+        lines = steering.regressions_section({"runs": []}, {"Q1": 1.0}, {}, 1.1, 2, self.table)
+        self.assertIn("puts 0 of 1 templates above 1.1×: that is", "\n".join(lines))
+        self.assertNotIn("template | ratio", "\n".join(lines))

@@ -12,11 +12,15 @@ pays for a cold cache. The best arm per instance is the oracle; its total agains
 arm's is the workload's headroom.
 
 Online: `passes` passes over the instances, shuffled per pass; each instance runs once with
-`microlora.steer = on` and once with it off (the planner's own plan, as stock PostgreSQL plans
-it), in alternating order. The steered connection runs with the server's settings (microlora's
-defaults: one statement in ten has its nodes timed, and every statement steering times counts its
-nodes' rows); the stock connection observes nothing (`microlora.enabled = off`), so that it
-neither teaches the learner nor pays for observation. By default it starts from an empty learner;
+`microlora.steer = on`, once with it off (the planner's own plan, as stock PostgreSQL plans
+it) and once more with it off on a third connection (the control), the three in rotating order.
+The steered connection runs with the server's settings (microlora's defaults: one statement in
+ten has its nodes timed, and every statement steering times counts its nodes' rows); the stock
+and control connections observe nothing (`microlora.enabled = off`), so that they neither teach
+the learner nor pay for observation. After each steered run, `microlora.last_steered()` says what
+steering did with it (the arm, why, the arms planned, node timing, rows counted), untimed. The
+control is stock against stock: how many templates its ratio puts above a threshold is what the
+machine's noise alone does to a per-template ratio. By default it starts from an empty learner;
 `reset=False` keeps what was learned before (held-out statements after training).
 
 Connections come from `workload.connect`, which never prepares statements: a prepared statement
@@ -39,6 +43,8 @@ from . import workload
 
 #: The default arm: the planner's own plan.
 DEFAULT_ARM = 0
+#: The third online connection's runs: stock again, the noise floor of every ratio.
+CONTROL = "control"
 
 
 @dataclass(frozen=True)
@@ -154,39 +160,57 @@ def _planning_ms(conn: psycopg.Connection) -> float:
     return conn.execute("SELECT planning_ms FROM microlora.planner_overhead()").fetchone()[0]
 
 
+#: What `microlora.last_steered()` returns, as a steered run's `steering` entry keeps it.
+LAST_STEERED = ("arm", "why", "arms_planned", "planning_ms", "node_timing", "rows_counted")
+
+
+def _last_steered(conn: psycopg.Connection) -> dict | None:
+    """What steering did with the connection's last statement, or None if it considered none."""
+    try:
+        row = conn.execute(f"SELECT {', '.join(LAST_STEERED)} FROM microlora.last_steered()").fetchone()
+    except psycopg.errors.QueryCanceled:  # a late statement timeout of the run before
+        row = conn.execute(f"SELECT {', '.join(LAST_STEERED)} FROM microlora.last_steered()").fetchone()
+    return dict(zip(LAST_STEERED, row)) if row else None
+
+
 def online(host: str, instances: Sequence[Instance], passes: int, timeout_s: int, reset: bool = True,
            order_seed: int = 20261201) -> dict:
-    """`passes` passes, each instance once steered and once not, in alternating order.
-    `planning_ms` is what the server spent planning meanwhile, steered and stock together."""
+    """`passes` passes, each instance once steered, once stock and once as the control, in
+    rotating order. `planning_ms` is what the server spent planning meanwhile, all connections
+    together. The control's runs are kept apart (`control_runs`), so that every figure over
+    `runs` is steered against stock as before."""
     steered = workload.connect(host)
     stock = workload.connect(host)
+    control = workload.connect(host)
     if reset:
         steered.execute("SELECT microlora.reset()")
-    stock.execute("SET microlora.enabled = off")
-    for conn, steer in ((steered, "on"), (stock, "off")):
+    for conn in (stock, control):
+        conn.execute("SET microlora.enabled = off")
+    for conn, steer in ((steered, "on"), (stock, "off"), (control, "off")):
         conn.execute(f"SET microlora.steer = {steer}")
         conn.execute(f"SET statement_timeout = '{int(timeout_s)}s'")
     planning_before = _planning_ms(steered)
     rng = random.Random(order_seed)
-    runs = []
+    runs, control_runs = [], []
     for p in range(1, passes + 1):
         order = list(instances)
         rng.shuffle(order)
         for i, instance in enumerate(order):
-            pair = [("steered", steered), ("stock", stock)]
-            if i % 2:
-                pair.reverse()
-            for label, conn in pair:
+            configs = [("steered", steered), ("stock", stock), (CONTROL, control)]
+            for label, conn in configs[i % 3:] + configs[:i % 3]:
                 seconds, checksum, error = _run(conn, instance.sql)
-                runs.append({"pass": p, "template": instance.template, "seed": instance.seed, "config": label,
-                             "seconds": seconds, "checksum": checksum, "error": error})
+                run = {"pass": p, "template": instance.template, "seed": instance.seed, "config": label,
+                       "seconds": seconds, "checksum": checksum, "error": error}
+                if label == "steered":
+                    run["steering"] = _last_steered(conn)
+                (control_runs if label == CONTROL else runs).append(run)
     planning = _planning_ms(steered) - planning_before
     steering_rows = steered.execute(
         "SELECT count(*), count(*) FILTER (WHERE arm_in_use <> 'default'), coalesce(sum(cardinality(banned_arms)), 0) "
         "FROM microlora.steering").fetchone()
-    steered.close()
-    stock.close()
-    return {"passes": passes, "runs": runs, "planning_ms": planning,
+    for conn in (steered, stock, control):
+        conn.close()
+    return {"passes": passes, "runs": runs, "control_runs": control_runs, "planning_ms": planning,
             "steered_statements": steering_rows[0], "statements_with_a_winner": steering_rows[1],
             "bans": steering_rows[2]}
 
@@ -194,7 +218,8 @@ def online(host: str, instances: Sequence[Instance], passes: int, timeout_s: int
 def online_summary(result: dict, from_pass: int = 3) -> dict:
     """Per pass totals and cumulative totals; each template's median steered and stock time over
     its runs from pass `from_pass` on (its `from_pass`-th run: every pass runs every instance once)
-    and their ratio; the instances whose steered result differed from stock's."""
+    and their ratio, and the control's median over stock's (stock against stock: the noise); the
+    instances whose steered result differed from stock's."""
     runs = result["runs"]
     per_pass = []
     cumulative = {"steered": 0.0, "stock": 0.0}
@@ -205,22 +230,25 @@ def online_summary(result: dict, from_pass: int = 3) -> dict:
             cumulative[c] += totals[c]
         per_pass.append({"pass": p, **{f"{c}_s": totals[c] for c in totals},
                          **{f"cumulative_{c}_s": cumulative[c] for c in cumulative}})
-    medians, ratios = {}, {}
+    medians, ratios, control_ratios = {}, {}, {}
+    every = runs + result.get("control_runs", [])
     for template in dict.fromkeys(r["template"] for r in runs):
         def times(config):
-            return [r["seconds"] for r in runs
+            return [r["seconds"] for r in every
                     if r["template"] == template and r["config"] == config and r["pass"] >= from_pass
                     and r["error"] is None]
-        steered, stock = times("steered"), times("stock")
+        steered, stock, control = times("steered"), times("stock"), times(CONTROL)
         if steered and stock:
             medians[template] = {"steered_s": statistics.median(steered), "stock_s": statistics.median(stock)}
             ratios[template] = medians[template]["steered_s"] / medians[template]["stock_s"]
+        if control and stock:
+            control_ratios[template] = statistics.median(control) / statistics.median(stock)
     stock_results = {(r["pass"], r["template"], r["seed"]): r["checksum"] for r in runs if r["config"] == "stock"}
     mismatches = sorted({instance_key(r["template"], r["seed"]) for r in runs if r["config"] == "steered"
                          and None not in (r["checksum"], stock_results.get((r["pass"], r["template"], r["seed"])))
                          and r["checksum"] != stock_results[(r["pass"], r["template"], r["seed"])]})
     return {"per_pass": per_pass, "from_pass": from_pass, "template_medians": medians,
-            "template_ratios": ratios,
+            "template_ratios": ratios, "control_ratios": control_ratios,
             "result_mismatches": mismatches,
             "worst_template": max(ratios.items(), key=lambda kv: kv[1]) if ratios else None}
 
@@ -237,3 +265,54 @@ def report_problems(out, report_json: dict, figures) -> list[str]:
     if "| " not in (out / "report.md").read_text():
         problems.append("report.md has no tables")
     return problems
+
+
+#: How `regressions_section` abbreviates `last_steered()`'s reasons.
+_WHY = (("not measured slow before", "unmeasured"), ("not steered", "not steered"), ("verified faster before", "winner"),
+        ("planning the arms failed", "failed"), ("no arm expected", "none faster"), ("predicted", "predicted"),
+        ("being verified", "verifying"), ("another instance", "generalised"), ("explored", "explored"))
+
+
+def _why(steering: dict | None) -> str:
+    if steering is None:
+        return "not considered"
+    why = steering["why"]
+    short = next((label for prefix, label in _WHY if prefix in why), why)
+    return ("advised, " if why.startswith("advised") else "") + short
+
+
+def regressions_section(online_result: dict, control: dict, regressions: dict, threshold: float,
+                        from_pass: int, table) -> list[str]:
+    """Markdown: how many templates the control (stock against stock; `control` maps a template to
+    its ratio, judged as the benchmark judges steered against stock) puts above `threshold`, and
+    per regressed template what steering did in each of its steered runs from `from_pass` on: the
+    arm that ran, why, the run's time over stock's in the same pass, and whether its nodes were
+    timed (t), its rows counted (r) or arms planned (p, with their planning ms)."""
+    noisy = sorted((t for t, r in control.items() if r > threshold), key=lambda t: -control[t])
+    lines = ["### The templates above stock, and what steering did in them", "",
+             f"The control (stock against stock, the same passes, judged as steering is) puts "
+             f"{len(noisy)} of {len(control)} templates above {threshold}×"
+             + (": " + ", ".join(f"{t} {control[t]:.2f}" for t in noisy) if noisy else "")
+             + ": that is what the machine's noise alone does to a per-template ratio here.", ""]
+    if not regressions:
+        return lines
+    stock = {(r["pass"], r["template"], r["seed"]): r["seconds"] for r in online_result["runs"] if r["config"] == "stock"}
+    rows = []
+    for template, ratio in sorted(regressions.items(), key=lambda kv: -kv[1]):
+        cells = []
+        for r in online_result["runs"]:
+            if r["config"] != "steered" or r["template"] != template or r["pass"] < from_pass:
+                continue
+            steering = r.get("steering")
+            base = stock.get((r["pass"], r["template"], r["seed"]))
+            marks = ""
+            if steering:
+                marks = "".join(m for m, on in (("t", steering["node_timing"]), ("r", steering["rows_counted"])) if on)
+                if steering["arms_planned"]:
+                    marks += f"p{steering['planning_ms']:.0f}"
+            cells.append(f"p{r['pass']} {r['seed']}: arm {steering['arm'] if steering else '?'} {_why(steering)} "
+                         f"{r['seconds'] / base:.2f}" + (f" {marks}" if marks else "") if base else "–")
+        rows.append([template, f"{ratio:.2f}", f"{control.get(template, float('nan')):.2f}", "; ".join(cells)])
+    lines += [table(["template", "ratio", "control", "steered runs: pass instance: arm, why, time / stock's, marks"],
+                    rows, align="lrrl"), ""]
+    return lines
