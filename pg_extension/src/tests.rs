@@ -1033,6 +1033,7 @@ mod tests {
             "arms()",
             "planner_overhead()",
             "observer_overhead()",
+            "last_steered()",
         ] {
             assert!(can("microlora_test_user", f), "{f}");
         }
