@@ -53,6 +53,11 @@ pub const DEFAULT_ARM: ArmId = 0;
 
 /// Bans after which a statement is no longer steered.
 pub const MAX_BANS: u8 = 3;
+/// After planning rounds in a row that found no arm worth running, the next round waits for the
+/// statement's runs to grow by 2 to their number, at most 2 to this many: a round that keeps
+/// finding nothing costs planning and wins nothing, while the learner's view of the statement
+/// changes only as it learns.
+pub const MAX_ROUND_WAIT_LOG2: u8 = 6;
 
 /// The key of one instance of a statement template: its text (with the constants that make it
 /// this instance) folded into the template's key (its default plan's fingerprint). Never 0; an
@@ -180,6 +185,10 @@ pub struct StatementRecord {
     pub won_ms: f64,
     /// What planning the alternatives of this statement took, in ms, summed.
     pub planning_ms: f64,
+    /// Planning rounds in a row that found no arm worth running ([`Choice::Default`]), and the
+    /// statement's runs at its last round: see [`StatementRecord::round_due`].
+    fruitless_rounds: u8,
+    round_at_runs: u64,
     /// A template's record: the arms verified faster on one of its instances, a bit per arm.
     template_wins: u8,
     /// Whether this is a template's record.
@@ -316,6 +325,24 @@ impl StatementRecord {
         self.overhead_ms() <= budget + self.won_ms + round_ms
     }
 
+    /// Runs recorded, every arm's.
+    pub fn runs(&self) -> u64 {
+        self.arms.iter().map(ArmRecord::runs).sum()
+    }
+
+    /// Whether a planning round is due: always, unless the last rounds found no arm worth running;
+    /// after `k` such rounds in a row, once the statement ran `2^k` times more than at the last
+    /// round (`k` at most [`MAX_ROUND_WAIT_LOG2`]).
+    pub fn round_due(&self) -> bool {
+        self.fruitless_rounds == 0
+            || self.runs() >= self.round_at_runs + (1u64 << self.fruitless_rounds.min(MAX_ROUND_WAIT_LOG2))
+    }
+
+    /// Planning rounds in a row that found no arm worth running.
+    pub fn fruitless_rounds(&self) -> u8 {
+        self.fruitless_rounds
+    }
+
     /// Whether this is a template's record: what its instances taught, with no runs of its own.
     pub fn is_template(&self) -> bool {
         self.template
@@ -447,6 +474,18 @@ impl<const N: usize> SteeringMemory<N> {
         }
     }
 
+    /// Notes a planning round of the instance's alternatives that took `ms` and chose `choice`:
+    /// its planning is charged to the instance ([`Self::add_planning`]), and a round that found
+    /// no arm worth running makes the next one wait ([`StatementRecord::round_due`]).
+    pub fn planned_round(&mut self, instance: u64, ms: f64, choice: Choice) {
+        self.add_planning(instance, ms);
+        if let Some(record) = self.get_mut(instance) {
+            record.fruitless_rounds =
+                if choice == Choice::Default { record.fruitless_rounds.saturating_add(1) } else { 0 };
+            record.round_at_runs = record.runs();
+        }
+    }
+
     fn get_mut(&mut self, fingerprint: u64) -> Option<&mut StatementRecord> {
         self.slot_of(fingerprint).map(|slot| &mut self.slots[slot])
     }
@@ -548,7 +587,8 @@ pub struct PlanningCost {
 /// (as measured, once it ran; as predicted before), one that steering has given up on (or whose
 /// template it has), one without enough default runs yet, one whose steering overhead is beyond
 /// what it may cost ([`StatementRecord::may_plan`], with `planning.round_ms`), or one for which
-/// planning a single arm takes longer than a round may ([`PlanningCost::arm_ms`]) runs its
+/// planning a single arm takes longer than a round may ([`PlanningCost::arm_ms`]), or whose next
+/// round is not due after rounds that found nothing ([`StatementRecord::round_due`]) runs its
 /// default plan. A verified winner is reused while what it saves a run is more than planning it
 /// costs.
 pub fn ahead(
@@ -579,7 +619,7 @@ pub fn ahead(
             let saved = default_ms - record.arms[usize::from(arm)].median_ms().unwrap_or(default_ms);
             if saved > planning.arm_ms { Ahead::Winner(arm) } else { Ahead::Default }
         }
-        None if planning.arm_ms <= planning.round_ms => Ahead::PlanArms,
+        None if planning.arm_ms <= planning.round_ms && record.round_due() => Ahead::PlanArms,
         None => Ahead::Default,
     }
 }
@@ -1015,6 +1055,42 @@ mod tests {
         memory.add_planning(14, 3.0);
         memory.add_planning(14, f64::NAN);
         assert_eq!(memory.get(14).unwrap().planning_ms, 3.0);
+    }
+
+    #[test]
+    fn rounds_that_find_nothing_wait_twice_as_long_each_time() {
+        let settings = SteeringSettings { explore_rate: 1.0, ..SteeringSettings::default() };
+        let default = plan(50.0, 0.2);
+        let mut memory = SteeringMemory::<8>::new();
+        let due = |memory: &SteeringMemory<8>| {
+            ahead(memory.get(14), None, &default, 10.0, round(1.0), &settings) == Ahead::PlanArms
+        };
+        memory.record_run(13, 14, DEFAULT_ARM, 50.0);
+        let mut rounds = Vec::new();
+        for run in 1..=40 {
+            if due(&memory) {
+                rounds.push(run);
+                memory.planned_round(14, 0.1, Choice::Default);
+            }
+            memory.record_run(13, 14, DEFAULT_ARM, 50.0);
+        }
+        // After the first round, waits of 2, 4, 8 and 16 runs.
+        assert_eq!(rounds, [1, 3, 7, 15, 31]);
+        assert_eq!(memory.get(14).unwrap().fruitless_rounds(), 5);
+        // A round that finds an arm worth running ends the waiting.
+        memory.planned_round(14, 0.1, Choice::Explored(2));
+        assert_eq!(memory.get(14).unwrap().fruitless_rounds(), 0);
+        assert!(due(&memory));
+        // The wait is bounded.
+        for _ in 0..20 {
+            memory.planned_round(14, 0.1, Choice::Default);
+        }
+        let record = memory.get(14).unwrap();
+        assert_eq!(record.fruitless_rounds(), 20);
+        for _ in 0..(1u64 << MAX_ROUND_WAIT_LOG2) {
+            memory.record_run(13, 14, DEFAULT_ARM, 50.0);
+        }
+        assert!(due(&memory));
     }
 
     #[test]

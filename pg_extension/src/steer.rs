@@ -121,7 +121,8 @@ pub(crate) enum Why {
     /// too fast to steer): its default plan runs and is measured.
     #[default]
     FirstRun,
-    /// Not worth steering: fast, given up on, or its steering overhead used up its allowance.
+    /// Not worth steering: fast, given up on, its steering overhead used up its allowance, or
+    /// its next planning round waits after rounds that found nothing.
     NotSteered,
     /// A verified winner, reused.
     Winner,
@@ -135,7 +136,9 @@ impl Why {
     pub(crate) fn describe(self) -> &'static str {
         match self {
             Why::FirstRun => "not measured slow before: the default plan runs and is measured",
-            Why::NotSteered => "not steered: fast, given up on, or over its steering allowance",
+            Why::NotSteered => {
+                "not steered: fast, given up on, over its steering allowance, or waiting after rounds that found nothing"
+            }
             Why::Winner => "verified faster before",
             Why::Planning => "planning the arms failed: the default plan",
             Why::Decided(Choice::Default) => "no arm expected faster",
@@ -492,7 +495,10 @@ pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
     }
     // Planning the arms and judging them is what steering cost this statement's planning.
     let planning_ms = decision.started.elapsed().as_secs_f64() * 1000.0;
-    state.steering_mut().add_planning(decision.instance, planning_ms);
+    match choice {
+        Ok(choice) => state.steering_mut().planned_round(decision.instance, planning_ms, choice),
+        Err(_) => state.steering_mut().add_planning(decision.instance, planning_ms),
+    }
     drop(state);
     with_backend(|backend| {
         if let Some(last) = backend.last.as_mut() {

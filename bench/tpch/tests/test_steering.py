@@ -107,7 +107,7 @@ class RegressionsSectionTest(unittest.TestCase):
     def test_the_noise_floor_and_what_steering_did_in_each_regressed_run(self):
         planned = {"arm": "no nested loop", "why": "explored within the exploration budget", "arms_planned": 7,
                    "planning_ms": 3.4, "node_timing": False, "rows_counted": True}
-        default = {"arm": "default", "why": "not steered: fast, given up on, or over its steering allowance",
+        default = {"arm": "default", "why": "not steered: fast, given up on, over its steering allowance, or waiting after rounds that found nothing",
                    "arms_planned": 0, "planning_ms": 0.0, "node_timing": True, "rows_counted": False}
         runs = [run(1, "Q1", 7, "steered", 1.0), run(1, "Q1", 7, "stock", 1.0),
                 {**run(2, "Q1", 7, "steered", 3.0), "steering": planned}, run(2, "Q1", 7, "stock", 2.0),
