@@ -476,7 +476,10 @@ impl<const N: usize> SteeringMemory<N> {
 
     /// Notes a planning round of the instance's alternatives that took `ms` and chose `choice`:
     /// its planning is charged to the instance ([`Self::add_planning`]), and a round that found
-    /// no arm worth running makes the next one wait ([`StatementRecord::round_due`]).
+    /// no arm worth running ([`Choice::Default`]: none predicted faster with confidence, none to
+    /// verify, none to explore, whatever the draw) makes the next one wait
+    /// ([`StatementRecord::round_due`]). A round whose draw only declined to explore an arm
+    /// predicted faster ([`Choice::Undrawn`]) does not: another draw may try it.
     pub fn planned_round(&mut self, instance: u64, ms: f64, choice: Choice) {
         self.add_planning(instance, ms);
         if let Some(record) = self.get_mut(instance) {
@@ -551,13 +554,16 @@ pub enum Choice {
     Generalised(ArmId),
     /// Tried within the exploration budget.
     Explored(ArmId),
+    /// The default plan, though an arm is predicted faster and the exploration budget allows
+    /// trying it: no arm's Thompson draw beat the default plan's this time.
+    Undrawn,
 }
 
 impl Choice {
     /// The arm that runs.
     pub fn arm(self) -> ArmId {
         match self {
-            Choice::Default => DEFAULT_ARM,
+            Choice::Default | Choice::Undrawn => DEFAULT_ARM,
             Choice::Predicted(arm)
             | Choice::Verifying(arm)
             | Choice::Generalised(arm)
@@ -722,7 +728,8 @@ pub fn decide(
         .min_by(|a, b| a.1.total_cmp(&b.1));
     match explored {
         Some((arm, sampled)) if sampled < default_draw => Choice::Explored(arm),
-        _ => Choice::Default,
+        Some(_) => Choice::Undrawn,
+        None => Choice::Default,
     }
 }
 
@@ -852,18 +859,25 @@ mod tests {
             Choice::Default,
             "no exploring before the default plan ran"
         );
-        let (mut total, mut explored, mut worst) = (0.0, 0, 0.0f64);
+        let (mut total, mut explored, mut undrawn, mut worst) = (0.0, 0, 0, 0.0f64);
         for _ in 0..2000 {
             let choice = decide(Some(&record), None, &default, &candidates, &settings, || rng.normal());
             assert_ne!(choice.arm(), 2, "an arm predicted 10x slower is never tried");
             assert!(!matches!(choice, Choice::Predicted(_)), "nothing is better with confidence");
             explored += usize::from(matches!(choice, Choice::Explored(_)));
+            // Before arm 1 ran, a draw that declined it says so; once it ran slower, nothing
+            // is left to explore.
+            undrawn += usize::from(choice == Choice::Undrawn);
+            if record.arms[1].runs() > 0 {
+                assert!(matches!(choice, Choice::Default), "{choice:?}");
+            }
             let ms = actual(choice.arm());
             worst = worst.max(ms - 100.0);
             total += ms;
             record.record(choice.arm(), ms);
         }
         assert_eq!(explored, 1, "the plausible arm was tried, and not again once it ran slower");
+        assert!(undrawn > 0, "some draws declined it first");
         // What exploring lost is within its share of the statement's time, plus one run.
         assert!(record.lost_ms <= 0.05 * total + worst, "lost {} of {total}", record.lost_ms);
         // A rate of 0 never explores.
@@ -1077,6 +1091,13 @@ mod tests {
         // After the first round, waits of 2, 4, 8 and 16 runs.
         assert_eq!(rounds, [1, 3, 7, 15, 31]);
         assert_eq!(memory.get(14).unwrap().fruitless_rounds(), 5);
+        // A round whose draw only declined an arm predicted faster does not wait.
+        memory.planned_round(14, 0.1, Choice::Undrawn);
+        assert_eq!(memory.get(14).unwrap().fruitless_rounds(), 0);
+        assert!(due(&memory));
+        for _ in 0..5 {
+            memory.planned_round(14, 0.1, Choice::Default);
+        }
         // A round that finds an arm worth running ends the waiting.
         memory.planned_round(14, 0.1, Choice::Explored(2));
         assert_eq!(memory.get(14).unwrap().fruitless_rounds(), 0);

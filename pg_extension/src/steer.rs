@@ -146,6 +146,7 @@ impl Why {
             Why::Decided(Choice::Verifying(_)) => "ran faster, being verified",
             Why::Decided(Choice::Generalised(_)) => "verified faster on another instance of the template",
             Why::Decided(Choice::Explored(_)) => "explored within the exploration budget",
+            Why::Decided(Choice::Undrawn) => "an arm expected faster, not drawn to explore this time",
         }
     }
 }
@@ -184,7 +185,14 @@ struct Backend {
     ran_ms: f64,
     /// What steering did with the last statement it considered.
     last: Option<LastSteered>,
+    /// Instances this backend measured below the steering threshold, direct-mapped by key
+    /// ([`FAST_SLOTS`] slots, allocated at the first): no record remembers them, and their rows
+    /// are not counted again for a steering that will not steer them, whatever their cost says.
+    fast: Vec<u64>,
 }
+
+/// How many fast instances a backend remembers.
+const FAST_SLOTS: usize = 256;
 
 impl Backend {
     /// A timed statement that never reached ExecutorEnd (an ERROR ended it: a statement timeout,
@@ -195,7 +203,33 @@ impl Backend {
         self.running_since = None;
         if ms > 0.0 {
             self.note_time(&running, ms);
+            self.note_speed(running.instance, ms < guc::STEER_THRESHOLD_MS.get());
             let _ = catch_unwind(|| record(&running, ms));
+        }
+    }
+
+    fn fast_slot(instance: u64) -> usize {
+        (instance % FAST_SLOTS as u64) as usize
+    }
+
+    /// Whether this backend measured `instance` below the steering threshold last time it ran.
+    fn measured_fast(&self, instance: u64) -> bool {
+        self.fast.get(Self::fast_slot(instance)) == Some(&instance)
+    }
+
+    /// Notes whether `instance` ran below the steering threshold.
+    fn note_speed(&mut self, instance: u64, fast: bool) {
+        if self.fast.is_empty() {
+            if !fast {
+                return;
+            }
+            self.fast = vec![0; FAST_SLOTS];
+        }
+        let slot = &mut self.fast[Self::fast_slot(instance)];
+        if fast {
+            *slot = instance;
+        } else if *slot == instance {
+            *slot = 0;
         }
     }
 
@@ -316,7 +350,7 @@ pub unsafe extern "C" fn microlora_steer_begin(
             let state = shared().read();
             // An instance whose default plan never ran is at its first sight.
             match state.steering().get(instance).and_then(|record| Some((record, record.arms[0].median_ms()?))) {
-                None => (None, guess(&state) >= threshold),
+                None => (None, guess(&state) >= threshold && !with_backend(|backend| backend.measured_fast(instance))),
                 Some((record, default_ms)) => {
                     let template = state.steering().get(fingerprint);
                     let planning = planning_cost(default_ms, planning_ms);
@@ -592,6 +626,7 @@ pub extern "C" fn microlora_steer_finished(ms: f64) -> bool {
         let running = backend.running.take();
         if let Some(running) = &running {
             backend.note_time(running, ms);
+            backend.note_speed(running.instance, ms < guc::STEER_THRESHOLD_MS.get());
         }
         running
     }) else {
@@ -626,4 +661,25 @@ pub extern "C" fn microlora_count_rows() -> bool {
         }
     });
     count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backend;
+
+    #[test]
+    fn a_backend_remembers_the_instances_it_measured_fast_until_one_runs_slow() {
+        let mut backend = Backend::default();
+        assert!(!backend.measured_fast(7));
+        backend.note_speed(7, false);
+        assert!(backend.fast.is_empty(), "nothing is allocated before a fast statement");
+        backend.note_speed(7, true);
+        backend.note_speed(9, true);
+        assert!(backend.measured_fast(7) && backend.measured_fast(9) && !backend.measured_fast(8));
+        backend.note_speed(7, false);
+        assert!(!backend.measured_fast(7) && backend.measured_fast(9));
+        // Another instance in the same slot takes it.
+        backend.note_speed(9 + super::FAST_SLOTS as u64, true);
+        assert!(!backend.measured_fast(9));
+    }
 }
