@@ -11,10 +11,11 @@
 # and cache in a temporary directory, so root's apt state is never touched and no binary package
 # of those releases is installed. It is configured with --prefix=<cache>/pg<major> (scripts/
 # postgres.sh's pg_major_dir: MICROLORA_PG_CACHE, default /var/cache/microlora), outside the
-# repository, built with 2 jobs at the lowest CPU priority, and installed there with its regression
-# suite's sources (suite/: src/test/regress and contrib/spi, for tests/regress/run.sh). A stamp
-# file, <cache>/pg<major>/built, names the version and configure options; a run that finds a stamp
-# for the wanted version skips that major without asking the network.
+# repository, built with 2 jobs at the lowest CPU priority, and installed there with the contrib
+# modules the tests load (CONTRIB) and its regression suite's sources (suite/: src/test/regress and
+# contrib/spi, for tests/regress/run.sh). A stamp file, <cache>/pg<major>/built, names the version,
+# configure options and contrib modules; a run that finds the stamp it would write skips that major
+# without asking the network.
 #
 # The build tools (bison and flex: tarballs from 17 on ship no generated parser) and libraries
 # (readline, zlib, ICU) come from Debian 12's own repositories: `bash scripts/setup.sh pg17` installs
@@ -32,6 +33,8 @@ SUITES="trixie sid"
 # A feature set with which PostgreSQL's own regression suite passes: ICU (the default since 16),
 # readline for psql, zlib for pg_dump. No LLVM: JIT is not built, and `jit` is simply unavailable.
 CONFIGURE_OPTIONS=(--with-icu --with-readline --with-zlib --without-llvm)
+# The contrib modules the tests load (tests/pg/steering.sh: pg_stat_statements beside microlora).
+CONTRIB=(pg_stat_statements)
 JOBS=2
 
 step() { printf '\n==> pg-majors: %s\n' "$*"; }
@@ -46,7 +49,7 @@ debian_version_of() { # major
 
 # What the stamp of a finished build says: the package, version and configure options.
 stamp_text() { # major version
-  printf 'postgresql-%s=%s\nconfigure %s\n' "$1" "$2" "${CONFIGURE_OPTIONS[*]}"
+  printf 'postgresql-%s=%s\nconfigure %s\ncontrib %s\n' "$1" "$2" "${CONFIGURE_OPTIONS[*]}" "${CONTRIB[*]}"
 }
 
 WORK=
@@ -131,6 +134,11 @@ build_major() { # major
   step "PostgreSQL $major: make -j$JOBS (nice 19) and make install"
   (cd "$src" && nice -n 19 make -j"$JOBS" >"$WORK/make-$major.log" 2>&1 && make install >>"$WORK/make-$major.log" 2>&1) ||
     { tail -n 60 "$WORK/make-$major.log" >&2; return 1; }
+  local module
+  for module in "${CONTRIB[@]}"; do
+    (cd "$src/contrib/$module" && nice -n 19 make -j"$JOBS" install >>"$WORK/make-$major.log" 2>&1) ||
+      { tail -n 60 "$WORK/make-$major.log" >&2; return 1; }
+  done
   # The regression suite's sources, as tests/regress/run.sh takes them: regress/ and spi/.
   mkdir -p "$prefix/suite/spi"
   cp -a "$src/src/test/regress" "$prefix/suite/regress"

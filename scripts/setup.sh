@@ -83,16 +83,21 @@ setup_pg_major() { # major
   pgrx_register
 }
 
-# Registers with cargo-pgrx (in PGRX_HOME) every major whose pg_config is on the machine: `cargo pgrx
-# init` rewrites its config.toml with exactly the majors it is given.
+# Registers with cargo-pgrx (in PGRX_HOME) every major whose pg_config is on the machine and that is
+# not registered yet. `cargo pgrx init` rewrites its config.toml with exactly the majors it is
+# given: the ones registered already are passed again with their own pg_config.
 pgrx_register() {
-  local config=${PGRX_HOME:-$HOME/.pgrx}/config.toml args=() missing=0 major
+  local config=${PGRX_HOME:-$HOME/.pgrx}/config.toml args=() added=0 major registered
   for major in 15 16 17 18; do
-    [ -x "$(pg_config_of "$major")" ] || continue
-    args+=("--pg$major" "$(pg_config_of "$major")")
-    grep -q "^pg$major = \"$(pg_config_of "$major")\"" "$config" 2>/dev/null || missing=1
+    registered=$(sed -nE "s/^pg$major = \"(.*)\"$/\1/p" "$config" 2>/dev/null || true)
+    if [ -n "$registered" ]; then
+      args+=("--pg$major" "$registered")
+    elif [ -x "$(pg_config_of "$major")" ]; then
+      args+=("--pg$major" "$(pg_config_of "$major")")
+      added=1
+    fi
   done
-  [ "$missing" = 1 ] || return 0
+  [ "$added" = 1 ] || return 0
   step "cargo pgrx init ${args[*]}"
   cargo pgrx init "${args[@]}"
 }
