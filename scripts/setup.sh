@@ -66,7 +66,8 @@ setup_pg() {
   cargo_install cargo-pgrx 0.18.1 --locked
   if ! grep -q 'pg15' "${PGRX_HOME:-$HOME/.pgrx}/config.toml" 2>/dev/null; then
     step "cargo pgrx init --pg15"
-    cargo pgrx init --pg15 "$PG_CONFIG"
+    # PG_CONFIG is another major's when MICROLORA_PG_MAJOR names one.
+    if [ "$PG_MAJOR" = 15 ]; then cargo pgrx init --pg15 "$PG_CONFIG"; else cargo pgrx init --pg15 "$(pg_config_of 15)"; fi
   fi
   id -u "$PG_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$PG_USER"
 }
