@@ -83,10 +83,13 @@ test_tpch() {
   bash bench/tpcds/run.sh --check --out target/tpcds-test
 }
 
-# The other PostgreSQL majors, each built from source once (bash scripts/setup.sh pg<major>, cached
-# outside the repository): the extension's #[pg_test]s and restart tests, the e2e scripts of a real
-# server and PostgreSQL's own regression suite, as on 15. MICROLORA_PG_MAJORS chooses them.
+# The other PostgreSQL majors: a type check of the Rust side against 16 and 17, then each of
+# MICROLORA_PG_MAJORS built from source once (bash scripts/setup.sh pg<major>, cached outside the
+# repository) and put through the extension's #[pg_test]s and restart tests, the e2e scripts of a
+# real server and PostgreSQL's own regression suite, as on 15.
 test_majors() {
+  banner "majors: the Rust side type-checks against pgrx's bindings of 16 and 17 (no server needed)"
+  bash scripts/check-majors.sh 16 17
   local major
   for major in ${MICROLORA_PG_MAJORS:-17 18}; do
     banner "majors: PostgreSQL $major built from Debian's source package (once), then the extension's #[pg_test]s"
