@@ -143,6 +143,10 @@ build_major() { # major
   src=$WORK/src-$major
   mkdir -p "$src"
   tar -xf "$tarball" -C "$src" --strip-components=1
+  local tarball_major
+  tarball_major=$(sed -n "s/^PACKAGE_VERSION='\([0-9]*\).*/\1/p" "$src/configure")
+  [ "$tarball_major" = "$major" ] ||
+    { echo "pg-majors.sh: $(basename "$tarball") holds PostgreSQL ${tarball_major:-(no version found)}, not $major" >&2; return 1; }
   local fetched=$SECONDS
   # A half-finished earlier build is removed first: the prefix holds only what one build installs.
   rm -rf "$prefix"
