@@ -94,7 +94,7 @@ test_majors() {
   for major in ${MICROLORA_PG_MAJORS:-17 18}; do
     banner "majors: PostgreSQL $major built from Debian's source package (once), then the extension's #[pg_test]s"
     bash scripts/setup.sh "pg$major"
-    MICROLORA_PG_MAJOR=$major bash pg_extension/test.sh
+    env -u MICROLORA_PG_CONFIG MICROLORA_PG_MAJOR="$major" bash pg_extension/test.sh
     banner "majors: PostgreSQL $major: the e2e scripts (crashes, steering, upgrade) and the regression suite"
     (
       export MICROLORA_PG_MAJOR=$major
