@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian 12 machine, from the package registries only.
-# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|tpch|job|tpcds|regress|deb|all]...
+# Idempotent: every step checks before it installs. Usage: scripts/setup.sh [core|wasm|pg|pg16|pg17|pg18|tpch|job|tpcds|regress|deb|all]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=postgres.sh
@@ -66,9 +66,41 @@ setup_pg() {
   cargo_install cargo-pgrx 0.18.1 --locked
   if ! grep -q 'pg15' "${PGRX_HOME:-$HOME/.pgrx}/config.toml" 2>/dev/null; then
     step "cargo pgrx init --pg15"
-    cargo pgrx init --pg15 "$PG_CONFIG"
+    # PG_CONFIG is another major's when MICROLORA_PG_MAJOR names one.
+    if [ "$PG_MAJOR" = 15 ]; then cargo pgrx init --pg15 "$PG_CONFIG"; else cargo pgrx init --pg15 "$(pg_config_of 15)"; fi
   fi
   id -u "$PG_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$PG_USER"
+}
+
+# Another PostgreSQL major (17, 18; 16 from a tarball), built from source by scripts/pg-majors.sh
+# into pg_major_dir (scripts/postgres.sh), with the tools and libraries its build needs from
+# Debian 12's repositories; then registered with cargo-pgrx beside every major already there.
+setup_pg_major() { # major
+  setup_pg
+  step "pg$1: PostgreSQL $1 built from source into $(pg_major_dir "$1")"
+  # bison and flex: upstream tarballs ship no generated parser from 17 on.
+  apt_install bison flex make gcc libreadline-dev zlib1g-dev libicu-dev pkg-config
+  bash scripts/pg-majors.sh "$1"
+  pgrx_register
+}
+
+# Registers with cargo-pgrx (in PGRX_HOME) every major whose pg_config is on the machine and that is
+# not registered yet. `cargo pgrx init` rewrites its config.toml with exactly the majors it is
+# given: the ones registered already are passed again with their own pg_config.
+pgrx_register() {
+  local config=${PGRX_HOME:-$HOME/.pgrx}/config.toml args=() added=0 major registered
+  for major in 15 16 17 18; do
+    registered=$(sed -nE "s/^pg$major = \"(.*)\"$/\1/p" "$config" 2>/dev/null || true)
+    if [ -n "$registered" ]; then
+      args+=("--pg$major" "$registered")
+    elif [ -x "$(pg_config_of "$major")" ]; then
+      args+=("--pg$major" "$(pg_config_of "$major")")
+      added=1
+    fi
+  done
+  [ "$added" = 1 ] || return 0
+  step "cargo pgrx init ${args[*]}"
+  cargo pgrx init "${args[@]}"
 }
 
 # The TPC-H benchmark's Python tools (tpchgen-cli, psycopg, numpy, matplotlib), pinned in
@@ -133,13 +165,16 @@ for target in "${targets[@]}"; do
     core) setup_core ;;
     wasm) setup_wasm ;;
     pg) setup_pg ;;
+    pg16) setup_pg_major 16 ;;
+    pg17) setup_pg_major 17 ;;
+    pg18) setup_pg_major 18 ;;
     tpch) setup_tpch ;;
     job) setup_job ;;
     tpcds) setup_tpcds ;;
     regress) setup_regress ;;
     deb) setup_deb ;;
     all) setup_wasm; setup_pg; setup_tpch; setup_job; setup_tpcds; setup_regress; setup_deb ;;
-    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, tpch, job, tpcds, regress, deb or all)" >&2; exit 2 ;;
+    *) echo "setup.sh: unknown part '$target' (core, wasm, pg, pg16, pg17, pg18, tpch, job, tpcds, regress, deb or all)" >&2; exit 2 ;;
   esac
 done
 step "done: ${targets[*]}"

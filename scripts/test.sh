@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is needed (scripts/setup.sh) and runs every test of every part.
-# Usage: scripts/test.sh [core|wasm|pg|e2e|deb|regress|tpch]...   (default: all of them, in that order)
+# Usage: scripts/test.sh [core|wasm|pg|e2e|deb|regress|tpch|majors]...
+# (default: core wasm pg e2e deb regress tpch, in that order; majors runs only when named)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=postgres.sh
@@ -82,6 +83,35 @@ test_tpch() {
   bash bench/tpcds/run.sh --check --out target/tpcds-test
 }
 
+# The other PostgreSQL majors: a type check of the Rust side against 16 and 17, then each of
+# MICROLORA_PG_MAJORS built from source once (bash scripts/setup.sh pg<major>, cached outside the
+# repository) and put through the extension's #[pg_test]s and restart tests, the e2e scripts of a
+# real server and PostgreSQL's own regression suite, as on 15.
+test_majors() {
+  banner "majors: the Rust side type-checks against pgrx's bindings of 16 and 17 (no server needed)"
+  bash scripts/check-majors.sh 16 17
+  local major
+  for major in ${MICROLORA_PG_MAJORS:-17 18}; do
+    banner "majors: PostgreSQL $major built from Debian's source package (once), then the extension's #[pg_test]s"
+    bash scripts/setup.sh "pg$major"
+    env -u MICROLORA_PG_CONFIG MICROLORA_PG_MAJOR="$major" bash pg_extension/test.sh
+    banner "majors: PostgreSQL $major: the e2e scripts (crashes, steering, upgrade) and the regression suite"
+    (
+      export MICROLORA_PG_MAJOR=$major
+      unset MICROLORA_PG_CONFIG
+      # shellcheck source=postgres.sh
+      source scripts/postgres.sh
+      install_extension --quiet
+      bash scripts/setup.sh wasm >/dev/null
+      bash wasm/build.sh >/dev/null
+      bash tests/pg/run.sh
+      bash tests/pg/steering.sh
+      bash tests/pg/upgrade.sh
+      bash tests/regress/run.sh
+    )
+  done
+}
+
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=(core wasm pg e2e deb regress tpch)
 for part in "${parts[@]}"; do
@@ -93,6 +123,7 @@ for part in "${parts[@]}"; do
     deb) test_deb ;;
     regress) test_regress ;;
     tpch) test_tpch ;;
+    majors) test_majors ;;
     *) echo "test.sh: unknown part '$part'" >&2; exit 2 ;;
   esac
 done

@@ -134,17 +134,28 @@ microlora_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	}
 }
 
+/*
+ * PostgreSQL 18 dropped ExecutorRun's execute_once argument; EXECUTOR_RUN_ARGS is the argument
+ * list passed on, the rest of the hook is the same for every major.
+ */
+#if PG_VERSION_NUM >= 180000
+static void
+microlora_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count)
+#define EXECUTOR_RUN_ARGS queryDesc, direction, count
+#else
 static void
 microlora_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 					  bool execute_once)
+#define EXECUTOR_RUN_ARGS queryDesc, direction, count, execute_once
+#endif
 {
 	nesting_level++;
 	PG_TRY();
 	{
 		if (prev_ExecutorRun)
-			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+			prev_ExecutorRun(EXECUTOR_RUN_ARGS);
 		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+			standard_ExecutorRun(EXECUTOR_RUN_ARGS);
 	}
 	PG_FINALLY();
 	{

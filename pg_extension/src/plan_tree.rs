@@ -120,14 +120,17 @@ impl PlannedNode {
     }
 }
 
-/// PostgreSQL's `disable_cost`: what a path of a kind turned off by an `enable_*` setting costs
-/// on top of its own cost.
+/// PostgreSQL's `disable_cost`: what a path the planner wants to avoid costs on top of its own
+/// cost.
 const DISABLE_COST: f64 = 1.0e10;
 
-/// A cost without the `disable_cost`s added to it: a plan made with `enable_*` settings off (a
-/// steering arm's, or a session's own) prices a node of a disabled kind, and all its ancestors,
-/// `disable_cost` more, which says nothing about its time. Costs from `DISABLE_COST` up to a
-/// thousand times it are taken to carry such additions; larger ones are left as they are.
+/// A cost without the `disable_cost`s added to it. Up to PostgreSQL 17, a plan made with
+/// `enable_*` settings off (a steering arm's, or a session's own) prices a node of a disabled
+/// kind, and all its ancestors, `disable_cost` more, which says nothing about its time; from 18 on
+/// such a node is counted in the plan's `disabled_nodes` instead and its cost is its own, but a
+/// hash join whose inner most common value overflows `hash_mem` still gets `disable_cost` on
+/// every major. Costs from `DISABLE_COST` up to a thousand times it are taken to carry such
+/// additions; larger ones are left as they are.
 fn without_disable_cost(cost: f64) -> f64 {
     if (DISABLE_COST..DISABLE_COST * 1000.0).contains(&cost) {
         cost - (cost / DISABLE_COST).floor() * DISABLE_COST

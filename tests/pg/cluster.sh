@@ -1,6 +1,7 @@
-# A throw-away PostgreSQL 15 cluster for scripts that run a real server with microlora preloaded
-# (tests/pg/run.sh, tests/pg/deb.sh, pg_extension/restart_test.sh, tests/regress/run.sh,
-# scripts/demo-pg.sh, bench/pgbench.sh, bench/callgrind.sh, bench/tpch/run.sh). Source it, then:
+# A throw-away PostgreSQL cluster (of scripts/postgres.sh's PG_MAJOR: 15, or MICROLORA_PG_MAJOR's)
+# for scripts that run a real server with microlora preloaded (tests/pg/run.sh, tests/pg/deb.sh,
+# pg_extension/restart_test.sh, tests/regress/run.sh, scripts/demo-pg.sh, bench/pgbench.sh,
+# bench/callgrind.sh, bench/tpch/run.sh). Source it, then:
 #
 #   cluster_create NAME     initdb into a fresh /tmp/microlora-NAME.XXXXXX (sets CLUSTER_DIR,
 #                           CLUSTER_DATA, CLUSTER_LOG); the server listens only on a unix socket in

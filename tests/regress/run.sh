@@ -12,7 +12,10 @@
 # Usage: tests/regress/run.sh [stock|microlora]...   (default: both, in that order). Run as root:
 # the servers and pg_regress run as the system user microlora (cluster.sh's as_pg).
 #
-# The suite comes from Debian's source package of the installed postgresql-15, fetched with a
+# The server is scripts/postgres.sh's: PostgreSQL 15 from Debian's packages, or another major with
+# MICROLORA_PG_MAJOR=17 or 18 (built by `bash scripts/setup.sh pg18`, which keeps that build's suite
+# beside it, in pg_major_dir/suite). For 15, the suite comes from Debian's source package of the
+# installed postgresql-15, fetched with a
 # private apt configuration (deb-src of the machine's own Debian sources; root's apt state is not
 # touched) and unpacked with dpkg-source; regress.so, refint.so and autoinc.so are built with PGXS
 # (Makefile, rebuilt when it changes). Both are cached in ${XDG_CACHE_HOME:-$HOME/.cache}/microlora/regress/<version>/,
@@ -21,7 +24,7 @@
 #
 # Prints `ok - …`/`FAILED - …` per check and finally `N passed, M failed`; exits non-zero if
 # anything failed. Each run's pg_regress output, regression.diffs and server log (up to the end of
-# the suite) are kept in target/regress/<run>/.
+# the suite) are kept in target/regress/<run>/ (target/regress-pg<major>/<run>/ for another major).
 set -euo pipefail
 cd "$(dirname "$0")"
 HERE=$PWD
@@ -31,10 +34,17 @@ source "$ROOT/tests/pg/cluster.sh"
 
 PG_LIB=$("$PG_CONFIG" --pkglibdir)
 PG_REGRESS=$PG_LIB/pgxs/src/test/regress/pg_regress
-VERSION=$(dpkg-query -W -f='${Version}' postgresql-15)
-CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/microlora/regress/$VERSION
-# Where each run's pg_regress output, regression.diffs and server log are kept after the cluster is gone.
-KEEP=$ROOT/target/regress
+if [ "$PG_MAJOR" = 15 ]; then
+  VERSION=$(dpkg-query -W -f='${Version}' postgresql-15)
+  CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/microlora/regress/$VERSION
+  # Where each run's pg_regress output, regression.diffs and server log are kept after the cluster is gone.
+  KEEP=$ROOT/target/regress
+else
+  # The suite of the source scripts/pg-majors.sh built the server from; its stamp names the version.
+  VERSION=$(sed -n '1s/^postgresql-[0-9]*=//p' "$(pg_major_dir "$PG_MAJOR")/built" 2>/dev/null || true)
+  CACHE=$(pg_major_dir "$PG_MAJOR")/suite
+  KEEP=$ROOT/target/regress-pg$PG_MAJOR
+fi
 # What the head of a failed run's regression.diffs shows.
 DIFF_LINES=300
 
@@ -220,15 +230,18 @@ run_suite() { # name setting…
   # pg_regress's summary: " All 217 tests passed. ", " 42 of 217 tests failed. ", or with
   # ignorable tests (random, which is probabilistic): " 216 of 217 tests passed, 1 failed test(s)
   # ignored. " (pg_regress exits 0: a pass) or " … tests failed, 1 of these failures ignored. ".
+  # From PostgreSQL 16 on, pg_regress writes TAP: the same summary as a comment ("# All 231 tests
+  # passed."), and a failed test as "not ok 12     + name   … ms".
   local summary
-  summary=$(grep -E '^ *(All [0-9]+ tests passed|[0-9]+ of [0-9]+ tests (passed|failed))' \
-    "$CLUSTER_DIR/pg_regress.out" | tail -n 1 | sed -E 's/^ +//; s/[ .]+$//' || true)
+  summary=$(grep -E '^(# )? *(All [0-9]+ tests passed|[0-9]+ of [0-9]+ tests (passed|failed))' \
+    "$CLUSTER_DIR/pg_regress.out" | tail -n 1 | sed -E 's/^(# )? +//; s/^# //; s/[ .]+$//' || true)
   if [ "$status" = 0 ] && [ -n "$summary" ] && ! grep -q 'tests failed' <<<"$summary"; then
     ok "$name: PostgreSQL's regression suite: $summary (${seconds} s)"
   else
     not_ok "$name: PostgreSQL's regression suite: ${summary:-no summary, pg_regress exited with status $status} (${seconds} s)"
     local failing
-    failing=$(awk '/\.\.\. FAILED/ { for (i = 2; i <= NF; i++) if ($i == "...") { print $(i - 1); break } }' \
+    failing=$(awk '/\.\.\. FAILED/ { for (i = 2; i <= NF; i++) if ($i == "...") { print $(i - 1); break } }
+      /^not ok / { for (i = 4; i < NF; i++) if ($i == "+" || $i == "-") { print $(i + 1); break } }' \
       "$CLUSTER_DIR/pg_regress.out" | paste -sd' ')
     echo "# failing tests: ${failing:-none listed}"
     if [ -z "$summary" ]; then
@@ -253,7 +266,12 @@ run_suite() { # name setting…
 # --- the runs -------------------------------------------------------------------------------------
 
 if [ ! -x "$PG_REGRESS" ]; then
-  not_ok "pg_regress is installed: $PG_REGRESS is missing (postgresql-server-dev-15): run 'bash scripts/setup.sh pg' first"
+  not_ok "pg_regress is installed: $PG_REGRESS is missing: run 'bash scripts/setup.sh $([ "$PG_MAJOR" = 15 ] && echo pg || echo "pg$PG_MAJOR")' first"
+  finished=1
+  exit 1
+fi
+if [ "$PG_MAJOR" != 15 ] && { [ -z "$VERSION" ] || [ ! -f "$CACHE/regress/parallel_schedule" ]; }; then
+  not_ok "PostgreSQL $PG_MAJOR's regression suite is in $CACHE: run 'bash scripts/setup.sh pg$PG_MAJOR' first"
   finished=1
   exit 1
 fi
