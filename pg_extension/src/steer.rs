@@ -185,14 +185,16 @@ struct Backend {
     ran_ms: f64,
     /// What steering did with the last statement it considered.
     last: Option<LastSteered>,
-    /// Instances this backend measured below the steering threshold, direct-mapped by key
-    /// ([`FAST_SLOTS`] slots, allocated at the first): no record remembers them, and their rows
+    /// Instances this backend measured below the steering threshold, in [`FAST_SETS`] sets of
+    /// [`FAST_WAYS`] by key (allocated at the first): no record remembers them, and their rows
     /// are not counted again for a steering that will not steer them, whatever their cost says.
     fast: Vec<u64>,
 }
 
-/// How many fast instances a backend remembers.
-const FAST_SLOTS: usize = 256;
+/// How many sets of fast instances a backend remembers, and how many instances per set (a new
+/// one replaces the set's oldest).
+const FAST_SETS: usize = 256;
+const FAST_WAYS: usize = 4;
 
 impl Backend {
     /// A timed statement that never reached ExecutorEnd (an ERROR ended it: a statement timeout,
@@ -208,13 +210,16 @@ impl Backend {
         }
     }
 
-    fn fast_slot(instance: u64) -> usize {
-        (instance % FAST_SLOTS as u64) as usize
+    /// The set `instance` belongs to, newest first.
+    fn fast_set(&mut self, instance: u64) -> &mut [u64] {
+        let start = (instance % FAST_SETS as u64) as usize * FAST_WAYS;
+        &mut self.fast[start..start + FAST_WAYS]
     }
 
     /// Whether this backend measured `instance` below the steering threshold last time it ran.
     fn measured_fast(&self, instance: u64) -> bool {
-        self.fast.get(Self::fast_slot(instance)) == Some(&instance)
+        let start = (instance % FAST_SETS as u64) as usize * FAST_WAYS;
+        self.fast.get(start..start + FAST_WAYS).is_some_and(|set| set.contains(&instance))
     }
 
     /// Notes whether `instance` ran below the steering threshold.
@@ -223,13 +228,22 @@ impl Backend {
             if !fast {
                 return;
             }
-            self.fast = vec![0; FAST_SLOTS];
+            self.fast = vec![0; FAST_SETS * FAST_WAYS];
         }
-        let slot = &mut self.fast[Self::fast_slot(instance)];
-        if fast {
-            *slot = instance;
-        } else if *slot == instance {
-            *slot = 0;
+        let set = self.fast_set(instance);
+        let found = set.iter().position(|&key| key == instance);
+        match (found, fast) {
+            // Newest first: the oldest, at the end, is the one a new instance replaces.
+            (Some(at), true) => set[..=at].rotate_right(1),
+            (None, true) => {
+                set.rotate_right(1);
+                set[0] = instance;
+            }
+            (Some(at), false) => {
+                set[at..].rotate_left(1);
+                set[FAST_WAYS - 1] = 0;
+            }
+            (None, false) => {}
         }
     }
 
@@ -678,8 +692,15 @@ mod tests {
         assert!(backend.measured_fast(7) && backend.measured_fast(9) && !backend.measured_fast(8));
         backend.note_speed(7, false);
         assert!(!backend.measured_fast(7) && backend.measured_fast(9));
-        // Another instance in the same slot takes it.
-        backend.note_speed(9 + super::FAST_SLOTS as u64, true);
-        assert!(!backend.measured_fast(9));
+        // A set holds FAST_WAYS instances; one more replaces the set's oldest.
+        let same_set = |i: u64| 9 + i * super::FAST_SETS as u64;
+        for i in 1..super::FAST_WAYS as u64 {
+            backend.note_speed(same_set(i), true);
+        }
+        assert!((0..super::FAST_WAYS as u64).all(|i| backend.measured_fast(same_set(i))));
+        backend.note_speed(9, true); // seen again: the newest now
+        backend.note_speed(same_set(super::FAST_WAYS as u64), true);
+        assert!(backend.measured_fast(9), "the set's newest stays");
+        assert!(!backend.measured_fast(same_set(1)), "the set's oldest is replaced");
     }
 }
