@@ -301,8 +301,7 @@ impl StatementRecord {
     /// default plan ran.
     pub fn explore_budget_ms(&self, explore_rate: f64) -> Option<f64> {
         let default_ms = self.arms[0].median_ms()?;
-        let runs: u64 = self.arms.iter().map(ArmRecord::runs).sum();
-        Some(explore_rate * runs as f64 * default_ms)
+        Some(explore_rate * self.runs() as f64 * default_ms)
     }
 
     /// Whether `arm` is banned for this statement.
@@ -497,7 +496,7 @@ impl<const N: usize> SteeringMemory<N> {
     /// instance's.
     fn template_entry(&mut self, template: u64) -> Option<&mut StatementRecord> {
         let record = self.entry(template)?;
-        if record.arms.iter().all(|arm| arm.runs() == 0) && record.bans == 0 {
+        if record.runs() == 0 && record.bans == 0 {
             record.template = true;
         }
         record.template.then_some(record)
