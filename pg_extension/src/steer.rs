@@ -204,22 +204,20 @@ impl Backend {
         let (Some(running), ms) = (self.running.take(), self.ran_ms) else { return };
         self.running_since = None;
         if ms > 0.0 {
-            self.note_time(&running, ms);
-            self.note_speed(running.instance, ms < guc::STEER_THRESHOLD_MS.get());
+            self.note_ended(&running, ms);
             let _ = catch_unwind(|| record(&running, ms));
         }
     }
 
-    /// The set `instance` belongs to, newest first.
-    fn fast_set(&mut self, instance: u64) -> &mut [u64] {
+    /// Where in `fast` the set `instance` belongs to lies (newest first).
+    fn fast_set(instance: u64) -> std::ops::Range<usize> {
         let start = (instance % FAST_SETS as u64) as usize * FAST_WAYS;
-        &mut self.fast[start..start + FAST_WAYS]
+        start..start + FAST_WAYS
     }
 
     /// Whether this backend measured `instance` below the steering threshold last time it ran.
     fn measured_fast(&self, instance: u64) -> bool {
-        let start = (instance % FAST_SETS as u64) as usize * FAST_WAYS;
-        self.fast.get(start..start + FAST_WAYS).is_some_and(|set| set.contains(&instance))
+        self.fast.get(Self::fast_set(instance)).is_some_and(|set| set.contains(&instance))
     }
 
     /// Notes whether `instance` ran below the steering threshold.
@@ -230,7 +228,7 @@ impl Backend {
             }
             self.fast = vec![0; FAST_SETS * FAST_WAYS];
         }
-        let set = self.fast_set(instance);
+        let set = &mut self.fast[Self::fast_set(instance)];
         let found = set.iter().position(|&key| key == instance);
         match (found, fast) {
             // Newest first: the oldest, at the end, is the one a new instance replaces.
@@ -247,11 +245,13 @@ impl Backend {
         }
     }
 
-    /// Notes `ms` as the time of the last statement considered, if that is the one that ran.
-    fn note_time(&mut self, running: &Steered, ms: f64) {
+    /// Notes that `running` ended after `ms`: as the last statement's time, if it is the last
+    /// statement considered, and whether it ran below the steering threshold.
+    fn note_ended(&mut self, running: &Steered, ms: f64) {
         if let Some(last) = self.last.as_mut().filter(|last| last.instance == running.instance) {
             last.ms = Some(ms);
         }
+        self.note_speed(running.instance, ms < guc::STEER_THRESHOLD_MS.get());
     }
 }
 
@@ -639,8 +639,7 @@ pub extern "C" fn microlora_steer_finished(ms: f64) -> bool {
         backend.running_since = None;
         let running = backend.running.take();
         if let Some(running) = &running {
-            backend.note_time(running, ms);
-            backend.note_speed(running.instance, ms < guc::STEER_THRESHOLD_MS.get());
+            backend.note_ended(running, ms);
         }
         running
     }) else {
