@@ -25,18 +25,28 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/parallel.h"
-#include "nodes/nodeFuncs.h"
-#include "utils/guc.h"
 #include "access/xact.h"
+#include "commands/explain.h"
+#if PG_VERSION_NUM >= 180000
+#include "commands/defrem.h"
+#include "commands/explain_format.h"
+#include "commands/explain_state.h"
+#endif
+#include "common/keywords.h"
 #include "executor/executor.h"
 #include "executor/instrument.h"
 #include "miscadmin.h"
 #include "nodes/params.h"
+#include "nodes/nodeFuncs.h"
 #include "optimizer/planner.h"
+#include "parser/scanner.h"
 #include "portability/instr_time.h"
 #include "storage/ipc.h"
 #include "tcop/utility.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
@@ -53,7 +63,8 @@ extern int	microlora_steer_mode(void);
 extern int	microlora_arm_count(void);
 extern const char *microlora_arm_setting(int arm, int i, const char **value);
 extern void microlora_steer_forget(void);
-extern bool microlora_steer_begin(PlannedStmt *plan, const char *query_string, double planning_ms);
+extern bool microlora_steer_begin(PlannedStmt *plan, const char *query_string, int text_location,
+								  int text_length, double planning_ms, bool dry);
 extern int	microlora_steer_ahead(PlannedStmt *plan);
 extern bool microlora_steer_planning_left(void);
 extern void microlora_steer_consider(int arm, PlannedStmt *plan);
@@ -97,6 +108,16 @@ static bool timed_at_level[MAX_TRACKED_LEVEL];
  * times, which cost a clock read per row), for the learned row counts steering judges plans on.
  */
 static bool rows_at_level[MAX_TRACKED_LEVEL];
+
+/*
+ * A client's EXPLAIN being processed while steering is on or advising: its query string, and
+ * where in it the statement it explains lies, [explained_start, explained_end). The planner hook
+ * plans that statement as steering would run it, without recording or exploring anything, so
+ * that EXPLAIN shows the plan the statement runs.
+ */
+static const char *explain_source = NULL;
+static int	explained_start = -1;
+static int	explained_end = -1;
 
 static void
 microlora_ExecutorStart(QueryDesc *queryDesc, int eflags)
@@ -215,39 +236,66 @@ skip_failure(const char *what, MemoryContext caller_context, uint32 caller_holdo
 }
 
 /*
- * Learns from an executed statement in an internal subtransaction; see the file header. A
- * subtransaction needs a transaction running normally (a cursor closed while its transaction
- * aborts is ended without one) and no parallel operation in progress: without them, the
- * statement is not learned from.
+ * Runs our own work, work(arg), in an internal subtransaction with interrupts held; see the file
+ * header. A subtransaction needs a transaction running normally (a cursor closed while its
+ * transaction aborts is ended without one) and no parallel operation in progress: without them,
+ * the work is not done. Returns whether it was done; the caller's memory context is current
+ * afterwards.
  */
-static void
-observe_in_subtransaction(QueryDesc *queryDesc, bool with_times)
+static bool
+in_subtransaction(const char *what, void (*work) (void *), void *arg)
 {
 	MemoryContext caller_context = CurrentMemoryContext;
 	ResourceOwner caller_owner = CurrentResourceOwner;
 	uint32		caller_holdoff = InterruptHoldoffCount;
 	uint32		caller_cancel_holdoff = QueryCancelHoldoffCount;
+	volatile bool done = false;
 
 	if (!IsTransactionState() || IsInParallelMode())
-		return;
+		return false;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(caller_context);
 	PG_TRY();
 	{
 		HOLD_INTERRUPTS();
-		microlora_observe_statement(queryDesc, with_times);
+		work(arg);
 		RESUME_INTERRUPTS();
 		ReleaseCurrentSubTransaction();
+		done = true;
 	}
 	PG_CATCH();
 	{
-		skip_failure("learning from a statement", caller_context, caller_holdoff,
-					 caller_cancel_holdoff);
+		skip_failure(what, caller_context, caller_holdoff, caller_cancel_holdoff);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(caller_context);
 	CurrentResourceOwner = caller_owner;
+	return done;
+}
+
+/* An executed statement to learn from, and whether its nodes were timed. */
+typedef struct Observation
+{
+	QueryDesc  *query_desc;
+	bool		with_times;
+} Observation;
+
+static void
+observe(void *arg)
+{
+	Observation *observation = arg;
+
+	microlora_observe_statement(observation->query_desc, observation->with_times);
+}
+
+/* Learns from an executed statement, in an internal subtransaction. */
+static void
+observe_in_subtransaction(QueryDesc *queryDesc, bool with_times)
+{
+	Observation observation = {queryDesc, with_times};
+
+	(void) in_subtransaction("learning from a statement", observe, &observation);
 }
 
 static void
@@ -283,6 +331,50 @@ microlora_ExecutorEnd(QueryDesc *queryDesc)
 		standard_ExecutorEnd(queryDesc);
 }
 
+/*
+ * Where, in the text of a statement starting at `location` of `source`, the statement an EXPLAIN
+ * explains starts: after the EXPLAIN keyword and its options, parenthesised or the bare ANALYZE
+ * (ANALYSE) and VERBOSE; -1 if no statement follows. The text was parsed already, so the
+ * scanner meets nothing it would raise on.
+ */
+static int
+explained_statement_start(const char *source, int location)
+{
+	core_yy_extra_type extra;
+	core_YYSTYPE value;
+	YYLTYPE		token_location = 0;
+	core_yyscan_t scanner;
+	int			skipped[3];
+	int			start = -1;
+	int			depth = 0;
+	int			token;
+
+	skipped[0] = ScanKeywordLookup("analyze", &ScanKeywords);
+	skipped[1] = ScanKeywordLookup("analyse", &ScanKeywords);
+	skipped[2] = ScanKeywordLookup("verbose", &ScanKeywords);
+	for (int i = 0; i < 3; i++)
+		skipped[i] = skipped[i] >= 0 ? ScanKeywordTokens[skipped[i]] : -1;
+	scanner = scanner_init(source + location, &extra, &ScanKeywords, ScanKeywordTokens);
+	/* The first token is EXPLAIN itself. */
+	if (core_yylex(&value, &token_location, scanner) > 0)
+	{
+		while ((token = core_yylex(&value, &token_location, scanner)) > 0)
+		{
+			if (token == '(')
+				depth++;
+			else if (token == ')' && depth > 0)
+				depth--;
+			else if (depth == 0 && token != skipped[0] && token != skipped[1] && token != skipped[2])
+			{
+				start = location + token_location;
+				break;
+			}
+		}
+	}
+	scanner_finish(scanner);
+	return start;
+}
+
 /* The planner installed before ours, or PostgreSQL's. */
 static PlannedStmt *
 call_planner(Query *parse, const char *query_string, int cursorOptions, ParamListInfo boundParams)
@@ -306,7 +398,7 @@ holds_client_param(Node *node, void *context)
 }
 
 /*
- * Whether steering may consider a statement: a client's SELECT over two relations or more
+ * Whether steering may consider a client's statement: a SELECT over two relations or more
  * (arms change join methods and scans), without row locks or data-modifying CTEs, and not a
  * generic cached plan (one planned without the values of the client's parameters: whatever
  * plan it gets is reused for every value).
@@ -314,8 +406,7 @@ holds_client_param(Node *node, void *context)
 static bool
 steerable_query(Query *parse, ParamListInfo boundParams)
 {
-	return nesting_level == 0 &&
-		parse->commandType == CMD_SELECT &&
+	return parse->commandType == CMD_SELECT &&
 		parse->utilityStmt == NULL &&
 		parse->rowMarks == NIL &&
 		!parse->hasModifyingCTE &&
@@ -430,21 +521,33 @@ microlora_planner(Query *parse, const char *query_string, int cursorOptions,
 	Query	   *pristine = NULL;
 	instr_time	started;
 	instr_time	planning;
+	/* The statement a client's EXPLAIN explains: planned as steering would run it, dry. */
+	bool		explained = nesting_level == 1 && explain_source != NULL &&
+		query_string == explain_source;
+	/* Where the statement's own text lies in query_string. */
+	int			text_location = parse->stmt_location;
+	int			text_length = parse->stmt_len;
 
 	INSTR_TIME_SET_CURRENT(started);
-	if (nesting_level == 0 && microlora_steer_mode() != 0)
+	if ((nesting_level == 0 || explained) && microlora_steer_mode() != 0)
 	{
 		microlora_steer_forget();
 		/* The planner scribbles on its input: the arms plan copies of the query as it came. */
 		if (steerable_query(parse, boundParams))
 			pristine = copyObject(parse);
+		if (explained)
+		{
+			text_location = explained_start;
+			text_length = explained_end - explained_start;
+		}
 	}
 	plan = call_planner(parse, query_string, cursorOptions, boundParams);
 	INSTR_TIME_SET_CURRENT(planning);
 	INSTR_TIME_SUBTRACT(planning, started);
 	/* The default plan's planning time: what planning each arm is expected to cost. */
 	if (pristine != NULL &&
-		microlora_steer_begin(plan, query_string, INSTR_TIME_GET_MILLISEC(planning)))
+		microlora_steer_begin(plan, query_string, text_location, text_length,
+							  INSTR_TIME_GET_MILLISEC(planning), explained))
 	{
 		plan = steer(pristine, plan, query_string, cursorOptions, boundParams);
 		INSTR_TIME_SET_CURRENT(planning);
@@ -461,7 +564,19 @@ microlora_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readO
 {
 	/* EXECUTE runs a statement the client prepared: it stays at the client's level. */
 	bool		nests = !IsA(pstmt->utilityStmt, ExecuteStmt);
+	/* A client's EXPLAIN, whose statement steering plans as it would run it. */
+	bool		explains = nesting_level == 0 && IsA(pstmt->utilityStmt, ExplainStmt) &&
+		microlora_steer_mode() != 0;
 
+	if (explains)
+	{
+		int			location = Max(pstmt->stmt_location, 0);
+
+		explained_start = explained_statement_start(queryString, location);
+		explained_end = pstmt->stmt_len > 0 ? location + pstmt->stmt_len : (int) strlen(queryString);
+		if (explained_start >= 0 && explained_start < explained_end)
+			explain_source = queryString;
+	}
 	if (nests)
 		nesting_level++;
 	PG_TRY();
@@ -477,6 +592,8 @@ microlora_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readO
 	{
 		if (nests)
 			nesting_level--;
+		if (explains)
+			explain_source = NULL;
 	}
 	PG_END_TRY();
 }
@@ -498,6 +615,134 @@ start_shared_memory(void)
 	microlora_load_state();
 }
 
+#if PG_VERSION_NUM >= 180000
+/*
+ * EXPLAIN (MICROLORA), from PostgreSQL 18 on (its extension EXPLAIN options): per plan node the
+ * operator scope microlora learns it under, its predicted own time (without its inputs', over all
+ * its loops) and its rows per loop as learned; per plan the plan's predicted time and the arm
+ * steering plans the statement with, and why. What it prints is read in an internal
+ * subtransaction (catalog lookups, the shared learner): should that fail, it is logged and
+ * EXPLAIN prints its own output only.
+ */
+
+/* Filled in by microlora_explain (pg_extension/src/explain.rs), which says what each field is. */
+typedef struct MicroloraExplainedNode
+{
+	const Plan *plan;
+	const char *scope;
+	double		predicted_ms;
+	double		learned_rows;
+} MicroloraExplainedNode;
+
+typedef struct MicroloraExplainedPlan
+{
+	MicroloraExplainedNode *nodes;
+	int			node_count;
+	double		predicted_ms;
+	const char *steering;
+	int			arms_planned;
+	double		planning_ms;
+} MicroloraExplainedPlan;
+
+extern void microlora_explain(PlannedStmt *plan, MicroloraExplainedPlan *out);
+
+/* The option's value for one EXPLAIN, and what was read for the plan it prints now. */
+typedef struct ExplainOptions
+{
+	bool		enabled;
+	PlannedStmt *described;
+	MicroloraExplainedPlan plan;
+} ExplainOptions;
+
+static int	explain_extension_id;
+static explain_per_node_hook_type prev_explain_per_node = NULL;
+static explain_per_plan_hook_type prev_explain_per_plan = NULL;
+
+static void
+explain_option(ExplainState *es, DefElem *opt, ParseState *pstate)
+{
+	ExplainOptions *options = GetExplainExtensionState(es, explain_extension_id);
+
+	if (options == NULL)
+	{
+		options = palloc0(sizeof(ExplainOptions));
+		SetExplainExtensionState(es, explain_extension_id, options);
+	}
+	options->enabled = defGetBoolean(opt);
+}
+
+static void
+explain_describe(void *arg)
+{
+	ExplainOptions *options = arg;
+
+	microlora_explain(options->described, &options->plan);
+}
+
+/* The options of an EXPLAIN (MICROLORA), with what microlora says of the plan it prints now. */
+static ExplainOptions *
+explained_options(ExplainState *es)
+{
+	ExplainOptions *options = GetExplainExtensionState(es, explain_extension_id);
+
+	if (options == NULL || !options->enabled)
+		return NULL;
+	if (options->described != es->pstmt)
+	{
+		memset(&options->plan, 0, sizeof(options->plan));
+		options->described = es->pstmt;
+		(void) in_subtransaction("describing a plan for EXPLAIN", explain_describe, options);
+	}
+	return options;
+}
+
+static void
+microlora_explain_per_node(PlanState *planstate, List *ancestors, const char *relationship,
+						   const char *plan_name, ExplainState *es)
+{
+	ExplainOptions *options;
+
+	if (prev_explain_per_node)
+		prev_explain_per_node(planstate, ancestors, relationship, plan_name, es);
+	options = explained_options(es);
+	if (options == NULL)
+		return;
+	for (int i = 0; i < options->plan.node_count; i++)
+	{
+		MicroloraExplainedNode *node = &options->plan.nodes[i];
+
+		if (node->plan != planstate->plan)
+			continue;
+		ExplainPropertyText("Microlora Scope", node->scope, es);
+		if (!isnan(node->predicted_ms))
+			ExplainPropertyFloat("Microlora Predicted Time", "ms", node->predicted_ms, 3, es);
+		ExplainPropertyFloat("Microlora Learned Rows", NULL, node->learned_rows, 0, es);
+		break;
+	}
+}
+
+static void
+microlora_explain_per_plan(PlannedStmt *plannedstmt, IntoClause *into, ExplainState *es,
+						   const char *queryString, ParamListInfo params,
+						   QueryEnvironment *queryEnv)
+{
+	ExplainOptions *options;
+
+	if (prev_explain_per_plan)
+		prev_explain_per_plan(plannedstmt, into, es, queryString, params, queryEnv);
+	options = explained_options(es);
+	if (options == NULL || options->plan.steering == NULL)
+		return;
+	ExplainPropertyFloat("Microlora Predicted Time", "ms", options->plan.predicted_ms, 3, es);
+	ExplainPropertyText("Microlora Steering", options->plan.steering, es);
+	if (options->plan.arms_planned > 0 || es->format != EXPLAIN_FORMAT_TEXT)
+	{
+		ExplainPropertyInteger("Microlora Arms Planned", NULL, options->plan.arms_planned, es);
+		ExplainPropertyFloat("Microlora Arms Planning Time", "ms", options->plan.planning_ms, 3, es);
+	}
+}
+#endif
+
 /* Installs every hook, saving the previous ones. Called once, from _PG_init. */
 void
 microlora_install_hooks(void)
@@ -518,6 +763,14 @@ microlora_install_hooks(void)
 	shmem_request_hook = request_shared_memory;
 	prev_shmem_startup = shmem_startup_hook;
 	shmem_startup_hook = start_shared_memory;
+#if PG_VERSION_NUM >= 180000
+	explain_extension_id = GetExplainExtensionId("microlora");
+	RegisterExtensionExplainOption("microlora", explain_option);
+	prev_explain_per_node = explain_per_node_hook;
+	explain_per_node_hook = microlora_explain_per_node;
+	prev_explain_per_plan = explain_per_plan_hook;
+	explain_per_plan_hook = microlora_explain_per_plan;
+#endif
 }
 
 /* The current nesting level, for tests. */

@@ -17,6 +17,7 @@
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
+pub mod explain;
 pub mod guard;
 pub mod guc;
 pub mod hooks;

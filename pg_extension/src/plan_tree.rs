@@ -447,23 +447,37 @@ pub unsafe fn plan_fingerprint(stmt: *mut pg_sys::PlannedStmt) -> u64 {
 /// # Safety
 /// `stmt` must be a valid finished plan, in a transaction.
 pub unsafe fn describe_planned(stmt: *mut pg_sys::PlannedStmt, learned: &LearnedRows) -> Vec<PlannedNode> {
+    let mut nodes = Vec::new();
+    // SAFETY: the caller's promise.
+    unsafe { describe_planned_nodes(stmt, learned, &mut |_, node| nodes.push(node)) };
+    nodes
+}
+
+/// Describes every node of a planned (not executed) statement as [`describe_planned`] does,
+/// passing each node with its description to `out`.
+///
+/// # Safety
+/// `stmt` must be a valid finished plan, in a transaction.
+pub unsafe fn describe_planned_nodes(
+    stmt: *mut pg_sys::PlannedStmt,
+    learned: &LearnedRows,
+    out: &mut dyn FnMut(*mut pg_sys::Plan, PlannedNode),
+) {
     // SAFETY: `stmt` is a valid finished plan, in a transaction (the caller's promise); its main
     // tree and its subplans are nodes of it.
     unsafe {
         let subplans = (*stmt).subplans;
         let mut visited_subplans = vec![false; pg_list::len(subplans)];
-        let mut nodes = Vec::new();
         let walk = Walk { stmt, learned };
-        describe_plan_rec((*stmt).planTree, &walk, 1.0, 0, 0, &mut visited_subplans, &mut nodes);
+        describe_plan_rec((*stmt).planTree, &walk, 1.0, 0, 0, &mut visited_subplans, out);
         for i in 0..visited_subplans.len() {
             if !visited_subplans[i] {
                 if let Some(sub) = pg_list::nth_ptr(subplans, i) {
                     visited_subplans[i] = true;
-                    describe_plan_rec(sub.cast(), &walk, 1.0, 0, 0, &mut visited_subplans, &mut nodes);
+                    describe_plan_rec(sub.cast(), &walk, 1.0, 0, 0, &mut visited_subplans, out);
                 }
             }
         }
-        nodes
     }
 }
 
@@ -485,7 +499,7 @@ unsafe fn describe_plan_rec(
     depth: u32,
     parent: u64,
     visited_subplans: &mut [bool],
-    out: &mut Vec<PlannedNode>,
+    out: &mut dyn FnMut(*mut pg_sys::Plan, PlannedNode),
 ) {
     // SAFETY: `plan` is checked non-null, then valid by the caller's promise; its initPlan list
     // holds SubPlan nodes whose ids index `stmt`'s subplans (checked against their number).
@@ -495,7 +509,7 @@ unsafe fn describe_plan_rec(
         }
         let stmt = walk.stmt;
         let node = describe(plan, stmt, loops, depth, parent, walk.learned);
-        out.push(node);
+        out(plan, node);
         let parent = node.signature;
         for sub in pg_list::ptrs((*plan).initPlan) {
             let id = (*sub.cast::<pg_sys::SubPlan>()).plan_id as usize;

@@ -383,7 +383,9 @@ pub fn predict_arms(
         check_privileges(plans[0], text.as_ptr());
         let described: Vec<_> = plans.iter().map(|&plan| steer::describe(plan)).collect();
         let template = plan_tree::plan_fingerprint(plans[0]);
-        (template, instance_key(template, text.as_bytes()), planning_ms, described)
+        let statement =
+            steer::statement_text(text.as_bytes(), (*parsed).stmt_location, (*parsed).stmt_len);
+        (template, instance_key(template, statement), planning_ms, described)
     };
     let (estimates, chosen) = {
         let state = shared().read();

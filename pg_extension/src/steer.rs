@@ -83,6 +83,8 @@ struct Decision {
     /// What planning the arms may cost and is expected to cost.
     planning: PlanningCost,
     started: Instant,
+    /// Planned for an EXPLAIN: decided without exploring, and nothing recorded.
+    dry: bool,
 }
 
 /// What planning the arms of a statement whose default plan takes `default_ms` may cost (a round:
@@ -112,6 +114,8 @@ struct Steered {
     /// Step 1's verdict and the default plan's median time it was reached on; `None` on the
     /// instance's first sight.
     ahead: Option<(Ahead, f64)>,
+    /// Planned for a client's EXPLAIN, as steering would run it (see [`microlora_steer_begin`]).
+    dry: bool,
 }
 
 /// Why steering ran the arm it ran, as `microlora.last_steered()` tells it.
@@ -185,6 +189,8 @@ struct Backend {
     ran_ms: f64,
     /// What steering did with the last statement it considered.
     last: Option<LastSteered>,
+    /// The same for the statement of the last EXPLAIN it planned, and the plan it gave EXPLAIN.
+    explained: Option<(LastSteered, *mut pg_sys::PlannedStmt)>,
     /// Instances this backend measured below the steering threshold, in [`FAST_SETS`] sets of
     /// [`FAST_WAYS`] by key (allocated at the first): no record remembers them, and their rows
     /// are not counted again for a steering that will not steer them, whatever their cost says.
@@ -197,6 +203,16 @@ const FAST_SETS: usize = 256;
 const FAST_WAYS: usize = 4;
 
 impl Backend {
+    /// Where what steering does with the statement being planned is told: its `last`, or, for
+    /// a statement an EXPLAIN explains, its `explained`.
+    fn report_mut(&mut self) -> Option<&mut LastSteered> {
+        if self.planned.is_some_and(|planned| planned.dry) {
+            self.explained.as_mut().map(|(report, _)| report)
+        } else {
+            self.last.as_mut()
+        }
+    }
+
     /// A timed statement that never reached ExecutorEnd (an ERROR ended it: a statement timeout,
     /// a cancel): recorded as having taken what its executor ran, a lower bound of its time, so
     /// that a plan too slow to finish is not forgotten. The worst plans are the ones that time out.
@@ -266,6 +282,52 @@ thread_local! {
 
 fn with_backend<T>(f: impl FnOnce(&mut Backend) -> T) -> T {
     BACKEND.with(|backend| f(&mut backend.borrow_mut()))
+}
+
+/// A statement's own text within the string it came in (`source`), located as PostgreSQL's
+/// `stmt_location` (-1: unknown, the whole string) and `stmt_len` (0: the rest) say, without the
+/// whitespace and semicolons around it: what tells its instances apart, the same whether the
+/// statement came alone, in a batch of several, with or without its semicolon, or after EXPLAIN.
+pub(crate) fn statement_text(source: &[u8], location: i32, length: i32) -> &[u8] {
+    let text = match usize::try_from(location).ok().filter(|&start| start <= source.len()) {
+        // An unknown location, or one past the string: the whole string.
+        None => source,
+        Some(start) => {
+            let end = usize::try_from(length)
+                .ok()
+                .filter(|&length| length > 0)
+                .map_or(source.len(), |length| start.saturating_add(length).min(source.len()));
+            &source[start..end]
+        }
+    };
+    let around = |byte: &u8| byte.is_ascii_whitespace() || *byte == b';';
+    let first = text.iter().position(|byte| !around(byte)).unwrap_or(text.len());
+    let last = text.iter().rposition(|byte| !around(byte)).map_or(first, |at| at + 1);
+    &text[first..last]
+}
+
+/// What steering does with the statement whose plan an EXPLAIN prints, `plan`: the arm it
+/// planned it with and why, as its planning for that EXPLAIN found (see
+/// [`microlora_steer_begin`]), or why it did not consider it.
+pub(crate) fn explained_steering(plan: *mut pg_sys::PlannedStmt) -> (String, u32, f64) {
+    let report = with_backend(|backend| backend.explained.filter(|&(_, explained)| explained == plan));
+    let Some((report, _)) = report.filter(|_| guc::STEER.get() != Steer::Off) else {
+        let why = match guc::STEER.get() {
+            Steer::Off => "not steered: microlora.steer is off",
+            Steer::Advise | Steer::On => {
+                "not steered: steering considers a client's SELECT over two relations or more, without row \
+                 locks or data-modifying CTEs, and not a generic plan"
+            }
+        };
+        return (format!("default: {why}"), 0, 0.0);
+    };
+    let name = |arm: ArmId| ARMS.get(usize::from(arm)).map_or("unknown arm", |arm| arm.name);
+    let what = if report.arm == report.chosen {
+        name(report.arm).to_string()
+    } else {
+        format!("{} (advised: {})", name(report.arm), name(report.chosen))
+    };
+    (format!("{what}: {}", report.why.describe()), report.arms_planned, report.planning_ms)
 }
 
 /// The steering settings the server runs with.
@@ -340,22 +402,31 @@ fn typical_ms_per_cost(learner: &microlora_core::PlanLearner) -> f64 {
 /// look slow: they are what the arms' plans are judged on. Reads the plan and the shared learner
 /// only; never raises.
 ///
+/// A `dry` planning is that of the statement a client's EXPLAIN explains: steering plans it as
+/// it would run it, so that EXPLAIN shows the plan that runs, but without exploring, and records
+/// nothing of it (EXPLAIN ANALYZE's run is not timed for steering either: it runs one level down).
+///
 /// # Safety
 /// `plan` is the finished default plan of the statement being planned, which took
-/// `planning_ms` to plan; `query_string` is null or its source text.
+/// `planning_ms` to plan; `query_string` is null or its source text, within which the
+/// statement's own text starts at `text_location` (-1: unknown) and is `text_length` bytes long
+/// (0: the rest), as PostgreSQL's `stmt_location` and `stmt_len` say.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn microlora_steer_begin(
     plan: *mut pg_sys::PlannedStmt,
     query_string: *const c_char,
+    text_location: i32,
+    text_length: i32,
     planning_ms: f64,
+    dry: bool,
 ) -> bool {
     catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: the caller's promise.
         let fingerprint = unsafe { plan_tree::plan_fingerprint(plan) };
         // SAFETY: the caller's promise: a NUL-terminated string when not null.
-        let text =
+        let source =
             if query_string.is_null() { &[][..] } else { unsafe { CStr::from_ptr(query_string) }.to_bytes() };
-        let instance = instance_key(fingerprint, text);
+        let instance = instance_key(fingerprint, statement_text(source, text_location, text_length));
         let threshold = guc::STEER_THRESHOLD_MS.get();
         // The default plan's time guessed from its total cost, for a statement never measured.
         // SAFETY: the caller's promise.
@@ -390,8 +461,14 @@ pub unsafe extern "C" fn microlora_steer_begin(
                 slow,
                 planning_ms,
                 ahead: verdict,
+                dry,
             });
-            backend.last = Some(LastSteered { instance, template: fingerprint, why, ..LastSteered::default() });
+            let report = LastSteered { instance, template: fingerprint, why, ..LastSteered::default() };
+            if dry {
+                backend.explained = Some((report, plan));
+            } else {
+                backend.last = Some(report);
+            }
         });
         matches!(verdict, Some((Ahead::PlanArms | Ahead::Winner(_), _)))
     }))
@@ -428,6 +505,7 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
         seen: vec![planned.fingerprint],
         planning: planning_cost(default_ms, planned.planning_ms),
         started,
+        dry: planned.dry,
     };
     with_backend(|backend| backend.decision = Some(decision));
     answer
@@ -449,10 +527,17 @@ unsafe fn estimate(plan: *mut pg_sys::PlannedStmt) -> PlanEstimate {
 /// `plan` is a finished plan, in a transaction.
 pub(crate) unsafe fn describe(plan: *mut pg_sys::PlannedStmt) -> Vec<plan_tree::PlannedNode> {
     // SAFETY: the caller's promise.
-    let keys = unsafe { plan_tree::LearnedRows::keys_of(plan) };
-    let learned = keys.learned_from(&shared().read());
+    unsafe { plan_tree::describe_planned(plan, &learned_rows(plan)) }
+}
+
+/// The rows keys of a plan's nodes, with what the shared learner knows of them.
+///
+/// # Safety
+/// `plan` is a finished plan.
+pub(crate) unsafe fn learned_rows(plan: *mut pg_sys::PlannedStmt) -> plan_tree::LearnedRows {
     // SAFETY: the caller's promise.
-    unsafe { plan_tree::describe_planned(plan, &learned) }
+    let keys = unsafe { plan_tree::LearnedRows::keys_of(plan) };
+    keys.learned_from(&shared().read())
 }
 
 /// A plan's estimate from its nodes' (nodes the predictor refuses count for nothing).
@@ -491,8 +576,8 @@ pub unsafe extern "C-unwind" fn microlora_steer_consider(arm: i32, plan: *mut pg
     // SAFETY: the caller's promise; reading a plan cannot raise.
     let fingerprint = unsafe { plan_tree::plan_fingerprint(plan) };
     let new = with_backend(|backend| {
-        if let Some(last) = backend.last.as_mut() {
-            last.arms_planned += 1;
+        if let Some(report) = backend.report_mut() {
+            report.arms_planned += 1;
         }
         backend.decision.as_mut().is_some_and(|decision| {
             let new = !decision.seen.contains(&fingerprint);
@@ -513,46 +598,47 @@ pub unsafe extern "C-unwind" fn microlora_steer_consider(arm: i32, plan: *mut pg
 }
 
 /// Step 2c, in the hook's subtransaction: the arm whose plan runs (0: the default plan). With
-/// steering advising, the choice is recorded for the statement and the default plan runs.
+/// steering advising, the choice is recorded for the statement and the default plan runs. A dry
+/// decision (an EXPLAIN's) neither explores nor records anything.
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
     let Some(decision) = with_backend(|backend| backend.decision.take()) else { return 0 };
-    // SAFETY: the backend's own PRNG; these draws cannot raise.
-    let uniform = || unsafe { pg_sys::pg_prng_double(&raw mut pg_sys::pg_global_prng_state) };
-    let mut state = shared().write();
-    let template = state.steering().get(decision.template).copied();
-    let record = state.steering_mut().entry(decision.instance);
-    let record_view = record.as_deref().copied();
-    let choice = decision.winner.map_or_else(
-        || {
-            Ok(decide(
-                record_view.as_ref(),
-                template.as_ref(),
-                &decision.default,
-                &decision.candidates,
-                &settings(),
-                || standard_normal(uniform),
-            ))
-        },
-        Err,
-    );
-    let arm = choice.map_or_else(|winner| winner, Choice::arm);
-    if let Some(record) = record {
-        record.set_advised(arm);
-    }
-    // Planning the arms and judging them is what steering cost this statement's planning.
+    let (arm, why) = if decision.dry {
+        let state = shared().read();
+        let steering = state.steering();
+        let no_exploring = SteeringSettings { explore_rate: 0.0, ..settings() };
+        chosen(&decision, steering.get(decision.instance), steering.get(decision.template), &no_exploring, || 0.0)
+    } else {
+        // SAFETY: the backend's own PRNG; these draws cannot raise.
+        let uniform = || unsafe { pg_sys::pg_prng_double(&raw mut pg_sys::pg_global_prng_state) };
+        let mut state = shared().write();
+        let template = state.steering().get(decision.template).copied();
+        let record = state.steering_mut().entry(decision.instance);
+        let (arm, why) = chosen(
+            &decision,
+            record.as_deref(),
+            template.as_ref(),
+            &settings(),
+            || standard_normal(uniform),
+        );
+        if let Some(record) = record {
+            record.set_advised(arm);
+        }
+        // Planning the arms and judging them is what steering cost this statement's planning.
+        let planning_ms = decision.started.elapsed().as_secs_f64() * 1000.0;
+        match why {
+            Why::Decided(choice) => state.steering_mut().planned_round(decision.instance, planning_ms, choice),
+            _ => state.steering_mut().add_planning(decision.instance, planning_ms),
+        }
+        (arm, why)
+    };
     let planning_ms = decision.started.elapsed().as_secs_f64() * 1000.0;
-    match choice {
-        Ok(choice) => state.steering_mut().planned_round(decision.instance, planning_ms, choice),
-        Err(_) => state.steering_mut().add_planning(decision.instance, planning_ms),
-    }
-    drop(state);
     with_backend(|backend| {
-        if let Some(last) = backend.last.as_mut() {
-            last.chosen = arm;
-            last.planning_ms = planning_ms;
-            last.why = choice.map_or(Why::Winner, Why::Decided);
+        if let Some(report) = backend.report_mut() {
+            report.chosen = arm;
+            report.planning_ms = planning_ms;
+            report.why = why;
         }
     });
     match guc::STEER.get() {
@@ -561,14 +647,34 @@ pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
     }
 }
 
-/// Forgets what an earlier planning left for the executor: called at every top-level planning
-/// while steering is on or advising, so that no stale plan is ever matched.
+/// The arm `decision` runs and why: its verified winner, or core's [`decide`] on what is known of
+/// the statement (`record`) and its template.
+fn chosen(
+    decision: &Decision,
+    record: Option<&microlora_core::StatementRecord>,
+    template: Option<&microlora_core::StatementRecord>,
+    settings: &SteeringSettings,
+    draw: impl FnMut() -> f64,
+) -> (ArmId, Why) {
+    match decision.winner {
+        Some(arm) => (arm, Why::Winner),
+        None => {
+            let choice = decide(record, template, &decision.default, &decision.candidates, settings, draw);
+            (choice.arm(), Why::Decided(choice))
+        }
+    }
+}
+
+/// Forgets what an earlier planning left for the executor or for EXPLAIN: called at every
+/// top-level planning, and that of a client's EXPLAIN's statement, while steering is on or
+/// advising, so that no stale plan is ever matched.
 #[unsafe(no_mangle)]
 pub extern "C" fn microlora_steer_forget() {
     with_backend(|backend| {
         backend.flush_interrupted();
         backend.planned = None;
         backend.decision = None;
+        backend.explained = None;
     });
 }
 
@@ -602,8 +708,11 @@ pub unsafe extern "C" fn microlora_steer_planned(plan: *mut pg_sys::PlannedStmt,
     };
     with_backend(|backend| {
         backend.planned = Some(Steered { plan, run_fingerprint, arm, ..planned });
-        if let Some(last) = backend.last.as_mut() {
-            last.arm = arm;
+        if let Some(report) = backend.report_mut() {
+            report.arm = arm;
+        }
+        if let Some((_, explained)) = backend.explained.as_mut().filter(|_| planned.dry) {
+            *explained = plan;
         }
     });
 }
@@ -678,7 +787,24 @@ pub extern "C" fn microlora_count_rows() -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::Backend;
+    use super::{statement_text, Backend};
+
+    #[test]
+    fn a_statement_is_known_by_its_own_text_whatever_came_around_it() {
+        let alone = b"SELECT * FROM t WHERE a = 1";
+        assert_eq!(statement_text(alone, 0, 0), alone);
+        assert_eq!(statement_text(alone, -1, 0), alone, "no location: the whole string");
+        assert_eq!(statement_text(b"  SELECT * FROM t WHERE a = 1;\n", 0, 0), alone);
+        let batch = b"SELECT 1; SELECT * FROM t WHERE a = 1 ; SELECT 2";
+        assert_eq!(statement_text(batch, 9, 29), alone, "the second of three");
+        assert_eq!(statement_text(batch, 40, 0), b"SELECT 2", "the last, to the end");
+        let explain = b"EXPLAIN (ANALYZE) SELECT * FROM t WHERE a = 1;";
+        assert_eq!(statement_text(explain, 18, 27), alone);
+        // Locations past the string are not trusted; an empty statement has no text.
+        assert_eq!(statement_text(alone, 99, 5), alone);
+        assert_eq!(statement_text(alone, 4, 9999), &alone[4..]);
+        assert_eq!(statement_text(b" ; ", 0, 0), b"");
+    }
 
     #[test]
     fn a_backend_remembers_the_instances_it_measured_fast_until_one_runs_slow() {

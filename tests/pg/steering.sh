@@ -13,7 +13,11 @@
 #      counts, which judge the plans of arms that never ran, and steering still finds the arm;
 #   f. a statement that a statement timeout cancels is recorded as having run until then;
 #   g. microlora.last_steered() tells what steering did with the session's last statement: its
-#      first run measured its default plan, the next planned the arms and said why it ran its arm.
+#      first run measured its default plan, the next planned the arms and said why it ran its arm;
+#   h. EXPLAIN shows the plan steering runs (the statement's instance is its own text, whatever
+#      came around it), and EXPLAIN ANALYZE's run is not recorded; from PostgreSQL 18 on,
+#      EXPLAIN (MICROLORA) adds each node's scope, predicted time and learned rows, and the arm
+#      steering planned the statement with and why; before 18 the option is unknown, as stock.
 #
 # Uses the installed extension (run `bash scripts/test.sh e2e`, or install_extension from
 # scripts/postgres.sh, first). Prints `ok - …`/`FAILED - …` per check and finally
@@ -70,16 +74,22 @@ steering_row() {
        FROM microlora.steering WHERE default_runs > 0
        ORDER BY arm_in_use <> 'default' DESC, arm_runs DESC, default_median_ms DESC LIMIT 1"
 }
-results_differ=0
-runs=0
-for run in $(seq 1 15); do
-  runs=$run
-  result=$(sql "$STEER $Q")
-  [ "$result" = "$stock_result" ] || results_differ=$((results_differ + 1))
-  IFS='|' read -r default_runs default_ms arm arm_runs arm_ms <<<"$(steering_row)"
-  if [ "${arm:-default}" != default ] && [ "${arm_runs:-0}" -ge 3 ]; then break; fi
-done
-echo "# after $runs runs: default plan ${default_ms:-?} ms over ${default_runs:-0} runs; '$arm' ${arm_ms:-?} ms over ${arm_runs:-0} runs"
+# Runs the statement steered, up to 15 times, until an arm other than the default has run 3
+# times; sets runs, default_runs, default_ms, arm, arm_runs, arm_ms, and results_differ (how many
+# runs returned another result than stock PostgreSQL's).
+steer_until_settled() {
+  results_differ=0
+  runs=0
+  for run in $(seq 1 15); do
+    runs=$run
+    result=$(sql "$STEER $Q")
+    [ "$result" = "$stock_result" ] || results_differ=$((results_differ + 1))
+    IFS='|' read -r default_runs default_ms arm arm_runs arm_ms <<<"$(steering_row)"
+    if [ "${arm:-default}" != default ] && [ "${arm_runs:-0}" -ge 3 ]; then break; fi
+  done
+  echo "# after $runs runs: default plan ${default_ms:-?} ms over ${default_runs:-0} runs; '$arm' ${arm_ms:-?} ms over ${arm_runs:-0} runs"
+}
+steer_until_settled
 check "every steered run returned stock PostgreSQL's result" "$results_differ" "0"
 check_true "steering settled on an arm without the nested loop within 15 runs" test "${arm:-default}" != default
 check_true "the arm is at least 5x faster than the default plan (${arm_ms:-?} vs ${default_ms:-?} ms)" \
@@ -142,14 +152,7 @@ check "the rows the correlated filters return are learned, for any plan of the s
   "$(sql "SELECT bool_or(node_type = 'SeqScan' AND learned_rows > 100 * estimated_rows) FROM microlora.predict('$Q')")" "t"
 check "and scored against the planner's" \
   "$(sql "SELECT rows_qerror_planner_median > 100 FROM microlora.operator_stats WHERE scope = 'SeqScan'")" "t"
-runs=0
-for run in $(seq 1 15); do
-  runs=$run
-  sql "$STEER $Q" >/dev/null
-  IFS='|' read -r default_runs default_ms arm arm_runs arm_ms <<<"$(steering_row)"
-  if [ "${arm:-default}" != default ] && [ "${arm_runs:-0}" -ge 3 ]; then break; fi
-done
-echo "# after $runs runs: default plan ${default_ms:-?} ms over ${default_runs:-0} runs; '$arm' ${arm_ms:-?} ms over ${arm_runs:-0} runs"
+steer_until_settled
 check_true "with no node timed, steering settles on an arm without the nested loop within 15 runs" \
   test "${arm:-default}" != default
 
@@ -179,6 +182,55 @@ check_true "its second run planned the other arms (${planned:-none} planned, ${w
 check_true "and says why it ran '${arm:-?}'" test -n "${why:-}" -a "${why:-}" != "not measured slow before: the default plan runs and is measured"
 check "no node was timed (sample_rate 0), its rows were counted" "${node_timing:-}|${rows_counted:-}" "f|t"
 check "a statement steering does not consider leaves it as it was" "${lines[2]:-none}" "${lines[1]:-}"
+
+echo "# h. EXPLAIN shows the plan steering runs"
+sql "SELECT microlora.reset()" >/dev/null
+steer_until_settled
+recorded_before=$(steering_row)
+steered_plan=$(sql "$STEER EXPLAIN (COSTS OFF) $Q")
+check_true "EXPLAIN of the steered statement shows the plan steering runs, without the nested loop" \
+  test -n "$steered_plan" -a "$(grep -c 'Nested Loop' <<<"$steered_plan")" = 0
+check "the same with the statement's text in another batch, with its semicolon" \
+  "$(sql "SELECT 1; $STEER
+     EXPLAIN (COSTS OFF)   $Q ;" | tail -n +2)" "$steered_plan"
+check "with steer = off, EXPLAIN shows stock PostgreSQL's plan" "$(sql "EXPLAIN $Q")" "$stock_plan"
+check "EXPLAIN ANALYZE's run is not recorded as one of the statement's" \
+  "$(sql "$STEER EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $Q" >/dev/null; steering_row)" "$recorded_before"
+LAST="SELECT 'last: ' || arm || ', ' || why FROM microlora.last_steered()"
+mapfile -t lasts < <(sql "$STEER $Q; $LAST; EXPLAIN $Q; $LAST" | grep '^last: ')
+check_true "EXPLAIN leaves last_steered() as the session's last run left it (${lasts[0]:-no row})" \
+  test "${#lasts[@]}" = 2 -a "${lasts[0]:-}" = "${lasts[1]:-}"
+explained=$(as_pg "$PG_BIN/psql" -X -qtA -h "$CLUSTER_DIR" -d postgres \
+  -c "$STEER EXPLAIN (MICROLORA, COSTS OFF) $Q" 2>&1 || true)
+if [ "$PG_MAJOR" -ge 18 ]; then
+  check_true "EXPLAIN (MICROLORA) gives each node its scope" \
+    test "$(grep -c 'Microlora Scope: ' <<<"$explained")" -ge 3
+  check_true "its predicted own time" \
+    grep -qE 'Microlora Predicted Time: [0-9.]+ ms' <<<"$explained"
+  check_true "and its rows as learned" grep -qE 'Microlora Learned Rows: [0-9]+' <<<"$explained"
+  check "and says, per plan, the arm steering planned the statement with and why" \
+    "$(grep -oE 'Microlora Steering: [^:]*' <<<"$explained")" "Microlora Steering: $arm"
+  check "the same in JSON, where every field is named" \
+    "$(sql "$STEER EXPLAIN (MICROLORA, COSTS OFF, FORMAT JSON) $Q" | python3 -c '
+import json, sys
+plan = json.load(sys.stdin)[0]
+nodes, stack = [], [plan["Plan"]]
+while stack:
+    node = stack.pop(); nodes.append(node); stack.extend(node.get("Plans", []))
+print(all("Microlora Scope" in node and "Microlora Learned Rows" in node for node in nodes),
+      plan["Microlora Steering"].split(":")[0], plan["Microlora Arms Planned"] >= 0)')" "True $arm True"
+  check_true "a statement steering does not consider is said so" \
+    grep -q 'Microlora Steering: default: not steered: steering considers' \
+    <<<"$(sql "$STEER EXPLAIN (MICROLORA) SELECT count(*) FROM orders")"
+  check "without the option, or with it off, EXPLAIN prints nothing of microlora" \
+    "$(sql "$STEER EXPLAIN (COSTS OFF) $Q; EXPLAIN (MICROLORA false, COSTS OFF) $Q" | grep -c Microlora || true)" "0"
+else
+  check_true "before PostgreSQL 18, EXPLAIN (MICROLORA) is an unknown option, as in stock PostgreSQL" \
+    grep -q 'unrecognized EXPLAIN option "microlora"' <<<"$explained"
+fi
+check "no microlora warning or error in the server log after EXPLAINs" \
+  "$(grep -icE 'microlora: .*failed' "$CLUSTER_LOG" | tr -d ' ')" \
+  "$(grep -c 'microlora: steering a statement failed and was skipped: planned without nested loops' "$CLUSTER_LOG" | tr -d ' ')"
 
 cluster_stop fast
 finished=1
