@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What a #[pg_test] cannot show, because it runs inside one server and one function call: the
-# learned state surviving a restart (saved at clean shutdown, loaded at start-up), a damaged state
+# learned state surviving a restart (saved at clean shutdown, loaded at start-up; plan steering's
+# records included), a damaged state
 # file being ignored with a LOG line, `microlora.save = off`, and `microlora.track = top` for
 # statements sent by a client. Uses the extension installed by `cargo pgrx test` (run test.sh first)
 # and a throw-away cluster owned by the Postgres system user (tests/pg/cluster.sh). Exits non-zero
@@ -57,6 +58,14 @@ huge="(SELECT generate_series(1, 9223372036854775807) g)"
 cross="SELECT 1 FROM $huge a1, $huge a2, $huge a3, $huge a4, $huge a5, $huge a6 OFFSET 0"
 cluster_psql -qtA -U app -c "SELECT 1 FROM ($cross) x, ($cross) y LIMIT 1" >/dev/null
 check "the absurd-cost statement was learned from" "$(quiet_sql "SELECT count(*) > 0 FROM microlora.trajectories(100) WHERE work > 1e100")" "t"
+# Steering's records of a statement steered a few times (a join of two relations; every
+# statement counts as slow at a threshold of 0).
+for i in 1 2 3 4; do
+  sql "SET microlora.steer = on; SET microlora.steer_threshold_ms = 0; SELECT count(*) FROM generate_series(1, 20000) a JOIN generate_series(1, 20000) b ON a = b" >/dev/null
+done
+steering_query="SELECT string_agg(s::text, ',' ORDER BY fingerprint) FROM microlora.steering s"
+steering=$(quiet_sql "$steering_query")
+check "the steered statement has a record" "$(quiet_sql "SELECT count(*) > 0 AND sum(default_runs) > 0 FROM microlora.steering")" "t"
 exported=$(quiet_sql "SELECT md5(microlora.export_state())")
 adapted=$(quiet_sql "SELECT sum(adapt_count) FROM microlora.operator_stats")
 # The calibrations and q-error statistics (mean, median) come back too, not only the adapters.
@@ -81,6 +90,7 @@ check "predictions (calibrated baselines and corrections) survive" "$(quiet_sql 
 check "per-scope execution statistics survive" "$(quiet_sql "$stats_query")" "$stats"
 check "trajectories survive, in order" "$(quiet_sql "$trajectories_query")" "$trajectories"
 check "the trajectory summary survives" "$(quiet_sql "SELECT * FROM microlora.trajectory_summary()")" "$summary"
+check "steering's records survive" "$(quiet_sql "$steering_query")" "$steering"
 
 # A damaged file is ignored with a LOG line and a fresh start.
 cluster_stop fast

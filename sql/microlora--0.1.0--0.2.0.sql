@@ -2,7 +2,8 @@
 \echo Use "ALTER EXTENSION microlora UPDATE TO '0.2.0'" to load this file. \quit
 
 -- steering() and its view gain what exploring other arms lost against the default plan's median,
--- and what microlora.steer_explore_rate allows it to lose. A function's result columns cannot be
+-- what microlora.steer_explore_rate allows it to lose, what the other arms saved, and what
+-- planning them took. A function's result columns cannot be
 -- changed in place, so the view and the function are dropped and created again as 0.2.0 declares
 -- them (a fresh CREATE EXTENSION and this update give the same objects; tests/pg/upgrade.sh
 -- compares them). 0.1.0's declaration called the symbol steering_wrapper, which this library
@@ -37,7 +38,9 @@ CREATE FUNCTION "steering"() RETURNS TABLE (
 	"advised_arm" TEXT,  /* Option < String > */
 	"banned_arms" TEXT[],  /* Vec < String > */
 	"exploration_lost_ms" double precision,  /* f64 */
-	"exploration_budget_ms" double precision  /* Option < f64 > */
+	"exploration_budget_ms" double precision,  /* Option < f64 > */
+	"won_ms" double precision,  /* f64 */
+	"planning_ms" double precision  /* f64 */
 )
 STRICT VOLATILE PARALLEL SAFE
 LANGUAGE c /* Rust */
@@ -48,6 +51,10 @@ COMMENT ON COLUMN steering.exploration_lost_ms IS
   'what runs under other arms took beyond the default plan''s median, summed: exploration''s cost so far';
 COMMENT ON COLUMN steering.exploration_budget_ms IS
   'what exploration may lose at the current microlora.steer_explore_rate (that share of the statement''s runs at the default plan''s median); NULL before the default plan ran';
+COMMENT ON COLUMN steering.won_ms IS
+  'what runs under other arms took less than the default plan''s median, summed: what steering saved so far';
+COMMENT ON COLUMN steering.planning_ms IS
+  'what planning the statement under the other arms took, summed: steering''s planning cost so far';
 GRANT SELECT ON steering TO pg_read_all_stats;
 REVOKE ALL ON FUNCTION steering() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION steering() TO pg_read_all_stats;

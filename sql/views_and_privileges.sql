@@ -47,6 +47,10 @@ COMMENT ON COLUMN steering.exploration_lost_ms IS
   'what runs under other arms took beyond the default plan''s median, summed: exploration''s cost so far';
 COMMENT ON COLUMN steering.exploration_budget_ms IS
   'what exploration may lose at the current microlora.steer_explore_rate (that share of the statement''s runs at the default plan''s median); NULL before the default plan ran';
+COMMENT ON COLUMN steering.won_ms IS
+  'what runs under other arms took less than the default plan''s median, summed: what steering saved so far';
+COMMENT ON COLUMN steering.planning_ms IS
+  'what planning the statement under the other arms took, summed: steering''s planning cost so far';
 GRANT SELECT ON steering TO pg_read_all_stats;
 REVOKE ALL ON FUNCTION steering() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION steering() TO pg_read_all_stats;

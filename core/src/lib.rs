@@ -81,7 +81,8 @@ pub use state::{
 };
 pub use steering::{
     ahead, decide, instance_key, standard_normal, Ahead, ArmId, ArmRecord, Candidate, Choice, NodeEstimate,
-    PlanEstimate, PlanningCost, StatementRecord, SteeringMemory, SteeringSettings, Verdict, BAN_AT_ONCE, BAN_MEDIAN,
+    PlanEstimate, PlanningCost, StatementRecord, SteeringMemory, SteeringSettings, SteeringSnapshot, Verdict,
+    BAN_AT_ONCE, BAN_MEDIAN,
     BAN_RUNS, BOUND_Z, DEFAULT_ARM, MAX_ARMS, MAX_BANS, MEASURED_SIGMA, VERIFY_RUNS, WIN_MARGIN,
 };
 pub use trajectory::{

@@ -34,7 +34,7 @@ use crate::q_error::QErrorStats;
 use crate::ring::Ring;
 use crate::scope::OperatorScope;
 use crate::state::{Payload, Persistent, StateKind, TimePredictorSnapshot};
-use crate::steering::SteeringMemory;
+use crate::steering::{SteeringMemory, SteeringSnapshot};
 use crate::trajectory::{improvement, TrajectoryStats};
 
 /// Node executions kept in the ring (the newest replace the oldest).
@@ -147,7 +147,7 @@ pub struct PlanLearner {
     /// Over every trajectory since the last reset, not only the buffered ones.
     summary: TrajectoryStats,
     observed_statements: u64,
-    /// How each steered statement did under each arm (kept while the server runs; not saved).
+    /// How each steered statement did under each arm (saved with the rest).
     steering: SteeringMemory<STEERED_STATEMENTS>,
     /// Per rows key, how far off the planner's row estimates were.
     cardinality: PlanMemory,
@@ -364,6 +364,10 @@ pub struct PlanLearnerSnapshot {
     /// counts (which end there) still load, without them.
     #[serde(skip)]
     pub rows: RowsSnapshot,
+    /// The steering records, written after the row counts: bytes of builds from before they
+    /// were saved (which end there) load without them.
+    #[serde(skip)]
+    pub steering: SteeringSnapshot,
 }
 
 /// The learned row counts (see [`crate::cardinality`]) in a [`PlanLearnerSnapshot`].
@@ -392,22 +396,27 @@ impl Persistent for PlanLearnerSnapshot {
         Ok(snapshot)
     }
 
-    /// The parts, then the learned row counts.
+    /// The parts, then the learned row counts, then the steering records.
     fn to_bytes(&self) -> Vec<u8> {
         crate::state::seal(Self::KIND, |out| {
             self.encode(out);
             self.rows.encode(out);
+            self.steering.encode(out);
         })
     }
 
     /// Bytes that end after the parts (written before row counts were learned) load without
-    /// row counts.
+    /// row counts, and bytes that end after the row counts (before steering records were
+    /// saved) without steering records.
     fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let undecodable = LearningError::CorruptState("the payload does not decode");
         let mut payload = crate::state::open(Self::KIND, bytes)?;
         let mut snapshot = PlanLearnerSnapshot::decode(&mut payload).ok_or(undecodable.clone())?;
         if !payload.is_empty() {
-            snapshot.rows = RowsSnapshot::decode(&mut payload).ok_or(undecodable)?;
+            snapshot.rows = RowsSnapshot::decode(&mut payload).ok_or(undecodable.clone())?;
+        }
+        if !payload.is_empty() {
+            snapshot.steering = SteeringSnapshot::decode(&mut payload).ok_or(undecodable)?;
         }
         Ok(snapshot)
     }
@@ -426,6 +435,7 @@ impl PlanLearnerSnapshot {
                 memory: learner.cardinality.occupied().map(|(slot, entry)| (slot as u32, *entry)).collect(),
                 errors: learner.row_errors.iter().map(|e| (e.planner, e.learned)).collect(),
             },
+            steering: learner.steering.snapshot(),
         }
     }
 
@@ -497,6 +507,9 @@ impl PlanLearnerSnapshot {
         } else {
             ignored.push("the row-estimate q-errors (inconsistent)".to_string());
         }
+        if let Err(error) = learner.steering.restore(&self.steering) {
+            ignored.push(format!("the steering records ({error})"));
+        }
         ignored
     }
 }
@@ -534,6 +547,50 @@ mod tests {
                 bad.rows.errors.pop();
                 let ignored = bad.load_into(&mut PlanLearner::new(16).unwrap(), 1);
                 assert_eq!(ignored.len(), 2, "{ignored:?}");
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn steering_records_are_saved_and_bytes_from_before_them_load_without_them() {
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(|| {
+                let mut learner = PlanLearner::new(16).unwrap();
+                learner.cardinality.learn(7, OperatorScope::HashJoin, 2.0).unwrap();
+                for ms in [100.0, 110.0, 90.0] {
+                    learner.steering_mut().record_run(41, 42, crate::steering::DEFAULT_ARM, ms);
+                }
+                for ms in [20.0, 25.0, 22.0] {
+                    learner.steering_mut().record_run(41, 42, 1, ms);
+                }
+                learner.steering_mut().record_run(41, 42, 2, 500.0);
+                let snapshot = PlanLearnerSnapshot::of(&learner);
+                assert_eq!(snapshot.steering.records.len(), 2, "the instance's record and its template's");
+                let mut loaded = PlanLearner::new(16).unwrap();
+                let ignored = PlanLearnerSnapshot::from_bytes(&snapshot.to_bytes()).unwrap().load_into(&mut loaded, 1);
+                assert!(ignored.is_empty(), "{ignored:?}");
+                assert_eq!(loaded, learner);
+                let record = loaded.steering().get(42).unwrap();
+                assert_eq!((record.verified_winner(), record.is_banned(2), record.runs()), (Some(1), true, 7));
+                // What builds before steering records were saved wrote: everything up to the
+                // row counts. It loads, and loading replaces the records with none.
+                let old = crate::state::seal(StateKind::PlanLearner, |out| {
+                    snapshot.encode(out);
+                    snapshot.rows.encode(out);
+                });
+                let ignored = PlanLearnerSnapshot::from_bytes(&old).unwrap().load_into(&mut loaded, 1);
+                assert!(ignored.is_empty(), "{ignored:?}");
+                assert_eq!(loaded.steering().records().count(), 0);
+                assert_eq!(loaded.rows_factor(7), learner.rows_factor(7));
+                // A damaged record is named, and the records stay as they were.
+                let mut bad = snapshot.clone();
+                bad.steering.records[0].1.lost_ms = f64::NAN;
+                let ignored = bad.load_into(&mut learner, 1);
+                assert_eq!(ignored, ["the steering records (state is not a microlora state: a steering record is invalid)"]);
+                assert_eq!(learner.steering().get(42).unwrap().verified_winner(), Some(1));
             })
             .unwrap()
             .join()

@@ -352,6 +352,23 @@ impl StatementRecord {
         usize::from(arm) < MAX_ARMS && self.template_wins & (1 << arm) != 0
     }
 
+    /// Whether a loaded record is one steering could have built: a key, consistent medians, no
+    /// ban of the default plan and as many bans as banned arms, arm numbers in range, sums that
+    /// are finite and not negative, its last round no later than its runs, and no runs of its
+    /// own in a template's record.
+    fn is_consistent(&self) -> bool {
+        let banned = self.arms.iter().filter(|arm| arm.banned).count();
+        self.fingerprint != 0
+            && self.arms.iter().all(|arm| arm.times.is_consistent())
+            && !self.arms[usize::from(DEFAULT_ARM)].banned
+            && usize::from(self.bans) == banned
+            && usize::from(self.last_arm) < MAX_ARMS
+            && usize::from(self.advised) <= MAX_ARMS
+            && [self.lost_ms, self.won_ms, self.planning_ms].iter().all(|ms| ms.is_finite() && *ms >= 0.0)
+            && self.round_at_runs <= self.runs()
+            && (!self.template || self.runs() == 0)
+    }
+
     /// Bans `arm` (not the default, `< MAX_ARMS`) if it is not banned yet.
     fn ban(&mut self, arm: ArmId) {
         let index = usize::from(arm);
@@ -507,7 +524,53 @@ impl<const N: usize> SteeringMemory<N> {
         self.slots.fill(StatementRecord::default());
         self.clock = 0;
     }
+
+    /// The remembered records with their slots, and the clock, for saving.
+    pub fn snapshot(&self) -> SteeringSnapshot {
+        SteeringSnapshot {
+            records: (0..N)
+                .filter(|&slot| self.slots[slot].fingerprint != 0)
+                .map(|slot| (slot as u32, self.slots[slot]))
+                .collect(),
+            clock: self.clock,
+        }
+    }
+
+    /// Replaces what is remembered with a saved snapshot, after checking all of it: each record
+    /// consistent, in a slot its key may take and no other record takes, used no later than the
+    /// saved clock. A snapshot that fails a check changes nothing.
+    pub fn restore(&mut self, snapshot: &SteeringSnapshot) -> crate::Result<()> {
+        let mut taken = vec![false; N];
+        for &(slot, record) in &snapshot.records {
+            let slot = slot as usize;
+            let valid = slot < N
+                && !taken[slot]
+                && Self::window(record.fingerprint).any(|home| home == slot)
+                && record.is_consistent()
+                && record.last_used <= snapshot.clock
+                && snapshot.records.iter().filter(|(_, other)| other.fingerprint == record.fingerprint).count() == 1;
+            if !valid {
+                return Err(crate::LearningError::CorruptState("a steering record is invalid"));
+            }
+            taken[slot] = true;
+        }
+        self.clear();
+        for &(slot, record) in &snapshot.records {
+            self.slots[slot as usize] = record;
+        }
+        self.clock = snapshot.clock;
+        Ok(())
+    }
 }
+
+/// A [`SteeringMemory`]'s remembered records, each with its slot, and its clock: what is saved.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct SteeringSnapshot {
+    pub records: Vec<(u32, StatementRecord)>,
+    pub clock: u64,
+}
+
+crate::state::serde_payload!(SteeringSnapshot);
 
 /// The settings of a steering decision.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -1191,6 +1254,46 @@ mod tests {
             close.record(1, ms);
         }
         assert_eq!(close.verified_winner(), None);
+    }
+
+    #[test]
+    fn a_saved_memory_restores_exactly_and_a_damaged_one_changes_nothing() {
+        let mut memory = SteeringMemory::<16>::new();
+        for (instance, ms) in [(3, 50.0), (19, 60.0), (4, 70.0)] {
+            memory.record_run(100, instance, DEFAULT_ARM, ms);
+            memory.record_run(100, instance, 1, ms * 2.0);
+        }
+        memory.planned_round(3, 1.5, Choice::Default);
+        let snapshot = memory.snapshot();
+        let mut restored = SteeringMemory::<16>::new();
+        restored.restore(&snapshot).unwrap();
+        assert_eq!(restored, memory);
+        assert_eq!(restored.get(3).unwrap().fruitless_rounds(), 1);
+        // Each kind of damage is refused, and the memory keeps what it had.
+        let damaged: [fn(&mut SteeringSnapshot); 7] = [
+            |s| s.records[0].0 = 99,                          // past the slots
+            |s| s.records[0].0 = (s.records[0].1.fingerprint as u32 + 9) % 16, // outside its window
+            |s| s.records[1].0 = s.records[0].0,              // a slot taken twice
+            |s| s.records[0].1.bans = 5,                      // bans that no arm carries
+            |s| s.records[0].1.arms[0].banned = true,         // the default plan banned
+            |s| s.records[0].1.won_ms = -1.0,                 // a negative sum
+            |s| s.clock = 0,                                  // used after the clock
+        ];
+        for (i, damage) in damaged.iter().enumerate() {
+            let mut bad = snapshot.clone();
+            damage(&mut bad);
+            assert!(restored.restore(&bad).is_err(), "damage {i} is refused");
+            assert_eq!(restored, memory, "damage {i} changes nothing");
+        }
+        // Slots 3 to 6 hold instance 3, template 100, instances 19 and 4; 7 is free and in
+        // instance 3's window.
+        let mut twice = snapshot.clone();
+        assert_eq!(twice.records[0].1.fingerprint, 3);
+        let mut copy = twice.records[0];
+        copy.0 = 7;
+        twice.records.push(copy);
+        assert!(restored.restore(&twice).is_err(), "one key in two slots");
+        assert_eq!(restored, memory);
     }
 
     #[test]

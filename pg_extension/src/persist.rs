@@ -6,7 +6,8 @@
 //!
 //! The file holds microlora-core's whole [`microlora_core::PlanLearner`] (its
 //! [`PlanLearnerSnapshot`]: the time predictor with the scope adapters, cost calibrations and q-error statistics; the per-scope
-//! execution statistics; the trajectories and their statistics) in core's state envelope (magic
+//! execution statistics; the trajectories and their statistics; the learned row counts; the plan
+//! steering records) in core's state envelope (magic
 //! `MLRA`, format version, kind `PlanLearner`, length, CRC-32); core checks each part as it loads
 //! it. This module only seals, writes, reads and opens the bytes. The postmaster loads the file
 //! when shared memory is created and saves it when it shuts down cleanly (an `on_shmem_exit`

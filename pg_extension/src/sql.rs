@@ -496,7 +496,8 @@ pub fn arms() -> TableIterator<'static, (name!(arm, i32), name!(name, String), n
 /// default plan's runs and median time, the arm that runs now (one verified faster, else the
 /// default) with its runs and median, the arm of the latest run, the arm last advised, the arms
 /// banned for making the statement slower, and what exploring other arms lost against the
-/// default plan's median so far, beside what `microlora.steer_explore_rate` allows it to lose.
+/// default plan's median so far, beside what `microlora.steer_explore_rate` allows it to lose,
+/// what runs under other arms saved against it, and what planning the other arms took.
 ///
 /// Its C symbol is versioned, as pg_stat_statements versions its own: a server running this
 /// library with the SQL of an older version (before `ALTER EXTENSION microlora UPDATE`) calls
@@ -517,6 +518,8 @@ pub fn steering_0_2() -> TableIterator<
         name!(banned_arms, Vec<String>),
         name!(exploration_lost_ms, f64),
         name!(exploration_budget_ms, Option<f64>),
+        name!(won_ms, f64),
+        name!(planning_ms, f64),
     ),
 > {
     require_preloaded();
@@ -541,6 +544,8 @@ pub fn steering_0_2() -> TableIterator<
                 (0..MAX_ARMS as ArmId).filter(|&arm| record.is_banned(arm)).map(name).collect(),
                 record.lost_ms,
                 record.explore_budget_ms(explore_rate),
+                record.won_ms,
+                record.planning_ms,
             )
         })
         .collect();
@@ -555,7 +560,7 @@ pub fn steering() -> TableIterator<
     'static,
     (i64, i64, Option<f64>, String, i64, Option<f64>, String, Option<String>, Vec<String>),
 > {
-    TableIterator::new(steering_0_2().map(|(a, b, c, d, e, f, g, h, i, _, _)| (a, b, c, d, e, f, g, h, i)))
+    TableIterator::new(steering_0_2().map(|(a, b, c, d, e, f, g, h, i, ..)| (a, b, c, d, e, f, g, h, i)))
 }
 
 /// Refuses, as EXPLAIN does, a plan the caller could not run: EXPLAIN starts the executor
