@@ -518,82 +518,80 @@ impl PlanLearnerSnapshot {
 mod tests {
     use super::*;
 
+    /// Runs `test` on a thread with room for a few `PlanLearner`s (hundreds of KiB each).
+    fn on_a_large_stack(test: impl FnOnce() + Send + 'static) {
+        std::thread::Builder::new().stack_size(64 << 20).spawn(test).unwrap().join().unwrap();
+    }
+
     #[test]
     fn bytes_from_before_row_counts_load_without_them() {
-        // A PlanLearner is hundreds of KiB: on a thread with room for a few.
-        std::thread::Builder::new()
-            .stack_size(64 << 20)
-            .spawn(|| {
-                let mut learner = PlanLearner::new(16).unwrap();
-                learner.cardinality.learn(7, OperatorScope::HashJoin, 2.0).unwrap();
-                learner.row_errors[3].planner.add(1.0, 10.0).unwrap();
-                let snapshot = PlanLearnerSnapshot::of(&learner);
-                assert_eq!(snapshot.rows.memory.len(), 1);
-                // What builds before row counts wrote: the same parts, nothing after them.
-                let old = crate::state::seal(StateKind::PlanLearner, |out| snapshot.encode(out));
-                let mut loaded = PlanLearner::new(16).unwrap();
-                loaded.cardinality.learn(9, OperatorScope::Sort, 1.0).unwrap();
-                let ignored = PlanLearnerSnapshot::from_bytes(&old).unwrap().load_into(&mut loaded, 1);
-                assert!(ignored.is_empty(), "{ignored:?}");
-                assert_eq!(loaded.rows_factor(7), 1.0);
-                assert_eq!(loaded.rows_factor(9), 1.0, "loading replaces what was learned");
-                assert_eq!(loaded.predictor(), learner.predictor());
-                // The current bytes carry them; damaged row counts are named and left out.
-                let mut loaded = PlanLearner::new(16).unwrap();
-                PlanLearnerSnapshot::from_bytes(&snapshot.to_bytes()).unwrap().load_into(&mut loaded, 1);
-                assert_eq!(loaded, learner);
-                let mut bad = snapshot;
-                bad.rows.memory[0].1.residual = f32::NAN;
-                bad.rows.errors.pop();
-                let ignored = bad.load_into(&mut PlanLearner::new(16).unwrap(), 1);
-                assert_eq!(ignored.len(), 2, "{ignored:?}");
-            })
-            .unwrap()
-            .join()
-            .unwrap();
+        on_a_large_stack(|| {
+            let mut learner = PlanLearner::new(16).unwrap();
+            learner.cardinality.learn(7, OperatorScope::HashJoin, 2.0).unwrap();
+            learner.row_errors[3].planner.add(1.0, 10.0).unwrap();
+            let snapshot = PlanLearnerSnapshot::of(&learner);
+            assert_eq!(snapshot.rows.memory.len(), 1);
+            // What builds before row counts wrote: the same parts, nothing after them.
+            let old = crate::state::seal(StateKind::PlanLearner, |out| snapshot.encode(out));
+            let mut loaded = PlanLearner::new(16).unwrap();
+            loaded.cardinality.learn(9, OperatorScope::Sort, 1.0).unwrap();
+            let ignored = PlanLearnerSnapshot::from_bytes(&old).unwrap().load_into(&mut loaded, 1);
+            assert!(ignored.is_empty(), "{ignored:?}");
+            assert_eq!(loaded.rows_factor(7), 1.0);
+            assert_eq!(loaded.rows_factor(9), 1.0, "loading replaces what was learned");
+            assert_eq!(loaded.predictor(), learner.predictor());
+            // The current bytes carry them; damaged row counts are named and left out.
+            let mut loaded = PlanLearner::new(16).unwrap();
+            PlanLearnerSnapshot::from_bytes(&snapshot.to_bytes()).unwrap().load_into(&mut loaded, 1);
+            assert_eq!(loaded, learner);
+            let mut bad = snapshot;
+            bad.rows.memory[0].1.residual = f32::NAN;
+            bad.rows.errors.pop();
+            let ignored = bad.load_into(&mut PlanLearner::new(16).unwrap(), 1);
+            assert_eq!(ignored.len(), 2, "{ignored:?}");
+        });
     }
 
     #[test]
     fn steering_records_are_saved_and_bytes_from_before_them_load_without_them() {
-        std::thread::Builder::new()
-            .stack_size(64 << 20)
-            .spawn(|| {
-                let mut learner = PlanLearner::new(16).unwrap();
-                learner.cardinality.learn(7, OperatorScope::HashJoin, 2.0).unwrap();
-                for ms in [100.0, 110.0, 90.0] {
-                    learner.steering_mut().record_run(41, 42, crate::steering::DEFAULT_ARM, ms);
-                }
-                for ms in [20.0, 25.0, 22.0] {
-                    learner.steering_mut().record_run(41, 42, 1, ms);
-                }
-                learner.steering_mut().record_run(41, 42, 2, 500.0);
-                let snapshot = PlanLearnerSnapshot::of(&learner);
-                assert_eq!(snapshot.steering.records.len(), 2, "the instance's record and its template's");
-                let mut loaded = PlanLearner::new(16).unwrap();
-                let ignored = PlanLearnerSnapshot::from_bytes(&snapshot.to_bytes()).unwrap().load_into(&mut loaded, 1);
-                assert!(ignored.is_empty(), "{ignored:?}");
-                assert_eq!(loaded, learner);
-                let record = loaded.steering().get(42).unwrap();
-                assert_eq!((record.verified_winner(), record.is_banned(2), record.runs()), (Some(1), true, 7));
-                // What builds before steering records were saved wrote: everything up to the
-                // row counts. It loads, and loading replaces the records with none.
-                let old = crate::state::seal(StateKind::PlanLearner, |out| {
-                    snapshot.encode(out);
-                    snapshot.rows.encode(out);
-                });
-                let ignored = PlanLearnerSnapshot::from_bytes(&old).unwrap().load_into(&mut loaded, 1);
-                assert!(ignored.is_empty(), "{ignored:?}");
-                assert_eq!(loaded.steering().records().count(), 0);
-                assert_eq!(loaded.rows_factor(7), learner.rows_factor(7));
-                // A damaged record is named, and the records stay as they were.
-                let mut bad = snapshot.clone();
-                bad.steering.records[0].1.lost_ms = f64::NAN;
-                let ignored = bad.load_into(&mut learner, 1);
-                assert_eq!(ignored, ["the steering records (state is not a microlora state: a steering record is invalid)"]);
-                assert_eq!(learner.steering().get(42).unwrap().verified_winner(), Some(1));
-            })
-            .unwrap()
-            .join()
-            .unwrap();
+        on_a_large_stack(|| {
+            let mut learner = PlanLearner::new(16).unwrap();
+            learner.cardinality.learn(7, OperatorScope::HashJoin, 2.0).unwrap();
+            for ms in [100.0, 110.0, 90.0] {
+                learner.steering_mut().record_run(41, 42, crate::steering::DEFAULT_ARM, ms);
+            }
+            for ms in [20.0, 25.0, 22.0] {
+                learner.steering_mut().record_run(41, 42, 1, ms);
+            }
+            learner.steering_mut().record_run(41, 42, 2, 500.0);
+            let snapshot = PlanLearnerSnapshot::of(&learner);
+            assert_eq!(snapshot.steering.records.len(), 2, "the instance's record and its template's");
+            let mut loaded = PlanLearner::new(16).unwrap();
+            let ignored =
+                PlanLearnerSnapshot::from_bytes(&snapshot.to_bytes()).unwrap().load_into(&mut loaded, 1);
+            assert!(ignored.is_empty(), "{ignored:?}");
+            assert_eq!(loaded, learner);
+            let record = loaded.steering().get(42).unwrap();
+            assert_eq!((record.verified_winner(), record.is_banned(2), record.runs()), (Some(1), true, 7));
+            // What builds before steering records were saved wrote: everything up to the
+            // row counts. It loads, and loading replaces the records with none.
+            let old = crate::state::seal(StateKind::PlanLearner, |out| {
+                snapshot.encode(out);
+                snapshot.rows.encode(out);
+            });
+            let ignored = PlanLearnerSnapshot::from_bytes(&old).unwrap().load_into(&mut loaded, 1);
+            assert!(ignored.is_empty(), "{ignored:?}");
+            assert_eq!(loaded.steering().records().count(), 0);
+            assert_eq!(loaded.rows_factor(7), learner.rows_factor(7));
+            // A damaged record is named, and the records stay as they were.
+            let mut bad = snapshot.clone();
+            bad.steering.records[0].1.lost_ms = f64::NAN;
+            let ignored = bad.load_into(&mut learner, 1);
+            assert_eq!(
+                ignored,
+                ["the steering records (state is not a microlora state: a steering record is invalid)"]
+            );
+            assert_eq!(learner.steering().get(42).unwrap().verified_winner(), Some(1));
+        });
     }
 }

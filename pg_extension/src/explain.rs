@@ -85,7 +85,8 @@ pub unsafe extern "C-unwind" fn microlora_explain(plan: *mut pg_sys::PlannedStmt
     // SAFETY: palloc returns room for `described.len()` nodes (or raises), each written once;
     // `out` is valid (the caller's promise).
     unsafe {
-        let nodes = pg_sys::palloc(described.len().max(1) * std::mem::size_of::<ExplainedNode>()).cast::<ExplainedNode>();
+        let nodes = pg_sys::palloc(described.len().max(1) * std::mem::size_of::<ExplainedNode>())
+            .cast::<ExplainedNode>();
         for (i, ((node, description), predicted_ms)) in described.iter().zip(predictions).enumerate() {
             nodes.add(i).write(ExplainedNode {
                 plan: *node,
