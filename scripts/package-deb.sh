@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# Builds the Debian package a DBA installs: microlora_<version>_<arch>.deb, for the PostgreSQL of
-# scripts/postgres.sh's PG_CONFIG (default Debian's PostgreSQL 15), from `cargo pgrx package`.
-# The server that installs it needs no Rust: `apt install ./microlora_<version>_<arch>.deb`.
+# Builds the Debian package a DBA installs: postgresql-<major>-microlora_<version>_<arch>.deb (named
+# as Debian names extensions, one package per PostgreSQL major, installable side by side), for the
+# PostgreSQL of scripts/postgres.sh's PG_CONFIG (default Debian's PostgreSQL 15; MICROLORA_PG_MAJOR
+# for another), from `cargo pgrx package`. The server that installs it needs no Rust:
+# `apt install ./postgresql-15-microlora_<version>_<arch>.deb`.
 #
 # Usage: scripts/package-deb.sh [OUT_DIR]     (default target/deb; prints the .deb's path last)
 #
 # Assumes `bash scripts/setup.sh deb` was run (cargo-pgrx, the server's headers, dpkg-dev). Reads
 # pg_config and writes only under target/ and OUT_DIR: it needs no root and no lock on the server.
-# The package holds, at the paths pg_config reports:
-#   pkglibdir/microlora.so                      stripped, as Debian requires
-#   sharedir/extension/microlora.control        and the generated microlora--<version>.sql
-#   sharedir/extension/microlora--A--B.sql      every upgrade script in sql/ (the older full
-#                                               scripts kept there for tests are not shipped)
-#   /usr/share/doc/microlora/{copyright,changelog.gz}
+# The package holds, at the paths where Debian's postgresql-<major> looks (for Debian's own 15,
+# the paths its pg_config reports; a major built from source, see scripts/pg-majors.sh, reports
+# its own prefix, and its files are put at Debian's paths):
+#   /usr/lib/postgresql/<major>/lib/microlora.so                 stripped, as Debian requires
+#   /usr/share/postgresql/<major>/extension/microlora.control    and microlora--<version>.sql
+#   /usr/share/postgresql/<major>/extension/microlora--A--B.sql  every upgrade script in sql/
+#                                               (the older full scripts kept there for tests are
+#                                               not shipped)
+#   /usr/share/doc/postgresql-<major>-microlora/{copyright,changelog.gz}
 # Depends: the server's package (postgresql-<major>) and, computed by dpkg-shlibdeps, the packages
-# of the shared libraries the .so needs. DEBFULLNAME and DEBEMAIL (dch's variables) set the
-# Maintainer field.
+# of the shared libraries the .so needs. It replaces the package 0.1.0 was shipped as (`microlora`,
+# for 15). DEBFULLNAME and DEBEMAIL (dch's variables) set the Maintainer field.
 set -euo pipefail
 # OUT_DIR is relative to the caller's directory, its default to the repository.
 OUT_DIR=
@@ -29,13 +34,18 @@ umask 022
 
 say() { printf '==> package-deb: %s\n' "$*"; }
 
-PACKAGE=microlora
+EXTENSION=microlora
 MAINTAINER="${DEBFULLNAME:-microlora maintainers} <${DEBEMAIL:-maintainers@microlora.invalid}>"
 VERSION=$MICROLORA_VERSION
 ARCH=$(dpkg --print-architecture)
 PG_MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
-PKGLIBDIR=$("$PG_CONFIG" --pkglibdir)
-EXTENSION_DIR=$("$PG_CONFIG" --sharedir)/extension
+PACKAGE=postgresql-$PG_MAJOR-$EXTENSION
+# Where cargo pgrx package puts the files (the server's own paths, under its --out-dir), and where
+# the package installs them (Debian's).
+BUILT_LIBDIR=$("$PG_CONFIG" --pkglibdir)
+BUILT_EXTENSION_DIR=$("$PG_CONFIG" --sharedir)/extension
+PKGLIBDIR=/usr/lib/postgresql/$PG_MAJOR/lib
+EXTENSION_DIR=/usr/share/postgresql/$PG_MAJOR/extension
 DEB=$OUT_DIR/${PACKAGE}_${VERSION}_${ARCH}.deb
 
 # dpkg-shlibdeps reads debian/control and expects the files under debian/<package>/.
@@ -49,9 +59,9 @@ say "cargo pgrx package (release) for PostgreSQL $PG_MAJOR, version $VERSION"
 (cd pg_extension && CARGO_BUILD_JOBS=2 cargo pgrx package -c "$PG_CONFIG" --out-dir "$STAGE") \
   >"$WORK/pgrx.log" 2>&1 || { tail -n 60 "$WORK/pgrx.log" >&2; exit 1; }
 
-built_so=$STAGE$PKGLIBDIR/$PACKAGE.so
-built_control=$STAGE$EXTENSION_DIR/$PACKAGE.control
-built_sql=$STAGE$EXTENSION_DIR/$PACKAGE--$VERSION.sql
+built_so=$STAGE$BUILT_LIBDIR/$EXTENSION.so
+built_control=$STAGE$BUILT_EXTENSION_DIR/$EXTENSION.control
+built_sql=$STAGE$BUILT_EXTENSION_DIR/$EXTENSION--$VERSION.sql
 for built in "$built_so" "$built_control" "$built_sql"; do
   [ -f "$built" ] || { echo "package-deb: cargo pgrx package did not write $built" >&2; exit 1; }
 done
@@ -64,9 +74,9 @@ install -d "$PKG_ROOT$PKGLIBDIR" "$PKG_ROOT$EXTENSION_DIR" "$PKG_ROOT/usr/share/
 # Debian's dh_strip does the same to shared objects: the dynamic symbols the server looks up
 # (Pg_magic_func, _PG_init, pg_finfo_*) stay.
 install -m 0644 "$built_so" "$PKG_ROOT$PKGLIBDIR/"
-strip --strip-unneeded --remove-section=.comment --remove-section=.note "$PKG_ROOT$PKGLIBDIR/$PACKAGE.so"
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "$PKG_ROOT$PKGLIBDIR/$EXTENSION.so"
 install -m 0644 "$built_control" "$built_sql" "$PKG_ROOT$EXTENSION_DIR/"
-upgrades=(sql/"$PACKAGE"--*--*.sql)
+upgrades=(sql/"$EXTENSION"--*--*.sql)
 [ -e "${upgrades[0]}" ] || upgrades=()
 [ ${#upgrades[@]} -eq 0 ] || install -m 0644 "${upgrades[@]}" "$PKG_ROOT$EXTENSION_DIR/"
 
@@ -77,12 +87,12 @@ first_year=$(git log --format=%ad --date=format:%Y 2>/dev/null | tail -n 1 || tr
 last_year=$(git log -1 --format=%ad --date=format:%Y 2>/dev/null || date +%Y)
 years=${first_year:-$last_year}
 [ "$years" = "$last_year" ] || years=$years-$last_year
-crates=$(cargo tree --quiet -p "$PACKAGE" -e normal,no-proc-macro --prefix none --format '{p}: {l}' \
-  | sed -E 's/ \(\*\)$//; s/ \(\/[^)]*\)//' | grep -v "^$PACKAGE" | sort -u | sed 's/^/  /')
+crates=$(cargo tree --quiet -p "$EXTENSION" -e normal,no-proc-macro --prefix none --format '{p}: {l}' \
+  | sed -E 's/ \(\*\)$//; s/ \(\/[^)]*\)//' | grep -v "^$EXTENSION" | sort -u | sed 's/^/  /')
 cat >"$PKG_ROOT/usr/share/doc/$PACKAGE/copyright" <<EOF
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
-Upstream-Name: $PACKAGE
-Comment: $PACKAGE.so links in, statically, the Rust standard library (MIT OR Apache-2.0)
+Upstream-Name: $EXTENSION
+Comment: $EXTENSION.so links in, statically, the Rust standard library (MIT OR Apache-2.0)
  and these crates, each under the license named after it:
  .
 $crates
@@ -130,7 +140,7 @@ $PACKAGE ($VERSION) unstable; urgency=medium
 EOF
 
 printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$PACKAGE" "$PACKAGE" >"$WORK/debian/control"
-shlib_depends=$(cd "$WORK" && dpkg-shlibdeps -O "debian/$PACKAGE$PKGLIBDIR/$PACKAGE.so" | sed 's/^shlibs:Depends=//')
+shlib_depends=$(cd "$WORK" && dpkg-shlibdeps -O "debian/$PACKAGE$PKGLIBDIR/$EXTENSION.so" | sed 's/^shlibs:Depends=//')
 installed_size=$(du -sk --exclude=DEBIAN "$PKG_ROOT" | cut -f1)
 cat >"$PKG_ROOT/DEBIAN/control" <<EOF
 Package: $PACKAGE
@@ -139,6 +149,8 @@ Architecture: $ARCH
 Maintainer: $MAINTAINER
 Installed-Size: $installed_size
 Depends: postgresql-$PG_MAJOR, $shlib_depends
+Breaks: $EXTENSION (<< 0.2.0)
+Replaces: $EXTENSION (<< 0.2.0)
 Section: database
 Priority: optional
 Description: PostgreSQL $PG_MAJOR extension that learns how long plan operators take

@@ -2,13 +2,15 @@
 # Builds the PostgreSQL majors that Debian 12 does not package (17 and 18) from Debian's source
 # packages, for building and testing the extension against them. Usage:
 #
-#   scripts/pg-majors.sh [16|17|18]...      (default: 17 18)
+#   scripts/pg-majors.sh [16|17|18]...      (default: 18; 17's source cannot be downloaded today,
+#                                            see the README)
 #
 # Each major comes from the upstream tarball inside Debian's source package (17 from trixie, 18
-# from sid; the exact Debian versions are pinned below and can be overridden with
-# MICROLORA_PG17_VERSION / MICROLORA_PG18_VERSION), or from an upstream tarball already on the
-# machine, named by MICROLORA_PG<major>_TARBALL (the only way to 16, which Debian no longer
-# carries, or to a major whose pinned source the archive has dropped). Debian's is fetched with a
+# from sid): the newest version those suites list, or the one MICROLORA_PG17_VERSION /
+# MICROLORA_PG18_VERSION pins; or from an upstream tarball already on the machine, named by
+# MICROLORA_PG<major>_TARBALL (the only way to 16, which Debian no longer carries, or to a major
+# whose source the archive cannot deliver). Not pinning keeps working when a suite moves on to a
+# newer point release (sid keeps only its newest). Debian's is fetched with a
 # private apt configuration: its
 # own source list (deb-src of the Debian archive, signed with the archive keyring), package lists
 # and cache in a temporary directory, so root's apt state is never touched and no binary package
@@ -18,7 +20,8 @@
 # modules the tests load (CONTRIB) and its regression suite's sources (suite/: src/test/regress and
 # contrib/spi, for tests/regress/run.sh). A stamp file, <cache>/pg<major>/built, names the source
 # (Debian version, or tarball and its hash), configure options and contrib modules; a run that
-# finds the stamp it would write skips that major without asking the network.
+# finds the stamp it would write (unpinned: any Debian version of the major, with the same
+# options) skips that major without asking the network.
 #
 # The build tools (bison and flex: tarballs from 17 on ship no generated parser) and libraries
 # (readline, zlib, ICU) come from Debian 12's own repositories: `bash scripts/setup.sh pg17` installs
@@ -29,8 +32,9 @@ cd "$(dirname "$0")/.."
 # shellcheck source=postgres.sh
 source scripts/postgres.sh
 
-PG17_VERSION=${MICROLORA_PG17_VERSION:-17.12-0+deb13u1}
-PG18_VERSION=${MICROLORA_PG18_VERSION:-18.6-3}
+# Pinned Debian versions, if any (empty: the newest the suites list).
+PG17_VERSION=${MICROLORA_PG17_VERSION:-}
+PG18_VERSION=${MICROLORA_PG18_VERSION:-}
 # Debian suites that hold those source packages.
 SUITES="trixie sid"
 # A feature set with which PostgreSQL's own regression suite passes: ICU (the default since 16),
@@ -45,7 +49,8 @@ step() { printf '\n==> pg-majors: %s\n' "$*"; }
 # The upstream tarball MICROLORA_PG<major>_TARBALL names, if any.
 tarball_of() { local name="MICROLORA_PG$1_TARBALL"; echo "${!name:-}"; }
 
-# What a major is built from: `postgresql-<major>=<Debian version>`, or `tarball <name> sha256 <hash>`.
+# What a major is built from: `postgresql-<major>=<Debian version>` (pinned), `postgresql-<major>`
+# (the newest Debian version), or `tarball <name> sha256 <hash>`.
 source_of() { # major
   local tarball
   tarball=$(tarball_of "$1")
@@ -55,8 +60,8 @@ source_of() { # major
     return
   fi
   case "$1" in
-    17) echo "postgresql-17=$PG17_VERSION" ;;
-    18) echo "postgresql-18=$PG18_VERSION" ;;
+    17) echo "postgresql-17${PG17_VERSION:+=$PG17_VERSION}" ;;
+    18) echo "postgresql-18${PG18_VERSION:+=$PG18_VERSION}" ;;
     *) echo "pg-majors.sh: Debian has no source of PostgreSQL $1 (17, 18; 15 is Debian 12's own package): name an upstream tarball in MICROLORA_PG$1_TARBALL" >&2; return 2 ;;
   esac
 }
@@ -100,35 +105,54 @@ EOF
   apt-get "${APT_OPTS[@]}" update >"$WORK/apt-update.log" 2>&1 || { cat "$WORK/apt-update.log" >&2; return 1; }
 }
 
-# Downloads the source package into $WORK/download-<major> and prints the path of its upstream
-# tarball. Needs private_apt first (this runs in a command substitution, whose settings are lost).
-fetch_source() { # major version
-  local major=$1 version=$2 download=$WORK/download-$1
+# Downloads the source package (`postgresql-<major>` or `postgresql-<major>=<version>`) into
+# $WORK/download-<major> and prints the path of its upstream tarball, then the Debian version it
+# downloaded. Needs private_apt first (this runs in a command substitution, whose settings are
+# lost).
+fetch_source() { # major package
+  local major=$1 package=$2 download=$WORK/download-$1
   mkdir -p "$download"
   # apt downloads as its sandbox user _apt, who must be able to write there.
   if id -u _apt >/dev/null 2>&1; then chown _apt "$download"; fi
-  step "apt-get source --download-only postgresql-$major=$version" >&2
-  if ! (cd "$download" && apt-get "${APT_OPTS[@]}" source --download-only "postgresql-$major=$version") \
+  step "apt-get source --download-only $package" >&2
+  if ! (cd "$download" && apt-get "${APT_OPTS[@]}" source --download-only "$package") \
     >"$WORK/apt-source-$major.log" 2>&1; then
     cat "$WORK/apt-source-$major.log" >&2
-    echo "pg-majors.sh: could not download postgresql-$major=$version; the versions $SUITES list:" >&2
+    echo "pg-majors.sh: could not download $package; the versions $SUITES list:" >&2
     apt-cache "${APT_OPTS[@]}" showsrc "postgresql-$major" 2>/dev/null | sed -n 's/^Version: /  /p' | sort -u >&2
-    echo "pg-majors.sh: set MICROLORA_PG${major}_VERSION to another one (or update the pin in this script)," \
+    echo "pg-majors.sh: pin another one in MICROLORA_PG${major}_VERSION," \
       "or name an upstream tarball in MICROLORA_PG${major}_TARBALL" >&2
     return 1
   fi
-  local tarball
+  local tarball dsc
   tarball=$(ls "$download"/postgresql-"$major"_*.orig.tar.* 2>/dev/null | head -n 1)
-  [ -n "$tarball" ] || { echo "pg-majors.sh: no upstream tarball in postgresql-$major's source package" >&2; return 1; }
+  dsc=$(ls "$download"/postgresql-"$major"_*.dsc 2>/dev/null | head -n 1)
+  [ -n "$tarball" ] && [ -n "$dsc" ] ||
+    { echo "pg-majors.sh: no upstream tarball or .dsc in postgresql-$major's source package" >&2; return 1; }
   echo "$tarball"
+  sed -n 's/^Version: //p' "$dsc" | head -n 1
+}
+
+# Whether the major's prefix holds a finished build of `source` (see source_of and stamp_text):
+# the same stamp, or, for the newest Debian version, any Debian version of the major built with
+# the same options.
+built_already() { # major source
+  local prefix stamp
+  prefix=$(pg_major_dir "$1")
+  [ -x "$prefix/bin/pg_config" ] && [ -f "$prefix/built" ] || return 1
+  stamp=$(cat "$prefix/built")
+  [ "$stamp" = "$(stamp_text "$2")" ] && return 0
+  [ "$2" = "postgresql-$1" ] || return 1
+  [[ "$(head -n 1 <<<"$stamp")" == "postgresql-$1="* ]] &&
+    [ "$(tail -n +2 <<<"$stamp")" = "$(stamp_text "$2" | tail -n +2)" ]
 }
 
 build_major() { # major
   local major=$1 source prefix
   source=$(source_of "$major")
   prefix=$(pg_major_dir "$major")
-  if cmp -s <(stamp_text "$source") "$prefix/built" && [ -x "$prefix/bin/pg_config" ]; then
-    step "PostgreSQL $major: $source already built in $prefix"
+  if built_already "$major" "$source"; then
+    step "PostgreSQL $major: $(head -n 1 "$prefix/built") already built in $prefix"
     return 0
   fi
   local started=$SECONDS
@@ -138,7 +162,11 @@ build_major() { # major
   tarball=$(tarball_of "$major")
   if [ -z "$tarball" ]; then
     private_apt
-    tarball=$(fetch_source "$major" "${source#postgresql-"$major"=}")
+    local downloaded
+    downloaded=$(fetch_source "$major" "$source")
+    tarball=$(head -n 1 <<<"$downloaded")
+    # The stamp names the Debian version built, pinned or not.
+    source="postgresql-$major=$(tail -n 1 <<<"$downloaded")"
   fi
   src=$WORK/src-$major
   mkdir -p "$src"
@@ -173,7 +201,7 @@ build_major() { # major
 }
 
 majors=("$@")
-[ ${#majors[@]} -eq 0 ] && majors=(17 18)
+[ ${#majors[@]} -eq 0 ] && majors=(18)
 for major in "${majors[@]}"; do source_of "$major" >/dev/null; done
 for tool in bison flex make gcc; do
   command -v "$tool" >/dev/null || { echo "pg-majors.sh: $tool is missing: run 'bash scripts/setup.sh pg${majors[0]}'" >&2; exit 2; }
