@@ -42,6 +42,7 @@
 #include "nodes/params.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/planner.h"
+#include "parser/parser.h"
 #include "parser/scanner.h"
 #include "portability/instr_time.h"
 #include "storage/ipc.h"
@@ -334,8 +335,8 @@ microlora_ExecutorEnd(QueryDesc *queryDesc)
 /*
  * Where, in the text of a statement starting at `location` of `source`, the statement an EXPLAIN
  * explains starts: after the EXPLAIN keyword and its options, parenthesised or the bare ANALYZE
- * (ANALYSE) and VERBOSE; -1 if no statement follows. The text was parsed already, so the
- * scanner meets nothing it would raise on.
+ * (ANALYSE) and VERBOSE; -1 if no statement follows. Only the EXPLAIN's own words are scanned,
+ * not the statement.
  */
 static int
 explained_statement_start(const char *source, int location)
@@ -355,6 +356,13 @@ explained_statement_start(const char *source, int location)
 	for (int i = 0; i < 3; i++)
 		skipped[i] = skipped[i] >= 0 ? ScanKeywordTokens[skipped[i]] : -1;
 	scanner = scanner_init(source + location, &extra, &ScanKeywords, ScanKeywordTokens);
+	/*
+	 * The parser has read this text already, and said what it had to: settings changed since (a
+	 * SET earlier in the same string) must not make the scanner warn or raise about a string in
+	 * the options again.
+	 */
+	extra.escape_string_warning = false;
+	extra.backslash_quote = BACKSLASH_QUOTE_ON;
 	/* The first token is EXPLAIN itself. */
 	if (core_yylex(&value, &token_location, scanner) > 0)
 	{
