@@ -37,6 +37,8 @@
 //!
 //! Everything here is plain arithmetic on fixed-size data, so it can live in shared memory.
 
+use alloc::vec::Vec;
+
 use serde::{Deserialize, Serialize};
 
 use crate::math;
@@ -540,7 +542,7 @@ impl<const N: usize> SteeringMemory<N> {
     /// consistent, in a slot its key may take and no other record takes, used no later than the
     /// saved clock. A snapshot that fails a check changes nothing.
     pub fn restore(&mut self, snapshot: &SteeringSnapshot) -> crate::Result<()> {
-        let mut taken = vec![false; N];
+        let mut taken = alloc::vec![false; N];
         for &(slot, record) in &snapshot.records {
             let slot = slot as usize;
             let valid = slot < N
