@@ -710,8 +710,10 @@ pub fn ahead(
 /// 3. while the statement's exploration budget allows ([`StatementRecord::may_explore`]): an arm
 ///    verified faster on another instance of the template that has not run on this one, unless
 ///    the learner predicts it slower than the default plan ([`Choice::Generalised`]); else,
-///    among the arms predicted faster than the default plan ran, the one whose Thompson draw is
-///    smallest, if it beats the default's draw (`normal` yields standard normal draws). Each
+///    among the arms predicted faster than the default plan ran by [`WIN_MARGIN`] (what a
+///    verified winner must be: an arm predicted less faster could not become one, however its
+///    runs went), the one whose Thompson draw is smallest, if it beats the default's draw
+///    (`normal` yields standard normal draws). Each
 ///    arm's prediction is first scaled down by how much faster the default plan ran than
 ///    predicted (never up): a learner that overestimates one plan of a statement overestimates
 ///    its other plans alike (a scope's calibration, the machine), so such an overestimate is
@@ -794,7 +796,7 @@ pub fn decide(
     let overestimate = measured_over_predicted.min(1.0);
     let explored = candidates
         .map(|(c, _)| (c.arm, if runs(c.arm) == 0 { c.estimate.scaled(overestimate) } else { c.estimate }))
-        .filter(|(_, estimate)| estimate.ms < default.ms)
+        .filter(|(_, estimate)| estimate.ms * WIN_MARGIN <= default.ms)
         .map(|(arm, estimate)| (arm, draw(&estimate)))
         .min_by(|a, b| a.1.total_cmp(&b.1));
     match explored {
@@ -908,6 +910,11 @@ mod tests {
         let quick = plan(1_000.0, 0.5);
         let mid = Candidate { arm: 3, estimate: plan(5_000.0, 0.5) };
         assert_eq!(decide(Some(&record), None, &quick, &[mid], &settings, || 0.0), Choice::Explored(3));
+        // One predicted faster, but by less than a verified winner must be, is not worth a try.
+        let barely = Candidate { arm: 4, estimate: plan(400_000.0 / 1.05, 0.5) };
+        assert_eq!(decide(Some(&record), None, &default, &[barely], &settings, || 0.0), Choice::Default);
+        let enough = Candidate { arm: 4, estimate: plan(400_000.0 / 1.15, 0.5) };
+        assert_eq!(decide(Some(&record), None, &default, &[enough], &settings, || 0.0), Choice::Explored(4));
         // The draw still decides: a bad draw for the arm leaves the default plan.
         let mut draws = [0.0, 10.0].into_iter();
         assert_eq!(
