@@ -728,8 +728,11 @@ pub unsafe extern "C" fn microlora_steer_started(plan: *mut pg_sys::PlannedStmt,
     with_backend(|backend| {
         backend.flush_interrupted();
         backend.running = backend.planned.take().filter(|planned| {
+            // A plan made for an EXPLAIN is never run as the client's statement (a cached plan of
+            // the same shape executed next must not be taken for it).
             // SAFETY: the caller's promise; reading a plan cannot raise.
-            planned.plan == plan || unsafe { plan_tree::plan_fingerprint(plan) } == planned.run_fingerprint
+            !planned.dry
+                && (planned.plan == plan || unsafe { plan_tree::plan_fingerprint(plan) } == planned.run_fingerprint)
         });
         backend.running_since = backend.running.map(|_| Instant::now());
         backend.ran_ms = 0.0;
