@@ -59,12 +59,13 @@ fn palloc_text(text: &str) -> *const c_char {
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn microlora_explain(plan: *mut pg_sys::PlannedStmt, out: *mut ExplainedPlan) {
-    let mut described = Vec::new();
+    let (mut plans, mut described) = (Vec::new(), Vec::new());
     // SAFETY: the caller's promise.
     unsafe {
         let learned = steer::learned_rows(plan);
         crate::plan_tree::describe_planned_nodes(plan, &learned, &mut |node, description| {
-            described.push((node, description));
+            plans.push(node);
+            described.push(description);
         });
     }
     let (predictions, estimate) = {
@@ -72,14 +73,13 @@ pub unsafe extern "C-unwind" fn microlora_explain(plan: *mut pg_sys::PlannedStmt
         let predictor = state.predictor();
         let predictions: Vec<f64> = described
             .iter()
-            .map(|(_, node)| {
+            .map(|node| {
                 predictor
                     .predict(node.scope, &node.embedding, node.work, Some(node.signature))
                     .map_or(f64::NAN, |prediction| prediction.predicted_ms)
             })
             .collect();
-        let nodes: Vec<_> = described.iter().map(|&(_, node)| node).collect();
-        (predictions, steer::plan_estimate(predictor, &nodes))
+        (predictions, steer::plan_estimate(predictor, &described))
     };
     let (steering, arms_planned, planning_ms) = steer::explained_steering(plan);
     // SAFETY: palloc returns room for `described.len()` nodes (or raises), each written once;
@@ -87,9 +87,11 @@ pub unsafe extern "C-unwind" fn microlora_explain(plan: *mut pg_sys::PlannedStmt
     unsafe {
         let nodes = pg_sys::palloc(described.len().max(1) * std::mem::size_of::<ExplainedNode>())
             .cast::<ExplainedNode>();
-        for (i, ((node, description), predicted_ms)) in described.iter().zip(predictions).enumerate() {
+        for (i, ((&node, description), predicted_ms)) in
+            plans.iter().zip(&described).zip(predictions).enumerate()
+        {
             nodes.add(i).write(ExplainedNode {
-                plan: *node,
+                plan: node,
                 scope: palloc_text(description.scope.name()),
                 predicted_ms,
                 learned_rows: description.learned_rows,

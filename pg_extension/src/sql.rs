@@ -447,18 +447,17 @@ pub fn last_steered() -> TableIterator<
     ),
 > {
     require_preloaded();
-    let name = |arm: ArmId| steer::ARMS.get(usize::from(arm)).map_or("?", |a| a.name);
     let rows: Vec<_> = steer::last_steered()
         .map(|last| {
             let why = if last.arm == last.chosen {
                 last.why.describe().to_string()
             } else {
-                format!("advised {}: {}", name(last.chosen), last.why.describe())
+                format!("advised {}: {}", steer::arm_name(last.chosen), last.why.describe())
             };
             (
                 last.instance as i64,
                 last.template as i64,
-                name(last.arm).to_string(),
+                steer::arm_name(last.arm).to_string(),
                 why,
                 i32::try_from(last.arms_planned).unwrap_or(i32::MAX),
                 last.planning_ms,
@@ -530,7 +529,7 @@ pub fn steering_0_2() -> TableIterator<
         .statements()
         .map(|record| {
             let in_use = record.verified_winner().unwrap_or(DEFAULT_ARM);
-            let name = |arm: ArmId| steer::ARMS.get(usize::from(arm)).map_or("?", |a| a.name).to_string();
+            let name = |arm: ArmId| steer::arm_name(arm).to_string();
             let in_use_record = &record.arms[usize::from(in_use)];
             (
                 record.fingerprint as i64,

@@ -94,6 +94,11 @@ pub(crate) fn planning_cost(default_ms: f64, arm_ms: f64) -> PlanningCost {
     PlanningCost { round_ms: guc::STEER_PLANNING_SHARE.get() * default_ms, arm_ms }
 }
 
+/// An arm's name (`?` for a number past the arms).
+pub(crate) fn arm_name(arm: ArmId) -> &'static str {
+    ARMS.get(usize::from(arm)).map_or("?", |arm| arm.name)
+}
+
 /// A plan the planner hook returned for a statement it considered, until the statement runs.
 #[derive(Clone, Copy)]
 struct Steered {
@@ -310,9 +315,10 @@ pub(crate) fn statement_text(source: &[u8], location: i32, length: i32) -> &[u8]
 /// planned it with and why, as its planning for that EXPLAIN found (see
 /// [`microlora_steer_begin`]), or why it did not consider it.
 pub(crate) fn explained_steering(plan: *mut pg_sys::PlannedStmt) -> (String, u32, f64) {
+    let mode = guc::STEER.get();
     let report = with_backend(|backend| backend.explained.filter(|&(_, explained)| explained == plan));
-    let Some((report, _)) = report.filter(|_| guc::STEER.get() != Steer::Off) else {
-        let why = match guc::STEER.get() {
+    let Some((report, _)) = report.filter(|_| mode != Steer::Off) else {
+        let why = match mode {
             Steer::Off => "not steered: microlora.steer is off",
             Steer::Advise | Steer::On => {
                 "not steered: steering considers a client's SELECT over two relations or more, without row \
@@ -321,11 +327,10 @@ pub(crate) fn explained_steering(plan: *mut pg_sys::PlannedStmt) -> (String, u32
         };
         return (format!("default: {why}"), 0, 0.0);
     };
-    let name = |arm: ArmId| ARMS.get(usize::from(arm)).map_or("unknown arm", |arm| arm.name);
     let what = if report.arm == report.chosen {
-        name(report.arm).to_string()
+        arm_name(report.arm).to_string()
     } else {
-        format!("{} (advised: {})", name(report.arm), name(report.chosen))
+        format!("{} (advised: {})", arm_name(report.arm), arm_name(report.chosen))
     };
     (format!("{what}: {}", report.why.describe()), report.arms_planned, report.planning_ms)
 }
@@ -604,11 +609,15 @@ pub unsafe extern "C-unwind" fn microlora_steer_consider(arm: i32, plan: *mut pg
 #[unsafe(no_mangle)]
 pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
     let Some(decision) = with_backend(|backend| backend.decision.take()) else { return 0 };
-    let (arm, why) = if decision.dry {
+    // Planning the arms and judging them is what steering cost this statement's planning.
+    let planning_ms = || decision.started.elapsed().as_secs_f64() * 1000.0;
+    let (arm, why, planning_ms) = if decision.dry {
         let state = shared().read();
         let steering = state.steering();
         let no_exploring = SteeringSettings { explore_rate: 0.0, ..settings() };
-        chosen(&decision, steering.get(decision.instance), steering.get(decision.template), &no_exploring, || 0.0)
+        let (arm, why) =
+            chosen(&decision, steering.get(decision.instance), steering.get(decision.template), &no_exploring, || 0.0);
+        (arm, why, planning_ms())
     } else {
         // SAFETY: the backend's own PRNG; these draws cannot raise.
         let uniform = || unsafe { pg_sys::pg_prng_double(&raw mut pg_sys::pg_global_prng_state) };
@@ -625,15 +634,13 @@ pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
         if let Some(record) = record {
             record.set_advised(arm);
         }
-        // Planning the arms and judging them is what steering cost this statement's planning.
-        let planning_ms = decision.started.elapsed().as_secs_f64() * 1000.0;
+        let planning_ms = planning_ms();
         match why {
             Why::Decided(choice) => state.steering_mut().planned_round(decision.instance, planning_ms, choice),
             _ => state.steering_mut().add_planning(decision.instance, planning_ms),
         }
-        (arm, why)
+        (arm, why, planning_ms)
     };
-    let planning_ms = decision.started.elapsed().as_secs_f64() * 1000.0;
     with_backend(|backend| {
         if let Some(report) = backend.report_mut() {
             report.chosen = arm;
