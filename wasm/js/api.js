@@ -32,6 +32,20 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
   const decoder = new TextDecoder();
 
   /**
+   * Where this file reads the structs it shares with the module by layout, in bytes (src/abi.rs,
+   * `Layout`): the input, output and dim of the Staging at an object's handle; the kind, text,
+   * length and number of a PieceRecord, its size, and the number of records in a message.
+   * Constants, so that the hot paths read no variable for them; `installApi` checks them
+   * against the module's own `Layout`, which it derives from the structs.
+   */
+  const STAGING_INPUT = 0, STAGING_OUTPUT = 4, STAGING_DIM = 8;
+  const RECORD_KIND = 0, RECORD_TEXT = 4, RECORD_LENGTH = 8, RECORD_NUMBER = 16, RECORD_SIZE = 24;
+  const MESSAGE_RECORDS = 5;
+  /** The constants above in the order of the fields of src/abi.rs's `Layout`. */
+  const LAYOUT = [STAGING_INPUT, STAGING_OUTPUT, STAGING_DIM, RECORD_KIND, RECORD_TEXT, RECORD_LENGTH,
+    RECORD_NUMBER, RECORD_SIZE, MESSAGE_RECORDS];
+
+  /**
    * Makes the views anew if the memory grew since they were made (they are then empty). Checked
    * by `length`: V8 (Node.js 20) inlines it, but not `byteLength`, which took 7.5 ns a call.
    */
@@ -50,6 +64,12 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     memory = raw.memory;
     words = new Uint32Array(0);
     views();
+    const layout = raw.abi_layout() >>> 2;
+    if (LAYOUT.some((offset, field) => words[layout + field] !== offset)) {
+      raw = null;
+      throw new Error('ruvector-learning-wasm: the .wasm and its JavaScript disagree on the layout of the ' +
+        'structs they share: they come from different builds');
+    }
   }
 
   /** The UTF-8 text of `len` bytes at `at`. */
@@ -57,10 +77,9 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     return decoder.decode(bytes.subarray(at, at + len));
   }
 
-  /** The record at `at` (src/abi.rs, PieceRecord: 24 bytes) as [kind, text, length]. */
+  /** The PieceRecord at `at` as [kind, text, length]. */
   function record(at) {
-    const word = at >>> 2;
-    return [words[word], words[word + 1], words[word + 2]];
+    return [words[(at + RECORD_KIND) >>> 2], words[(at + RECORD_TEXT) >>> 2], words[(at + RECORD_LENGTH) >>> 2]];
   }
 
   /** The Error of the latest refusal: core's message, its numbers as JavaScript writes them. */
@@ -68,10 +87,10 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     const at = raw.take_error() >>> 0;
     views();
     let message = '';
-    for (let piece = at; piece < at + 5 * 24; piece += 24) {
+    for (let piece = at; piece < at + MESSAGE_RECORDS * RECORD_SIZE; piece += RECORD_SIZE) {
       const [kind, textAt, length] = record(piece);
       if (kind === 1) message += text(textAt, length);
-      else if (kind === 2) message += String(doubles[(piece + 16) >>> 3]);
+      else if (kind === 2) message += String(doubles[(piece + RECORD_NUMBER) >>> 3]);
     }
     return new Error(message);
   }
@@ -133,9 +152,8 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
   function staged(handle, array) {
     if (!(array instanceof Float32Array)) return false;
     views();
-    const word = handle >>> 2;
-    if (array.length !== words[word + 2]) return false;
-    floats.set(array, words[word] >>> 2);
+    if (array.length !== words[(handle + STAGING_DIM) >>> 2]) return false;
+    floats.set(array, words[(handle + STAGING_INPUT) >>> 2] >>> 2);
     return true;
   }
 
@@ -146,9 +164,8 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
    */
   function outputView(handle) {
     views();
-    const word = handle >>> 2;
-    const begin = words[word + 1] >>> 2;
-    return floats.subarray(begin, begin + words[word + 2]);
+    const begin = words[(handle + STAGING_OUTPUT) >>> 2] >>> 2;
+    return floats.subarray(begin, begin + words[(handle + STAGING_DIM) >>> 2]);
   }
 
   /** A new Float32Array holding the values of `view`: `new` and `set`, the cheapest way. */
@@ -242,7 +259,7 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
   /** The embedding dimension of the object at `handle` (its staging length). */
   function dimOf(handle) {
     views();
-    return words[(handle >>> 2) + 2];
+    return words[(handle + STAGING_DIM) >>> 2];
   }
 
   /**

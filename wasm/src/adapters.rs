@@ -37,6 +37,12 @@ pub struct Adapters<L> {
     pub(crate) learner: Box<L>,
 }
 
+// js/api.js reads an object's `Staging` at its handle.
+const _: () = assert!(
+    core::mem::offset_of!(Adapters<MicroLoRA>, staging) == 0
+        && core::mem::offset_of!(Adapters<ScopedLoRA>, staging) == 0
+);
+
 impl<L: Learner> Adapters<L> {
     fn wrap(learned: Result<Box<L>>) -> *mut Self {
         let made = learned.map(|learner| {
