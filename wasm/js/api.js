@@ -200,18 +200,35 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
   }
 
   /**
-   * What the methods of one class share: the name of its exports (`lora_free`, ...) and the
-   * registry that frees the Rust value of an object collected without `free()`.
+   * What the methods of one class share: the exports that every class has its own of (`create`,
+   * for the adapters), and the registry that frees the Rust value of an object collected without
+   * `free()`. Every export this file reads is written out as `raw.<name>` (or
+   * `instantiated().<name>`), never built from parts: test/exports.test.mjs compares those names
+   * with the module's exports.
    */
   function kind(exports) {
     const finalizer = typeof FinalizationRegistry === 'undefined'
       ? { register() {}, unregister() {} }
-      : new FinalizationRegistry((handle) => raw[`${exports}_free`](handle));
-    return { exports, finalizer };
+      : new FinalizationRegistry((handle) => exports.free(handle));
+    return { ...exports, finalizer };
   }
-  const LORA = kind('lora');
-  const SCOPED = kind('scoped');
-  const TRAJECTORY = kind('trajectory');
+  const LORA = kind({
+    create: (...numbers) => instantiated().lora_new(...numbers),
+    fromBytes: (at, length) => raw.lora_from_bytes(at, length),
+    toBytes: (handle) => raw.lora_to_bytes(handle),
+    free: (handle) => raw.lora_free(handle),
+  });
+  const SCOPED = kind({
+    create: (...numbers) => instantiated().scoped_new(...numbers),
+    fromBytes: (at, length) => raw.scoped_from_bytes(at, length),
+    toBytes: (handle) => raw.scoped_to_bytes(handle),
+    free: (handle) => raw.scoped_free(handle),
+  });
+  const TRAJECTORY = kind({
+    fromBytes: (at, length) => raw.trajectory_from_bytes(at, length),
+    toBytes: (handle) => raw.trajectory_to_bytes(handle),
+    free: (handle) => raw.trajectory_free(handle),
+  });
 
   // Each class keeps its objects' handle in a private field of its own, read only in the class's
   // methods: a method called on another object throws a TypeError (the field's brand check)
@@ -235,7 +252,7 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
   /** `free()`: releases the Rust value of `object` (handle 0: already freed). */
   function released(object, kind, handle) {
     kind.finalizer.unregister(object);
-    if (handle !== 0) raw[`${kind.exports}_free`](handle);
+    if (handle !== 0) kind.free(handle);
   }
 
   /** The handle of a new adapter (`lora_new`/`scoped_new`) from the constructor's arguments. */
@@ -243,17 +260,18 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     const [dimGiven, dimValue] = optional(dim);
     const [alphaGiven, alphaValue] = optional(alpha);
     const [rateGiven, rateValue] = optional(learningRate);
-    return instantiated()[`${kind.exports}_new`](dimGiven, dimValue, alphaGiven, alphaValue, rateGiven, rateValue) >>> 0;
+    return kind.create(dimGiven, dimValue, alphaGiven, alphaValue, rateGiven, rateValue) >>> 0;
   }
 
   /** The handle of an object loaded from `bytes` (0 if they are not a state of its class). */
   function loaded(kind, bytes) {
-    return instantiated()[`${kind.exports}_from_bytes`](...bytesIn(bytes)) >>> 0;
+    instantiated();
+    return kind.fromBytes(...bytesIn(bytes)) >>> 0;
   }
 
   /** `to_bytes()` of the object at `handle`. */
   function saved(kind, handle) {
-    return bytesOut(raw[`${kind.exports}_to_bytes`](handle));
+    return bytesOut(kind.toBytes(handle));
   }
 
   /** The embedding dimension of the object at `handle` (its staging length). */
