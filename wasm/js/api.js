@@ -21,6 +21,8 @@
 // freed object (handle 0) throws wasm-bindgen's 'null pointer passed to rust', and a method
 // called on an object of another class throws a TypeError (a private field's brand check).
 const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() => {
+  // As in the ES module, also where build.sh appends this file to the CommonJS glue (a script).
+  'use strict';
   /** The module's exports (src/abi.rs and the classes' files). */
   let raw = null;
   /** The module's `WebAssembly.Memory`, and views over all of it; growth detaches them. */
@@ -201,10 +203,10 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
 
   /**
    * What the methods of one class share: the exports that every class has its own of (`create`,
-   * for the adapters), and the registry that frees the Rust value of an object collected without
-   * `free()`. Every export this file reads is written out as `raw.<name>` (or
-   * `instantiated().<name>`), never built from parts: test/exports.test.mjs compares those names
-   * with the module's exports.
+   * `inputPtr` and `outputPtr` for the adapters), and the registry that frees the Rust value of
+   * an object collected without `free()`. Every export this file reads is written out as
+   * `raw.<name>` (or `instantiated().<name>`), never built from parts: test/exports.test.mjs
+   * compares those names with the module's exports.
    */
   function kind(exports) {
     const finalizer = typeof FinalizationRegistry === 'undefined'
@@ -217,12 +219,16 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     fromBytes: (at, length) => raw.lora_from_bytes(at, length),
     toBytes: (handle) => raw.lora_to_bytes(handle),
     free: (handle) => raw.lora_free(handle),
+    inputPtr: (handle) => raw.lora_input_ptr(handle),
+    outputPtr: (handle) => raw.lora_output_ptr(handle),
   });
   const SCOPED = kind({
     create: (...numbers) => instantiated().scoped_new(...numbers),
     fromBytes: (at, length) => raw.scoped_from_bytes(at, length),
     toBytes: (handle) => raw.scoped_to_bytes(handle),
     free: (handle) => raw.scoped_free(handle),
+    inputPtr: (handle) => raw.scoped_input_ptr(handle),
+    outputPtr: (handle) => raw.scoped_output_ptr(handle),
   });
   const TRAJECTORY = kind({
     fromBytes: (at, length) => raw.trajectory_from_bytes(at, length),
@@ -231,10 +237,10 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
   });
 
   // Each class keeps its objects' handle in a private field of its own, read only in the class's
-  // methods: a method called on another object throws a TypeError (the field's brand check)
-  // before any export can receive another class's address, and each read site sees one class.
-  // (Shared functions reading a handle keyed by class measured 8-9 ns slower per record, once an
-  // application used all three classes.) So the functions here take handles, not objects.
+  // methods (and in the functions it makes in its body for `defineAdapterMethods`): a method
+  // called on another object throws a TypeError (the field's brand check) before any export can
+  // receive another class's address, and each read site sees one class. So the functions here
+  // take handles, not objects: taking objects, they would have to find a handle by its class.
 
   /** A live object's handle: a freed one (0) throws wasm-bindgen's 'null pointer passed to rust'. */
   function live(handle) {
@@ -315,6 +321,67 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
   const WRAP = Symbol('handle');
 
   /**
+   * Defines `members.methods` on `Class.prototype` and `members.statics` on `Class` as a class
+   * body defines methods: non-enumerable, in the order written, after those already there.
+   */
+  function defineMembers(Class, { methods, statics = {} }) {
+    for (const [target, defined] of [[Class.prototype, methods], [Class, statics]]) {
+      for (const name of Object.keys(defined)) {
+        Object.defineProperty(target, name, { ...Object.getOwnPropertyDescriptor(defined, name), enumerable: false });
+      }
+    }
+  }
+
+  /**
+   * Defines the methods of an adapter class, `WasmMicroLoRA` or `WasmScopedLoRA`, over the
+   * exports of `kind`: first those that both classes have, written here once, then the class's
+   * own (`own.methods`, and `own.statics` if any). Each comes where a class body written out in
+   * full would put it, so that each class keeps the own properties, their order and its
+   * prototype (Object.prototype) that it had as one. The shared methods reach an object's
+   * private fields through `access`, which the class makes in its own body: a method called on
+   * an object of another class still throws that class's TypeError (the brand check of its
+   * private fields) before any export receives a handle.
+   * - `access.handleOf(object)`: the object's handle; throws if it was freed.
+   * - `access.takeHandle(object)`: the object's handle (0 if freed), which it then forgets.
+   */
+  function defineAdapterMethods(Class, kind, { handleOf, takeHandle }, own) {
+    defineMembers(Class, {
+      methods: {
+        free() {
+          released(this, kind, takeHandle(this));
+        },
+
+        to_bytes() {
+          return saved(kind, handleOf(this));
+        },
+
+        get memory() {
+          handleOf(this);
+          return memory;
+        },
+
+        get_input_ptr() {
+          return kind.inputPtr(handleOf(this)) >>> 0;
+        },
+
+        get_output_ptr() {
+          return kind.outputPtr(handleOf(this)) >>> 0;
+        },
+
+        dim() {
+          return dimOf(handleOf(this));
+        },
+      },
+      statics: {
+        from_bytes(bytes) {
+          return new Class(WRAP, loaded(kind, bytes));
+        },
+      },
+    });
+    defineMembers(Class, own);
+  }
+
+  /**
    * A single rank-2 LoRA adapter, `out = x + α·(x·A)·B`. See js/api.d.ts for every method.
    */
   class WasmMicroLoRA {
@@ -335,83 +402,65 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
       return stagedOtherwise(() => this.#handle(), array, argument, checkFirst, first, second);
     }
 
-    free() {
-      const handle = this.#ptr;
-      this.#ptr = 0;
-      this.#output = null;
-      released(this, LORA, handle);
-    }
+    // The methods, defined once the class exists (by a static field's initializer, which sees
+    // the private fields; a static block would need newer engines than private methods do).
+    static #methods = defineAdapterMethods(this, LORA, {
+      handleOf: (object) => object.#handle(),
+      takeHandle(object) {
+        const handle = object.#ptr;
+        object.#ptr = 0;
+        object.#output = null;
+        return handle;
+      },
+    }, {
+      methods: {
+        forward() {
+          if (!raw.lora_forward(this.#handle())) throw refused();
+        },
 
-    static from_bytes(bytes) {
-      return new WasmMicroLoRA(WRAP, loaded(LORA, bytes));
-    }
+        forward_array(input) {
+          let handle = this.#handle();
+          if (!staged(handle, input)) handle = this.#restaged(input, 0, nothingFirst);
+          if (!raw.lora_forward_staged(handle)) throw refused();
+          return copied((this.#output = keptOutput(this.#output, handle)));
+        },
 
-    to_bytes() {
-      return saved(LORA, this.#handle());
-    }
+        adapt() {
+          if (!raw.lora_adapt(this.#handle())) throw refused();
+        },
 
-    get memory() {
-      this.#handle();
-      return memory;
-    }
+        adapt_array(gradient) {
+          let handle = this.#handle();
+          if (!staged(handle, gradient)) handle = this.#restaged(gradient, 1, nothingFirst);
+          if (!raw.lora_adapt_staged(handle)) throw refused();
+        },
 
-    get_input_ptr() {
-      return raw.lora_input_ptr(this.#handle()) >>> 0;
-    }
+        adapt_with_reward(improvement) {
+          const value = +improvement;
+          if (!raw.lora_adapt_with_reward(this.#handle(), value)) throw refused();
+        },
 
-    get_output_ptr() {
-      return raw.lora_output_ptr(this.#handle()) >>> 0;
-    }
+        reset() {
+          raw.lora_reset(this.#handle());
+        },
 
-    dim() {
-      return dimOf(this.#handle());
-    }
+        forward_count() {
+          return BigInt.asUintN(64, raw.lora_forward_count(this.#handle()));
+        },
 
-    forward() {
-      if (!raw.lora_forward(this.#handle())) throw refused();
-    }
+        adapt_count() {
+          return BigInt.asUintN(64, raw.lora_adapt_count(this.#handle()));
+        },
 
-    forward_array(input) {
-      let handle = this.#handle();
-      if (!staged(handle, input)) handle = this.#restaged(input, 0, nothingFirst);
-      if (!raw.lora_forward_staged(handle)) throw refused();
-      return copied((this.#output = keptOutput(this.#output, handle)));
-    }
+        delta_norm() {
+          return raw.lora_delta_norm(this.#handle());
+        },
 
-    adapt() {
-      if (!raw.lora_adapt(this.#handle())) throw refused();
-    }
-
-    adapt_array(gradient) {
-      let handle = this.#handle();
-      if (!staged(handle, gradient)) handle = this.#restaged(gradient, 1, nothingFirst);
-      if (!raw.lora_adapt_staged(handle)) throw refused();
-    }
-
-    adapt_with_reward(improvement) {
-      const value = +improvement;
-      if (!raw.lora_adapt_with_reward(this.#handle(), value)) throw refused();
-    }
-
-    reset() {
-      raw.lora_reset(this.#handle());
-    }
-
-    forward_count() {
-      return BigInt.asUintN(64, raw.lora_forward_count(this.#handle()));
-    }
-
-    adapt_count() {
-      return BigInt.asUintN(64, raw.lora_adapt_count(this.#handle()));
-    }
-
-    delta_norm() {
-      return raw.lora_delta_norm(this.#handle());
-    }
-
-    param_count() {
-      return raw.lora_param_count(this.#handle()) >>> 0;
-    }
+        param_count() {
+          return raw.lora_param_count(this.#handle()) >>> 0;
+        },
+      },
+    });
   }
 
   /**
@@ -436,118 +485,100 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
       return stagedOtherwise(() => this.#handle(), array, argument, checkFirst, first, second);
     }
 
-    free() {
-      const handle = this.#ptr;
-      this.#ptr = 0;
-      this.#output = null;
-      released(this, SCOPED, handle);
-    }
+    // As WasmMicroLoRA's.
+    static #methods = defineAdapterMethods(this, SCOPED, {
+      handleOf: (object) => object.#handle(),
+      takeHandle(object) {
+        const handle = object.#ptr;
+        object.#ptr = 0;
+        object.#output = null;
+        return handle;
+      },
+    }, {
+      statics: {
+        scope_name(op_type) {
+          const op = +op_type;
+          const at = instantiated().scope_name(op) >>> 0;
+          if (at === 0) throw refused();
+          views();
+          const [, begin, length] = record(at);
+          return text(begin, length);
+        },
+      },
+      methods: {
+        forward(op_type) {
+          const op = +op_type;
+          if (!raw.scoped_forward(this.#handle(), op)) throw refused();
+        },
 
-    static from_bytes(bytes) {
-      return new WasmScopedLoRA(WRAP, loaded(SCOPED, bytes));
-    }
+        forward_array(op_type, input) {
+          const op = +op_type;
+          let handle = this.#handle();
+          if (!staged(handle, input)) handle = this.#restaged(input, 0, opTypeFirst, op);
+          if (!raw.scoped_forward_staged(handle, op)) throw refused();
+          return copied((this.#output = keptOutput(this.#output, handle)));
+        },
 
-    static scope_name(op_type) {
-      const op = +op_type;
-      const at = instantiated().scope_name(op) >>> 0;
-      if (at === 0) throw refused();
-      views();
-      const [, begin, length] = record(at);
-      return text(begin, length);
-    }
+        adapt(op_type) {
+          const op = +op_type;
+          if (!raw.scoped_adapt(this.#handle(), op)) throw refused();
+        },
 
-    to_bytes() {
-      return saved(SCOPED, this.#handle());
-    }
+        adapt_array(op_type, gradient) {
+          const op = +op_type;
+          let handle = this.#handle();
+          if (!staged(handle, gradient)) handle = this.#restaged(gradient, 1, opTypeFirst, op);
+          if (!raw.scoped_adapt_staged(handle, op)) throw refused();
+        },
 
-    get memory() {
-      this.#handle();
-      return memory;
-    }
+        adapt_with_reward(op_type, improvement) {
+          const op = +op_type, value = +improvement;
+          if (!raw.scoped_adapt_with_reward(this.#handle(), op, value)) throw refused();
+        },
 
-    get_input_ptr() {
-      return raw.scoped_input_ptr(this.#handle()) >>> 0;
-    }
+        reset_scope(op_type) {
+          const op = +op_type;
+          if (!raw.scoped_reset_scope(this.#handle(), op)) throw refused();
+        },
 
-    get_output_ptr() {
-      return raw.scoped_output_ptr(this.#handle()) >>> 0;
-    }
+        reset_all() {
+          raw.scoped_reset_all(this.#handle());
+        },
 
-    dim() {
-      return dimOf(this.#handle());
-    }
+        forward_count(op_type) {
+          const op = +op_type;
+          const count = raw.scoped_forward_count(this.#handle(), op);
+          if (count < 0n) throw refused();
+          return count;
+        },
 
-    forward(op_type) {
-      const op = +op_type;
-      if (!raw.scoped_forward(this.#handle(), op)) throw refused();
-    }
+        adapt_count(op_type) {
+          const op = +op_type;
+          const count = raw.scoped_adapt_count(this.#handle(), op);
+          if (count < 0n) throw refused();
+          return count;
+        },
 
-    forward_array(op_type, input) {
-      const op = +op_type;
-      let handle = this.#handle();
-      if (!staged(handle, input)) handle = this.#restaged(input, 0, opTypeFirst, op);
-      if (!raw.scoped_forward_staged(handle, op)) throw refused();
-      return copied((this.#output = keptOutput(this.#output, handle)));
-    }
+        delta_norm(op_type) {
+          const op = +op_type;
+          const norm = raw.scoped_delta_norm(this.#handle(), op);
+          if (norm < 0) throw refused();
+          return norm;
+        },
 
-    adapt(op_type) {
-      const op = +op_type;
-      if (!raw.scoped_adapt(this.#handle(), op)) throw refused();
-    }
+        total_forward_count() {
+          return BigInt.asUintN(64, raw.scoped_total_forward_count(this.#handle()));
+        },
 
-    adapt_array(op_type, gradient) {
-      const op = +op_type;
-      let handle = this.#handle();
-      if (!staged(handle, gradient)) handle = this.#restaged(gradient, 1, opTypeFirst, op);
-      if (!raw.scoped_adapt_staged(handle, op)) throw refused();
-    }
+        total_adapt_count() {
+          return BigInt.asUintN(64, raw.scoped_total_adapt_count(this.#handle()));
+        },
 
-    adapt_with_reward(op_type, improvement) {
-      const op = +op_type, value = +improvement;
-      if (!raw.scoped_adapt_with_reward(this.#handle(), op, value)) throw refused();
-    }
-
-    reset_scope(op_type) {
-      const op = +op_type;
-      if (!raw.scoped_reset_scope(this.#handle(), op)) throw refused();
-    }
-
-    reset_all() {
-      raw.scoped_reset_all(this.#handle());
-    }
-
-    forward_count(op_type) {
-      const op = +op_type;
-      const count = raw.scoped_forward_count(this.#handle(), op);
-      if (count < 0n) throw refused();
-      return count;
-    }
-
-    adapt_count(op_type) {
-      const op = +op_type;
-      const count = raw.scoped_adapt_count(this.#handle(), op);
-      if (count < 0n) throw refused();
-      return count;
-    }
-
-    delta_norm(op_type) {
-      const op = +op_type;
-      const norm = raw.scoped_delta_norm(this.#handle(), op);
-      if (norm < 0) throw refused();
-      return norm;
-    }
-
-    total_forward_count() {
-      return BigInt.asUintN(64, raw.scoped_total_forward_count(this.#handle()));
-    }
-
-    total_adapt_count() {
-      return BigInt.asUintN(64, raw.scoped_total_adapt_count(this.#handle()));
-    }
-
-    set_category_fallback(enabled) {
-      raw.scoped_set_category_fallback(this.#handle(), enabled);
-    }
+        set_category_fallback(enabled) {
+          raw.scoped_set_category_fallback(this.#handle(), enabled);
+        },
+      },
+    });
   }
 
   /**
