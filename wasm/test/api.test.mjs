@@ -111,6 +111,27 @@ test('a freed object can be freed again, and a method called on another class\'s
   assert.deepEqual(scoped.to_bytes(), before);
 });
 
+test('the adapter classes\' shared methods are each class\'s own, with its brand and no base class', () => {
+  const lora = new WasmMicroLoRA(8);
+  const scoped = new WasmScopedLoRA(8);
+  for (const [Class, other] of [[WasmMicroLoRA, scoped], [WasmScopedLoRA, lora]]) {
+    assert.equal(Object.getPrototypeOf(Class.prototype), Object.prototype);
+    assert.equal(Object.getPrototypeOf(Class), Function.prototype);
+    assert.ok(!(other instanceof Class));
+    // V8 names the class whose private method the receiver lacks.
+    const receiver = new RegExp(`instance of class ${Class.name}`);
+    for (const method of ['to_bytes', 'get_input_ptr', 'get_output_ptr', 'dim']) {
+      assert.ok(Object.hasOwn(Class.prototype, method));
+      assert.throws(() => Class.prototype[method].call(other), (e) => e instanceof TypeError && receiver.test(e.message));
+    }
+    assert.throws(() => Class.prototype.free.call(other), TypeError);
+    assert.throws(() => Object.getOwnPropertyDescriptor(Class.prototype, 'memory').get.call(other), TypeError);
+    assert.deepEqual(Object.keys(Class), [], 'static methods are not enumerable');
+  }
+  assert.equal(lora.dim(), 8);
+  assert.equal(scoped.dim(), 8);
+});
+
 /** Every method of the three classes with its arity: the API of @ruvector/learning-wasm 0.1.29. */
 const API = {
   WasmMicroLoRA: {
