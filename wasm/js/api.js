@@ -49,7 +49,7 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
 
   /**
    * Makes the views anew if the memory grew since they were made (they are then empty). Checked
-   * by `length`: V8 (Node.js 20) inlines it, but not `byteLength`, which took 7.5 ns a call.
+   * by `length`, which V8 inlines, and not `byteLength`, which it calls.
    */
   function views() {
     if (words.length === 0) {
@@ -161,8 +161,8 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
 
   /**
    * A view of the staging output of the object at `handle`. The classes keep it (until growth
-   * detaches it, which leaves it empty): making a view per call, with `subarray`, cost 100-250 ns
-   * of a `forward_array` of about 600-1100.
+   * detaches it, which leaves it empty): a view made per call, with `subarray`, would be a
+   * large share of a `forward_array`.
    */
   function outputView(handle) {
     views();
@@ -292,7 +292,7 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
    * before the array is read, as core would. `handleNow` reads the object's handle again after
    * the conversion, which may run JavaScript; its handle is returned. The classes call it from a
    * method of its own: a closure in the calling method would make V8 allocate a context for
-   * every call, the common ones too (3 ns of a record).
+   * every call, the common ones too.
    */
   function stagedOtherwise(handleNow, array, argument, checkFirst, first, second) {
     const check = () => checkFirst(first, second);

@@ -4,9 +4,10 @@
 //! value (a *handle*), arrays are copied by js/api.js into buffers each object allocated at
 //! construction, and a refusal is a return value (`false`, a null handle, a negative count) with
 //! core's error kept here until js/api.js reads it ([`take_error`]) and throws it as an `Error`.
-//! wasm-bindgen's generated class methods did the same through shims per method (borrow flags,
-//! `Result` conversion, an `externref` table for errors, calls back into JavaScript to copy arrays):
-//! 21 KB of the 57 KB module, and two calls into WebAssembly per array call instead of one.
+//! wasm-bindgen's generated class methods would do the same through shims per method (borrow
+//! flags, `Result` conversion, an `externref` table for errors, calls back into JavaScript to copy
+//! arrays): a large share of the module (wasm/bench/build-choices.md), and two calls into
+//! WebAssembly per array call instead of one.
 //!
 //! JavaScript numbers arrive as `f64` and are checked here or in core before they become core's
 //! types (taking them as `u32` would let `-1` or `2³²+2` wrap silently).
