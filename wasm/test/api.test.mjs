@@ -183,6 +183,29 @@ test('the classes have exactly the methods of the API, with their names and arit
   assert.match(declarations, /forward_array\(input: Float32Array\): Float32Array;/);
 });
 
+test('js/api.d.ts declares each class with exactly the methods and arities of the API', async () => {
+  const declarations = await readFile(new URL('../js/api.d.ts', import.meta.url), 'utf8');
+  const declared = {};
+  for (const [, name, body] of declarations.matchAll(/^export class (\w+) \{\n([\s\S]*?)^\}/gm)) {
+    const members = { static: {}, methods: {}, accessors: [], constructorArity: undefined };
+    for (const [, isStatic, member, parameters] of body.matchAll(/^ {4}(static )?(\w+)\(([^)]*)\)/gm)) {
+      const arity = parameters.trim() === '' ? 0 : parameters.split(',').length;
+      if (member === 'constructor') members.constructorArity = arity;
+      else members[isStatic ? 'static' : 'methods'][member] = arity;
+    }
+    for (const [, accessor] of body.matchAll(/^ {4}readonly (\w+):/gm)) members.accessors.push(accessor);
+    assert.match(body, /^ {4}\[Symbol\.dispose\]\(\): void;$/m, name);
+    declared[name] = members;
+  }
+  assert.deepEqual(Object.keys(declared).sort(), Object.keys(API).sort());
+  for (const [name, { static: statics, methods, constructor }] of Object.entries(API)) {
+    assert.deepEqual(declared[name].methods, methods, name);
+    assert.deepEqual(declared[name].static, statics, name);
+    assert.equal(declared[name].constructorArity, constructor, name);
+    assert.deepEqual(declared[name].accessors, name === 'WasmTrajectoryBuffer' ? [] : ['memory'], name);
+  }
+});
+
 test('both entries, the ES module and CommonJS, export the classes and nothing of the module', async () => {
   const { createRequire } = await import('node:module');
   const esm = await import('ruvector-learning-wasm');
