@@ -201,6 +201,9 @@ const _: () = assert!(
     "js/api.js reads five PieceRecords of 24 bytes, their fields at bytes 0, 4, 8 and 16 (RECORD_*)"
 );
 
+// js/api.js reads a Layout as nine consecutive u32s, in the order of its fields (its LAYOUT).
+const _: () = assert!(size_of::<Layout>() == 9 * size_of::<u32>());
+
 /// The address of [`Layout`]'s one value, for js/api.js to check its constants against.
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub extern "C" fn abi_layout() -> *const Layout {
