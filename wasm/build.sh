@@ -30,26 +30,21 @@ WASM_OPT=$WASM_DIR/node_modules/.bin/wasm-opt
 
 echo "==> cargo build (wasm32-unknown-unknown, release, simd128)"
 # The root release profile (fat LTO, one codegen unit) with two changes for this target:
-# opt-level 2, which measured as fast as 3 here (the hot loops are core's explicit SIMD kernels)
-# and gives a .wasm about 90 KB smaller (opt-level 3 unrolls and inlines cold code such as the
-# construction of 24 adapters); and panic=abort, since nothing in this crate may panic anyway.
-# Measured on 2026-12-01 (at 65,087 bytes) and not kept: opt-level "z" for the whole build (68,478
-# bytes, and zero-copy forward() and adapt() about 3x slower); "z" with core, `wide` and
-# `safe_arch` at 2 gives the same module as "z", since fat LTO optimises all the code at the final
-# crate's level; wasm-opt -Os instead of -O3 (64,437 bytes, but small calls 3-7% slower).
-# LLVM's unrolling and inlining thresholds lowered (unroll 50, inline 100; the defaults are 300
-# and 225): 66,596 -> 64,089 bytes on 2026-12-01, with zero-copy forward() (78 ns), adapt() (166 ns)
-# and record (74 ns) as fast as before in the same benchmark (wasm/bench.sh, two runs each).
-# Measured again on the no_std build: 66,729 bytes with the defaults, 65,870 with only unroll 50,
-# 58,670 with only inline 100, 57,321 with both; inline 50 gives 58,590.
+# opt-level 2, as fast as 3 here (the hot loops are core's explicit SIMD kernels) and with a much
+# smaller .wasm (opt-level 3 unrolls and inlines cold code such as the construction of 24
+# adapters); and panic=abort, since nothing in this crate may panic anyway. Neither opt-level "z"
+# nor wasm-opt -Os is used: each makes the hot calls slower for little size. LLVM's unrolling and
+# inlining thresholds are lowered (unroll 50, inline 100; the defaults are 300 and 225), which
+# shrinks the module without slowing the hot calls. The measurements behind each choice are in
+# bench/build-choices.md.
 # Cold code (loading, saving, resets, statistics) is kept out of line with #[inline(never)] where
 # twiggy showed copies of it inlined and unrolled into several callers.
 # A 64 KiB stack instead of Rust's default 1 MiB: the module's memory starts with the stack, so
 # it is most of what a fresh module occupies. Nothing large passes through it: the adapters are
 # built and loaded in place on the heap (MicroLoRA/ScopedLoRA::new_boxed, from_bytes_boxed), and
-# the deepest call measured used about 1 KiB (test/memory.test.mjs checks that the largest
-# constructions and loads use at most a quarter of it). WebAssembly has no guard page, so running
-# out of stack would show up as "memory access out of bounds"; the margin keeps it from happening.
+# test/memory.test.mjs checks that the largest constructions and loads use at most a quarter of
+# it. WebAssembly has no guard page, so running out of stack would show up as "memory access out
+# of bounds"; the margin keeps it from happening.
 CARGO_PROFILE_RELEASE_OPT_LEVEL=2 \
 CARGO_PROFILE_RELEASE_PANIC=abort \
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128 -C link-arg=-zstack-size=65536 -C llvm-args=-unroll-threshold=50 -C llvm-args=-inline-threshold=100" \

@@ -21,6 +21,8 @@
 // freed object (handle 0) throws wasm-bindgen's 'null pointer passed to rust', and a method
 // called on an object of another class throws a TypeError (a private field's brand check).
 const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() => {
+  // As in the ES module, also where build.sh appends this file to the CommonJS glue (a script).
+  'use strict';
   /** The module's exports (src/abi.rs and the classes' files). */
   let raw = null;
   /** The module's `WebAssembly.Memory`, and views over all of it; growth detaches them. */
@@ -32,8 +34,22 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
   const decoder = new TextDecoder();
 
   /**
+   * Where this file reads the structs it shares with the module by layout, in bytes (src/abi.rs,
+   * `Layout`): the input, output and dim of the Staging at an object's handle; the kind, text,
+   * length and number of a PieceRecord, its size, and the number of records in a message.
+   * Constants, so that the hot paths read no variable for them; `installApi` checks them
+   * against the module's own `Layout`, which it derives from the structs.
+   */
+  const STAGING_INPUT = 0, STAGING_OUTPUT = 4, STAGING_DIM = 8;
+  const RECORD_KIND = 0, RECORD_TEXT = 4, RECORD_LENGTH = 8, RECORD_NUMBER = 16, RECORD_SIZE = 24;
+  const MESSAGE_RECORDS = 5;
+  /** The constants above in the order of the fields of src/abi.rs's `Layout`. */
+  const LAYOUT = [STAGING_INPUT, STAGING_OUTPUT, STAGING_DIM, RECORD_KIND, RECORD_TEXT, RECORD_LENGTH,
+    RECORD_NUMBER, RECORD_SIZE, MESSAGE_RECORDS];
+
+  /**
    * Makes the views anew if the memory grew since they were made (they are then empty). Checked
-   * by `length`: V8 (Node.js 20) inlines it, but not `byteLength`, which took 7.5 ns a call.
+   * by `length`, which V8 inlines, and not `byteLength`, which it calls.
    */
   function views() {
     if (words.length === 0) {
@@ -50,6 +66,12 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     memory = raw.memory;
     words = new Uint32Array(0);
     views();
+    const layout = raw.abi_layout() >>> 2;
+    if (LAYOUT.some((offset, field) => words[layout + field] !== offset)) {
+      raw = null;
+      throw new Error('ruvector-learning-wasm: the .wasm and its JavaScript disagree on the layout of the ' +
+        'structs they share: they come from different builds');
+    }
   }
 
   /** The UTF-8 text of `len` bytes at `at`. */
@@ -57,10 +79,9 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     return decoder.decode(bytes.subarray(at, at + len));
   }
 
-  /** The record at `at` (src/abi.rs, PieceRecord: 24 bytes) as [kind, text, length]. */
+  /** The PieceRecord at `at` as [kind, text, length]. */
   function record(at) {
-    const word = at >>> 2;
-    return [words[word], words[word + 1], words[word + 2]];
+    return [words[(at + RECORD_KIND) >>> 2], words[(at + RECORD_TEXT) >>> 2], words[(at + RECORD_LENGTH) >>> 2]];
   }
 
   /** The Error of the latest refusal: core's message, its numbers as JavaScript writes them. */
@@ -68,10 +89,10 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     const at = raw.take_error() >>> 0;
     views();
     let message = '';
-    for (let piece = at; piece < at + 5 * 24; piece += 24) {
+    for (let piece = at; piece < at + MESSAGE_RECORDS * RECORD_SIZE; piece += RECORD_SIZE) {
       const [kind, textAt, length] = record(piece);
       if (kind === 1) message += text(textAt, length);
-      else if (kind === 2) message += String(doubles[(piece + 16) >>> 3]);
+      else if (kind === 2) message += String(doubles[(piece + RECORD_NUMBER) >>> 3]);
     }
     return new Error(message);
   }
@@ -133,22 +154,20 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
   function staged(handle, array) {
     if (!(array instanceof Float32Array)) return false;
     views();
-    const word = handle >>> 2;
-    if (array.length !== words[word + 2]) return false;
-    floats.set(array, words[word] >>> 2);
+    if (array.length !== words[(handle + STAGING_DIM) >>> 2]) return false;
+    floats.set(array, words[(handle + STAGING_INPUT) >>> 2] >>> 2);
     return true;
   }
 
   /**
    * A view of the staging output of the object at `handle`. The classes keep it (until growth
-   * detaches it, which leaves it empty): making a view per call, with `subarray`, cost 100-250 ns
-   * of a `forward_array` of about 600-1100.
+   * detaches it, which leaves it empty): a view made per call, with `subarray`, would be a
+   * large share of a `forward_array`.
    */
   function outputView(handle) {
     views();
-    const word = handle >>> 2;
-    const begin = words[word + 1] >>> 2;
-    return floats.subarray(begin, begin + words[word + 2]);
+    const begin = words[(handle + STAGING_OUTPUT) >>> 2] >>> 2;
+    return floats.subarray(begin, begin + words[(handle + STAGING_DIM) >>> 2]);
   }
 
   /** A new Float32Array holding the values of `view`: `new` and `set`, the cheapest way. */
@@ -183,24 +202,45 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
   }
 
   /**
-   * What the methods of one class share: the name of its exports (`lora_free`, ...) and the
-   * registry that frees the Rust value of an object collected without `free()`.
+   * What the methods of one class share: the exports that every class has its own of (`create`,
+   * `inputPtr` and `outputPtr` for the adapters), and the registry that frees the Rust value of
+   * an object collected without `free()`. Every export this file reads is written out as
+   * `raw.<name>` (or `instantiated().<name>`), never built from parts: test/exports.test.mjs
+   * compares those names with the module's exports.
    */
   function kind(exports) {
     const finalizer = typeof FinalizationRegistry === 'undefined'
       ? { register() {}, unregister() {} }
-      : new FinalizationRegistry((handle) => raw[`${exports}_free`](handle));
-    return { exports, finalizer };
+      : new FinalizationRegistry((handle) => exports.free(handle));
+    return { ...exports, finalizer };
   }
-  const LORA = kind('lora');
-  const SCOPED = kind('scoped');
-  const TRAJECTORY = kind('trajectory');
+  const LORA = kind({
+    create: (...numbers) => instantiated().lora_new(...numbers),
+    fromBytes: (at, length) => raw.lora_from_bytes(at, length),
+    toBytes: (handle) => raw.lora_to_bytes(handle),
+    free: (handle) => raw.lora_free(handle),
+    inputPtr: (handle) => raw.lora_input_ptr(handle),
+    outputPtr: (handle) => raw.lora_output_ptr(handle),
+  });
+  const SCOPED = kind({
+    create: (...numbers) => instantiated().scoped_new(...numbers),
+    fromBytes: (at, length) => raw.scoped_from_bytes(at, length),
+    toBytes: (handle) => raw.scoped_to_bytes(handle),
+    free: (handle) => raw.scoped_free(handle),
+    inputPtr: (handle) => raw.scoped_input_ptr(handle),
+    outputPtr: (handle) => raw.scoped_output_ptr(handle),
+  });
+  const TRAJECTORY = kind({
+    fromBytes: (at, length) => raw.trajectory_from_bytes(at, length),
+    toBytes: (handle) => raw.trajectory_to_bytes(handle),
+    free: (handle) => raw.trajectory_free(handle),
+  });
 
   // Each class keeps its objects' handle in a private field of its own, read only in the class's
-  // methods: a method called on another object throws a TypeError (the field's brand check)
-  // before any export can receive another class's address, and each read site sees one class.
-  // (Shared functions reading a handle keyed by class measured 8-9 ns slower per record, once an
-  // application used all three classes.) So the functions here take handles, not objects.
+  // methods (and in the functions it makes in its body for `defineAdapterMethods`): a method
+  // called on another object throws a TypeError (the field's brand check) before any export can
+  // receive another class's address, and each read site sees one class. So the functions here
+  // take handles, not objects: taking objects, they would have to find a handle by its class.
 
   /** A live object's handle: a freed one (0) throws wasm-bindgen's 'null pointer passed to rust'. */
   function live(handle) {
@@ -218,7 +258,7 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
   /** `free()`: releases the Rust value of `object` (handle 0: already freed). */
   function released(object, kind, handle) {
     kind.finalizer.unregister(object);
-    if (handle !== 0) raw[`${kind.exports}_free`](handle);
+    if (handle !== 0) kind.free(handle);
   }
 
   /** The handle of a new adapter (`lora_new`/`scoped_new`) from the constructor's arguments. */
@@ -226,23 +266,24 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
     const [dimGiven, dimValue] = optional(dim);
     const [alphaGiven, alphaValue] = optional(alpha);
     const [rateGiven, rateValue] = optional(learningRate);
-    return instantiated()[`${kind.exports}_new`](dimGiven, dimValue, alphaGiven, alphaValue, rateGiven, rateValue) >>> 0;
+    return kind.create(dimGiven, dimValue, alphaGiven, alphaValue, rateGiven, rateValue) >>> 0;
   }
 
   /** The handle of an object loaded from `bytes` (0 if they are not a state of its class). */
   function loaded(kind, bytes) {
-    return instantiated()[`${kind.exports}_from_bytes`](...bytesIn(bytes)) >>> 0;
+    instantiated();
+    return kind.fromBytes(...bytesIn(bytes)) >>> 0;
   }
 
   /** `to_bytes()` of the object at `handle`. */
   function saved(kind, handle) {
-    return bytesOut(raw[`${kind.exports}_to_bytes`](handle));
+    return bytesOut(kind.toBytes(handle));
   }
 
   /** The embedding dimension of the object at `handle` (its staging length). */
   function dimOf(handle) {
     views();
-    return words[(handle >>> 2) + 2];
+    return words[(handle + STAGING_DIM) >>> 2];
   }
 
   /**
@@ -251,7 +292,7 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
    * before the array is read, as core would. `handleNow` reads the object's handle again after
    * the conversion, which may run JavaScript; its handle is returned. The classes call it from a
    * method of its own: a closure in the calling method would make V8 allocate a context for
-   * every call, the common ones too (3 ns of a record).
+   * every call, the common ones too.
    */
   function stagedOtherwise(handleNow, array, argument, checkFirst, first, second) {
     const check = () => checkFirst(first, second);
@@ -280,6 +321,67 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
   const WRAP = Symbol('handle');
 
   /**
+   * Defines `members.methods` on `Class.prototype` and `members.statics` on `Class` as a class
+   * body defines methods: non-enumerable, in the order written, after those already there.
+   */
+  function defineMembers(Class, { methods, statics = {} }) {
+    for (const [target, defined] of [[Class.prototype, methods], [Class, statics]]) {
+      for (const name of Object.keys(defined)) {
+        Object.defineProperty(target, name, { ...Object.getOwnPropertyDescriptor(defined, name), enumerable: false });
+      }
+    }
+  }
+
+  /**
+   * Defines the methods of an adapter class, `WasmMicroLoRA` or `WasmScopedLoRA`, over the
+   * exports of `kind`: first those that both classes have, written here once, then the class's
+   * own (`own.methods`, and `own.statics` if any). Each comes where a class body written out in
+   * full would put it, so that each class keeps the own properties, their order and its
+   * prototype (Object.prototype) that it had as one. The shared methods reach an object's
+   * private fields through `access`, which the class makes in its own body: a method called on
+   * an object of another class still throws that class's TypeError (the brand check of its
+   * private fields) before any export receives a handle.
+   * - `access.handleOf(object)`: the object's handle; throws if it was freed.
+   * - `access.takeHandle(object)`: the object's handle (0 if freed), which it then forgets.
+   */
+  function defineAdapterMethods(Class, kind, { handleOf, takeHandle }, own) {
+    defineMembers(Class, {
+      methods: {
+        free() {
+          released(this, kind, takeHandle(this));
+        },
+
+        to_bytes() {
+          return saved(kind, handleOf(this));
+        },
+
+        get memory() {
+          handleOf(this);
+          return memory;
+        },
+
+        get_input_ptr() {
+          return kind.inputPtr(handleOf(this)) >>> 0;
+        },
+
+        get_output_ptr() {
+          return kind.outputPtr(handleOf(this)) >>> 0;
+        },
+
+        dim() {
+          return dimOf(handleOf(this));
+        },
+      },
+      statics: {
+        from_bytes(bytes) {
+          return new Class(WRAP, loaded(kind, bytes));
+        },
+      },
+    });
+    defineMembers(Class, own);
+  }
+
+  /**
    * A single rank-2 LoRA adapter, `out = x + α·(x·A)·B`. See js/api.d.ts for every method.
    */
   class WasmMicroLoRA {
@@ -300,83 +402,65 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
       return stagedOtherwise(() => this.#handle(), array, argument, checkFirst, first, second);
     }
 
-    free() {
-      const handle = this.#ptr;
-      this.#ptr = 0;
-      this.#output = null;
-      released(this, LORA, handle);
-    }
+    // The methods, defined once the class exists (by a static field's initializer, which sees
+    // the private fields; a static block would need newer engines than private methods do).
+    static #methods = defineAdapterMethods(this, LORA, {
+      handleOf: (object) => object.#handle(),
+      takeHandle(object) {
+        const handle = object.#ptr;
+        object.#ptr = 0;
+        object.#output = null;
+        return handle;
+      },
+    }, {
+      methods: {
+        forward() {
+          if (!raw.lora_forward(this.#handle())) throw refused();
+        },
 
-    static from_bytes(bytes) {
-      return new WasmMicroLoRA(WRAP, loaded(LORA, bytes));
-    }
+        forward_array(input) {
+          let handle = this.#handle();
+          if (!staged(handle, input)) handle = this.#restaged(input, 0, nothingFirst);
+          if (!raw.lora_forward_staged(handle)) throw refused();
+          return copied((this.#output = keptOutput(this.#output, handle)));
+        },
 
-    to_bytes() {
-      return saved(LORA, this.#handle());
-    }
+        adapt() {
+          if (!raw.lora_adapt(this.#handle())) throw refused();
+        },
 
-    get memory() {
-      this.#handle();
-      return memory;
-    }
+        adapt_array(gradient) {
+          let handle = this.#handle();
+          if (!staged(handle, gradient)) handle = this.#restaged(gradient, 1, nothingFirst);
+          if (!raw.lora_adapt_staged(handle)) throw refused();
+        },
 
-    get_input_ptr() {
-      return raw.lora_input_ptr(this.#handle()) >>> 0;
-    }
+        adapt_with_reward(improvement) {
+          const value = +improvement;
+          if (!raw.lora_adapt_with_reward(this.#handle(), value)) throw refused();
+        },
 
-    get_output_ptr() {
-      return raw.lora_output_ptr(this.#handle()) >>> 0;
-    }
+        reset() {
+          raw.lora_reset(this.#handle());
+        },
 
-    dim() {
-      return dimOf(this.#handle());
-    }
+        forward_count() {
+          return BigInt.asUintN(64, raw.lora_forward_count(this.#handle()));
+        },
 
-    forward() {
-      if (!raw.lora_forward(this.#handle())) throw refused();
-    }
+        adapt_count() {
+          return BigInt.asUintN(64, raw.lora_adapt_count(this.#handle()));
+        },
 
-    forward_array(input) {
-      let handle = this.#handle();
-      if (!staged(handle, input)) handle = this.#restaged(input, 0, nothingFirst);
-      if (!raw.lora_forward_staged(handle)) throw refused();
-      return copied((this.#output = keptOutput(this.#output, handle)));
-    }
+        delta_norm() {
+          return raw.lora_delta_norm(this.#handle());
+        },
 
-    adapt() {
-      if (!raw.lora_adapt(this.#handle())) throw refused();
-    }
-
-    adapt_array(gradient) {
-      let handle = this.#handle();
-      if (!staged(handle, gradient)) handle = this.#restaged(gradient, 1, nothingFirst);
-      if (!raw.lora_adapt_staged(handle)) throw refused();
-    }
-
-    adapt_with_reward(improvement) {
-      const value = +improvement;
-      if (!raw.lora_adapt_with_reward(this.#handle(), value)) throw refused();
-    }
-
-    reset() {
-      raw.lora_reset(this.#handle());
-    }
-
-    forward_count() {
-      return BigInt.asUintN(64, raw.lora_forward_count(this.#handle()));
-    }
-
-    adapt_count() {
-      return BigInt.asUintN(64, raw.lora_adapt_count(this.#handle()));
-    }
-
-    delta_norm() {
-      return raw.lora_delta_norm(this.#handle());
-    }
-
-    param_count() {
-      return raw.lora_param_count(this.#handle()) >>> 0;
-    }
+        param_count() {
+          return raw.lora_param_count(this.#handle()) >>> 0;
+        },
+      },
+    });
   }
 
   /**
@@ -401,118 +485,100 @@ const { installApi, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } = (() 
       return stagedOtherwise(() => this.#handle(), array, argument, checkFirst, first, second);
     }
 
-    free() {
-      const handle = this.#ptr;
-      this.#ptr = 0;
-      this.#output = null;
-      released(this, SCOPED, handle);
-    }
+    // As WasmMicroLoRA's.
+    static #methods = defineAdapterMethods(this, SCOPED, {
+      handleOf: (object) => object.#handle(),
+      takeHandle(object) {
+        const handle = object.#ptr;
+        object.#ptr = 0;
+        object.#output = null;
+        return handle;
+      },
+    }, {
+      statics: {
+        scope_name(op_type) {
+          const op = +op_type;
+          const at = instantiated().scope_name(op) >>> 0;
+          if (at === 0) throw refused();
+          views();
+          const [, begin, length] = record(at);
+          return text(begin, length);
+        },
+      },
+      methods: {
+        forward(op_type) {
+          const op = +op_type;
+          if (!raw.scoped_forward(this.#handle(), op)) throw refused();
+        },
 
-    static from_bytes(bytes) {
-      return new WasmScopedLoRA(WRAP, loaded(SCOPED, bytes));
-    }
+        forward_array(op_type, input) {
+          const op = +op_type;
+          let handle = this.#handle();
+          if (!staged(handle, input)) handle = this.#restaged(input, 0, opTypeFirst, op);
+          if (!raw.scoped_forward_staged(handle, op)) throw refused();
+          return copied((this.#output = keptOutput(this.#output, handle)));
+        },
 
-    static scope_name(op_type) {
-      const op = +op_type;
-      const at = instantiated().scope_name(op) >>> 0;
-      if (at === 0) throw refused();
-      views();
-      const [, begin, length] = record(at);
-      return text(begin, length);
-    }
+        adapt(op_type) {
+          const op = +op_type;
+          if (!raw.scoped_adapt(this.#handle(), op)) throw refused();
+        },
 
-    to_bytes() {
-      return saved(SCOPED, this.#handle());
-    }
+        adapt_array(op_type, gradient) {
+          const op = +op_type;
+          let handle = this.#handle();
+          if (!staged(handle, gradient)) handle = this.#restaged(gradient, 1, opTypeFirst, op);
+          if (!raw.scoped_adapt_staged(handle, op)) throw refused();
+        },
 
-    get memory() {
-      this.#handle();
-      return memory;
-    }
+        adapt_with_reward(op_type, improvement) {
+          const op = +op_type, value = +improvement;
+          if (!raw.scoped_adapt_with_reward(this.#handle(), op, value)) throw refused();
+        },
 
-    get_input_ptr() {
-      return raw.scoped_input_ptr(this.#handle()) >>> 0;
-    }
+        reset_scope(op_type) {
+          const op = +op_type;
+          if (!raw.scoped_reset_scope(this.#handle(), op)) throw refused();
+        },
 
-    get_output_ptr() {
-      return raw.scoped_output_ptr(this.#handle()) >>> 0;
-    }
+        reset_all() {
+          raw.scoped_reset_all(this.#handle());
+        },
 
-    dim() {
-      return dimOf(this.#handle());
-    }
+        forward_count(op_type) {
+          const op = +op_type;
+          const count = raw.scoped_forward_count(this.#handle(), op);
+          if (count < 0n) throw refused();
+          return count;
+        },
 
-    forward(op_type) {
-      const op = +op_type;
-      if (!raw.scoped_forward(this.#handle(), op)) throw refused();
-    }
+        adapt_count(op_type) {
+          const op = +op_type;
+          const count = raw.scoped_adapt_count(this.#handle(), op);
+          if (count < 0n) throw refused();
+          return count;
+        },
 
-    forward_array(op_type, input) {
-      const op = +op_type;
-      let handle = this.#handle();
-      if (!staged(handle, input)) handle = this.#restaged(input, 0, opTypeFirst, op);
-      if (!raw.scoped_forward_staged(handle, op)) throw refused();
-      return copied((this.#output = keptOutput(this.#output, handle)));
-    }
+        delta_norm(op_type) {
+          const op = +op_type;
+          const norm = raw.scoped_delta_norm(this.#handle(), op);
+          if (norm < 0) throw refused();
+          return norm;
+        },
 
-    adapt(op_type) {
-      const op = +op_type;
-      if (!raw.scoped_adapt(this.#handle(), op)) throw refused();
-    }
+        total_forward_count() {
+          return BigInt.asUintN(64, raw.scoped_total_forward_count(this.#handle()));
+        },
 
-    adapt_array(op_type, gradient) {
-      const op = +op_type;
-      let handle = this.#handle();
-      if (!staged(handle, gradient)) handle = this.#restaged(gradient, 1, opTypeFirst, op);
-      if (!raw.scoped_adapt_staged(handle, op)) throw refused();
-    }
+        total_adapt_count() {
+          return BigInt.asUintN(64, raw.scoped_total_adapt_count(this.#handle()));
+        },
 
-    adapt_with_reward(op_type, improvement) {
-      const op = +op_type, value = +improvement;
-      if (!raw.scoped_adapt_with_reward(this.#handle(), op, value)) throw refused();
-    }
-
-    reset_scope(op_type) {
-      const op = +op_type;
-      if (!raw.scoped_reset_scope(this.#handle(), op)) throw refused();
-    }
-
-    reset_all() {
-      raw.scoped_reset_all(this.#handle());
-    }
-
-    forward_count(op_type) {
-      const op = +op_type;
-      const count = raw.scoped_forward_count(this.#handle(), op);
-      if (count < 0n) throw refused();
-      return count;
-    }
-
-    adapt_count(op_type) {
-      const op = +op_type;
-      const count = raw.scoped_adapt_count(this.#handle(), op);
-      if (count < 0n) throw refused();
-      return count;
-    }
-
-    delta_norm(op_type) {
-      const op = +op_type;
-      const norm = raw.scoped_delta_norm(this.#handle(), op);
-      if (norm < 0) throw refused();
-      return norm;
-    }
-
-    total_forward_count() {
-      return BigInt.asUintN(64, raw.scoped_total_forward_count(this.#handle()));
-    }
-
-    total_adapt_count() {
-      return BigInt.asUintN(64, raw.scoped_total_adapt_count(this.#handle()));
-    }
-
-    set_category_fallback(enabled) {
-      raw.scoped_set_category_fallback(this.#handle(), enabled);
-    }
+        set_category_fallback(enabled) {
+          raw.scoped_set_category_fallback(this.#handle(), enabled);
+        },
+      },
+    });
   }
 
   /**

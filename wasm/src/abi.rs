@@ -4,9 +4,10 @@
 //! value (a *handle*), arrays are copied by js/api.js into buffers each object allocated at
 //! construction, and a refusal is a return value (`false`, a null handle, a negative count) with
 //! core's error kept here until js/api.js reads it ([`take_error`]) and throws it as an `Error`.
-//! wasm-bindgen's generated class methods did the same through shims per method (borrow flags,
-//! `Result` conversion, an `externref` table for errors, calls back into JavaScript to copy arrays):
-//! 21 KB of the 57 KB module, and two calls into WebAssembly per array call instead of one.
+//! wasm-bindgen's generated class methods would do the same through shims per method (borrow
+//! flags, `Result` conversion, an `externref` table for errors, calls back into JavaScript to copy
+//! arrays): a large share of the module (wasm/bench/build-choices.md), and two calls into
+//! WebAssembly per array call instead of one.
 //!
 //! JavaScript numbers arrive as `f64` and are checked here or in core before they become core's
 //! types (taking them as `u32` would let `-1` or `2³²+2` wrap silently).
@@ -14,6 +15,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::cell::Cell;
+use core::mem::{offset_of, size_of};
 
 use microlora_core::{
     capacity_from_number, dim_from_number, LearningError, Piece, Result, DEFAULT_ALPHA, DEFAULT_DIM,
@@ -22,7 +24,7 @@ use microlora_core::{
 
 /// The first field of every object (`#[repr(C)]`, so at its address): where js/api.js copies an
 /// array argument before a call, and reads an array result after it, without a call to ask.
-/// js/api.js reads `input` at the handle, `output` 4 bytes and `dim` 8 bytes after it.
+/// js/api.js reads `input`, `output` and `dim` at the offsets of [`Layout`].
 #[repr(C)]
 pub struct Staging {
     /// `dim` floats that `*_array` and `record` copy their array argument into: in `blocks` for
@@ -136,7 +138,7 @@ impl<T> SingleThreaded<T> {
 
 /// One piece of a message as js/api.js reads it: `kind` 1 is the UTF-8 text at `text` (`len`
 /// bytes), 2 the number `number` (written as JavaScript writes it, `String(number)`), 0 nothing.
-/// On wasm32 the fields are at bytes 0, 4, 8 and 16 of 24.
+/// js/api.js reads the fields at the offsets of [`Layout`].
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct PieceRecord {
@@ -144,6 +146,68 @@ pub struct PieceRecord {
     text: *const u8,
     len: usize,
     number: f64,
+}
+
+/// The records of a message ([`take_error`]): at most five pieces.
+const MESSAGE_RECORDS: usize = 5;
+
+/// Where js/api.js reads the structs it shares with this module by layout, in bytes: the fields
+/// of the [`Staging`] at an object's handle, and those of a [`PieceRecord`], its size (the stride
+/// of a message's records) and their number. Derived from the structs, and handed to js/api.js
+/// by [`abi_layout`]: js/api.js keeps its own copy as constants, for its hot paths, and checks
+/// them against this when the module is instantiated, so that neither side can move a field
+/// alone.
+#[repr(C)]
+pub struct Layout {
+    staging_input: u32,
+    staging_output: u32,
+    staging_dim: u32,
+    record_kind: u32,
+    record_text: u32,
+    record_len: u32,
+    record_number: u32,
+    record_size: u32,
+    message_records: u32,
+}
+
+static LAYOUT: Layout = Layout {
+    staging_input: offset_of!(Staging, input) as u32,
+    staging_output: offset_of!(Staging, output) as u32,
+    staging_dim: offset_of!(Staging, dim) as u32,
+    record_kind: offset_of!(PieceRecord, kind) as u32,
+    record_text: offset_of!(PieceRecord, text) as u32,
+    record_len: offset_of!(PieceRecord, len) as u32,
+    record_number: offset_of!(PieceRecord, number) as u32,
+    record_size: size_of::<PieceRecord>() as u32,
+    message_records: MESSAGE_RECORDS as u32,
+};
+
+// The layout that js/api.js's constants (STAGING_*, RECORD_*) spell out, pinned at compile time:
+// a change here fails the build instead of the first instantiation. Only where JavaScript reads
+// it: the size of a `Staging` is not, since nothing in JavaScript steps over one.
+#[cfg(target_arch = "wasm32")]
+const _: () = assert!(
+    offset_of!(Staging, input) == 0 && offset_of!(Staging, output) == 4 && offset_of!(Staging, dim) == 8,
+    "js/api.js reads a Staging's input, output and dim at bytes 0, 4 and 8 (STAGING_*)"
+);
+#[cfg(target_arch = "wasm32")]
+const _: () = assert!(
+    size_of::<PieceRecord>() == 24
+        && offset_of!(PieceRecord, kind) == 0
+        && offset_of!(PieceRecord, text) == 4
+        && offset_of!(PieceRecord, len) == 8
+        && offset_of!(PieceRecord, number) == 16
+        && MESSAGE_RECORDS == 5,
+    "js/api.js reads five PieceRecords of 24 bytes, their fields at bytes 0, 4, 8 and 16 (RECORD_*)"
+);
+
+// js/api.js reads a Layout as nine consecutive u32s, in the order of its fields (its LAYOUT).
+const _: () = assert!(size_of::<Layout>() == 9 * size_of::<u32>());
+
+/// The address of [`Layout`]'s one value, for js/api.js to check its constants against.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub extern "C" fn abi_layout() -> *const Layout {
+    &LAYOUT
 }
 
 const NO_PIECE: PieceRecord = PieceRecord { kind: 0, text: core::ptr::null(), len: 0, number: 0.0 };
@@ -158,7 +222,7 @@ impl PieceRecord {
 /// The refusal of the latest refused call, and its message as [`PieceRecord`]s.
 struct Refusal {
     error: Cell<Option<LearningError>>,
-    pieces: Cell<[PieceRecord; 5]>,
+    pieces: Cell<[PieceRecord; MESSAGE_RECORDS]>,
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -172,7 +236,7 @@ std::thread_local! {
 
 impl Refusal {
     #[allow(clippy::declare_interior_mutable_const, reason = "only the initial value of the static")]
-    const NONE: Refusal = Refusal { error: Cell::new(None), pieces: Cell::new([NO_PIECE; 5]) };
+    const NONE: Refusal = Refusal { error: Cell::new(None), pieces: Cell::new([NO_PIECE; MESSAGE_RECORDS]) };
 }
 
 /// Keeps `error` for [`take_error`]: every refusal of an export comes through here.
@@ -194,13 +258,13 @@ pub(crate) fn succeeded(result: Result<()>) -> bool {
     or_refuse(result.map(|()| true), false)
 }
 
-/// The message of the latest refusal, as five [`PieceRecord`]s at the address returned (text
+/// The message of the latest refusal, as [`MESSAGE_RECORDS`] [`PieceRecord`]s at the address returned (text
 /// pieces point into the kept error or the module's constant data, valid until the next refusal).
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub extern "C" fn take_error() -> *const PieceRecord {
     REFUSAL.with(|refusal| {
         let error = refusal.error.take();
-        let mut records = [NO_PIECE; 5];
+        let mut records = [NO_PIECE; MESSAGE_RECORDS];
         if let Some(error) = &error {
             for (record, piece) in records.iter_mut().zip(error.pieces()) {
                 *record = match piece {
@@ -216,7 +280,7 @@ pub extern "C" fn take_error() -> *const PieceRecord {
 
 /// Keeps `records` where js/api.js reads them (until the next refusal or hand-out) and returns
 /// their address.
-fn handed_out(refusal: &Refusal, records: [PieceRecord; 5]) -> *const PieceRecord {
+fn handed_out(refusal: &Refusal, records: [PieceRecord; MESSAGE_RECORDS]) -> *const PieceRecord {
     refusal.pieces.set(records);
     refusal.pieces.as_ptr().cast::<PieceRecord>()
 }
@@ -224,7 +288,9 @@ fn handed_out(refusal: &Refusal, records: [PieceRecord; 5]) -> *const PieceRecor
 /// One record of kind 1 over `bytes`, handed out as [`take_error`] hands out a message.
 fn bytes_handed_out(bytes: &[u8]) -> *const PieceRecord {
     REFUSAL.with(|refusal| {
-        handed_out(refusal, [PieceRecord::bytes(bytes), NO_PIECE, NO_PIECE, NO_PIECE, NO_PIECE])
+        let mut records = [NO_PIECE; MESSAGE_RECORDS];
+        records[0] = PieceRecord::bytes(bytes);
+        handed_out(refusal, records)
     })
 }
 
@@ -318,8 +384,8 @@ mod tests {
 
     /// The message js/api.js would build from the records at `at`.
     fn message(at: *const PieceRecord) -> std::string::String {
-        // SAFETY: take_error returns the address of five records.
-        let records = unsafe { core::slice::from_raw_parts(at, 5) };
+        // SAFETY: take_error returns the address of MESSAGE_RECORDS records.
+        let records = unsafe { core::slice::from_raw_parts(at, MESSAGE_RECORDS) };
         records
             .iter()
             .map(|record| match record.kind {

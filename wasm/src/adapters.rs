@@ -37,6 +37,12 @@ pub struct Adapters<L> {
     pub(crate) learner: Box<L>,
 }
 
+// js/api.js reads an object's `Staging` at its handle.
+const _: () = assert!(
+    core::mem::offset_of!(Adapters<MicroLoRA>, staging) == 0
+        && core::mem::offset_of!(Adapters<ScopedLoRA>, staging) == 0
+);
+
 impl<L: Learner> Adapters<L> {
     fn wrap(learned: Result<Box<L>>) -> *mut Self {
         let made = learned.map(|learner| {
@@ -84,7 +90,8 @@ impl<L: Learner> Adapters<L> {
 }
 
 /// The exports that both classes of adapters have, one-line calls of [`Adapters`]' methods, under
-/// the names given (js/api.js calls them `<prefix>_new`, `<prefix>_from_bytes`, ...). The
+/// the names given, which js/api.js writes out in full (test/exports.test.mjs compares the
+/// module's exports with the names it reads). The
 /// safety contract of the `unsafe` ones is that of the invoking module: a live handle of its
 /// class, and a block of `abi::bytes_alloc`.
 macro_rules! adapter_exports {

@@ -37,7 +37,7 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     /// Gives js/api.js's classes the module's exports (and so its memory), which it takes from
     /// the glue itself: passing them from here (`wasm_bindgen::exports()`) would link
-    /// wasm-bindgen's table of JavaScript values into the module for this one call, 0.7 KB.
+    /// wasm-bindgen's table of JavaScript values into the module for this one call.
     #[wasm_bindgen(js_name = installApi)]
     fn install_api();
 }
@@ -49,10 +49,10 @@ fn start() {
 }
 
 /// lol_alloc's free-list allocator instead of Rust's default dlmalloc, whose malloc, free and
-/// realloc were 7 KB of the .wasm; these are half a kilobyte. Its first-fit search of an
-/// address-ordered free list is linear, which suits this package: objects are made rarely, the
-/// calls on the hot path allocate nothing, and freed blocks are merged with their neighbours, so
-/// that making and freeing objects does not grow the memory.
+/// realloc are many times its size in the .wasm (wasm/bench/build-choices.md). Its first-fit
+/// search of an address-ordered free list is linear, which suits this package: objects are made
+/// rarely, the calls on the hot path allocate nothing, and freed blocks are merged with their
+/// neighbours, so that making and freeing objects does not grow the memory.
 /// It grows the WebAssembly memory on demand, as dlmalloc does.
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]

@@ -26,6 +26,9 @@ pub struct Trajectory {
     buffer: TrajectoryBuffer,
 }
 
+// js/api.js reads an object's `Staging` at its handle.
+const _: () = assert!(core::mem::offset_of!(Trajectory, staging) == 0);
+
 fn wrap(mut buffer: TrajectoryBuffer) -> *mut Trajectory {
     abi::handle(Trajectory { staging: Staging::elsewhere(buffer.staged_embedding_mut()), buffer })
 }

@@ -111,6 +111,27 @@ test('a freed object can be freed again, and a method called on another class\'s
   assert.deepEqual(scoped.to_bytes(), before);
 });
 
+test('the adapter classes\' shared methods are each class\'s own, with its brand and no base class', () => {
+  const lora = new WasmMicroLoRA(8);
+  const scoped = new WasmScopedLoRA(8);
+  for (const [Class, other] of [[WasmMicroLoRA, scoped], [WasmScopedLoRA, lora]]) {
+    assert.equal(Object.getPrototypeOf(Class.prototype), Object.prototype);
+    assert.equal(Object.getPrototypeOf(Class), Function.prototype);
+    assert.ok(!(other instanceof Class));
+    // V8 names the class whose private method the receiver lacks.
+    const receiver = new RegExp(`instance of class ${Class.name}`);
+    for (const method of ['to_bytes', 'get_input_ptr', 'get_output_ptr', 'dim']) {
+      assert.ok(Object.hasOwn(Class.prototype, method));
+      assert.throws(() => Class.prototype[method].call(other), (e) => e instanceof TypeError && receiver.test(e.message));
+    }
+    assert.throws(() => Class.prototype.free.call(other), TypeError);
+    assert.throws(() => Object.getOwnPropertyDescriptor(Class.prototype, 'memory').get.call(other), TypeError);
+    assert.deepEqual(Object.keys(Class), [], 'static methods are not enumerable');
+  }
+  assert.equal(lora.dim(), 8);
+  assert.equal(scoped.dim(), 8);
+});
+
 /** Every method of the three classes with its arity: the API of @ruvector/learning-wasm 0.1.29. */
 const API = {
   WasmMicroLoRA: {
@@ -160,6 +181,29 @@ test('the classes have exactly the methods of the API, with their names and arit
   assert.doesNotMatch(declarations, /\b_(stage|forward_staged|adapt_staged|record_staged)\(/);
   assert.doesNotMatch(declarations, /staging|handle/, 'the methods\' documentation is about the API only');
   assert.match(declarations, /forward_array\(input: Float32Array\): Float32Array;/);
+});
+
+test('js/api.d.ts declares each class with exactly the methods and arities of the API', async () => {
+  const declarations = await readFile(new URL('../js/api.d.ts', import.meta.url), 'utf8');
+  const declared = {};
+  for (const [, name, body] of declarations.matchAll(/^export class (\w+) \{\n([\s\S]*?)^\}/gm)) {
+    const members = { static: {}, methods: {}, accessors: [], constructorArity: undefined };
+    for (const [, isStatic, member, parameters] of body.matchAll(/^ {4}(static )?(\w+)\(([^)]*)\)/gm)) {
+      const arity = parameters.trim() === '' ? 0 : parameters.split(',').length;
+      if (member === 'constructor') members.constructorArity = arity;
+      else members[isStatic ? 'static' : 'methods'][member] = arity;
+    }
+    for (const [, accessor] of body.matchAll(/^ {4}readonly (\w+):/gm)) members.accessors.push(accessor);
+    assert.match(body, /^ {4}\[Symbol\.dispose\]\(\): void;$/m, name);
+    declared[name] = members;
+  }
+  assert.deepEqual(Object.keys(declared).sort(), Object.keys(API).sort());
+  for (const [name, { static: statics, methods, constructor }] of Object.entries(API)) {
+    assert.deepEqual(declared[name].methods, methods, name);
+    assert.deepEqual(declared[name].static, statics, name);
+    assert.equal(declared[name].constructorArity, constructor, name);
+    assert.deepEqual(declared[name].accessors, name === 'WasmTrajectoryBuffer' ? [] : ['memory'], name);
+  }
 });
 
 test('both entries, the ES module and CommonJS, export the classes and nothing of the module', async () => {
