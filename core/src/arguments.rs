@@ -8,7 +8,7 @@ use crate::MAX_DIM;
 /// Whether `value` is a whole number in `low..=high` (false for NaN and infinities).
 #[inline]
 pub(crate) fn is_integer_in(value: f64, low: f64, high: f64) -> bool {
-    crate::math::fract(value) == 0.0 && (low..=high).contains(&value)
+    crate::numeric::math::fract(value) == 0.0 && (low..=high).contains(&value)
 }
 
 /// An embedding dimension: a whole number in `1..=256`, named `what` in the error.

@@ -123,7 +123,7 @@ impl fmt::Display for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let value = self.0;
         // Below 2⁵³ every whole f64 is exactly an i64.
-        if crate::math::fract(value) == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        if crate::numeric::math::fract(value) == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
             write!(f, "{}", value as i64)
         } else {
             f.write_str(ryu::Buffer::new().format(value))

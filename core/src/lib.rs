@@ -22,73 +22,59 @@
 //! ```
 //!
 //! Without its default `std` feature the crate is `no_std` (it needs only `alloc`), as in the npm
-//! package; src/math.rs says which float functions come from `libm` then.
+//! package; src/numeric/math.rs says which float functions come from `libm` then.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
 
-mod adapter;
 mod arguments;
-mod calibration;
-mod cardinality;
-mod codec;
 mod error;
-mod in_place;
-mod kernels;
-mod least_squares;
 mod limits;
 mod lora;
-mod math;
-mod plan_learner;
-mod plan_memory;
-mod predictor;
-mod q_error;
-mod ring;
+mod numeric;
+mod persist;
+mod plan;
 mod scope;
-mod scoped;
-mod state;
-mod steering;
 #[cfg(test)]
 mod test_support;
-mod trajectory;
 
-pub use adapter::{Adapter, FALLBACK_ADAPTATIONS, RANK};
 pub use arguments::{attention_type_from_number, capacity_from_number, dim_from_number};
-pub use calibration::{CostCalibration, MIN_MS, PRIOR_MS_PER_COST};
-pub use cardinality::{corrected_cost, corrected_rows, row_residual, RowErrors, ROW_COST};
 pub use error::{LearningError, Number, Piece, Result};
-pub use in_place::InPlace;
 pub use limits::{MAX_CORRECTION, YOUNG_MAX_CORRECTION};
-pub use lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
-pub use plan_learner::{
-    NodeTrajectory, ObservedNode, PlanLearner, PlanLearnerSnapshot, RowsSnapshot, ScopeStats,
-    DEFAULT_PLAN_ATTENTION, TRAJECTORY_CAPACITY,
-};
-pub use plan_memory::{fold_signature, MemoryEntry, PlanMemory, MEMORY_WINDOW, PLAN_MEMORY_SLOTS};
-pub use predictor::{
-    Prediction, TimePredictor, PREDICTOR_ALPHA, PREDICTOR_MAX_DIM, PREDICTOR_MAX_FACTOR, TRUSTED_SCORES,
-    WIDE_SIGMA,
-};
-pub use q_error::{q_error, P2Median, QErrorStats, Q_ERROR_LIMIT};
-pub use ring::{Ring, RingIndex};
-pub use scope::{OperatorCategory, OperatorScope};
-pub use scoped::ScopedLoRA;
-pub use state::{
-    AdapterSnapshot, MicroLoRASnapshot, Payload, Persistent, ScopedLoRASnapshot, StateKind,
-    TimePredictorSnapshot, TrajectoryBufferSnapshot, TrajectorySnapshot, STATE_VERSION,
-};
-pub use steering::{
-    ahead, decide, instance_key, standard_normal, Ahead, ArmId, ArmRecord, Candidate, Choice, NodeEstimate,
-    PlanEstimate, PlanningCost, StatementRecord, SteeringMemory, SteeringSettings, SteeringSnapshot, Verdict,
-    BAN_AT_ONCE, BAN_MEDIAN,
-    BAN_RUNS, BOUND_Z, DEFAULT_ARM, MAX_ARMS, MAX_BANS, MEASURED_SIGMA, VERIFY_RUNS, WIN_MARGIN,
-};
-pub use trajectory::{
+pub use lora::adapter::{Adapter, FALLBACK_ADAPTATIONS, RANK};
+pub use lora::micro::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
+pub use lora::scoped::ScopedLoRA;
+pub use lora::trajectory::{
     improvement, quality, TrajectoryBuffer, TrajectoryRecord, TrajectoryStats, DEFAULT_CAPACITY,
     IMPROVEMENT_LIMIT,
 };
+pub use numeric::ring::{Ring, RingIndex};
+pub use persist::envelope::{
+    AdapterSnapshot, MicroLoRASnapshot, Payload, Persistent, ScopedLoRASnapshot, StateKind,
+    TimePredictorSnapshot, TrajectoryBufferSnapshot, TrajectorySnapshot, STATE_VERSION,
+};
+pub use persist::in_place::InPlace;
+pub use plan::calibration::{CostCalibration, MIN_MS, PRIOR_MS_PER_COST};
+pub use plan::cardinality::{corrected_cost, corrected_rows, row_residual, RowErrors, ROW_COST};
+pub use plan::learner::{
+    NodeTrajectory, ObservedNode, PlanLearner, PlanLearnerSnapshot, RowsSnapshot, ScopeStats,
+    DEFAULT_PLAN_ATTENTION, TRAJECTORY_CAPACITY,
+};
+pub use plan::memory::{fold_signature, MemoryEntry, PlanMemory, MEMORY_WINDOW, PLAN_MEMORY_SLOTS};
+pub use plan::q_error::{q_error, P2Median, QErrorStats, Q_ERROR_LIMIT};
+pub use plan::steering::{
+    ahead, decide, instance_key, standard_normal, Ahead, ArmId, ArmRecord, Candidate, Choice, NodeEstimate,
+    PlanEstimate, PlanningCost, StatementRecord, SteeringMemory, SteeringSettings, SteeringSnapshot, Verdict,
+    BAN_AT_ONCE, BAN_MEDIAN, BAN_RUNS, BOUND_Z, DEFAULT_ARM, MAX_ARMS, MAX_BANS, MEASURED_SIGMA, VERIFY_RUNS,
+    WIN_MARGIN,
+};
+pub use plan::time_predictor::{
+    Prediction, TimePredictor, PREDICTOR_ALPHA, PREDICTOR_MAX_DIM, PREDICTOR_MAX_FACTOR, TRUSTED_SCORES,
+    WIDE_SIGMA,
+};
+pub use scope::{OperatorCategory, OperatorScope};
 
 /// The largest embedding dimension an adapter supports.
 pub const MAX_DIM: usize = 256;

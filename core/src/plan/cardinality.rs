@@ -21,8 +21,8 @@
 //! pages a scan reads whatever its filter keeps) and judge a plan that fetches 800 rows to keep
 //! 865 instead of 1 as if it read 865 times as many pages.
 
-use crate::math;
-use crate::q_error::QErrorStats;
+use crate::numeric::math;
+use crate::plan::q_error::QErrorStats;
 
 /// `ln((actual + 1)/(estimated + 1))`: how many e-folds the estimate was off (0 is exact).
 pub fn row_residual(estimated_rows: f64, actual_rows: f64) -> f64 {

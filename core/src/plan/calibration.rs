@@ -33,7 +33,7 @@
 //! Everything is held in fixed-size fields (no heap), so a calibration can live in shared memory.
 
 use crate::error::{non_negative, LearningError, Result};
-use crate::math;
+use crate::numeric::math;
 
 /// The rate assumed before any observation: 0.01 ms per cost unit (about what one cost unit of
 /// a sequential scan of cached pages takes on current hardware).

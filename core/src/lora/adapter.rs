@@ -1,8 +1,8 @@
 //! The rank-2 LoRA adapter and its update rule.
 
 use crate::error::{LearningError, Result};
-use crate::kernels;
-use crate::math::{self, square};
+use crate::numeric::kernels;
+use crate::numeric::math::{self, square};
 use crate::MAX_DIM;
 
 /// The rank of every adapter.

@@ -41,8 +41,8 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::math;
-use crate::q_error::P2Median;
+use crate::numeric::math;
+use crate::plan::q_error::P2Median;
 
 /// Arms a statement can be planned under, the default one included.
 pub const MAX_ARMS: usize = 8;
@@ -73,7 +73,7 @@ pub fn instance_key(template: u64, text: &[u8]) -> u64 {
     for &byte in text {
         hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
     }
-    crate::plan_memory::fold_signature(template, hash).max(2) & !1
+    crate::plan::memory::fold_signature(template, hash).max(2) & !1
 }
 
 /// The one-sided normal quantile of the bounds of a [`PlanEstimate`]: 95% of plausible times are
@@ -555,7 +555,12 @@ impl<const N: usize> SteeringMemory<N> {
                 && Self::window(record.fingerprint).any(|home| home == slot)
                 && record.is_consistent()
                 && record.last_used <= snapshot.clock
-                && snapshot.records.iter().filter(|(_, other)| other.fingerprint == record.fingerprint).count() == 1;
+                && snapshot
+                    .records
+                    .iter()
+                    .filter(|(_, other)| other.fingerprint == record.fingerprint)
+                    .count()
+                    == 1;
             if !valid {
                 return Err(crate::LearningError::CorruptState("a steering record is invalid"));
             }
@@ -577,7 +582,7 @@ pub struct SteeringSnapshot {
     pub clock: u64,
 }
 
-crate::state::serde_payload!(SteeringSnapshot);
+crate::persist::envelope::serde_payload!(SteeringSnapshot);
 
 /// The settings of a steering decision.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -692,7 +697,11 @@ pub fn ahead(
     match record.verified_winner() {
         Some(arm) => {
             let saved = default_ms - record.arms[usize::from(arm)].median_ms().unwrap_or(default_ms);
-            if saved > planning.arm_ms { Ahead::Winner(arm) } else { Ahead::Default }
+            if saved > planning.arm_ms {
+                Ahead::Winner(arm)
+            } else {
+                Ahead::Default
+            }
         }
         None if planning.arm_ms <= planning.round_ms && record.round_due() => Ahead::PlanArms,
         None => Ahead::Default,
@@ -743,7 +752,8 @@ pub fn decide(
     };
     let predicted_default = *default;
     let default = measured(DEFAULT_ARM).unwrap_or(predicted_default);
-    let measured_over_predicted = if predicted_default.ms > 0.0 { default.ms / predicted_default.ms } else { 1.0 };
+    let measured_over_predicted =
+        if predicted_default.ms > 0.0 { default.ms / predicted_default.ms } else { 1.0 };
     let surprise = measured_over_predicted.max(1.0);
     let allowed = |c: &Candidate| {
         c.arm != DEFAULT_ARM
@@ -753,9 +763,7 @@ pub fn decide(
     };
     let candidates = candidates.iter().filter(|c| allowed(c)).map(|c| match measured(c.arm) {
         Some(measured) => (Candidate { arm: c.arm, estimate: measured }, measured),
-        None => {
-            (Candidate { arm: c.arm, estimate: c.estimate }, c.estimate.scaled(surprise))
-        }
+        None => (Candidate { arm: c.arm, estimate: c.estimate }, c.estimate.scaled(surprise)),
     });
     let confident = candidates
         .clone()
@@ -900,7 +908,10 @@ mod tests {
         let alternative = Candidate { arm: 1, estimate: plan(20_000.0, 0.5) };
         let mut record = StatementRecord { fingerprint: 7, ..Default::default() };
         record.record(DEFAULT_ARM, 19_000.0);
-        assert_eq!(decide(Some(&record), None, &default, &[alternative], &settings, || 0.0), Choice::Explored(1));
+        assert_eq!(
+            decide(Some(&record), None, &default, &[alternative], &settings, || 0.0),
+            Choice::Explored(1)
+        );
         // One the learner predicts slower than the default plan stays untried, however fast
         // against the measured time its prediction would look scaled.
         let slower = Candidate { arm: 2, estimate: plan(500_000.0, 0.5) };
@@ -1071,7 +1082,14 @@ mod tests {
         memory.record_run(template, small, DEFAULT_ARM, 20.0);
         let no_budget = SteeringSettings { explore_rate: 0.0, ..settings };
         assert_eq!(
-            decide(memory.get(small), memory.get(template), &plan(20.0, 0.5), &[Candidate { arm: 1, estimate: plan(15.0, 0.5) }], &no_budget, || 0.0),
+            decide(
+                memory.get(small),
+                memory.get(template),
+                &plan(20.0, 0.5),
+                &[Candidate { arm: 1, estimate: plan(15.0, 0.5) }],
+                &no_budget,
+                || 0.0
+            ),
             Choice::Default,
             "what another instance proved is no proof for this one: only within the budget"
         );
@@ -1105,7 +1123,14 @@ mod tests {
         );
         // ...while the large instance keeps its verified winner.
         assert_eq!(
-            ahead(memory.get(large), memory.get(template), &predicted, 10.0, PlanningCost::default(), &settings),
+            ahead(
+                memory.get(large),
+                memory.get(template),
+                &predicted,
+                10.0,
+                PlanningCost::default(),
+                &settings
+            ),
             Ahead::Winner(1)
         );
         // The steering view lists instances, not templates.
@@ -1117,7 +1142,14 @@ mod tests {
         }
         assert!(!memory.get(template).unwrap().steerable());
         assert_eq!(
-            ahead(memory.get(large), memory.get(template), &predicted, 10.0, PlanningCost::default(), &settings),
+            ahead(
+                memory.get(large),
+                memory.get(template),
+                &predicted,
+                10.0,
+                PlanningCost::default(),
+                &settings
+            ),
             Ahead::Default
         );
     }
@@ -1240,7 +1272,14 @@ mod tests {
         assert_eq!(record.verified_winner(), Some(1));
         assert_eq!(ahead(Some(&record), None, &default, 10.0, cheap, &settings), Ahead::Winner(1));
         assert_eq!(
-            ahead(Some(&record), None, &default, 10.0, PlanningCost { round_ms: 100.0, arm_ms: 12.0 }, &settings),
+            ahead(
+                Some(&record),
+                None,
+                &default,
+                10.0,
+                PlanningCost { round_ms: 100.0, arm_ms: 12.0 },
+                &settings
+            ),
             Ahead::Default
         );
     }
@@ -1261,7 +1300,7 @@ mod tests {
 
     /// A key as the server makes a template's: odd, never 0.
     fn plan_fingerprint_like(seed: u64) -> u64 {
-        crate::plan_memory::fold_signature(0, seed) | 1
+        crate::plan::memory::fold_signature(0, seed) | 1
     }
 
     #[test]
@@ -1275,7 +1314,10 @@ mod tests {
             "no default run yet"
         );
         record.record(DEFAULT_ARM, 100.0);
-        assert_eq!(ahead(Some(&record), None, &default, 10.0, PlanningCost::default(), &settings), Ahead::PlanArms);
+        assert_eq!(
+            ahead(Some(&record), None, &default, 10.0, PlanningCost::default(), &settings),
+            Ahead::PlanArms
+        );
         assert_eq!(
             ahead(None, None, &plan(2.0, 0.2), 10.0, PlanningCost::default(), &settings),
             Ahead::Default,
@@ -1286,12 +1328,19 @@ mod tests {
             Ahead::PlanArms,
             "measured slow"
         );
-        assert_eq!(ahead(None, None, &default, 10.0, PlanningCost::default(), &settings), Ahead::Default, "first seen");
+        assert_eq!(
+            ahead(None, None, &default, 10.0, PlanningCost::default(), &settings),
+            Ahead::Default,
+            "first seen"
+        );
         for ms in [20.0, 22.0, 21.0] {
             assert_eq!(record.record(1, ms), Verdict::Recorded);
         }
         assert_eq!(record.verified_winner(), Some(1));
-        assert_eq!(ahead(Some(&record), None, &default, 10.0, PlanningCost::default(), &settings), Ahead::Winner(1));
+        assert_eq!(
+            ahead(Some(&record), None, &default, 10.0, PlanningCost::default(), &settings),
+            Ahead::Winner(1)
+        );
         // Not better enough: no winner.
         let mut close = StatementRecord { fingerprint: 6, ..Default::default() };
         close.record(DEFAULT_ARM, 100.0);
@@ -1316,13 +1365,13 @@ mod tests {
         assert_eq!(restored.get(3).unwrap().fruitless_rounds(), 1);
         // Each kind of damage is refused, and the memory keeps what it had.
         let damaged: [fn(&mut SteeringSnapshot); 7] = [
-            |s| s.records[0].0 = 99,                          // past the slots
+            |s| s.records[0].0 = 99,                                           // past the slots
             |s| s.records[0].0 = (s.records[0].1.fingerprint as u32 + 9) % 16, // outside its window
-            |s| s.records[1].0 = s.records[0].0,              // a slot taken twice
-            |s| s.records[0].1.bans = 5,                      // bans that no arm carries
-            |s| s.records[0].1.arms[0].banned = true,         // the default plan banned
-            |s| s.records[0].1.won_ms = -1.0,                 // a negative sum
-            |s| s.clock = 0,                                  // used after the clock
+            |s| s.records[1].0 = s.records[0].0,                               // a slot taken twice
+            |s| s.records[0].1.bans = 5,                                       // bans that no arm carries
+            |s| s.records[0].1.arms[0].banned = true,                          // the default plan banned
+            |s| s.records[0].1.won_ms = -1.0,                                  // a negative sum
+            |s| s.clock = 0,                                                   // used after the clock
         ];
         for (i, damage) in damaged.iter().enumerate() {
             let mut bad = snapshot.clone();

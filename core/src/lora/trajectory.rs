@@ -3,10 +3,10 @@
 
 use alloc::vec::Vec;
 
-use crate::adapter::check_dim;
 use crate::error::{expect_len, non_negative, LearningError, Result};
-use crate::kernels;
-use crate::ring::RingIndex;
+use crate::lora::adapter::check_dim;
+use crate::numeric::kernels;
+use crate::numeric::ring::RingIndex;
 use crate::scope::OperatorScope;
 
 /// Default ring capacity of the published API.

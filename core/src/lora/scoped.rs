@@ -1,10 +1,10 @@
 //! One adapter per operator scope, backed by one adapter per category.
 
-use crate::adapter::{Adapter, Direction, FALLBACK_ADAPTATIONS};
 use crate::error::{expect_len, Result};
-use crate::in_place::InPlace;
-use crate::kernels;
-use crate::lora::reset_references;
+use crate::lora::adapter::{Adapter, Direction, FALLBACK_ADAPTATIONS};
+use crate::lora::micro::reset_references;
+use crate::numeric::kernels;
+use crate::persist::in_place::InPlace;
 use crate::scope::{OperatorCategory, OperatorScope};
 use crate::MAX_DIM;
 
@@ -251,7 +251,7 @@ impl InPlace for ScopedLoRA {
     }
 
     fn load(&mut self, payload: &[u8]) -> Result<()> {
-        crate::state::load_scoped(self, payload)
+        crate::persist::envelope::load_scoped(self, payload)
     }
 }
 

@@ -6,8 +6,8 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::error::Result;
-use crate::lora::{DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
-use crate::state::{open, Payload, Persistent};
+use crate::lora::micro::{DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
+use crate::persist::envelope::{open, Payload, Persistent};
 
 /// A learner whose every field is valid as zero bytes (checked by `derive(Zeroable)`), and that
 /// can be started and restored where it lies.

@@ -24,18 +24,18 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cardinality::{corrected_rows, row_residual, RowErrors};
 use crate::error::{LearningError, Result};
-use crate::in_place::zeroed_box;
-use crate::math;
-use crate::plan_memory::{MemoryEntry, PlanMemory};
-use crate::predictor::{TimePredictor, PREDICTOR_MAX_DIM};
-use crate::q_error::QErrorStats;
-use crate::ring::Ring;
+use crate::lora::trajectory::{improvement, TrajectoryStats};
+use crate::numeric::math;
+use crate::numeric::ring::Ring;
+use crate::persist::envelope::{Payload, Persistent, StateKind, TimePredictorSnapshot};
+use crate::persist::in_place::zeroed_box;
+use crate::plan::cardinality::{corrected_rows, row_residual, RowErrors};
+use crate::plan::memory::{MemoryEntry, PlanMemory};
+use crate::plan::q_error::QErrorStats;
+use crate::plan::steering::{SteeringMemory, SteeringSnapshot};
+use crate::plan::time_predictor::{TimePredictor, PREDICTOR_MAX_DIM};
 use crate::scope::OperatorScope;
-use crate::state::{Payload, Persistent, StateKind, TimePredictorSnapshot};
-use crate::steering::{SteeringMemory, SteeringSnapshot};
-use crate::trajectory::{improvement, TrajectoryStats};
 
 /// Node executions kept in the ring (the newest replace the oldest).
 pub const TRAJECTORY_CAPACITY: usize = 2048;
@@ -66,7 +66,7 @@ pub struct ObservedNode {
     pub rows: f64,
     /// Loops, over all processes.
     pub loops: f64,
-    /// What the node computes, for the learned row counts (see [`crate::cardinality`]); 0 if
+    /// What the node computes, for the learned row counts (see [`crate::plan::cardinality`]); 0 if
     /// the server does not tell.
     pub rows_key: u64,
     /// The planner's estimate of the rows it returns per loop.
@@ -268,7 +268,7 @@ impl PlanLearner {
     }
 
     /// The factor by which the rows of nodes with rows key `key` were underestimated, as
-    /// learned so far (1 if unknown; see [`crate::cardinality`]).
+    /// learned so far (1 if unknown; see [`crate::plan::cardinality`]).
     pub fn rows_factor(&self, key: u64) -> f64 {
         math::exp(self.cardinality.correction(key))
     }
@@ -370,7 +370,7 @@ pub struct PlanLearnerSnapshot {
     pub steering: SteeringSnapshot,
 }
 
-/// The learned row counts (see [`crate::cardinality`]) in a [`PlanLearnerSnapshot`].
+/// The learned row counts (see [`crate::plan::cardinality`]) in a [`PlanLearnerSnapshot`].
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
 pub struct RowsSnapshot {
     /// The memory's entries, each with its slot.
@@ -379,8 +379,8 @@ pub struct RowsSnapshot {
     pub errors: Vec<(QErrorStats, QErrorStats)>,
 }
 
-crate::state::serde_payload!(PlanLearnerSnapshot);
-crate::state::serde_payload!(RowsSnapshot);
+crate::persist::envelope::serde_payload!(PlanLearnerSnapshot);
+crate::persist::envelope::serde_payload!(RowsSnapshot);
 
 impl Persistent for PlanLearnerSnapshot {
     const KIND: StateKind = StateKind::PlanLearner;
@@ -398,7 +398,7 @@ impl Persistent for PlanLearnerSnapshot {
 
     /// The parts, then the learned row counts, then the steering records.
     fn to_bytes(&self) -> Vec<u8> {
-        crate::state::seal(Self::KIND, |out| {
+        crate::persist::envelope::seal(Self::KIND, |out| {
             self.encode(out);
             self.rows.encode(out);
             self.steering.encode(out);
@@ -410,7 +410,7 @@ impl Persistent for PlanLearnerSnapshot {
     /// saved) without steering records.
     fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let undecodable = LearningError::CorruptState("the payload does not decode");
-        let mut payload = crate::state::open(Self::KIND, bytes)?;
+        let mut payload = crate::persist::envelope::open(Self::KIND, bytes)?;
         let mut snapshot = PlanLearnerSnapshot::decode(&mut payload).ok_or(undecodable.clone())?;
         if !payload.is_empty() {
             snapshot.rows = RowsSnapshot::decode(&mut payload).ok_or(undecodable.clone())?;
@@ -450,7 +450,9 @@ impl PlanLearnerSnapshot {
         // (as a move or a swap of the whole value could, in an unoptimised build).
         match TimePredictor::restore_boxed(&self.predictor) {
             Ok(predictor) if predictor.dim() == learner.predictor.dim() => {
-                if let Err(error) = crate::state::restore_predictor(&mut learner.predictor, &self.predictor) {
+                if let Err(error) =
+                    crate::persist::envelope::restore_predictor(&mut learner.predictor, &self.predictor)
+                {
                     ignored.push(format!("the predictor ({error})"));
                 }
             }
@@ -532,7 +534,7 @@ mod tests {
             let snapshot = PlanLearnerSnapshot::of(&learner);
             assert_eq!(snapshot.rows.memory.len(), 1);
             // What builds before row counts wrote: the same parts, nothing after them.
-            let old = crate::state::seal(StateKind::PlanLearner, |out| snapshot.encode(out));
+            let old = crate::persist::envelope::seal(StateKind::PlanLearner, |out| snapshot.encode(out));
             let mut loaded = PlanLearner::new(16).unwrap();
             loaded.cardinality.learn(9, OperatorScope::Sort, 1.0).unwrap();
             let ignored = PlanLearnerSnapshot::from_bytes(&old).unwrap().load_into(&mut loaded, 1);
@@ -558,7 +560,7 @@ mod tests {
             let mut learner = PlanLearner::new(16).unwrap();
             learner.cardinality.learn(7, OperatorScope::HashJoin, 2.0).unwrap();
             for ms in [100.0, 110.0, 90.0] {
-                learner.steering_mut().record_run(41, 42, crate::steering::DEFAULT_ARM, ms);
+                learner.steering_mut().record_run(41, 42, crate::plan::steering::DEFAULT_ARM, ms);
             }
             for ms in [20.0, 25.0, 22.0] {
                 learner.steering_mut().record_run(41, 42, 1, ms);
@@ -575,7 +577,7 @@ mod tests {
             assert_eq!((record.verified_winner(), record.is_banned(2), record.runs()), (Some(1), true, 7));
             // What builds before steering records were saved wrote: everything up to the
             // row counts. It loads, and loading replaces the records with none.
-            let old = crate::state::seal(StateKind::PlanLearner, |out| {
+            let old = crate::persist::envelope::seal(StateKind::PlanLearner, |out| {
                 snapshot.encode(out);
                 snapshot.rows.encode(out);
             });

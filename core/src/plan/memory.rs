@@ -19,7 +19,7 @@
 //! of them are taken, the least-seen entry among them makes room.
 
 use crate::error::{LearningError, Result};
-use crate::kernels;
+use crate::numeric::kernels;
 use crate::scope::OperatorScope;
 
 /// Slots in the memory: recurring plan nodes it can tell apart at once.

@@ -1,9 +1,9 @@
 //! A single rank-2 LoRA adapter with the reference input that `adapt` is relative to.
 
-use crate::adapter::{Adapter, Direction};
 use crate::error::{expect_len, Result};
-use crate::in_place::InPlace;
-use crate::kernels;
+use crate::lora::adapter::{Adapter, Direction};
+use crate::numeric::kernels;
+use crate::persist::in_place::InPlace;
 use crate::MAX_DIM;
 
 /// Default scaling factor `α` of the published API.
@@ -124,7 +124,7 @@ impl InPlace for MicroLoRA {
     }
 
     fn load(&mut self, payload: &[u8]) -> Result<()> {
-        crate::state::load_micro(self, payload)
+        crate::persist::envelope::load_micro(self, payload)
     }
 }
 

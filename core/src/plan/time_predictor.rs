@@ -65,18 +65,18 @@
 
 use alloc::boxed::Box;
 
-use crate::calibration::{check_work, CostCalibration, MIN_MS};
 use crate::error::{expect_len, non_negative, LearningError, Result};
-use crate::in_place::{zeroed_box, InPlace};
-use crate::kernels;
-use crate::least_squares::{self, RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
 use crate::limits::{MAX_CORRECTION, YOUNG_MAX_CORRECTION};
-use crate::math;
-use crate::plan_memory::PlanMemory;
-use crate::q_error::QErrorStats;
+use crate::lora::scoped::ScopedLoRA;
+use crate::numeric::kernels;
+use crate::numeric::math;
+use crate::persist::in_place::{zeroed_box, InPlace};
+use crate::plan::calibration::{check_work, CostCalibration, MIN_MS};
+use crate::plan::least_squares::{self, RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
+use crate::plan::memory::PlanMemory;
+use crate::plan::q_error::QErrorStats;
+use crate::plan::steering::NodeEstimate;
 use crate::scope::{OperatorCategory, OperatorScope};
-use crate::scoped::ScopedLoRA;
-use crate::steering::NodeEstimate;
 
 /// The adapter scaling `α` a time predictor uses: large enough that a correction of a few e-folds
 /// is reachable with modest weights.
@@ -90,9 +90,9 @@ pub const PREDICTOR_MAX_DIM: usize = MAX_LEAST_SQUARES_DIM;
 /// baseline (see [`TimePredictor::estimate`]).
 pub const TRUSTED_SCORES: u64 = 20;
 
-/// The spread of an estimate the learner knows little of: its bounds ([`crate::steering::BOUND_Z`])
+/// The spread of an estimate the learner knows little of: its bounds ([`crate::plan::steering::BOUND_Z`])
 /// span a factor of 10 either way.
-pub const WIDE_SIGMA: f64 = core::f64::consts::LN_10 / crate::steering::BOUND_Z;
+pub const WIDE_SIGMA: f64 = core::f64::consts::LN_10 / crate::plan::steering::BOUND_Z;
 
 /// The least spread of any estimate: the same plan's timings vary too.
 const MIN_SIGMA: f64 = 0.1;
@@ -208,13 +208,13 @@ impl TimePredictor {
     /// the same errors), built in place on the heap.
     pub fn restore_boxed(snapshot: &crate::TimePredictorSnapshot) -> Result<Box<Self>> {
         let mut predictor = Self::new_boxed(1)?;
-        crate::state::restore_predictor(&mut predictor, snapshot)?;
+        crate::persist::envelope::restore_predictor(&mut predictor, snapshot)?;
         Ok(predictor)
     }
 
     /// [`crate::Persistent::from_bytes`], loaded in place on the heap, with the same checks and errors.
     pub fn from_bytes_boxed(bytes: &[u8]) -> Result<Box<Self>> {
-        Self::restore_boxed(&crate::state::snapshot_from_bytes::<Self>(bytes)?)
+        Self::restore_boxed(&crate::persist::envelope::snapshot_from_bytes::<Self>(bytes)?)
     }
 
     /// A fresh predictor around the given adapters (of dimension `1..=16`, every scaling `α`
@@ -422,7 +422,7 @@ impl TimePredictor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::q_error::q_error;
+    use crate::plan::q_error::q_error;
     use crate::test_support::TestRng;
     use crate::Persistent;
     use crate::FALLBACK_ADAPTATIONS;
@@ -665,7 +665,7 @@ mod tests {
         x[DIM - 1] = 1.0;
         let p = predictor.predict(OperatorScope::Sort, &x, 100.0, None).unwrap();
         assert_eq!(p.correction, 0.0); // B = 0: the adapter adds nothing yet
-        assert!((p.baseline_ms - 100.0 * crate::calibration::PRIOR_MS_PER_COST).abs() < 1e-12);
+        assert!((p.baseline_ms - 100.0 * crate::plan::calibration::PRIOR_MS_PER_COST).abs() < 1e-12);
         assert_eq!(p.predicted_ms, p.baseline_ms);
     }
 

@@ -15,7 +15,7 @@
 //!
 //! Every snapshot type derives serde's traits, and its encoding by postcard defines the payload.
 //! The PostgreSQL extension's learners are encoded and decoded that way. Adapters, scoped learners
-//! and trajectory buffers are encoded by hand ([`crate::codec`]) straight from the learner, and
+//! and trajectory buffers are encoded by hand ([`crate::persist::codec`]) straight from the learner, and
 //! decoded straight into it, without a snapshot in between: the bytes are postcard's all the same
 //! (tests/state_codec.rs checks both directions against serde and postcard). Their snapshots are
 //! restored by encoding them and loading those bytes, so that their checks are written once.
@@ -29,19 +29,19 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::adapter::{check_dim, Adapter, RANK};
-use crate::calibration::CostCalibration;
-use crate::codec::{Reader, WritePayload};
 use crate::error::{LearningError, Result};
-use crate::in_place::InPlace;
-use crate::least_squares::{self, RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
-use crate::lora::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
-use crate::plan_memory::MemoryEntry;
-use crate::predictor::{check_scalings, TimePredictor};
-use crate::q_error::QErrorStats;
+use crate::lora::adapter::{check_dim, Adapter, RANK};
+use crate::lora::micro::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
+use crate::lora::scoped::ScopedLoRA;
+use crate::lora::trajectory::{TrajectoryBuffer, TrajectoryStats};
+use crate::persist::codec::{Reader, WritePayload};
+use crate::persist::in_place::InPlace;
+use crate::plan::calibration::CostCalibration;
+use crate::plan::least_squares::{self, RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
+use crate::plan::memory::MemoryEntry;
+use crate::plan::q_error::QErrorStats;
+use crate::plan::time_predictor::{check_scalings, TimePredictor};
 use crate::scope::{OperatorCategory, OperatorScope};
-use crate::scoped::ScopedLoRA;
-use crate::trajectory::{TrajectoryBuffer, TrajectoryStats};
 use crate::MAX_DIM;
 
 const MAGIC: [u8; 4] = *b"MLRA";
@@ -154,7 +154,7 @@ pub trait Payload: Sized {
 /// The payload of a snapshot that serde encodes (the PostgreSQL extension's learners).
 macro_rules! serde_payload {
     ($snapshot:ty) => {
-        impl $crate::state::Payload for $snapshot {
+        impl $crate::persist::envelope::Payload for $snapshot {
             fn encode(&self, out: &mut Vec<u8>) {
                 // Encoding plain structs of numbers and vectors into a growable buffer cannot fail.
                 *out = postcard::to_extend(self, core::mem::take(out)).expect("snapshots always encode");

@@ -7,7 +7,7 @@
 
 use wide::f32x8;
 
-use crate::math;
+use crate::numeric::math;
 
 const LANES: usize = 8;
 

@@ -1,8 +1,8 @@
 //! How far off a prediction was: the q-error `max(p/a, a/p) ≥ 1`, and its running mean and
 //! median (P² estimator), kept per scope for the baseline and for the learned prediction.
 
-use crate::calibration::MIN_MS;
 use crate::error::{non_negative, Result};
+use crate::plan::calibration::MIN_MS;
 
 /// The largest q-error statistics hold; a larger one (from an absurd plan cost, say) counts as
 /// this, so that their means stay finite and what is saved always loads.
