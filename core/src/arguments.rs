@@ -3,7 +3,7 @@
 //! `-1` or saturate `1e300` into a valid-looking value.
 
 use crate::error::{LearningError, Result};
-use crate::MAX_DIM;
+use crate::limits::MAX_DIM;
 
 /// Whether `value` is a whole number in `low..=high` (false for NaN and infinities).
 #[inline]

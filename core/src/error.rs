@@ -4,7 +4,7 @@
 use alloc::string::String;
 use core::fmt;
 
-use crate::MAX_DIM;
+use crate::limits::MAX_DIM;
 
 /// An input the learner refused. A refused call leaves the learner's state unchanged.
 ///

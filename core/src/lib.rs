@@ -37,12 +37,10 @@ mod numeric;
 mod persist;
 mod plan;
 mod scope;
-#[cfg(test)]
-mod test_support;
 
 pub use arguments::{attention_type_from_number, capacity_from_number, dim_from_number};
 pub use error::{LearningError, Number, Piece, Result};
-pub use limits::{MAX_CORRECTION, YOUNG_MAX_CORRECTION};
+pub use limits::{MAX_CORRECTION, MAX_DIM, YOUNG_MAX_CORRECTION};
 pub use lora::adapter::{Adapter, FALLBACK_ADAPTATIONS, RANK};
 pub use lora::micro::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 pub use lora::scoped::ScopedLoRA;
@@ -51,16 +49,18 @@ pub use lora::trajectory::{
     IMPROVEMENT_LIMIT,
 };
 pub use numeric::ring::{Ring, RingIndex};
-pub use persist::envelope::{
-    AdapterSnapshot, MicroLoRASnapshot, Payload, Persistent, ScopedLoRASnapshot, StateKind,
-    TimePredictorSnapshot, TrajectoryBufferSnapshot, TrajectorySnapshot, STATE_VERSION,
-};
+pub use persist::adapter::AdapterSnapshot;
+pub use persist::envelope::{Payload, Persistent, StateKind, STATE_VERSION};
 pub use persist::in_place::InPlace;
+pub use persist::micro::MicroLoRASnapshot;
+pub use persist::plan_learner::{PlanLearnerSnapshot, RowsSnapshot};
+pub use persist::scoped::ScopedLoRASnapshot;
+pub use persist::time_predictor::TimePredictorSnapshot;
+pub use persist::trajectory::{TrajectoryBufferSnapshot, TrajectorySnapshot};
 pub use plan::calibration::{CostCalibration, MIN_MS, PRIOR_MS_PER_COST};
 pub use plan::cardinality::{corrected_cost, corrected_rows, row_residual, RowErrors, ROW_COST};
 pub use plan::learner::{
-    NodeTrajectory, ObservedNode, PlanLearner, PlanLearnerSnapshot, RowsSnapshot, ScopeStats,
-    DEFAULT_PLAN_ATTENTION, TRAJECTORY_CAPACITY,
+    NodeTrajectory, ObservedNode, PlanLearner, ScopeStats, DEFAULT_PLAN_ATTENTION, TRAJECTORY_CAPACITY,
 };
 pub use plan::memory::{fold_signature, MemoryEntry, PlanMemory, MEMORY_WINDOW, PLAN_MEMORY_SLOTS};
 pub use plan::q_error::{q_error, P2Median, QErrorStats, Q_ERROR_LIMIT};
@@ -75,6 +75,3 @@ pub use plan::time_predictor::{
     WIDE_SIGMA,
 };
 pub use scope::{OperatorCategory, OperatorScope};
-
-/// The largest embedding dimension an adapter supports.
-pub const MAX_DIM: usize = 256;

@@ -7,3 +7,6 @@ pub const MAX_CORRECTION: f64 = 6.907_755_278_982_137; // ln 1000
 
 /// The largest correction of a scope that has not adapted yet (see the module documentation).
 pub const YOUNG_MAX_CORRECTION: f64 = core::f64::consts::LN_2;
+
+/// The largest embedding dimension an adapter supports.
+pub const MAX_DIM: usize = 256;

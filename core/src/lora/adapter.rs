@@ -1,9 +1,9 @@
 //! The rank-2 LoRA adapter and its update rule.
 
 use crate::error::{LearningError, Result};
+use crate::limits::MAX_DIM;
 use crate::numeric::kernels;
 use crate::numeric::math::{self, square};
-use crate::MAX_DIM;
 
 /// The rank of every adapter.
 pub const RANK: usize = 2;

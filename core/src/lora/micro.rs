@@ -1,10 +1,9 @@
 //! A single rank-2 LoRA adapter with the reference input that `adapt` is relative to.
 
 use crate::error::{expect_len, Result};
+use crate::limits::MAX_DIM;
 use crate::lora::adapter::{Adapter, Direction};
 use crate::numeric::kernels;
-use crate::persist::in_place::InPlace;
-use crate::MAX_DIM;
 
 /// Default scaling factor `α` of the published API.
 pub const DEFAULT_ALPHA: f32 = 0.1;
@@ -30,7 +29,7 @@ impl MicroLoRA {
     /// A fresh adapter: `dim` in `1..=256`, `alpha` finite, `learning_rate` finite and `>= 0`.
     pub fn new(dim: usize, alpha: f32, learning_rate: f32) -> Result<Self> {
         let mut lora = MicroLoRA { adapter: Adapter::UNSET, reference: [0.0; MAX_DIM] };
-        lora.start(dim, alpha, learning_rate)?;
+        lora.start_fresh(dim, alpha, learning_rate)?;
         Ok(lora)
     }
 
@@ -116,15 +115,14 @@ pub(crate) fn reset_references(references: &mut [f32]) {
     references.fill(1.0);
 }
 
-impl InPlace for MicroLoRA {
-    fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32) -> Result<()> {
+impl MicroLoRA {
+    /// Makes every field the fresh state that [`new(dim, alpha, learning_rate)`](Self::new) returns,
+    /// in place, or refuses the arguments as `new` does and changes nothing
+    /// ([`InPlace::start`](crate::InPlace::start) for callers outside the crate).
+    pub(crate) fn start_fresh(&mut self, dim: usize, alpha: f32, learning_rate: f32) -> Result<()> {
         self.adapter.start(dim, alpha, learning_rate, DEFAULT_SEED)?;
         reset_references(&mut self.reference);
         Ok(())
-    }
-
-    fn load(&mut self, payload: &[u8]) -> Result<()> {
-        crate::persist::envelope::load_micro(self, payload)
     }
 }
 

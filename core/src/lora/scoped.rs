@@ -1,12 +1,11 @@
 //! One adapter per operator scope, backed by one adapter per category.
 
 use crate::error::{expect_len, Result};
+use crate::limits::MAX_DIM;
 use crate::lora::adapter::{Adapter, Direction, FALLBACK_ADAPTATIONS};
-use crate::lora::micro::reset_references;
+use crate::lora::micro::{reset_references, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 use crate::numeric::kernels;
-use crate::persist::in_place::InPlace;
 use crate::scope::{OperatorCategory, OperatorScope};
-use crate::MAX_DIM;
 
 /// Seeds of the scope and category adapters: distinct, so no two start out alike.
 const SCOPE_SEED: u64 = 0x5343_4F50_4500_0000; // "SCOPE"
@@ -39,7 +38,7 @@ pub struct ScopedLoRA {
 
 impl ScopedLoRA {
     /// Fresh adapters: `dim` in `1..=256`, `alpha` finite, `learning_rate` finite and `>= 0`.
-    /// Returns the 120 KiB value itself; [`new_boxed`](Self::new_boxed) builds it on the heap.
+    /// Returns the 120 KiB value itself; [`new_boxed`](crate::InPlace::new_boxed) builds it on the heap.
     pub fn new(dim: usize, alpha: f32, learning_rate: f32) -> Result<Self> {
         // Built in place from constant blocks: building the arrays first and moving them in
         // would put several copies of this 120 KiB value on the stack.
@@ -51,7 +50,7 @@ impl ScopedLoRA {
             total_forward_count: 0,
             total_adapt_count: 0,
         };
-        scoped.start(dim, alpha, learning_rate)?;
+        scoped.start_fresh(dim, alpha, learning_rate)?;
         Ok(scoped)
     }
 
@@ -234,8 +233,11 @@ impl ScopedLoRA {
     }
 }
 
-impl InPlace for ScopedLoRA {
-    fn start(&mut self, dim: usize, alpha: f32, learning_rate: f32) -> Result<()> {
+impl ScopedLoRA {
+    /// Makes every field the fresh state that [`new(dim, alpha, learning_rate)`](Self::new) returns,
+    /// in place, or refuses the arguments as `new` does and changes nothing
+    /// ([`InPlace::start`](crate::InPlace::start) for callers outside the crate).
+    pub(crate) fn start_fresh(&mut self, dim: usize, alpha: f32, learning_rate: f32) -> Result<()> {
         // Only the first can fail, before anything changed: all take the same arguments.
         for (adapter, seed) in self.operators.iter_mut().zip(SCOPE_SEED..) {
             adapter.start(dim, alpha, learning_rate, seed)?;
@@ -249,16 +251,12 @@ impl InPlace for ScopedLoRA {
         self.total_adapt_count = 0;
         Ok(())
     }
-
-    fn load(&mut self, payload: &[u8]) -> Result<()> {
-        crate::persist::envelope::load_scoped(self, payload)
-    }
 }
 
 impl Default for ScopedLoRA {
     /// The published defaults: dim 256, alpha 0.1, learning rate 0.01.
     fn default() -> Self {
-        Self::new(crate::DEFAULT_DIM, crate::DEFAULT_ALPHA, crate::DEFAULT_LEARNING_RATE)
+        Self::new(DEFAULT_DIM, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)
             .expect("the published defaults are valid")
     }
 }

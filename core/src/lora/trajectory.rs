@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 
 use crate::error::{expect_len, non_negative, LearningError, Result};
 use crate::lora::adapter::check_dim;
+use crate::lora::micro::DEFAULT_DIM;
 use crate::numeric::kernels;
 use crate::numeric::ring::RingIndex;
 use crate::scope::OperatorScope;
@@ -375,7 +376,7 @@ impl PartialEq for TrajectoryBuffer {
 impl Default for TrajectoryBuffer {
     /// The published defaults: capacity 1000, embedding dimension 256.
     fn default() -> Self {
-        Self::new(DEFAULT_CAPACITY, crate::DEFAULT_DIM).expect("the published defaults are valid")
+        Self::new(DEFAULT_CAPACITY, DEFAULT_DIM).expect("the published defaults are valid")
     }
 }
 

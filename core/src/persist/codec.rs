@@ -14,6 +14,8 @@
 
 use alloc::vec::Vec;
 
+use crate::limits::MAX_DIM;
+
 /// Appends values to a payload.
 pub(crate) trait WritePayload {
     /// Any unsigned integer (postcard encodes `u16`, `u32`, `u64` and lengths alike).
@@ -194,6 +196,48 @@ impl<'a> Reader<'a> {
         }
         len
     }
+}
+
+/// Why a payload is refused: the reason of a [`LearningError::CorruptState`]. The loaders
+/// return it, two words, rather than a whole `LearningError`, which every `?` would move (bytes
+/// of the npm package at each one); their callers make it the error.
+pub(super) type Refusal = &'static str;
+
+/// What the loaders return.
+pub(super) type Checked<T> = core::result::Result<T, Refusal>;
+
+/// Why a payload that does not decode is refused.
+pub(super) const UNDECODABLE: Refusal = "the payload does not decode";
+
+/// Fills `target` with the saved vector `values` (its floats' bytes), after checking that it
+/// holds `dim` floats, all finite. Kept out of line, as loading is cold: the npm package would
+/// carry a copy of it in every loader.
+#[inline(never)]
+pub(super) fn load_vector(target: &mut [f32; MAX_DIM], values: &[u8], dim: usize) -> Checked<()> {
+    if values.len() != 4 * dim {
+        return Err("a vector's length differs from the dimension");
+    }
+    let floats =
+        values.chunks_exact(4).map(|bytes| f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]));
+    // A check that stops at the first NaN is not vectorised, and the copy is a plain one: this
+    // is half the code of one loop that does both.
+    if !floats.clone().all(f32::is_finite) {
+        return Err("a vector holds NaN or infinite values");
+    }
+    target.iter_mut().zip(floats).for_each(|(value, saved)| *value = saved);
+    Ok(())
+}
+
+/// A sequence whose elements `skip` reads past: the bytes from its first element on, and how many
+/// elements it holds.
+#[inline(never)]
+pub(super) fn skim<'a>(reader: &mut Reader<'a>, skip: fn(&mut Reader<'a>)) -> (&'a [u8], usize) {
+    let len = reader.length();
+    let elements = reader.rest();
+    for _ in 0..len {
+        skip(reader);
+    }
+    (elements, len)
 }
 
 #[cfg(test)]

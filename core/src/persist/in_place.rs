@@ -5,9 +5,10 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use super::envelope::{open, Payload, Persistent};
 use crate::error::Result;
 use crate::lora::micro::{DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
-use crate::persist::envelope::{open, Payload, Persistent};
+use crate::numeric::zeroed::zeroed_box;
 
 /// A learner whose every field is valid as zero bytes (checked by `derive(Zeroable)`), and that
 /// can be started and restored where it lies.
@@ -42,12 +43,4 @@ pub trait InPlace: Persistent + bytemuck::Zeroable {
         learner.load(payload)?;
         Ok(learner)
     }
-}
-
-/// A `T` of all-zero bytes on the heap; allocation failure ends the program as it does for any
-/// other allocation. `bytemuck::zeroed_box` would `unwrap` instead, whose panic message links
-/// Rust's string formatting into the npm package.
-pub(crate) fn zeroed_box<T: bytemuck::Zeroable>() -> Box<T> {
-    bytemuck::try_zeroed_box()
-        .unwrap_or_else(|()| alloc::alloc::handle_alloc_error(core::alloc::Layout::new::<T>()))
 }

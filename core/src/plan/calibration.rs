@@ -146,7 +146,7 @@ fn median(values: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::TestRng;
+    use crate::plan::test_support::TestRng;
 
     fn ratio(estimate: f64, truth: f64) -> f64 {
         (estimate / truth).max(truth / estimate)

@@ -127,7 +127,7 @@ impl RecursiveLeastSquares {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::TestRng;
+    use crate::plan::test_support::TestRng;
 
     #[test]
     fn matches_the_batch_ridge_solution() {

@@ -8,4 +8,6 @@ pub(crate) mod least_squares;
 pub(crate) mod memory;
 pub(crate) mod q_error;
 pub(crate) mod steering;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub(crate) mod time_predictor;

@@ -175,7 +175,7 @@ impl QErrorStats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::TestRng;
+    use crate::plan::test_support::TestRng;
 
     #[test]
     fn q_error_is_symmetric_and_floored() {

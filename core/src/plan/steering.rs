@@ -41,6 +41,7 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{LearningError, Result};
 use crate::numeric::math;
 use crate::plan::q_error::P2Median;
 
@@ -546,7 +547,7 @@ impl<const N: usize> SteeringMemory<N> {
     /// Replaces what is remembered with a saved snapshot, after checking all of it: each record
     /// consistent, in a slot its key may take and no other record takes, used no later than the
     /// saved clock. A snapshot that fails a check changes nothing.
-    pub fn restore(&mut self, snapshot: &SteeringSnapshot) -> crate::Result<()> {
+    pub fn restore(&mut self, snapshot: &SteeringSnapshot) -> Result<()> {
         let mut taken = alloc::vec![false; N];
         for &(slot, record) in &snapshot.records {
             let slot = slot as usize;
@@ -562,7 +563,7 @@ impl<const N: usize> SteeringMemory<N> {
                     .count()
                     == 1;
             if !valid {
-                return Err(crate::LearningError::CorruptState("a steering record is invalid"));
+                return Err(LearningError::CorruptState("a steering record is invalid"));
             }
             taken[slot] = true;
         }
@@ -581,8 +582,6 @@ pub struct SteeringSnapshot {
     pub records: Vec<(u32, StatementRecord)>,
     pub clock: u64,
 }
-
-crate::persist::envelope::serde_payload!(SteeringSnapshot);
 
 /// The settings of a steering decision.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -817,7 +816,7 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::TestRng;
+    use crate::plan::test_support::TestRng;
 
     fn plan(ms: f64, sigma: f64) -> PlanEstimate {
         PlanEstimate::of([NodeEstimate { ms, sigma }])

@@ -70,7 +70,7 @@ use crate::limits::{MAX_CORRECTION, YOUNG_MAX_CORRECTION};
 use crate::lora::scoped::ScopedLoRA;
 use crate::numeric::kernels;
 use crate::numeric::math;
-use crate::persist::in_place::{zeroed_box, InPlace};
+use crate::numeric::zeroed::zeroed_box;
 use crate::plan::calibration::{check_work, CostCalibration, MIN_MS};
 use crate::plan::least_squares::{self, RecursiveLeastSquares, MAX_LEAST_SQUARES_DIM};
 use crate::plan::memory::PlanMemory;
@@ -195,26 +195,13 @@ impl TimePredictor {
         least_squares::check_dim(dim)?;
         // Cannot fail now: `dim` is within the adapters' range, and α and the step size are
         // constants they accept.
-        self.learner.start(dim, PREDICTOR_ALPHA, 0.0)?;
+        self.learner.start_fresh(dim, PREDICTOR_ALPHA, 0.0)?;
         self.calibrations.fill(CostCalibration::new());
         self.baseline_q.fill(QErrorStats::default());
         self.learned_q.fill(QErrorStats::default());
         self.scope_fits.iter_mut().chain(&mut self.category_fits).for_each(|fit| fit.start(dim));
         self.memory.clear();
         Ok(())
-    }
-
-    /// The predictor that `snapshot` holds, checked as [`crate::Persistent::restore`] checks it (with
-    /// the same errors), built in place on the heap.
-    pub fn restore_boxed(snapshot: &crate::TimePredictorSnapshot) -> Result<Box<Self>> {
-        let mut predictor = Self::new_boxed(1)?;
-        crate::persist::envelope::restore_predictor(&mut predictor, snapshot)?;
-        Ok(predictor)
-    }
-
-    /// [`crate::Persistent::from_bytes`], loaded in place on the heap, with the same checks and errors.
-    pub fn from_bytes_boxed(bytes: &[u8]) -> Result<Box<Self>> {
-        Self::restore_boxed(&crate::persist::envelope::snapshot_from_bytes::<Self>(bytes)?)
     }
 
     /// A fresh predictor around the given adapters (of dimension `1..=16`, every scaling `α`
@@ -422,10 +409,9 @@ impl TimePredictor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lora::adapter::{FALLBACK_ADAPTATIONS, RANK};
     use crate::plan::q_error::q_error;
-    use crate::test_support::TestRng;
-    use crate::Persistent;
-    use crate::FALLBACK_ADAPTATIONS;
+    use crate::plan::test_support::TestRng;
 
     const DIM: usize = 8;
 
@@ -444,8 +430,8 @@ mod tests {
         // Factors as large as the limit still predict finitely.
         let mut learner = ScopedLoRA::new(DIM, 1.0, 0.0).unwrap();
         for adapter in learner.operators.iter_mut() {
-            adapter.a = [[PREDICTOR_MAX_FACTOR; crate::MAX_DIM]; crate::RANK];
-            adapter.b = [[PREDICTOR_MAX_FACTOR; crate::MAX_DIM]; crate::RANK];
+            adapter.a = [[PREDICTOR_MAX_FACTOR; crate::limits::MAX_DIM]; RANK];
+            adapter.b = [[PREDICTOR_MAX_FACTOR; crate::limits::MAX_DIM]; RANK];
         }
         predictor.set_learner(learner).unwrap();
         let prediction = predictor.predict(OperatorScope::Sort, &[49.0; DIM], 10.0, None).unwrap();
@@ -625,9 +611,9 @@ mod tests {
             predictor.observe(scope, &s.x, s.work, Some(i as u64 % 4), s.actual_ms).unwrap();
         }
         let s = synthetic(&mut rng, OperatorScope::ALL[1]);
-        let saved = predictor.to_bytes();
+        let saved = predictor.clone();
         let predicted = predictor.predict(OperatorScope::ALL[1], &s.x, s.work, Some(2)).unwrap();
-        assert_eq!(predictor.to_bytes(), saved, "predict changed the state");
+        assert_eq!(predictor, saved, "predict changed the state");
         let forwards = predictor.learner().forward_count(OperatorScope::ALL[1]);
         let scored = predictor.score(OperatorScope::ALL[1], &s.x, s.work, Some(2), s.actual_ms).unwrap();
         assert_eq!(scored, predicted);

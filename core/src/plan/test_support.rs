@@ -13,6 +13,6 @@ impl TestRng {
     }
 
     pub(crate) fn normal(&mut self) -> f64 {
-        crate::plan::steering::standard_normal(|| self.uniform())
+        super::steering::standard_normal(|| self.uniform())
     }
 }
