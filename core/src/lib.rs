@@ -23,6 +23,25 @@
 //!
 //! Without its default `std` feature the crate is `no_std` (it needs only `alloc`), as in the npm
 //! package; src/numeric/math.rs says which float functions come from `libm` then.
+//!
+//! # Layout
+//! The folders are the layers, and imports run one way, from the top down, never back:
+//!
+//! ```text
+//!   persist/   saved state: the byte envelope, its codec, and each learner's save and load code
+//!      ↓
+//!   plan/      the PostgreSQL extension's learning: time predictor, row counts, plan learner,
+//!      ↓       steering
+//!   lora/      the npm package's learners: LoRA adapters and the trajectory buffer
+//!      ↓
+//!   error.rs, arguments.rs, scope.rs, limits.rs   the vocabulary every layer shares
+//!      ↓
+//!   numeric/   float functions, SIMD kernels, rings, zeroed heap blocks
+//! ```
+//!
+//! A module names its own layer's modules and those below it, by their module path (not by
+//! the names re-exported here): learners know nothing of how they are saved, and persist reaches
+//! their fields through `pub(crate)` items. tests/layers.rs checks this on the source.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
@@ -38,9 +57,7 @@ mod persist;
 mod plan;
 mod scope;
 
-pub use arguments::{attention_type_from_number, capacity_from_number, dim_from_number};
-pub use error::{LearningError, Number, Piece, Result};
-pub use limits::{MAX_CORRECTION, MAX_DIM, YOUNG_MAX_CORRECTION};
+// LoRA adapters and the trajectory buffer (the npm package).
 pub use lora::adapter::{Adapter, FALLBACK_ADAPTATIONS, RANK};
 pub use lora::micro::{MicroLoRA, DEFAULT_ALPHA, DEFAULT_DIM, DEFAULT_LEARNING_RATE};
 pub use lora::scoped::ScopedLoRA;
@@ -48,15 +65,8 @@ pub use lora::trajectory::{
     improvement, quality, TrajectoryBuffer, TrajectoryRecord, TrajectoryStats, DEFAULT_CAPACITY,
     IMPROVEMENT_LIMIT,
 };
-pub use numeric::ring::{Ring, RingIndex};
-pub use persist::adapter::AdapterSnapshot;
-pub use persist::envelope::{Payload, Persistent, StateKind, STATE_VERSION};
-pub use persist::in_place::InPlace;
-pub use persist::micro::MicroLoRASnapshot;
-pub use persist::plan_learner::{PlanLearnerSnapshot, RowsSnapshot};
-pub use persist::scoped::ScopedLoRASnapshot;
-pub use persist::time_predictor::TimePredictorSnapshot;
-pub use persist::trajectory::{TrajectoryBufferSnapshot, TrajectorySnapshot};
+
+// Plan learning and steering (the PostgreSQL extension).
 pub use plan::calibration::{CostCalibration, MIN_MS, PRIOR_MS_PER_COST};
 pub use plan::cardinality::{corrected_cost, corrected_rows, row_residual, RowErrors, ROW_COST};
 pub use plan::learner::{
@@ -74,4 +84,23 @@ pub use plan::time_predictor::{
     Prediction, TimePredictor, PREDICTOR_ALPHA, PREDICTOR_MAX_DIM, PREDICTOR_MAX_FACTOR, TRUSTED_SCORES,
     WIDE_SIGMA,
 };
+
+// Saved state (every face): the envelope, loading in place, and each learner's snapshot.
+pub use persist::adapter::AdapterSnapshot;
+pub use persist::envelope::{Payload, Persistent, StateKind, STATE_VERSION};
+pub use persist::in_place::InPlace;
+pub use persist::micro::MicroLoRASnapshot;
+pub use persist::plan_learner::{PlanLearnerSnapshot, RowsSnapshot};
+pub use persist::scoped::ScopedLoRASnapshot;
+pub use persist::time_predictor::TimePredictorSnapshot;
+pub use persist::trajectory::{TrajectoryBufferSnapshot, TrajectorySnapshot};
+
+// The shared vocabulary: errors, operator scopes, limits, and the checks of JavaScript's numbers
+// as arguments (the npm package).
+pub use arguments::{attention_type_from_number, capacity_from_number, dim_from_number};
+pub use error::{LearningError, Number, Piece, Result};
+pub use limits::{MAX_CORRECTION, MAX_DIM, YOUNG_MAX_CORRECTION};
 pub use scope::{OperatorCategory, OperatorScope};
+
+// Numeric helpers.
+pub use numeric::ring::{Ring, RingIndex};
