@@ -115,7 +115,7 @@ impl fmt::Display for LearningError {
 
 /// A number as an error message shows it: whole numbers without a fraction (`257`), others in
 /// their shortest exact form (`2.5`, `1e300`, `NaN`). Written with `ryu` because Rust's own float
-/// formatting adds about 23 KiB to the WebAssembly package, for error messages alone.
+/// formatting would add tens of kilobytes to the WebAssembly package, for error messages alone.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Number(pub f64);
 

@@ -33,8 +33,9 @@ use crate::error::{LearningError, Result};
 const MAGIC: [u8; 4] = *b"MLRA";
 /// CRC-32 (IEEE, as zlib computes it), a byte at a time. The compiler computes a table for half
 /// a byte (64 bytes of the .wasm's data); each call extends it to the byte-at-a-time table, two
-/// look-ups an entry, rather than storing that table (1 KiB) or computing it bit by bit (0.6 KB
-/// of unrolled code): a microsecond per call, against about 2 ms to checksum a megabyte.
+/// look-ups an entry, rather than storing that table (1 KiB) or computing it bit by bit (more
+/// code, unrolled): extending the table is a fixed cost per call, which checksumming a large
+/// state dwarfs.
 /// tests/saved_state.rs checks it against a bitwise CRC.
 #[inline(never)]
 fn crc32(bytes: &[u8]) -> u32 {

@@ -33,7 +33,7 @@ impl Persistent for MicroLoRA {
 
     fn restore(snapshot: MicroLoRASnapshot) -> Result<Self> {
         // `new` rather than `default`: the latter's `expect` would link Rust's float formatting
-        // into the WebAssembly package (35 KB) for an error that cannot happen.
+        // (tens of kilobytes) into the WebAssembly package for an error that cannot happen.
         let mut lora = MicroLoRA::new(DEFAULT_DIM, DEFAULT_ALPHA, DEFAULT_LEARNING_RATE)?;
         lora.restore_into(&snapshot)?;
         Ok(lora)

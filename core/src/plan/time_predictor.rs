@@ -21,8 +21,8 @@
 //! blend (see [`ScopedLoRA`]). The bound `C_s` is a trust region that grows with the scope's own
 //! evidence: a scope that has not learned yet borrows its category's correction, but that
 //! correction was fitted to its siblings' features and rates and can extrapolate wildly to a
-//! new operator (on a real server a young Materialize, borrowing from a Utility category
-//! trained on thousands of Result nodes, predicted 624× off). Until the scope has its own
+//! new operator (a young Materialize borrowing from a Utility category trained on Result nodes
+//! can be off by orders of magnitude). Until the scope has its own
 //! adaptations the borrowed correction can move its prediction at most a factor of 2 from the
 //! baseline; with ten adaptations the full range is open.
 //!
