@@ -105,17 +105,7 @@ impl MicroLoRA {
     pub fn param_count(&self) -> usize {
         self.adapter.param_count()
     }
-}
 
-/// Sets reference inputs to all ones, the reference input before the first forward pass (of a
-/// [`MicroLoRA`], or of a scope of a [`crate::ScopedLoRA`]). Out of line: it is cold, and inlined
-/// it unrolls into SIMD stores at each caller (construction, loading, resets).
-#[inline(never)]
-pub(crate) fn reset_references(references: &mut [f32]) {
-    references.fill(1.0);
-}
-
-impl MicroLoRA {
     /// Makes every field the fresh state that [`new(dim, alpha, learning_rate)`](Self::new) returns,
     /// in place, or refuses the arguments as `new` does and changes nothing
     /// ([`InPlace::start`](crate::InPlace::start) for callers outside the crate).
@@ -124,6 +114,14 @@ impl MicroLoRA {
         reset_references(&mut self.reference);
         Ok(())
     }
+}
+
+/// Sets reference inputs to all ones, the reference input before the first forward pass (of a
+/// [`MicroLoRA`], or of a scope of a [`crate::ScopedLoRA`]). Out of line: it is cold, and inlined
+/// it unrolls into SIMD stores at each caller (construction, loading, resets).
+#[inline(never)]
+pub(crate) fn reset_references(references: &mut [f32]) {
+    references.fill(1.0);
 }
 
 impl Default for MicroLoRA {

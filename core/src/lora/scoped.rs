@@ -231,9 +231,7 @@ impl ScopedLoRA {
     pub fn total_adapt_count(&self) -> u64 {
         self.total_adapt_count
     }
-}
 
-impl ScopedLoRA {
     /// Makes every field the fresh state that [`new(dim, alpha, learning_rate)`](Self::new) returns,
     /// in place, or refuses the arguments as `new` does and changes nothing
     /// ([`InPlace::start`](crate::InPlace::start) for callers outside the crate).
