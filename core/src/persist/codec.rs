@@ -10,6 +10,9 @@
 //! option tags 0 or 1, and bytes left over after the value are ignored. The tests below
 //! check both directions against postcard and serde.
 //!
+//! The hand-written loaders (of adapters, scoped learners and trajectory buffers) share the rest
+//! of this file: a refusal's reason, a checked vector, a skimmed sequence.
+//!
 //! Every read and write here is kept out of line: saving and loading are cold, and each inlined
 //! copy of a varint or a `Vec`'s growth costs the npm package bytes at every field.
 
@@ -199,7 +202,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Why a payload is refused: the reason of a [`LearningError::CorruptState`]. The loaders
+/// Why a payload is refused: the reason of a [`crate::LearningError::CorruptState`]. The loaders
 /// return it, two words, rather than a whole `LearningError`, which every `?` would move (bytes
 /// of the npm package at each one); their callers make it the error.
 pub(super) type Refusal = &'static str;
