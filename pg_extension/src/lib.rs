@@ -24,6 +24,7 @@ pub mod hooks;
 pub mod node_scope;
 pub mod persist;
 mod pg_list;
+mod plan_nodes;
 pub mod plan_tree;
 pub mod rows_key;
 pub mod shared;
