@@ -70,9 +70,9 @@ pub extern "C-unwind" fn _PG_init() {
     // one call `hooks::install` requires; LOADED_BY_PRELOAD is written on the only thread.
     unsafe {
         // No EnableQueryId(), unlike pg_stat_statements: jumbling would cost every statement,
-        // sampled or not, about 2,500 instructions (2.5% of a primary-key lookup's, measured
-        // with callgrind); the trajectories carry PostgreSQL's query id whenever the server
-        // computes it anyway (see sql::trajectories).
+        // sampled or not, more than the hooks themselves cost a primary-key lookup (which
+        // bench/callgrind.sh measures); the trajectories carry PostgreSQL's query id whenever
+        // the server computes it anyway (see sql::trajectories).
         hooks::install();
         LOADED_BY_PRELOAD = true;
     }
