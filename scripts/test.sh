@@ -31,7 +31,7 @@ test_wasm() {
 
 test_pg() {
   banner "pg: the extension's #[pg_test]s in a throwaway cluster, run as an ordinary user"
-  python3 scripts/check_safety.py pg_extension/src/*.rs
+  python3 scripts/check_safety.py pg_extension/src/*.rs pg_extension/src/tests/*.rs
   bash scripts/setup.sh pg
   bash pg_extension/test.sh
 }

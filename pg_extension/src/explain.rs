@@ -12,7 +12,8 @@ use pgrx::prelude::*;
 use crate::shared::shared;
 use crate::steer;
 
-/// One node of the plan EXPLAIN prints (`MicroloraExplainedNode` in `hooks.c`).
+/// One node of the plan EXPLAIN prints. `hooks.c` reads it as `MicroloraExplainedNode`, which
+/// build.rs writes into `hooks.h` from this definition.
 #[repr(C)]
 pub struct ExplainedNode {
     pub plan: *const pg_sys::Plan,
@@ -25,7 +26,8 @@ pub struct ExplainedNode {
     pub learned_rows: f64,
 }
 
-/// The plan EXPLAIN prints (`MicroloraExplainedPlan` in `hooks.c`).
+/// The plan EXPLAIN prints. `hooks.c` reads it as `MicroloraExplainedPlan`, which build.rs writes
+/// into `hooks.h` from this definition.
 #[repr(C)]
 pub struct ExplainedPlan {
     /// Its nodes, main tree and subplans, `node_count` of them.

@@ -27,6 +27,10 @@ use crate::guc::{self, Track};
 use crate::shared::shared;
 use crate::{persist, plan_tree};
 
+// Defined in `hooks.c`. The contract: this declaration is the signature. build.rs writes it into
+// `hooks.h`, which `hooks.c` includes before defining the function, so the C compiler refuses a
+// definition that does not match it (and a C function missing from every extern block, through
+// -Werror=missing-prototypes).
 unsafe extern "C" {
     /// Installs every hook of `hooks.c`, saving the previous ones.
     fn microlora_install_hooks();

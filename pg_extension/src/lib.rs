@@ -24,6 +24,7 @@ pub mod hooks;
 pub mod node_scope;
 pub mod persist;
 mod pg_list;
+mod plan_nodes;
 pub mod plan_tree;
 pub mod rows_key;
 pub mod shared;
@@ -69,9 +70,9 @@ pub extern "C-unwind" fn _PG_init() {
     // one call `hooks::install` requires; LOADED_BY_PRELOAD is written on the only thread.
     unsafe {
         // No EnableQueryId(), unlike pg_stat_statements: jumbling would cost every statement,
-        // sampled or not, about 2,500 instructions (2.5% of a primary-key lookup's, measured
-        // with callgrind); the trajectories carry PostgreSQL's query id whenever the server
-        // computes it anyway (see sql::trajectories).
+        // sampled or not, more than the hooks themselves cost a primary-key lookup (which
+        // bench/callgrind.sh measures); the trajectories carry PostgreSQL's query id whenever
+        // the server computes it anyway (see sql::trajectories).
         hooks::install();
         LOADED_BY_PRELOAD = true;
     }

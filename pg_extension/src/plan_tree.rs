@@ -68,7 +68,7 @@ use microlora_core::{corrected_cost, corrected_rows, fold_signature, ObservedNod
 use pgrx::pg_sys;
 
 use crate::node_scope::{scope_of, NodeShape, PlanKind};
-use crate::pg_list;
+use crate::{pg_list, plan_nodes};
 use crate::rows_key::RowsKeys;
 
 /// Floats in a node's embedding.
@@ -188,47 +188,26 @@ impl LearnedRows {
     }
 }
 
-/// The structural inputs of a plan node, each with how many times it runs per run of the node:
-/// a nested loop's inner input once per row of its outer input, as the planner estimates them
-/// (`learned` None) or as learned.
+/// The structural inputs of a plan node ([`plan_nodes::inputs`]), each with how many times it
+/// runs per run of the node: a nested loop's inner input once per row of its outer input, as the
+/// planner estimates them (`learned` None) or as learned; every other input once.
 ///
 /// # Safety
 /// `plan` is a valid node of a finished plan.
 pub(crate) unsafe fn plan_inputs(plan: *mut pg_sys::Plan, learned: Option<&LearnedRows>) -> Vec<(*mut pg_sys::Plan, f64)> {
-    // SAFETY: `plan` is valid (the caller's promise) and is cast only to the node type its tag
-    // names; its inputs are checked non-null, and its child lists are pointer lists of plans.
+    // SAFETY: `plan` is valid (the caller's promise); its outer input is checked non-null.
     unsafe {
-        let mut inputs = Vec::new();
-        let kind = PlanKind::of_tag((*plan).type_);
-        let left = (*plan).lefttree;
-        if !left.is_null() {
-            inputs.push((left, 1.0));
-        }
-        let right = (*plan).righttree;
-        if !right.is_null() {
-            let weight = if kind == PlanKind::T_NestLoop && !left.is_null() {
-                learned.map_or((*left).plan_rows, |rows| rows.rows(left)).max(1.0)
-            } else {
-                1.0
-            };
-            inputs.push((right, weight));
-        }
-        let list = match kind {
-            PlanKind::T_Append => (*plan.cast::<pg_sys::Append>()).appendplans,
-            PlanKind::T_MergeAppend => (*plan.cast::<pg_sys::MergeAppend>()).mergeplans,
-            PlanKind::T_BitmapAnd => (*plan.cast::<pg_sys::BitmapAnd>()).bitmapplans,
-            PlanKind::T_BitmapOr => (*plan.cast::<pg_sys::BitmapOr>()).bitmapplans,
-            PlanKind::T_CustomScan => (*plan.cast::<pg_sys::CustomScan>()).custom_plans,
-            _ => std::ptr::null_mut(),
+        let (left, right) = ((*plan).lefttree, (*plan).righttree);
+        let nested_loop = PlanKind::of_tag((*plan).type_) == PlanKind::T_NestLoop;
+        let inner_loops = if nested_loop && !left.is_null() && !right.is_null() {
+            learned.map_or((*left).plan_rows, |rows| rows.rows(left)).max(1.0)
+        } else {
+            1.0
         };
-        inputs.extend(pg_list::ptrs(list).map(|child| (child.cast::<pg_sys::Plan>(), 1.0)));
-        if kind == PlanKind::T_SubqueryScan {
-            let sub = (*plan.cast::<pg_sys::SubqueryScan>()).subplan;
-            if !sub.is_null() {
-                inputs.push((sub, 1.0));
-            }
-        }
-        inputs
+        plan_nodes::inputs(plan)
+            .into_iter()
+            .map(|input| (input, if input == right { inner_loops } else { 1.0 }))
+            .collect()
     }
 }
 
@@ -255,25 +234,8 @@ unsafe fn scanned_relation(plan: *mut pg_sys::Plan, stmt: *mut pg_sys::PlannedSt
         if !is_scan || stmt.is_null() {
             return None;
         }
-        let rte = range_table_entry(stmt, (*plan.cast::<pg_sys::Scan>()).scanrelid)?;
+        let rte = plan_nodes::range_table_entry(stmt, (*plan.cast::<pg_sys::Scan>()).scanrelid)?;
         ((*rte).rtekind == pg_sys::RTEKind::RTE_RELATION).then_some((*rte).relid)
-    }
-}
-
-/// The range table entry that `index` (1-based, as plans and Vars number them) names, if there is
-/// one.
-///
-/// # Safety
-/// `stmt` is a valid finished plan.
-pub(crate) unsafe fn range_table_entry(
-    stmt: *mut pg_sys::PlannedStmt,
-    index: pg_sys::Index,
-) -> Option<*mut pg_sys::RangeTblEntry> {
-    // SAFETY: the caller's promise; `rtable` is a pointer list of range table entries, and the
-    // index is checked against its length.
-    unsafe {
-        let entry = (index as usize).checked_sub(1).and_then(|i| pg_list::nth_ptr((*stmt).rtable, i))?;
-        Some(entry.cast())
     }
 }
 

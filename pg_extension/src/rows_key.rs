@@ -25,7 +25,7 @@ use microlora_core::fold_signature;
 use pgrx::pg_sys;
 
 use crate::node_scope::PlanKind;
-use crate::{pg_list, plan_tree};
+use crate::{pg_list, plan_nodes};
 
 /// Facts, folded in to keep one kind of fact apart from another.
 const RELATION: u64 = 0x5245_4c00;
@@ -95,7 +95,7 @@ unsafe fn content(keys: &mut RowsKeys, plan: *mut pg_sys::Plan, stmt: *mut pg_sy
     unsafe {
         let kind = PlanKind::of_tag((*plan).type_);
         let mut inputs = Vec::new();
-        for (child, _) in plan_tree::plan_inputs(plan, None) {
+        for child in plan_nodes::inputs(plan) {
             let facts = content(keys, child, stmt);
             // A bitmap heap scan's filters already say what its bitmap index scans select.
             if kind != PlanKind::T_BitmapHeapScan {
@@ -229,7 +229,7 @@ unsafe fn scanned(plan: *mut pg_sys::Plan, stmt: *mut pg_sys::PlannedStmt) -> u6
 unsafe fn range_table_fact(stmt: *mut pg_sys::PlannedStmt, index: pg_sys::Index) -> u64 {
     // SAFETY: the caller's promise; the entry is found within the range table.
     unsafe {
-        match plan_tree::range_table_entry(stmt, index) {
+        match plan_nodes::range_table_entry(stmt, index) {
             None => 0,
             Some(rte) if (*rte).rtekind == pg_sys::RTEKind::RTE_RELATION => u64::from((*rte).relid.to_u32()),
             Some(rte) => 0x1_0000_0000 | (*rte).rtekind as u64,

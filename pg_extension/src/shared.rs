@@ -104,7 +104,7 @@ pub extern "C-unwind" fn microlora_shmem_startup() {
             let lock = &raw mut (*pg_sys::GetNamedLWLockTranche(SHMEM_NAME.as_ptr())).lock;
             (&raw mut (*memory).lock).write(lock);
             (&raw mut (*memory).counters).write(Counters::default());
-            // The learner (about 1.1 MiB) is started in place, never built on the stack. All-zero
+            // The learner, too large for a stack, is started in place, never built on one. All-zero
             // bytes are a valid PlanLearner (every type in it derives bytemuck::Zeroable, which
             // microlora-core's PlanLearner::new_boxed relies on too), so once its memory is
             // zeroed a reference to it may be made; `start` makes it the learner `new` returns.

@@ -318,6 +318,9 @@ unsafe fn analyze_statement(query: &str) -> (CString, *mut pg_sys::Query) {
     }
 }
 
+// Defined in `hooks.c`. The contract: this declaration is the signature. build.rs writes it into
+// `hooks.h`, which `hooks.c` includes before defining the function, so the C compiler refuses a
+// definition that does not match it.
 unsafe extern "C-unwind" {
     /// Plans a copy of `pristine` under steering arm `arm`'s planner settings, saved and restored
     /// however planning ends: `hooks.c`'s, which the planner hook steers with. It may raise, so

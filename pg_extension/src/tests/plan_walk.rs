@@ -1,0 +1,88 @@
+//! The walk of an executed plan: every node visited once, with the rows, loops and exclusive times
+//! it really had.
+
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    use crate::tests::support::{fixtures, observe, observe_timed, run};
+
+    #[pg_test]
+    fn rows_and_loops_are_the_executed_ones_and_times_are_exclusive() {
+        fixtures();
+        let nodes = observe("", "SELECT count(*) FROM a WHERE v < 10");
+        let scan = nodes.iter().find(|n| n.node_type == "SeqScan").unwrap();
+        assert_eq!((scan.rows, scan.loops), (500.0, 1.0));
+        let agg = nodes.iter().find(|n| n.node_type == "Agg").unwrap();
+        assert_eq!((agg.rows, agg.loops), (1.0, 1.0));
+        assert!(nodes.iter().all(|n| n.execution_ms >= 0.0 && n.execution_ms.is_finite()));
+        // Scanning 5000 rows takes longer than counting the 500 that pass.
+        assert!(scan.execution_ms > 0.0, "{nodes:?}");
+    }
+
+    #[pg_test]
+    fn init_plans_sub_plans_and_append_children_are_walked() {
+        fixtures();
+        // initPlan: an uncorrelated scalar subquery.
+        let nodes = observe("", "SELECT id FROM b WHERE v = (SELECT max(v) FROM b WHERE v < 25)");
+        assert_eq!(nodes.iter().filter(|n| n.node_type == "SeqScan").count(), 2, "{nodes:?}");
+        assert!(nodes.iter().any(|n| n.node_type == "Agg"), "{nodes:?}");
+        // subPlan: correlated, run once per outer row.
+        let nodes =
+            observe("", "SELECT id, (SELECT count(*) FROM b WHERE b.id = a.id) FROM a WHERE a.id <= 30");
+        let sub_agg = nodes.iter().find(|n| n.node_type == "Agg").expect("the subplan's aggregate");
+        assert_eq!(sub_agg.loops, 30.0, "{nodes:?}");
+        // Append: both branches of a UNION ALL.
+        let nodes = observe("", "SELECT id FROM a UNION ALL SELECT id FROM b");
+        assert!(nodes.iter().any(|n| n.node_type == "Append" && n.scope == "Result"), "{nodes:?}");
+        let scanned: f64 = nodes.iter().filter(|n| n.node_type == "SeqScan").map(|n| n.rows).sum();
+        assert_eq!(scanned, 7000.0, "{nodes:?}");
+        // MergeAppend: ordered branches merged.
+        let nodes = observe(
+            "SET enable_seqscan = off; SET enable_sort = off",
+            "SELECT id FROM a UNION ALL SELECT id FROM b ORDER BY id LIMIT 10",
+        );
+        assert!(nodes.iter().any(|n| n.node_type == "MergeAppend"), "{nodes:?}");
+        assert_eq!(nodes.iter().filter(|n| n.scope == "IndexScan").count(), 2, "{nodes:?}");
+        // BitmapOr: both bitmap index scans under it.
+        let nodes = observe(
+            "SET enable_seqscan = off; SET enable_indexscan = off",
+            "SELECT count(*) FROM a WHERE id < 10 OR id > 4990",
+        );
+        assert!(nodes.iter().any(|n| n.node_type == "BitmapOr" && n.scope == "IndexScan"), "{nodes:?}");
+        assert_eq!(nodes.iter().filter(|n| n.node_type == "BitmapIndexScan").count(), 2, "{nodes:?}");
+    }
+
+    #[pg_test]
+    fn nodes_that_never_ran_are_skipped() {
+        fixtures();
+        let only_nestloop =
+            "SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_material = off";
+        // No row of b has v = 1000, so the inner side never runs.
+        let nodes = observe(only_nestloop, "SELECT * FROM b JOIN a ON a.id = b.id WHERE b.v = 1000");
+        assert!(nodes.iter().any(|n| n.node_type == "NestLoop"), "{nodes:?}");
+        assert!(!nodes.iter().any(|n| n.node_type == "IndexScan"), "{nodes:?}");
+    }
+
+    #[pg_test]
+    fn parallel_workers_are_counted_once() {
+        run("CREATE TABLE big AS SELECT i AS id, i % 7 AS v FROM generate_series(1, 200000) i; ANALYZE big;");
+        let parallel = "SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0;
+                        SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+                        SET parallel_leader_participation = on";
+        let (nodes, elapsed_ms) = observe_timed(parallel, "SELECT count(*) FROM big");
+        assert!(nodes.iter().any(|n| n.node_type == "Gather"), "no parallel plan: {nodes:?}");
+        let scan = nodes.iter().find(|n| n.node_type == "SeqScan").unwrap();
+        // Every row once, whichever process read it; one loop per participating process.
+        assert_eq!(scan.rows, 200000.0, "{nodes:?}");
+        assert!((1.0..=3.0).contains(&scan.loops), "{nodes:?}");
+        // Exclusive times are wall-clock shares: together they fit in the statement's own time
+        // (summing the processes' times would not), and they account for most of it.
+        let exclusive_ms: f64 = nodes.iter().map(|n| n.execution_ms).sum();
+        assert!(
+            exclusive_ms <= elapsed_ms * 1.05 + 0.5,
+            "{exclusive_ms} ms of nodes in {elapsed_ms} ms: {nodes:?}"
+        );
+        assert!(exclusive_ms >= elapsed_ms * 0.3, "{exclusive_ms} ms of nodes in {elapsed_ms} ms: {nodes:?}");
+    }
+}
