@@ -10,8 +10,8 @@ source scripts/postgres.sh
 banner() { printf '\n######## %s\n' "$*"; }
 
 test_core() {
-  banner "docs: every link between the repository's Markdown files resolves"
-  python3 scripts/check_links.py
+  banner "docs: every link between the repository's Markdown files resolves; the layout names every source file"
+  python3 scripts/check_docs.py
   banner "core: unit, property and documentation tests"
   bash scripts/setup.sh core
   cargo test -j2 -p microlora-core

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Fails when a Markdown file of the repository links to a file or folder of the repository that
-does not exist, or to a heading of one that it does not have: documents move with the code, and a
-moved file must not leave a dead link behind.
+"""Keeps the documents true to the tree: fails when a Markdown file of the repository links to a
+file or folder of the repository that does not exist, or to a heading that its target does not
+have (a moved file must not leave a dead link behind), and when CONTRIBUTING.md's layout does not
+name a source file of the folders it lays out (a new file must be placed for the next reader).
 
-Usage: scripts/check_links.py  (checks every Markdown file git tracks)
+Usage: scripts/check_docs.py  (checks every Markdown file git tracks)
 """
 
 import re
@@ -57,13 +58,27 @@ def problems_of(path: Path) -> list[str]:
     return problems
 
 
+#: The files CONTRIBUTING.md's layout must name, as git pathspecs.
+LAID_OUT = ["pg_extension/src/*.rs", "pg_extension/src/*.c", "wasm/src/*.rs", "wasm/js/*", "scripts/*"]
+
+
+def unplaced() -> list[str]:
+    """The tracked files of LAID_OUT (top level of each folder) that CONTRIBUTING.md never names."""
+    layout = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    tracked = subprocess.run(["git", "ls-files", "--", *LAID_OUT], cwd=ROOT, check=True, capture_output=True, text=True)
+    laid_out = {Path(spec).parent.as_posix() for spec in LAID_OUT}
+    return [name for name in tracked.stdout.split()
+            if Path(name).parent.as_posix() in laid_out and f"({name})" not in layout]
+
+
 def main() -> int:
     tracked = subprocess.run(["git", "ls-files", "*.md"], cwd=ROOT, check=True, capture_output=True, text=True)
     files = [ROOT / name for name in tracked.stdout.split()]
     problems = [p for f in files if f.exists() for p in problems_of(f)]
+    problems += [f"CONTRIBUTING.md: the layout does not name {name}" for name in unplaced()]
     for problem in problems:
         print(problem, file=sys.stderr)
-    print(f"check_links: {len(files)} Markdown files, {len(problems)} dead links")
+    print(f"check_docs: {len(files)} Markdown files, {len(problems)} problems")
     return 1 if problems else 0
 
 
