@@ -99,7 +99,7 @@ test_majors() {
     banner "majors: PostgreSQL $major made once (scripts/pg-majors.sh), then the extension's #[pg_test]s"
     bash scripts/setup.sh "pg$major"
     env -u MICROLORA_PG_CONFIG MICROLORA_PG_MAJOR="$major" bash pg_extension/test.sh
-    banner "majors: PostgreSQL $major: the e2e scripts (crashes, steering, upgrade) and the regression suite"
+    banner "majors: PostgreSQL $major: the e2e scripts (crashes, steering, upgrade), the Debian package, the regression suite where there is one"
     (
       export MICROLORA_PG_MAJOR=$major
       unset MICROLORA_PG_CONFIG
