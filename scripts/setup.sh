@@ -72,7 +72,7 @@ setup_pg() {
   id -u "$PG_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$PG_USER"
 }
 
-# Another PostgreSQL major (18 built from source, 17 assembled from binaries, 16 from a tarball),
+# Another PostgreSQL major (18 built from source, 16 and 17 assembled from binaries),
 # made by scripts/pg-majors.sh in pg_major_dir (scripts/postgres.sh), with the tools and
 # libraries a build needs from Debian 12's repositories; then registered with cargo-pgrx beside
 # every major already there.
