@@ -44,7 +44,9 @@ fn main() {
         Err(_) => {
             let major = feature_major();
             Pgrx::from_config().and_then(|pgrx| pgrx.get(&format!("pg{major}"))).unwrap_or_else(|error| {
-                panic!("no PostgreSQL {major} to build against ({error}): run `cargo pgrx init --pg{major} …`")
+                panic!(
+                    "no PostgreSQL {major} to build against ({error}): run `cargo pgrx init --pg{major} …`"
+                )
             })
         }
     };
@@ -71,8 +73,10 @@ fn main() {
 
 /// The major of the one `pgNN` feature the crate is built with.
 fn feature_major() -> u16 {
-    let enabled: Vec<u16> =
-        MAJORS.into_iter().filter(|major| std::env::var_os(format!("CARGO_FEATURE_PG{major}")).is_some()).collect();
+    let enabled: Vec<u16> = MAJORS
+        .into_iter()
+        .filter(|major| std::env::var_os(format!("CARGO_FEATURE_PG{major}")).is_some())
+        .collect();
     match enabled[..] {
         [major] => major,
         [] => panic!("no PostgreSQL feature: build with one of pg15 (the default), pg16, pg17, pg18"),
@@ -97,14 +101,20 @@ fn boundary_header(src: &Path) -> Result<String, String> {
     files.sort();
     let (mut exported, mut imported, mut structs) = (Vec::new(), Vec::new(), Vec::new());
     for path in &files {
-        let text = std::fs::read_to_string(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-        let file = syn::parse_file(&text).map_err(|error| format!("cannot parse {}: {error}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+        let file =
+            syn::parse_file(&text).map_err(|error| format!("cannot parse {}: {error}", path.display()))?;
         let shown = format!("pg_extension/{}", path.display());
         for item in file.items {
             match item {
                 syn::Item::Fn(function) if is_exported(&function) => {
                     refuse_cfg(&function.attrs, &function.sig.ident, &shown)?;
-                    exported.push(Function { file: shown.clone(), doc: doc_of(&function.attrs), signature: function.sig });
+                    exported.push(Function {
+                        file: shown.clone(),
+                        doc: doc_of(&function.attrs),
+                        signature: function.sig,
+                    });
                 }
                 syn::Item::ForeignMod(block) if is_c_abi(Some(&block.abi)) => {
                     for foreign in block.items {
@@ -151,7 +161,8 @@ fn boundary_header(src: &Path) -> Result<String, String> {
         for field in &fields.named {
             comment(&mut out, "\t", &doc_of(&field.attrs));
             let name = field.ident.as_ref().expect("named fields have names");
-            let ty = c.of(&field.ty).map_err(|error| format!("{file}: field {}.{name}: {error}", item.ident))?;
+            let ty =
+                c.of(&field.ty).map_err(|error| format!("{file}: field {}.{name}: {error}", item.ident))?;
             writeln!(out, "\t{};", declare(&ty, &name.to_string())).unwrap();
         }
         out.push_str("};\n");
@@ -271,7 +282,8 @@ fn is_exported(function: &syn::ItemFn) -> bool {
 }
 
 fn is_c_abi(abi: Option<&syn::Abi>) -> bool {
-    abi.and_then(|abi| abi.name.as_ref()).is_some_and(|name| matches!(name.value().as_str(), "C" | "C-unwind"))
+    abi.and_then(|abi| abi.name.as_ref())
+        .is_some_and(|name| matches!(name.value().as_str(), "C" | "C-unwind"))
 }
 
 fn is_repr_c(attrs: &[syn::Attribute]) -> bool {

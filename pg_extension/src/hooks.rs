@@ -94,7 +94,10 @@ pub extern "C" fn microlora_count_planning(planning_ns: u64) {
 /// `query_desc` is the statement's, not yet ended, in a transaction.
 #[pg_guard]
 #[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn microlora_observe_statement(query_desc: *mut pg_sys::QueryDesc, with_times: bool) {
+pub unsafe extern "C-unwind" fn microlora_observe_statement(
+    query_desc: *mut pg_sys::QueryDesc,
+    with_times: bool,
+) {
     // SAFETY: the caller's promise.
     unsafe { observe_statement(query_desc, with_times) }
 }

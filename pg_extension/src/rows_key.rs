@@ -172,7 +172,10 @@ unsafe fn content(keys: &mut RowsKeys, plan: *mut pg_sys::Plan, stmt: *mut pg_sy
                     what = fold_signature(what, (*agg).aggsplit as u64);
                 } else if kind == PlanKind::T_Group {
                     // Grouping sorted input returns what hashing it does.
-                    what = fold_signature(PlanKind::T_Agg as u64, (*plan.cast::<pg_sys::Group>()).numCols as u64);
+                    what = fold_signature(
+                        PlanKind::T_Agg as u64,
+                        (*plan.cast::<pg_sys::Group>()).numCols as u64,
+                    );
                     what = fold_signature(what, pg_sys::AggSplit::AGGSPLIT_SIMPLE as u64);
                 }
                 let mut facts = inputs;

@@ -386,8 +386,7 @@ pub fn predict_arms(
         check_privileges(plans[0], text.as_ptr());
         let described: Vec<_> = plans.iter().map(|&plan| steer::describe(plan)).collect();
         let template = plan_tree::plan_fingerprint(plans[0]);
-        let statement =
-            steer::statement_text(text.as_bytes(), (*parsed).stmt_location, (*parsed).stmt_len);
+        let statement = steer::statement_text(text.as_bytes(), (*parsed).stmt_location, (*parsed).stmt_len);
         (template, instance_key(template, statement), planning_ms, described)
     };
     let (estimates, chosen) = {

@@ -28,8 +28,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use microlora_core::{
-    ahead, decide, instance_key, standard_normal, Ahead, ArmId, Candidate, Choice, PlanEstimate, PlanningCost,
-    SteeringSettings, TimePredictor, DEFAULT_ARM, MAX_ARMS, PRIOR_MS_PER_COST,
+    ahead, decide, instance_key, standard_normal, Ahead, ArmId, Candidate, Choice, PlanEstimate,
+    PlanningCost, SteeringSettings, TimePredictor, DEFAULT_ARM, MAX_ARMS, PRIOR_MS_PER_COST,
 };
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -615,8 +615,13 @@ pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
         let state = shared().read();
         let steering = state.steering();
         let no_exploring = SteeringSettings { explore_rate: 0.0, ..settings() };
-        let (arm, why) =
-            chosen(&decision, steering.get(decision.instance), steering.get(decision.template), &no_exploring, || 0.0);
+        let (arm, why) = chosen(
+            &decision,
+            steering.get(decision.instance),
+            steering.get(decision.template),
+            &no_exploring,
+            || 0.0,
+        );
         (arm, why, planning_ms())
     } else {
         // SAFETY: the backend's own PRNG; these draws cannot raise.
@@ -624,19 +629,16 @@ pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
         let mut state = shared().write();
         let template = state.steering().get(decision.template).copied();
         let record = state.steering_mut().entry(decision.instance);
-        let (arm, why) = chosen(
-            &decision,
-            record.as_deref(),
-            template.as_ref(),
-            &settings(),
-            || standard_normal(uniform),
-        );
+        let (arm, why) =
+            chosen(&decision, record.as_deref(), template.as_ref(), &settings(), || standard_normal(uniform));
         if let Some(record) = record {
             record.set_advised(arm);
         }
         let planning_ms = planning_ms();
         match why {
-            Why::Decided(choice) => state.steering_mut().planned_round(decision.instance, planning_ms, choice),
+            Why::Decided(choice) => {
+                state.steering_mut().planned_round(decision.instance, planning_ms, choice)
+            }
             _ => state.steering_mut().add_planning(decision.instance, planning_ms),
         }
         (arm, why, planning_ms)
@@ -739,7 +741,8 @@ pub unsafe extern "C" fn microlora_steer_started(plan: *mut pg_sys::PlannedStmt,
             // the same shape executed next must not be taken for it).
             // SAFETY: the caller's promise; reading a plan cannot raise.
             !planned.dry
-                && (planned.plan == plan || unsafe { plan_tree::plan_fingerprint(plan) } == planned.run_fingerprint)
+                && (planned.plan == plan
+                    || unsafe { plan_tree::plan_fingerprint(plan) } == planned.run_fingerprint)
         });
         backend.running_since = backend.running.map(|_| Instant::now());
         backend.ran_ms = 0.0;
