@@ -1,9 +1,10 @@
-//! Reading PostgreSQL `List`s of pointers (the planner's lists of expressions, target entries,
-//! subplans) without copying them.
+//! Reading PostgreSQL `List`s (the planner's lists of expressions, target entries, subplans, and
+//! the integer lists of parameter ids) without copying them.
 //!
 //! Every helper takes a `*mut pg_sys::List` that is either null (PostgreSQL's empty list, `NIL`)
-//! or points to a valid pointer list (`T_List`, not an integer or oid list) that nothing frees
-//! or changes while the helper, or the iterator it returns, reads it.
+//! or points to a valid list of the kind it names (pointers, `T_List`; or integers,
+//! `T_IntList`) that nothing frees or changes while the helper, or the iterator it returns,
+//! reads it.
 
 use std::ffi::c_void;
 
@@ -43,4 +44,17 @@ pub unsafe fn ptrs(list: *mut pg_sys::List) -> impl Iterator<Item = *mut c_void>
     // SAFETY: `i < n`, so the list is not null and cell `i` is one of its cells; the caller
     // keeps the list alive and unchanged while the iterator runs.
     (0..n).map(move |i| unsafe { (*(*list).elements.add(i)).ptr_value })
+}
+
+/// The integers of an integer list, in order.
+///
+/// # Safety
+/// `list` is null or points to a valid integer list (`T_IntList`), which stays allocated and
+/// unchanged for as long as the returned iterator is used.
+pub unsafe fn ints(list: *mut pg_sys::List) -> impl Iterator<Item = i32> {
+    // SAFETY: `list` is null or valid (the caller's promise).
+    let n = unsafe { len(list) };
+    // SAFETY: `i < n`, so the list is not null and cell `i` is one of its cells, an integer one
+    // by the caller's promise; the caller keeps the list alive and unchanged.
+    (0..n).map(move |i| unsafe { (*(*list).elements.add(i)).int_value })
 }

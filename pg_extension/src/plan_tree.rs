@@ -62,14 +62,17 @@
 //! the workers' counters into the node's own instrumentation (and keeps the per-worker detail
 //! in `worker_instrument`), so times are not added again: the node's summed time is divided by
 //! the number of processes that ran it, giving wall-clock time comparable with its parent's.
-//! A node's exclusive time is its wall time minus its children's, at least 0.
+//! A node's exclusive time is its wall time minus its children's, at least 0; an initPlan's time
+//! is taken from the nodes that ran it (see `observe_rec`).
 
-use microlora_core::{corrected_cost, corrected_rows, fold_signature, ObservedNode, OperatorScope, PlanLearner};
+use microlora_core::{
+    corrected_cost, corrected_rows, fold_signature, ObservedNode, OperatorScope, PlanLearner,
+};
 use pgrx::pg_sys;
 
 use crate::node_scope::{scope_of, NodeShape, PlanKind};
-use crate::{pg_list, plan_nodes};
 use crate::rows_key::RowsKeys;
+use crate::{pg_list, plan_nodes};
 
 /// Floats in a node's embedding.
 pub const EMBEDDING_DIM: usize = 16;
@@ -194,7 +197,10 @@ impl LearnedRows {
 ///
 /// # Safety
 /// `plan` is a valid node of a finished plan.
-pub(crate) unsafe fn plan_inputs(plan: *mut pg_sys::Plan, learned: Option<&LearnedRows>) -> Vec<(*mut pg_sys::Plan, f64)> {
+pub(crate) unsafe fn plan_inputs(
+    plan: *mut pg_sys::Plan,
+    learned: Option<&LearnedRows>,
+) -> Vec<(*mut pg_sys::Plan, f64)> {
     // SAFETY: `plan` is valid (the caller's promise); its outer input is checked non-null.
     unsafe {
         let (left, right) = ((*plan).lefttree, (*plan).righttree);
@@ -489,12 +495,15 @@ unsafe fn describe_plan_rec(
     }
 }
 
-/// The children of an executed node, each with its estimated loops per loop of the node, with
-/// rows as learned.
+/// The children of an executed node that run inside it, each with its estimated loops per loop
+/// of the node, with rows as learned. Its initPlans are not among them: see [`observe_rec`].
 ///
 /// # Safety
 /// `ps` is a valid plan state of an executed tree that is not yet ended.
-unsafe fn state_children(ps: *mut pg_sys::PlanState, learned: &LearnedRows) -> Vec<(*mut pg_sys::PlanState, f64)> {
+unsafe fn state_children(
+    ps: *mut pg_sys::PlanState,
+    learned: &LearnedRows,
+) -> Vec<(*mut pg_sys::PlanState, f64)> {
     // SAFETY: `ps` and its plan are valid (the caller's promise); `ps` is cast only to the state
     // type its plan's tag names, whose child arrays hold the counts stored beside them; its
     // initPlan and subPlan lists hold SubPlanStates.
@@ -544,9 +553,6 @@ unsafe fn state_children(ps: *mut pg_sys::PlanState, learned: &LearnedRows) -> V
             }
             _ => {}
         }
-        for sub in pg_list::ptrs((*ps).initPlan) {
-            children.push(((*sub.cast::<pg_sys::SubPlanState>()).planstate, 0.0));
-        }
         let per_row = learned.rows(plan).max(1.0);
         for sub in pg_list::ptrs((*ps).subPlan) {
             children.push(((*sub.cast::<pg_sys::SubPlanState>()).planstate, per_row));
@@ -568,10 +574,73 @@ pub unsafe fn observe_executed(
     stmt: *mut pg_sys::PlannedStmt,
     learned: &LearnedRows,
 ) -> Vec<ObservedNode> {
-    let mut out = Vec::new();
+    let (mut out, mut placed) = (Vec::new(), Vec::new());
     // SAFETY: the caller's promise is the one `observe_rec` needs.
-    unsafe { observe_rec(root, &Walk { stmt, learned }, 1.0, 0, 0, &mut out) };
+    unsafe { observe_rec(root, &Walk { stmt, learned }, 1.0, 0, 0, &mut out, &mut placed) };
     out
+}
+
+/// Whether `plan` itself needs the value of the initPlan `sub`: a CTE Scan of that CTE, or,
+/// for another initPlan, a node one of whose own expressions uses a parameter it sets.
+///
+/// # Safety
+/// `plan` is a valid plan node and `sub` a valid `SubPlan`; `below` are the plan nodes of
+/// `plan`'s subtree that ran.
+unsafe fn needs_initplan(
+    plan: *mut pg_sys::Plan,
+    sub: *mut pg_sys::SubPlan,
+    below: &[(*mut pg_sys::Plan, u32)],
+) -> bool {
+    // SAFETY: the caller's promise; `plan` is cast to `CteScan` only when its tag says it is one,
+    // and `setParam` is an integer list of parameter ids.
+    unsafe {
+        if (*sub).subLinkType == pg_sys::SubLinkType::CTE_SUBLINK {
+            return PlanKind::of_tag((*plan).type_) == PlanKind::T_CteScan
+                && (*plan.cast::<pg_sys::CteScan>()).ctePlanId == (*sub).plan_id;
+        }
+        // A node's extParam holds the outside parameters its expressions or its inputs' use: it
+        // uses one itself when no node below it does.
+        let uses = |node: *mut pg_sys::Plan| {
+            pg_list::ints((*sub).setParam).any(|id| pg_sys::bms_is_member(id, (*node).extParam))
+        };
+        uses(plan) && !below.iter().any(|&(node, _)| uses(node))
+    }
+}
+
+/// Takes `ms`, the time of the initPlan `sub`, from the own times of the nodes among
+/// `out[from..]` (but not its own nodes, `own`) that need its value, in the order they were
+/// walked, each down to 0 at most; returns what they did not hold.
+///
+/// # Safety
+/// `sub` is a valid `SubPlan`; the plan nodes of `placed` (one per node of `out`, with its
+/// depth) are valid.
+unsafe fn charge_evaluators(
+    sub: *mut pg_sys::SubPlan,
+    ms: f64,
+    from: usize,
+    own: std::ops::Range<usize>,
+    out: &mut [ObservedNode],
+    placed: &[(*mut pg_sys::Plan, u32)],
+) -> f64 {
+    let mut left = ms;
+    for i in from..out.len() {
+        if left <= 0.0 {
+            break;
+        }
+        if own.contains(&i) {
+            continue;
+        }
+        let (plan, depth) = placed[i];
+        // The nodes walked after this one, up to the next at its depth or above, are its subtree.
+        let end = placed[i + 1..].iter().position(|&(_, d)| d <= depth).map_or(placed.len(), |n| i + 1 + n);
+        // SAFETY: the caller's promise.
+        if unsafe { needs_initplan(plan, sub, &placed[i + 1..end]) } {
+            let taken = left.min(out[i].exclusive_ms);
+            out[i].exclusive_ms -= taken;
+            left -= taken;
+        }
+    }
+    left
 }
 
 /// Visits one node and its children; returns the node's wall-clock inclusive time in ms.
@@ -579,6 +648,8 @@ pub unsafe fn observe_executed(
 /// # Safety
 /// As for [`observe_executed`]: `ps` is a valid plan state of `walk.stmt`, executed, not yet
 /// ended, in a transaction.
+///
+/// `placed` holds, for each node of `out`, its plan node and depth.
 unsafe fn observe_rec(
     ps: *mut pg_sys::PlanState,
     walk: &Walk,
@@ -586,6 +657,7 @@ unsafe fn observe_rec(
     depth: u32,
     parent: u64,
     out: &mut Vec<ObservedNode>,
+    placed: &mut Vec<(*mut pg_sys::Plan, u32)>,
 ) -> f64 {
     // SAFETY: `ps` is valid (the caller's promise); its instrumentation is checked non-null
     // before it is finished and read; its plan is a node of `stmt`, and its children are plan
@@ -603,16 +675,31 @@ unsafe fn observe_rec(
         let signature = if ran {
             let planned = describe((*ps).plan, stmt, loops, depth, parent, walk.learned);
             out.push(planned.to_observed());
+            placed.push(((*ps).plan, depth));
             planned.signature
         } else {
             // Its inputs may still have run (an initPlan), and keep their places in the plan.
             signature((*ps).plan, parent, scanned_relation((*ps).plan, stmt))
         };
+        let descendants = out.len();
         let mut children_ms = 0.0;
         for (child, weight) in state_children(ps, walk.learned) {
-            // initPlans (weight 0) run once, whatever the loops of their node.
-            let child_loops = if weight == 0.0 { 1.0 } else { loops * weight };
-            children_ms += observe_rec(child, walk, child_loops, depth + 1, signature, out);
+            children_ms += observe_rec(child, walk, loops * weight, depth + 1, signature, out, placed);
+        }
+        // An initPlan runs once, whatever the loops of its node, and inside the node that first
+        // needs its value, not necessarily the node that holds it: a CTE inside the CTE Scan that
+        // first reads it, a scalar subquery inside the node whose expression first uses its
+        // parameter. Its time is taken from those nodes' own times, which hold it, and what none
+        // of them held from the holder's. (Taken from the holder alone, it would leave a CTE
+        // Scan, whose cost is reading a tuplestore, with the whole CTE's time, and the holder
+        // with none.)
+        for sub in pg_list::ptrs((*ps).initPlan) {
+            let sub = sub.cast::<pg_sys::SubPlanState>();
+            let first = out.len();
+            let sub_ms = observe_rec((*sub).planstate, walk, 1.0, depth + 1, signature, out, placed);
+            let own = first..out.len();
+            let left = charge_evaluators((*sub).subplan, sub_ms, descendants, own, out, placed);
+            children_ms += left;
         }
         if !ran {
             return 0.0;

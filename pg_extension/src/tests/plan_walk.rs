@@ -54,6 +54,38 @@ mod tests {
     }
 
     #[pg_test]
+    fn an_init_plan_is_timed_in_the_nodes_that_ran_it_not_in_the_nodes_that_need_its_value() {
+        fixtures();
+        run("CREATE TABLE wide AS SELECT i AS id, i % 50 AS k FROM generate_series(1, 200000) i; ANALYZE wide;");
+        let serial = "SET max_parallel_workers_per_gather = 0";
+        // A materialized CTE runs inside the CTE Scan that first reads it. Reading 50 rows from
+        // its tuplestore, twice, takes far less than scanning the 200,000 rows that make them.
+        let nodes = observe(
+            serial,
+            "WITH c AS MATERIALIZED (SELECT k, count(*) AS n FROM wide GROUP BY k)
+             SELECT count(*) FROM c x JOIN c y ON x.k = y.k",
+        );
+        let cte_scans: f64 = nodes.iter().filter(|n| n.node_type == "CteScan").map(|n| n.execution_ms).sum();
+        let wide_scan =
+            nodes.iter().find(|n| n.node_type == "SeqScan" && n.rows == 200000.0).expect("the CTE's scan");
+        assert_eq!(nodes.iter().filter(|n| n.node_type == "CteScan").count(), 2, "{nodes:?}");
+        assert!(cte_scans < wide_scan.execution_ms, "the CTE's time is not the CTE Scans': {nodes:?}");
+        // A scalar subquery's initPlan, held by the aggregate, runs inside the scan whose filter
+        // first needs its value: scanning a's 5,000 rows takes less than scanning 200,000.
+        let nodes = observe(serial, "SELECT count(*) FROM a WHERE v > (SELECT avg(k) FROM wide)");
+        let wide_scan = nodes
+            .iter()
+            .find(|n| n.node_type == "SeqScan" && n.rows == 200000.0)
+            .expect("the initPlan's scan");
+        let a_scan =
+            nodes.iter().find(|n| n.node_type == "SeqScan" && n.rows != 200000.0).expect("the scan of a");
+        assert!(
+            a_scan.execution_ms < wide_scan.execution_ms,
+            "the initPlan's time is not the filter's: {nodes:?}"
+        );
+    }
+
+    #[pg_test]
     fn nodes_that_never_ran_are_skipped() {
         fixtures();
         let only_nestloop =
