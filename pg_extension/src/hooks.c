@@ -468,7 +468,7 @@ steer(Query *pristine, PlannedStmt *default_plan, const char *query_string, int 
 
 			for (arm = 1; arm < arms && microlora_steer_planning_left(); arm++)
 			{
-				if (ahead > 0 && arm != ahead)
+				if (!microlora_steer_plans_arm(arm))
 					continue;
 				plans[arm] = microlora_plan_arm(arm, pristine, query_string, cursorOptions,
 												boundParams);

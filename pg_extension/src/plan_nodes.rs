@@ -60,3 +60,44 @@ pub(crate) unsafe fn range_table_entry(
         Some(entry.cast())
     }
 }
+
+/// A set of plan node kinds, one bit per [`PlanKind::index`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct KindSet(u64);
+
+// Every kind has a bit.
+const _: () = assert!(PlanKind::ALL.len() <= 64);
+
+impl KindSet {
+    pub(crate) fn insert(&mut self, kind: PlanKind) {
+        self.0 |= 1 << kind.index();
+    }
+
+    pub(crate) fn contains(self, kind: PlanKind) -> bool {
+        self.0 & (1 << kind.index()) != 0
+    }
+
+    /// The kinds of node a finished plan holds: its main tree's and its subplans' (initPlans and
+    /// subplans in expressions are all in `subplans`).
+    ///
+    /// # Safety
+    /// `stmt` is a valid finished plan.
+    pub(crate) unsafe fn of_plan(stmt: *mut pg_sys::PlannedStmt) -> KindSet {
+        let mut kinds = KindSet::default();
+        // SAFETY: the caller's promise; the subplans are plans of the same statement, and
+        // `inputs` reads only nodes of a finished plan.
+        unsafe {
+            let mut stack: Vec<*mut pg_sys::Plan> =
+                pg_list::ptrs((*stmt).subplans).map(|sub| sub.cast()).collect();
+            stack.push((*stmt).planTree);
+            while let Some(plan) = stack.pop() {
+                if plan.is_null() {
+                    continue;
+                }
+                kinds.insert(PlanKind::of_tag((*plan).type_));
+                stack.extend(inputs(plan));
+            }
+        }
+        kinds
+    }
+}

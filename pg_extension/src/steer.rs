@@ -13,8 +13,9 @@
 //!    rolled back, and the default plan runs): [`microlora_steer_ahead`] says which arms to plan
 //!    and, when it plans them all, estimates the default plan; the hook plans each on a copy of the
 //!    arm's settings, saved and restored with a GUC nest level, while
-//!    [`microlora_steer_planning_left`] allows; [`microlora_steer_consider`] estimates each arm's
-//!    plan, and [`microlora_steer_choose`] decides;
+//!    [`microlora_steer_planning_left`] allows, skipping the arms that cannot change the plan
+//!    ([`microlora_steer_plans_arm`]); [`microlora_steer_consider`] estimates each arm's plan, and
+//!    [`microlora_steer_choose`] decides;
 //! 3. [`microlora_steer_planned`] remembers which plan runs under which arm; the executor hooks
 //!    time the statement ([`microlora_steer_started`], [`microlora_steer_finished`]) and the time
 //!    is recorded per statement and arm, where core bans an arm that made the statement slower.
@@ -35,6 +36,9 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 use crate::guc::{self, Steer};
+use crate::node_scope::PlanKind;
+use crate::pg_list;
+use crate::plan_nodes::KindSet;
 use crate::plan_tree;
 use crate::shared::shared;
 
@@ -68,6 +72,70 @@ pub const ARMS: [Arm; MAX_ARMS] = [
     Arm { name: "no memoize", settings: &[(c"enable_memoize", c"off")] },
 ];
 
+/// The plan nodes that a setting of the arms, at the value the arms give it, turns off; `None`
+/// for a setting or value this table does not know, which may change any plan. `enable_indexscan`
+/// turns off index-only scans too (`cost_index()` charges both, on every major).
+fn turned_off(setting: &CStr, value: &CStr) -> Option<&'static [PlanKind]> {
+    use PlanKind as K;
+    Some(match (setting.to_bytes(), value.to_bytes()) {
+        (b"enable_nestloop", b"off") => &[K::T_NestLoop],
+        (b"enable_mergejoin", b"off") => &[K::T_MergeJoin],
+        (b"enable_indexscan", b"off") => &[K::T_IndexScan, K::T_IndexOnlyScan],
+        (b"enable_bitmapscan", b"off") => &[K::T_BitmapHeapScan],
+        (b"enable_memoize", b"off") => &[K::T_Memoize],
+        (b"max_parallel_workers_per_gather", b"0") => &[K::T_Gather, K::T_GatherMerge],
+        _ => return None,
+    })
+}
+
+/// Whether `arm` may plan the statement otherwise than its default plan, which holds `kinds`.
+/// An arm only turns plan nodes off: their paths cost more, every other path costs the same. A
+/// plan that holds none of the nodes it turns off was the cheapest path and still is, so the
+/// arm's plan is the default plan and planning it is wasted (checked on the benchmarks' queries
+/// by `bench/arms_check.py`). Not so where GEQO searched the join order, which any change of
+/// costs may change: `geqo` says it may have.
+fn arm_may_change(arm: &Arm, kinds: KindSet, geqo: bool) -> bool {
+    geqo || arm.settings.iter().any(|&(setting, value)| {
+        turned_off(setting, value).is_none_or(|off| off.iter().any(|&kind| kinds.contains(kind)))
+    })
+}
+
+/// Whether the planner may have searched a join order of `stmt` with GEQO: it is on and the
+/// statement reads as many relations as `geqo_threshold` (more than any one join problem of it
+/// may have, so this errs towards planning the arms).
+///
+/// # Safety
+/// `stmt` is a valid finished plan.
+unsafe fn geqo_may_have_planned(stmt: *mut pg_sys::PlannedStmt) -> bool {
+    // SAFETY: the planner's settings are plain globals of this backend; `rtable` is a pointer
+    // list of range table entries (the caller's promise).
+    unsafe {
+        if !pg_sys::enable_geqo {
+            return false;
+        }
+        let relations = pg_list::ptrs((*stmt).rtable)
+            .filter(|&entry| {
+                (*entry.cast::<pg_sys::RangeTblEntry>()).rtekind == pg_sys::RTEKind::RTE_RELATION
+            })
+            .count();
+        relations >= usize::try_from(pg_sys::geqo_threshold).unwrap_or(0)
+    }
+}
+
+/// The arms (bits by number) that may plan `stmt`, a default plan, otherwise.
+///
+/// # Safety
+/// `stmt` is a valid finished plan.
+pub(crate) unsafe fn arms_that_may_change(stmt: *mut pg_sys::PlannedStmt) -> u8 {
+    // SAFETY: the caller's promise.
+    let (kinds, geqo) = unsafe { (KindSet::of_plan(stmt), geqo_may_have_planned(stmt)) };
+    ARMS.iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, arm)| arm_may_change(arm, kinds, geqo))
+        .fold(0, |bits, (i, _)| bits | 1 << i)
+}
+
 /// The steering decision under way in this backend's planner hook.
 struct Decision {
     /// The statement's template and instance keys.
@@ -80,6 +148,9 @@ struct Decision {
     /// The fingerprints of the plans considered so far, the default's first: an arm whose plan
     /// is one of them is the same plan and is not considered again.
     seen: Vec<u64>,
+    /// The arms (bits by number) that may plan the statement otherwise than its default plan
+    /// ([`arms_that_may_change`]): only they are planned.
+    may_change: u8,
     /// What planning the arms may cost and is expected to cost.
     planning: PlanningCost,
     started: Instant,
@@ -495,11 +566,16 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
     else {
         return -1;
     };
-    let (default, winner, answer) = match verdict {
+    let (default, winner, answer, may_change) = match verdict {
         Ahead::Default => return -1,
-        Ahead::Winner(arm) => (PlanEstimate::measured(default_ms), Some(arm), i32::from(arm)),
+        Ahead::Winner(arm) => (
+            PlanEstimate::measured(default_ms),
+            Some(arm),
+            i32::from(arm),
+            1u8.checked_shl(arm.into()).unwrap_or(0),
+        ),
         // SAFETY: the plan is valid (the caller's promise).
-        Ahead::PlanArms => (unsafe { estimate(plan) }, None, 0),
+        Ahead::PlanArms => unsafe { (estimate(plan), None, 0, arms_that_may_change(plan)) },
     };
     let decision = Decision {
         template: planned.fingerprint,
@@ -508,6 +584,7 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
         default,
         candidates: Vec::with_capacity(MAX_ARMS),
         seen: vec![planned.fingerprint],
+        may_change,
         planning: planning_cost(default_ms, planned.planning_ms),
         started,
         dry: planned.dry,
@@ -563,6 +640,23 @@ pub extern "C" fn microlora_steer_planning_left() -> bool {
                 // A verified winner is the only arm planned, and ahead() found it worth it.
                 d.winner.is_some()
                     || d.started.elapsed().as_secs_f64() * 1000.0 + d.planning.arm_ms <= d.planning.round_ms
+            })
+        })
+    })
+    .unwrap_or(false)
+}
+
+/// Whether the hook plans arm `arm` for the statement under way: the verified winner, or an arm
+/// that may plan it otherwise than its default plan.
+#[unsafe(no_mangle)]
+pub extern "C" fn microlora_steer_plans_arm(arm: i32) -> bool {
+    catch_unwind(|| {
+        with_backend(|backend| {
+            backend.decision.as_ref().is_some_and(|d| {
+                u32::try_from(arm)
+                    .ok()
+                    .and_then(|arm| 1u8.checked_shl(arm))
+                    .is_some_and(|bit| d.may_change & bit != 0)
             })
         })
     })
@@ -800,7 +894,42 @@ pub extern "C" fn microlora_count_rows() -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{statement_text, Backend};
+    use super::{arm_may_change, statement_text, Arm, Backend, ARMS};
+    use crate::node_scope::PlanKind;
+    use crate::plan_nodes::KindSet;
+
+    fn kinds(list: &[PlanKind]) -> KindSet {
+        list.iter().fold(KindSet::default(), |mut set, &kind| {
+            set.insert(kind);
+            set
+        })
+    }
+
+    /// The arms (by number) that may change a default plan holding `list`.
+    fn arms_for(list: &[PlanKind], geqo: bool) -> Vec<usize> {
+        (1..ARMS.len()).filter(|&arm| arm_may_change(&ARMS[arm], kinds(list), geqo)).collect()
+    }
+
+    #[test]
+    fn an_arm_is_planned_only_if_it_turns_off_a_node_of_the_default_plan() {
+        use PlanKind as K;
+        // Hash joins over sequential scans: no arm turns any of it off.
+        assert_eq!(arms_for(&[K::T_Agg, K::T_HashJoin, K::T_Hash, K::T_SeqScan], false), Vec::<usize>::new());
+        // A nested loop: every arm with enable_nestloop off.
+        assert_eq!(arms_for(&[K::T_NestLoop, K::T_SeqScan], false), [1, 3, 5]);
+        // An index-only scan is an index scan to enable_indexscan.
+        assert_eq!(arms_for(&[K::T_HashJoin, K::T_IndexOnlyScan], false), [2, 3]);
+        assert_eq!(arms_for(&[K::T_MergeJoin, K::T_Sort], false), [2, 3, 4, 5]);
+        assert_eq!(arms_for(&[K::T_BitmapHeapScan, K::T_BitmapIndexScan], false), [3]);
+        assert_eq!(arms_for(&[K::T_GatherMerge, K::T_Memoize], false), [6, 7]);
+        // Where GEQO may have searched the join order, every arm.
+        assert_eq!(arms_for(&[K::T_HashJoin], true), [1, 2, 3, 4, 5, 6, 7]);
+        // A setting, or a value, that the table does not know may change any plan.
+        let unknown = Arm { name: "more memory", settings: &[(c"work_mem", c"1GB")] };
+        assert!(arm_may_change(&unknown, kinds(&[K::T_SeqScan]), false));
+        let turned_on = Arm { name: "nested loops on", settings: &[(c"enable_nestloop", c"on")] };
+        assert!(arm_may_change(&turned_on, kinds(&[K::T_SeqScan]), false));
+    }
 
     #[test]
     fn a_statement_is_known_by_its_own_text_whatever_came_around_it() {

@@ -14,6 +14,7 @@
 #   f. a statement that a statement timeout cancels is recorded as having run until then;
 #   g. microlora.last_steered() tells what steering did with the session's last statement: its
 #      first run measured its default plan, the next planned the arms and said why it ran its arm;
+#      an arm that turns off nothing the statement's default plan holds is not planned;
 #   h. EXPLAIN shows the plan steering runs (the statement's instance is its own text, whatever
 #      came around it), and EXPLAIN ANALYZE's run is not recorded; from PostgreSQL 18 on,
 #      EXPLAIN (MICROLORA) adds each node's scope, predicted time and learned rows, and the arm
@@ -182,6 +183,18 @@ check_true "its second run planned the other arms (${planned:-none} planned, ${w
 check_true "and says why it ran '${arm:-?}'" test -n "${why:-}" -a "${why:-}" != "not measured slow before: the default plan runs and is measured"
 check "no node was timed (sample_rate 0), its rows were counted" "${node_timing:-}|${rows_counted:-}" "f|t"
 check "a statement steering does not consider leaves it as it was" "${lines[2]:-none}" "${lines[1]:-}"
+# An arm only turns plan nodes off; an arm that turns off nothing the default plan holds would
+# plan it again, so steering does not plan it: a hash join of two sequential scans (no index on
+# either key, no parallelism) holds nothing any arm turns off.
+H="SELECT count(*) FROM orders o JOIN items i ON i.payload = o.id"
+check "the default plan of a join on unindexed keys: a hash join of two sequential scans" \
+  "$(sql "EXPLAIN (COSTS OFF) $H" | grep -oE 'Hash Join|Seq Scan|Nested Loop|Merge Join|Index|Bitmap|Gather|Memoize' | sort -u | tr '\n' ' ')" \
+  "Hash Join Seq Scan "
+session=$(as_pg "$PG_BIN/psql" -X -qtA -h "$CLUSTER_DIR" -d postgres -c "SELECT microlora.reset()" \
+  -c "SET microlora.steer = on" -c "$H" -c "$H" -c "$LAST" 2>&1 || true)
+IFS='|' read -r arm why planned planning_positive _ <<<"$(grep '|' <<<"$session" | tail -n 1)"
+check "its second run, slow enough to steer, went through a planning round, planned no arm in it and ran the default plan (${why:-no reason})" \
+  "${planning_positive:-none}|${planned:-none}|${arm:-none}" "t|0|default"
 
 echo "# h. EXPLAIN shows the plan steering runs"
 sql "SELECT microlora.reset()" >/dev/null
