@@ -66,6 +66,7 @@ def steer(args) -> None:
     _log(f"arms matrix: {len(matrix['cells'])} runs in {timings['matrix_s']:.0f} s; default "
          f"{matrix_summary['default_s']:.2f} s, oracle {matrix_summary['oracle_s']:.2f} s, "
          f"headroom {matrix_summary['headroom']:.1%}")
+    _log(steering.describe_arms_rule(matrix_summary["arms_rule"]))
 
     started = time.perf_counter()
     online = steering.online(args.host, train_instances, args.passes, args.timeout)

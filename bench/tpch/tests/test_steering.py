@@ -35,6 +35,38 @@ class MatrixSummaryTest(unittest.TestCase):
         self.assertEqual(summary["result_mismatches"], ["Q3/7"])
 
 
+class ArmsRuleTest(unittest.TestCase):
+    ARMS = [{"arm": 0, "settings": ""}, {"arm": 1, "settings": "enable_nestloop = off"},
+            {"arm": 2, "settings": "enable_mergejoin = off, enable_indexscan = off"},
+            {"arm": 3, "settings": "work_mem = '1GB'"}]
+
+    @staticmethod
+    def planned(template, arm, digest, nodes=(), relations=2):
+        c = cell(template, 1, arm, 1.0)
+        c["plan"] = {"digest": digest, "nodes": sorted(nodes), "relations": relations}
+        return c
+
+    def test_arms_that_turn_off_nothing_of_the_default_plan_are_skipped_and_checked(self):
+        p = self.planned
+        matrix = {"arms": self.ARMS, "cells": [
+            # A hash join over two seq scans: arms 1 and 2 turn off nothing of it; arm 3 is unknown.
+            p("Q1", 0, "d", {"Hash Join", "Seq Scan"}), p("Q1", 1, "d"), p("Q1", 2, "x"), p("Q1", 3, "d"),
+            # An index-only scan under a nested loop: arms 1 and 2 both turn off one of its nodes.
+            p("Q2", 0, "e", {"Nested Loop", "Index Only Scan"}), p("Q2", 1, "f"), p("Q2", 2, "g"), p("Q2", 3, "e"),
+            # As many relations as GEQO's threshold: every arm is planned.
+            p("Q3", 0, "h", {"Hash Join"}, relations=12), p("Q3", 1, "i"), p("Q3", 2, "h"), p("Q3", 3, "h"),
+        ]}
+        rule = steering.arms_rule(matrix)
+        self.assertEqual((rule["planned"], rule["skipped"]), (7, 2))
+        self.assertEqual(rule["differed"], [{"template": "Q1", "seed": 1, "arm": 2}])
+        self.assertIn("2 of 9 (22%) not planned by steering; 1 of them planned another plan (Q1/1 arm 2)",
+                      steering.describe_arms_rule(rule))
+
+    def test_a_matrix_without_plans_checks_nothing(self):
+        rule = steering.arms_rule({"arms": self.ARMS, "cells": [cell("Q1", 1, 0, 1.0), cell("Q1", 1, 1, 1.0)]})
+        self.assertEqual(rule, {"planned": 0, "skipped": 0, "differed": []})
+
+
 class OnlineSummaryTest(unittest.TestCase):
     def test_passes_cumulative_totals_and_template_ratios_from_the_third_run(self):
         runs = []

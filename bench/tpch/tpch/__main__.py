@@ -93,6 +93,7 @@ def steer(args) -> None:
     started = time.perf_counter()
     matrix = steering.arms_matrix(args.host, instances, args.timeout)
     _log(f"arms matrix: {len(matrix['cells'])} runs in {time.perf_counter() - started:.1f} s")
+    _log(steering.describe_arms_rule(steering.arms_rule(matrix)))
     started = time.perf_counter()
     online = steering.online(args.host, instances, args.passes, args.timeout)
     _log(f"steering online: {args.passes} passes in {time.perf_counter() - started:.1f} s")

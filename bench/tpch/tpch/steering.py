@@ -46,6 +46,23 @@ DEFAULT_ARM = 0
 #: The third online connection's runs: stock again, the noise floor of every ratio.
 CONTROL = "control"
 
+#: The plan nodes, as EXPLAIN names them, that each planner setting of the arms turns off at the
+#: value the arms give it. Steering plans an arm only if the statement's default plan holds one of
+#: the nodes its settings turn off (`turned_off` in pg_extension/src/steer.rs): the premise is
+#: that an arm turning off nothing the default plan holds plans the default plan again. The arms
+#: matrix checks that premise on every instance of every workload ([`arms_rule`]).
+TURNED_OFF = {
+    ("enable_nestloop", "off"): {"Nested Loop"},
+    ("enable_mergejoin", "off"): {"Merge Join"},
+    ("enable_indexscan", "off"): {"Index Scan", "Index Only Scan"},
+    ("enable_bitmapscan", "off"): {"Bitmap Heap Scan"},
+    ("enable_memoize", "off"): {"Memoize"},
+    ("max_parallel_workers_per_gather", "0"): {"Gather", "Gather Merge"},
+}
+#: PostgreSQL's default `geqo_threshold`: steering plans every arm of a statement over as many
+#: relations, whose join order GEQO may have searched (any change of costs may change its plan).
+GEQO_THRESHOLD = 12
+
 
 @dataclass(frozen=True)
 class Instance:
@@ -109,8 +126,31 @@ def _reset(conn: psycopg.Connection) -> None:
         conn.execute("RESET ALL")
 
 
+def _plan(conn: psycopg.Connection, sql: str) -> dict | None:
+    """The plan the session's settings give `sql`: a digest of its EXPLAIN (COSTS OFF) text, its
+    nodes' types and how many scans of relations it holds; None if EXPLAIN failed."""
+    try:
+        (explained,) = conn.execute(f"EXPLAIN (COSTS OFF, FORMAT JSON) {sql}").fetchone()
+    except psycopg.Error:
+        _reset(conn)
+        return None
+    nodes = []
+
+    def walk(node: dict) -> None:
+        nodes.append(node)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(explained[0]["Plan"])
+    text = repr(explained[0]["Plan"])
+    return {"digest": hashlib.sha1(text.encode()).hexdigest()[:16],
+            "nodes": sorted({n["Node Type"] for n in nodes}),
+            "relations": sum(1 for n in nodes if "Relation Name" in n)}
+
+
 def arms_matrix(host: str, instances: Sequence[Instance], timeout_s: int) -> dict:
-    """Every instance under every arm: seconds, checksum, error."""
+    """Every instance under every arm: seconds, checksum, error, and the arm's plan
+    ([`_plan`], planned before the run)."""
     with workload.connect(host) as conn:
         arm_list = arms(conn)
         cells = []
@@ -119,10 +159,65 @@ def arms_matrix(host: str, instances: Sequence[Instance], timeout_s: int) -> dic
             _run(conn, instance.sql)  # warm-up, untimed
             for arm in arm_list:
                 _use_arm(conn, arm, timeout_s)
+                plan = _plan(conn, instance.sql)
                 seconds, checksum, error = _run(conn, instance.sql)
                 cells.append({"template": instance.template, "seed": instance.seed, "arm": arm["arm"],
-                              "seconds": seconds, "checksum": checksum, "error": error})
+                              "seconds": seconds, "checksum": checksum, "error": error, "plan": plan})
     return {"arms": arm_list, "cells": cells, "timeout_s": timeout_s}
+
+
+def _turned_off(arm: dict) -> set[str] | None:
+    """The plan nodes `arm`'s settings turn off; None if one of them is not in [`TURNED_OFF`]."""
+    if "settings" not in arm:
+        return None
+    off: set[str] = set()
+    for setting in filter(None, arm["settings"].split(", ")):
+        nodes = TURNED_OFF.get(tuple(setting.split(" = ")))
+        if nodes is None:
+            return None
+        off |= nodes
+    return off
+
+
+def arms_rule(matrix: dict) -> dict:
+    """Checks steering's rule for which arms to plan ([`TURNED_OFF`]) on the matrix's plans: of
+    the instance's arms other than the default, how many steering plans (`planned`) and skips
+    (`skipped`), and of the skipped, those whose plan was another than the default plan
+    (`differed`: template, seed, arm). Instances whose default plan EXPLAIN could not show are
+    left out."""
+    off_by_arm = {a["arm"]: _turned_off(a) for a in matrix.get("arms", [])}
+    by_instance: dict[str, dict[int, dict]] = {}
+    for cell in matrix["cells"]:
+        by_instance.setdefault(instance_key(cell["template"], cell["seed"]), {})[cell["arm"]] = cell
+    planned = skipped = 0
+    differed = []
+    for cells in by_instance.values():
+        default = cells.get(DEFAULT_ARM, {}).get("plan")
+        if default is None:
+            continue
+        geqo = default["relations"] >= GEQO_THRESHOLD
+        for arm, cell in cells.items():
+            if arm == DEFAULT_ARM:
+                continue
+            off = off_by_arm.get(arm)
+            if geqo or off is None or off & set(default["nodes"]):
+                planned += 1
+                continue
+            skipped += 1
+            plan = cell.get("plan")
+            if plan is not None and plan["digest"] != default["digest"]:
+                differed.append({"template": cell["template"], "seed": cell["seed"], "arm": arm})
+    return {"planned": planned, "skipped": skipped, "differed": differed}
+
+
+def describe_arms_rule(rule: dict) -> str:
+    """One line for a run's log."""
+    total = rule["planned"] + rule["skipped"]
+    share = rule["skipped"] / total if total else 0.0
+    return (f"arms that turn off nothing of the default plan: {rule['skipped']} of {total} ({share:.0%}) "
+            f"not planned by steering; {len(rule['differed'])} of them planned another plan"
+            + (" (" + ", ".join(f"{d['template']}/{d['seed']} arm {d['arm']}" for d in rule["differed"][:10]) + ")"
+               if rule["differed"] else ""))
 
 
 def matrix_summary(matrix: dict) -> dict:
@@ -153,6 +248,7 @@ def matrix_summary(matrix: dict) -> dict:
         "best_arms": best_arms,
         "per_instance": per_instance,
         "result_mismatches": mismatches,
+        "arms_rule": arms_rule(matrix),
     }
 
 
