@@ -14,7 +14,7 @@
 //! | 3     | `lg(total cost)`                                                      |
 //! | 4     | `lg(own cost per loop)`: total cost minus the inputs' costs            |
 //! | 5     | `lg(estimated loops)`                                                 |
-//! | 6     | `lg(Σ inputs' estimated rows)`                                        |
+//! | 6     | `lg(Σ inputs' estimated rows × their loops per loop of this node)`    |
 //! | 7     | `lg(Σ inputs' total cost × their loops per loop of this node)`         |
 //! | 8     | `lg(relation pages)` (scans of a table; 0 otherwise)                  |
 //! | 9     | `lg(relation tuples)` (scans of a table; 0 otherwise)                 |
@@ -41,7 +41,9 @@
 //! each node's rows key, see [`crate::rows_key`], and the factor learned for it). The rows
 //! features, the loops of a nested loop's inner input and of subplans follow the learned rows,
 //! and the own cost changes by core's `ROW_COST` per row the node takes in or returns beyond the
-//! planner's estimate (core's `corrected_cost`). Where nothing was learned, every value is the
+//! planner's estimate (core's `corrected_cost`); a node takes in each input's rows once per loop
+//! of that input, so a nested loop takes in its inner input's rows once per outer row (the pairs
+//! it joins, where its own work is). Where nothing was learned, every value is the
 //! planner's.
 //!
 //! # Signatures
@@ -299,16 +301,18 @@ pub unsafe fn describe(
         let p = &*plan;
         let relation = scanned_relation(plan, stmt);
         let shape = NodeShape::of(plan);
-        // The planner's own cost of the node is its total minus its inputs' as it weighed them.
-        let planned_input_cost: f64 = plan_inputs(plan, None)
-            .iter()
-            .map(|&(input, weight)| without_disable_cost((*input).total_cost) * weight)
-            .sum();
+        // The planner's own cost of the node is its total minus its inputs' as it weighed them,
+        // and the rows it takes in are its inputs' rows as many times as each runs per loop of
+        // the node (a nested loop takes its inner input's rows once per outer row).
+        let (mut planned_input_cost, mut planned_input_rows) = (0.0, 0.0);
+        for (input, weight) in plan_inputs(plan, None) {
+            planned_input_cost += without_disable_cost((*input).total_cost) * weight;
+            planned_input_rows += (*input).plan_rows.max(0.0) * weight;
+        }
         let inputs = plan_inputs(plan, Some(learned));
-        let (mut input_rows, mut planned_input_rows, mut input_cost) = (0.0, 0.0, 0.0);
+        let (mut input_rows, mut input_cost) = (0.0, 0.0);
         for &(input, weight) in &inputs {
-            input_rows += learned.rows(input);
-            planned_input_rows += (*input).plan_rows;
+            input_rows += learned.rows(input) * weight;
             input_cost += without_disable_cost((*input).total_cost) * weight;
         }
         let (startup_cost, total_cost) =

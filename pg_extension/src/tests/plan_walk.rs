@@ -5,7 +5,8 @@
 mod tests {
     use pgrx::prelude::*;
 
-    use crate::tests::support::{fixtures, observe, observe_timed, run};
+    use crate::sql;
+    use crate::tests::support::{fixtures, observe, observe_timed, one, run};
 
     #[pg_test]
     fn rows_and_loops_are_the_executed_ones_and_times_are_exclusive() {
@@ -116,5 +117,38 @@ mod tests {
             "{exclusive_ms} ms of nodes in {elapsed_ms} ms: {nodes:?}"
         );
         assert!(exclusive_ms >= elapsed_ms * 0.3, "{exclusive_ms} ms of nodes in {elapsed_ms} ms: {nodes:?}");
+    }
+
+    #[pg_test]
+    fn a_nested_loop_takes_in_its_inner_rows_once_per_outer_row() {
+        run("SELECT microlora.reset();
+             CREATE TABLE nl_outer AS SELECT i AS id, i % 100 AS a, i % 100 AS b FROM generate_series(1, 10000) i;
+             CREATE TABLE nl_inner AS SELECT i AS k FROM generate_series(1, 2000) i;
+             ANALYZE nl_outer; ANALYZE nl_inner");
+        // a and b are equal, so the planner, multiplying two selectivities, expects 1 outer row
+        // where 100 come; each is joined with the inner input's 2,000 rows.
+        let settings = "SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_material = off";
+        let query = "SELECT count(*) FROM nl_outer o JOIN nl_inner i ON i.k = o.id WHERE o.a = 7 AND o.b = 7";
+        let nested_loop_work = || {
+            let nodes = observe(settings, query);
+            assert!(nodes.iter().any(|n| n.node_type == "NestLoop"), "{nodes:?}");
+            one::<f64>("SELECT work FROM microlora.trajectories(100) WHERE node_type = 'NestLoop' LIMIT 1")
+        };
+        // Its first run is described with the planner's rows: 2,000 pairs joined.
+        let planned = nested_loop_work();
+        // The next with the outer rows as learned from the first: as many times 2,000 pairs,
+        // each ROW_COST (0.0125) more work.
+        run(settings);
+        let outer = sql::predict(query).find(|row| row.2 == "SeqScan" && row.6 == 1.0 && row.4 < 10.0);
+        run("RESET ALL");
+        let learned_outer = outer.expect("the outer scan, expected to return 1 row").5;
+        let learned = nested_loop_work();
+        assert!(learned_outer > 5.0, "the outer scan's rows were learned: {learned_outer}");
+        let more_pairs = (learned_outer - 1.0) * 2000.0;
+        assert!(
+            learned > planned + 0.9 * 0.0125 * more_pairs,
+            "the nested loop's work: {planned} with the planner's rows, {learned} with the learned ones \
+             ({learned_outer} outer rows)"
+        );
     }
 }
