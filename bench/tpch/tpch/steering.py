@@ -49,8 +49,9 @@ CONTROL = "control"
 #: The plan nodes, as EXPLAIN names them, that each planner setting of the arms turns off at the
 #: value the arms give it. Steering plans an arm only if the statement's default plan holds one of
 #: the nodes its settings turn off (`turned_off` in pg_extension/src/steer.rs): the premise is
-#: that an arm turning off nothing the default plan holds plans the default plan again. The arms
-#: matrix checks that premise on every instance of every workload ([`arms_rule`]).
+#: that an arm turning off nothing the default plan holds plans the default plan again (near-ties
+#: in the planner's fuzzy path comparisons aside). The arms matrix checks that premise on every
+#: instance of every workload ([`arms_rule`]).
 TURNED_OFF = {
     ("enable_nestloop", "off"): {"Nested Loop"},
     ("enable_mergejoin", "off"): {"Merge Join"},
