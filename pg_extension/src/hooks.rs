@@ -118,7 +118,7 @@ unsafe fn observe_statement(query_desc: *mut pg_sys::QueryDesc, with_times: bool
     #[cfg(any(test, feature = "pg_test"))]
     {
         // SAFETY: backend-local test switch, read and cleared on the backend's only thread.
-        let injected = unsafe { std::mem::replace(&mut *(&raw mut INJECT_FAILURE), 0) };
+        let injected = unsafe { std::ptr::replace(&raw mut INJECT_FAILURE, 0) };
         match injected {
             1 => panic!("injected panic"),
             2 => pgrx::error!("injected error"),
