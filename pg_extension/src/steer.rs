@@ -38,7 +38,6 @@ use pgrx::prelude::*;
 use crate::guc::{self, Steer};
 use crate::node_scope::PlanKind;
 use crate::pg_list;
-use crate::plan_nodes::KindSet;
 use crate::plan_tree;
 use crate::shared::shared;
 
@@ -71,6 +70,30 @@ pub const ARMS: [Arm; MAX_ARMS] = [
     Arm { name: "no parallel", settings: &[(c"max_parallel_workers_per_gather", c"0")] },
     Arm { name: "no memoize", settings: &[(c"enable_memoize", c"off")] },
 ];
+
+/// A set of plan node kinds, one bit per [`PlanKind::index`].
+#[derive(Clone, Copy, Debug)]
+struct KindSet(u64);
+
+// Every kind has a bit.
+const _: () = assert!(PlanKind::ALL.len() <= 64);
+
+impl KindSet {
+    fn contains(self, kind: PlanKind) -> bool {
+        self.0 & (1 << kind.index()) != 0
+    }
+}
+
+impl FromIterator<PlanKind> for KindSet {
+    fn from_iter<I: IntoIterator<Item = PlanKind>>(kinds: I) -> Self {
+        KindSet(kinds.into_iter().fold(0, |bits, kind| bits | 1 << kind.index()))
+    }
+}
+
+/// An arm's bit in a set of arms (none for a number past the arms).
+fn arm_bit(arm: u32) -> u8 {
+    1u8.checked_shl(arm).unwrap_or(0)
+}
 
 /// The plan nodes that a setting of the arms, at the value the arms give it, turns off; `None`
 /// for a setting or value this table does not know, which may change any plan. `enable_indexscan`
@@ -126,18 +149,18 @@ unsafe fn geqo_may_have_planned(stmt: *mut pg_sys::PlannedStmt) -> bool {
     }
 }
 
-/// The arms (bits by number) that may plan `stmt`, a default plan, otherwise.
+/// The arms (bits by number) that may plan `stmt`, a default plan described as `nodes`,
+/// otherwise.
 ///
 /// # Safety
 /// `stmt` is a valid finished plan.
-pub(crate) unsafe fn arms_that_may_change(stmt: *mut pg_sys::PlannedStmt) -> u8 {
+unsafe fn arms_that_may_change(stmt: *mut pg_sys::PlannedStmt, nodes: &[plan_tree::PlannedNode]) -> u8 {
+    let kinds: KindSet = nodes.iter().map(|node| node.kind).collect();
     // SAFETY: the caller's promise.
-    let (kinds, geqo) = unsafe { (KindSet::of_plan(stmt), geqo_may_have_planned(stmt)) };
-    ARMS.iter()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, arm)| arm_may_change(arm, kinds, geqo))
-        .fold(0, |bits, (i, _)| bits | 1 << i)
+    let geqo = unsafe { geqo_may_have_planned(stmt) };
+    (1..ARMS.len())
+        .filter(|&arm| arm_may_change(&ARMS[arm], kinds, geqo))
+        .fold(0, |bits, arm| bits | arm_bit(arm as u32))
 }
 
 /// The steering decision under way in this backend's planner hook.
@@ -572,14 +595,16 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
     };
     let (default, winner, answer, may_change) = match verdict {
         Ahead::Default => return -1,
-        Ahead::Winner(arm) => (
-            PlanEstimate::measured(default_ms),
-            Some(arm),
-            i32::from(arm),
-            1u8.checked_shl(arm.into()).unwrap_or(0),
-        ),
-        // SAFETY: the plan is valid (the caller's promise).
-        Ahead::PlanArms => unsafe { (estimate(plan), None, 0, arms_that_may_change(plan)) },
+        Ahead::Winner(arm) => {
+            (PlanEstimate::measured(default_ms), Some(arm), i32::from(arm), arm_bit(arm.into()))
+        }
+        // SAFETY: the plan is valid (the caller's promise); it is described once, for its
+        // estimate and for the arms that may change it.
+        Ahead::PlanArms => unsafe {
+            let nodes = describe(plan);
+            let estimate = plan_estimate(shared().read().predictor(), &nodes);
+            (estimate, None, 0, arms_that_may_change(plan, &nodes))
+        },
     };
     let decision = Decision {
         template: planned.fingerprint,
@@ -656,12 +681,10 @@ pub extern "C" fn microlora_steer_planning_left() -> bool {
 pub extern "C" fn microlora_steer_plans_arm(arm: i32) -> bool {
     catch_unwind(|| {
         with_backend(|backend| {
-            backend.decision.as_ref().is_some_and(|d| {
-                u32::try_from(arm)
-                    .ok()
-                    .and_then(|arm| 1u8.checked_shl(arm))
-                    .is_some_and(|bit| d.may_change & bit != 0)
-            })
+            backend
+                .decision
+                .as_ref()
+                .is_some_and(|d| u32::try_from(arm).is_ok_and(|arm| d.may_change & arm_bit(arm) != 0))
         })
     })
     .unwrap_or(false)
@@ -898,15 +921,11 @@ pub extern "C" fn microlora_count_rows() -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{arm_may_change, statement_text, Arm, Backend, ARMS};
+    use super::{arm_may_change, statement_text, Arm, Backend, KindSet, ARMS};
     use crate::node_scope::PlanKind;
-    use crate::plan_nodes::KindSet;
 
     fn kinds(list: &[PlanKind]) -> KindSet {
-        list.iter().fold(KindSet::default(), |mut set, &kind| {
-            set.insert(kind);
-            set
-        })
+        list.iter().copied().collect()
     }
 
     /// The arms (by number) that may change a default plan holding `list`.
