@@ -29,10 +29,11 @@ pub static STEER: GucSetting<Steer> = GucSetting::<Steer>::new(Steer::Off);
 /// Statements whose default plan takes less than this (measured, or predicted before it ran)
 /// are never steered.
 pub static STEER_THRESHOLD_MS: GucSetting<f64> = GucSetting::<f64>::new(10.0);
-/// The share of a statement's time that trying arms not yet proven faster may lose.
+/// The share of a statement's time that steering may spend on it beyond what it won: planning
+/// its arms and trying arms not yet proven faster.
 pub static STEER_EXPLORE_RATE: GucSetting<f64> = GucSetting::<f64>::new(0.05);
-/// Planning the alternatives of a statement stops once it took this share of the default plan's
-/// time.
+/// A planning round of a statement's alternatives takes at most this share of the default plan's
+/// time, and no more than the statement's allowance leaves.
 pub static STEER_PLANNING_SHARE: GucSetting<f64> = GucSetting::<f64>::new(0.2);
 
 /// `microlora.steer`.
@@ -117,7 +118,7 @@ pub fn register() {
     );
     GucRegistry::define_float_guc(
         c"microlora.steer_explore_rate",
-        c"Share of a statement's time that trying alternative plans not yet proven faster may lose.",
+        c"Share of a statement's time that steering may spend on it beyond what it won: planning alternative plans and trying those not yet proven faster.",
         c"",
         &STEER_EXPLORE_RATE,
         0.0,
@@ -127,7 +128,7 @@ pub fn register() {
     );
     GucRegistry::define_float_guc(
         c"microlora.steer_planning_share",
-        c"Planning alternatives stops once it took this share of the statement's time.",
+        c"A planning round of a statement's alternatives takes at most this share of its time (and no more than steer_explore_rate leaves).",
         c"",
         &STEER_PLANNING_SHARE,
         0.0,

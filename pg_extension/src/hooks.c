@@ -458,18 +458,18 @@ steer(Query *pristine, PlannedStmt *default_plan, const char *query_string, int 
 	{
 		PlannedStmt *plans[MICROLORA_MAX_ARMS] = {0};
 		int			arms = Min(microlora_arm_count(), MICROLORA_MAX_ARMS);
-		int			ahead;
 
 		HOLD_INTERRUPTS();
-		ahead = microlora_steer_ahead(default_plan);
-		if (ahead >= 0)
+		if (microlora_steer_ahead(default_plan))
 		{
 			int			arm;
 
-			for (arm = 1; arm < arms && microlora_steer_planning_left(); arm++)
+			/* steer.rs says which arms to plan, in which order, and when to stop. */
+			for (int round = 1; round < arms; round++)
 			{
-				if (!microlora_steer_plans_arm(arm))
-					continue;
+				arm = microlora_steer_next_arm();
+				if (arm <= 0 || arm >= arms || plans[arm] != NULL)
+					break;
 				plans[arm] = microlora_plan_arm(arm, pristine, query_string, cursorOptions,
 												boundParams);
 				microlora_steer_consider(arm, plans[arm]);

@@ -399,14 +399,17 @@ pub fn predict_arms(
             .map(|arm| Candidate { arm: arm as ArmId, estimate: estimates[arm] })
             .collect();
         // What the planner hook would do now, without exploring.
-        let settings = SteeringSettings { explore_rate: 0.0, ..steer::settings() };
+        let settings = steer::settings();
+        let no_exploring = SteeringSettings { explore_rate: 0.0, ..settings };
         let default_ms = record.and_then(|r| r.arms[0].median_ms()).unwrap_or(estimates[0].ms);
         let planning = steer::planning_cost(default_ms, planning_ms);
         let threshold = guc::STEER_THRESHOLD_MS.get();
         let chosen = match ahead(record, template, &estimates[0], threshold, planning, &settings) {
             Ahead::Default => DEFAULT_ARM,
             Ahead::Winner(arm) => arm,
-            Ahead::PlanArms => decide(record, template, &estimates[0], &candidates, &settings, || 0.0).arm(),
+            Ahead::PlanArms => {
+                decide(record, template, &estimates[0], &candidates, &no_exploring, || 0.0).arm()
+            }
         };
         (estimates, chosen)
     };

@@ -10,12 +10,12 @@
 //!    from the plan alone and what was measured before, whether to plan the alternatives (never
 //!    on an instance's first sight: its default plan runs first, and is measured);
 //! 2. if so, in an internal subtransaction with interrupts held (a failure there is logged and
-//!    rolled back, and the default plan runs): [`microlora_steer_ahead`] says which arms to plan
-//!    and, when it plans them all, estimates the default plan; the hook plans each on a copy of the
-//!    arm's settings, saved and restored with a GUC nest level, while
-//!    [`microlora_steer_planning_left`] allows, skipping the arms that cannot change the plan
-//!    ([`microlora_steer_plans_arm`]); [`microlora_steer_consider`] estimates each arm's plan, and
-//!    [`microlora_steer_choose`] decides;
+//!    rolled back, and the default plan runs): [`microlora_steer_ahead`] says whether to plan
+//!    arms and, for a round of them, estimates the default plan; [`microlora_steer_next_arm`]
+//!    names each arm to plan (only arms that may change the plan, in turns, while the round's
+//!    budget holds one more), which the hook plans on a copy of the query under the arm's
+//!    settings, saved and restored with a GUC nest level; [`microlora_steer_consider`]
+//!    estimates each arm's plan, and [`microlora_steer_choose`] decides;
 //! 3. [`microlora_steer_planned`] remembers which plan runs under which arm; the executor hooks
 //!    time the statement ([`microlora_steer_started`], [`microlora_steer_finished`]) and the time
 //!    is recorded per statement and arm, where core bans an arm that made the statement slower.
@@ -178,8 +178,12 @@ struct Decision {
     /// The arms (bits by number) that may plan the statement otherwise than its default plan
     /// ([`arms_that_may_change`]): only they are planned.
     may_change: u8,
-    /// What planning the arms may cost and is expected to cost.
+    /// What planning the arms may cost (this round's budget) and is expected to cost.
     planning: PlanningCost,
+    /// The arm the round starts from, and how many arms it went past so far
+    /// ([`microlora_steer_next_arm`]).
+    first_arm: u8,
+    offered: u8,
     started: Instant,
     /// Planned for an EXPLAIN: decided without exploring, and nothing recorded.
     dry: bool,
@@ -192,9 +196,36 @@ pub(crate) fn planning_cost(default_ms: f64, arm_ms: f64) -> PlanningCost {
     PlanningCost { round_ms: guc::STEER_PLANNING_SHARE.get() * default_ms, arm_ms }
 }
 
+/// The alternatives to the default plan.
+const ALTERNATIVES: usize = MAX_ARMS - 1;
+
+/// The arm a planning round of a statement starts from: the one after the arms its earlier
+/// rounds planned, counted as the planning they took (`planning_ms`) over what one arm takes
+/// (`arm_ms`).
+fn first_arm(planning_ms: f64, arm_ms: f64) -> u8 {
+    let planned = if arm_ms > 0.0 && planning_ms.is_finite() { (planning_ms / arm_ms).round() } else { 0.0 };
+    // A float to integer cast saturates; the remainder is below ALTERNATIVES.
+    ((planned as u64) % ALTERNATIVES as u64) as u8
+}
+
 /// An arm's name (`?` for a number past the arms).
 pub(crate) fn arm_name(arm: ArmId) -> &'static str {
     ARMS.get(usize::from(arm)).map_or("?", |arm| arm.name)
+}
+
+/// Step 1's verdict on a statement whose default plan ran before, and what it was reached on.
+#[derive(Clone, Copy)]
+struct Outlook {
+    ahead: Ahead,
+    /// The default plan's median time.
+    default_ms: f64,
+    /// What a planning round may take: a share of one run, within what steering may still
+    /// spend on the statement ([`microlora_core::StatementRecord::round_budget_ms`]).
+    round_ms: f64,
+    /// The arm a round starts from: past the arms its rounds planned so far, as what they took
+    /// says (each arm taking what the default plan took to plan), so that rounds that have room
+    /// for a few arms only take turns over all of them.
+    first_arm: u8,
 }
 
 /// A plan the planner hook returned for a statement it considered, until the statement runs.
@@ -214,9 +245,8 @@ struct Steered {
     slow: bool,
     /// How long planning its default plan took, in ms.
     planning_ms: f64,
-    /// Step 1's verdict and the default plan's median time it was reached on; `None` on the
-    /// instance's first sight.
-    ahead: Option<(Ahead, f64)>,
+    /// Step 1's verdict; `None` on the instance's first sight.
+    ahead: Option<Outlook>,
     /// Planned for a client's EXPLAIN, as steering would run it (see [`microlora_steer_begin`]).
     dry: bool,
 }
@@ -542,17 +572,24 @@ pub unsafe extern "C" fn microlora_steer_begin(
                 Some((record, default_ms)) => {
                     let template = state.steering().get(fingerprint);
                     let planning = planning_cost(default_ms, planning_ms);
+                    let settings = settings();
                     let verdict =
-                        ahead(Some(record), template, &PlanEstimate::measured(default_ms), threshold, planning, &settings());
-                    (Some((verdict, default_ms)), verdict == Ahead::PlanArms)
+                        ahead(Some(record), template, &PlanEstimate::measured(default_ms), threshold, planning, &settings);
+                    let outlook = Outlook {
+                        ahead: verdict,
+                        default_ms,
+                        round_ms: record.round_budget_ms(settings.explore_rate, planning.round_ms),
+                        first_arm: first_arm(record.planning_ms, planning_ms),
+                    };
+                    (Some(outlook), verdict == Ahead::PlanArms)
                 }
             }
         };
-        let why = match verdict {
+        let why = match verdict.map(|outlook| outlook.ahead) {
             None => Why::FirstRun,
-            Some((Ahead::Default, _)) => Why::NotSteered,
-            Some((Ahead::Winner(_), _)) => Why::Winner,
-            Some((Ahead::PlanArms, _)) => Why::Planning,
+            Some(Ahead::Default) => Why::NotSteered,
+            Some(Ahead::Winner(_)) => Why::Winner,
+            Some(Ahead::PlanArms) => Why::Planning,
         };
         with_backend(|backend| {
             backend.planned = Some(Steered {
@@ -573,37 +610,35 @@ pub unsafe extern "C" fn microlora_steer_begin(
                 backend.last = Some(report);
             }
         });
-        matches!(verdict, Some((Ahead::PlanArms | Ahead::Winner(_), _)))
+        matches!(verdict.map(|outlook| outlook.ahead), Some(Ahead::PlanArms | Ahead::Winner(_)))
     }))
     .unwrap_or(false)
 }
 
-/// Step 2a, in the hook's subtransaction: returns which arms to plan: -1 none (the default plan
-/// runs), 0 all, or the one arm verified faster for this statement; when it plans them all, it
-/// estimates the default plan with the learner first.
+/// Step 2a, in the hook's subtransaction: whether to plan arms at all (the default plan runs
+/// if not); when it plans a round of them, it estimates the default plan with the learner first.
+/// The arms are then asked for one by one ([`microlora_steer_next_arm`]).
 ///
 /// # Safety
 /// `plan` is the plan [`microlora_steer_begin`] was given, in a transaction.
 #[pg_guard]
 #[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::PlannedStmt) -> i32 {
+pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::PlannedStmt) -> bool {
     let started = Instant::now();
-    let Some((planned, (verdict, default_ms))) =
+    let Some((planned, outlook)) =
         with_backend(|backend| backend.planned.and_then(|planned| Some((planned, planned.ahead?))))
     else {
-        return -1;
+        return false;
     };
-    let (default, winner, answer, may_change) = match verdict {
-        Ahead::Default => return -1,
-        Ahead::Winner(arm) => {
-            (PlanEstimate::measured(default_ms), Some(arm), i32::from(arm), arm_bit(arm.into()))
-        }
+    let (default, winner, may_change) = match outlook.ahead {
+        Ahead::Default => return false,
+        Ahead::Winner(arm) => (PlanEstimate::measured(outlook.default_ms), Some(arm), arm_bit(arm.into())),
         // SAFETY: the plan is valid (the caller's promise); it is described once, for its
         // estimate and for the arms that may change it.
         Ahead::PlanArms => unsafe {
             let nodes = describe(plan);
             let estimate = plan_estimate(shared().read().predictor(), &nodes);
-            (estimate, None, 0, arms_that_may_change(plan, &nodes))
+            (estimate, None, arms_that_may_change(plan, &nodes))
         },
     };
     let decision = Decision {
@@ -614,12 +649,14 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
         candidates: Vec::with_capacity(MAX_ARMS),
         seen: vec![planned.fingerprint],
         may_change,
-        planning: planning_cost(default_ms, planned.planning_ms),
+        planning: PlanningCost { round_ms: outlook.round_ms, arm_ms: planned.planning_ms },
+        first_arm: outlook.first_arm,
+        offered: 0,
         started,
         dry: planned.dry,
     };
     with_backend(|backend| backend.decision = Some(decision));
-    answer
+    true
 }
 
 /// The learner's estimate of a whole plan.
@@ -658,39 +695,46 @@ pub(crate) fn plan_estimate(predictor: &TimePredictor, nodes: &[plan_tree::Plann
     }))
 }
 
-/// Whether the arms' planning for this statement may go on: planning one more arm (expected to
-/// take as long as the default plan took) stays within `microlora.steer_planning_share` of the
-/// default plan's time, or the one arm planned is a verified winner.
+/// Step 2b: the next arm to plan for the statement under way, or -1 when its round is over.
+/// A verified winner is the only arm planned (ahead() found it worth planning). Otherwise the
+/// arms that may plan it otherwise than its default plan, from the round's first arm on, each
+/// while planning it (expected to take as long as the default plan took) stays within the
+/// round's budget.
 #[unsafe(no_mangle)]
-pub extern "C" fn microlora_steer_planning_left() -> bool {
+pub extern "C" fn microlora_steer_next_arm() -> i32 {
     catch_unwind(|| {
         with_backend(|backend| {
-            backend.decision.as_ref().is_some_and(|d| {
-                // A verified winner is the only arm planned, and ahead() found it worth it.
-                d.winner.is_some()
-                    || d.started.elapsed().as_secs_f64() * 1000.0 + d.planning.arm_ms <= d.planning.round_ms
+            backend.decision.as_mut().and_then(|decision| {
+                let spent_ms = decision.started.elapsed().as_secs_f64() * 1000.0;
+                decision.next_arm(spent_ms)
             })
         })
     })
-    .unwrap_or(false)
+    .ok()
+    .flatten()
+    .map_or(-1, i32::from)
 }
 
-/// Whether the hook plans arm `arm` for the statement under way: the verified winner, or an arm
-/// that may plan it otherwise than its default plan.
-#[unsafe(no_mangle)]
-pub extern "C" fn microlora_steer_plans_arm(arm: i32) -> bool {
-    catch_unwind(|| {
-        with_backend(|backend| {
-            backend
-                .decision
-                .as_ref()
-                .is_some_and(|d| u32::try_from(arm).is_ok_and(|arm| d.may_change & arm_bit(arm) != 0))
-        })
-    })
-    .unwrap_or(false)
+impl Decision {
+    /// The next arm to plan, `spent_ms` into the round.
+    fn next_arm(&mut self, spent_ms: f64) -> Option<ArmId> {
+        if let Some(winner) = self.winner {
+            self.offered += 1;
+            return (self.offered == 1).then_some(winner);
+        }
+        while usize::from(self.offered) < ALTERNATIVES {
+            let arm = 1 + (usize::from(self.first_arm) + usize::from(self.offered)) % ALTERNATIVES;
+            self.offered += 1;
+            if self.may_change & arm_bit(arm as u32) == 0 {
+                continue;
+            }
+            return (spent_ms + self.planning.arm_ms <= self.planning.round_ms).then_some(arm as ArmId);
+        }
+        None
+    }
 }
 
-/// Step 2b, in the hook's subtransaction: estimates arm `arm`'s plan, unless it is a plan
+/// Step 2c, in the hook's subtransaction: estimates arm `arm`'s plan, unless it is a plan
 /// already considered (the arm changed nothing that mattered to this statement).
 ///
 /// # Safety
@@ -723,7 +767,7 @@ pub unsafe extern "C-unwind" fn microlora_steer_consider(arm: i32, plan: *mut pg
     });
 }
 
-/// Step 2c, in the hook's subtransaction: the arm whose plan runs (0: the default plan). With
+/// Step 2d, in the hook's subtransaction: the arm whose plan runs (0: the default plan). With
 /// steering advising, the choice is recorded for the statement and the default plan runs. A dry
 /// decision (an EXPLAIN's) neither explores nor records anything.
 #[pg_guard]
@@ -921,8 +965,54 @@ pub extern "C" fn microlora_count_rows() -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{arm_may_change, statement_text, Arm, Backend, KindSet, ARMS};
+    use super::{arm_bit, arm_may_change, first_arm, statement_text, Arm, Backend, Decision, KindSet, ARMS};
     use crate::node_scope::PlanKind;
+    use microlora_core::{PlanEstimate, PlanningCost};
+    use std::time::Instant;
+
+    /// The arms a decision plans: those of `may_change` from `first`, within `round_ms` at
+    /// `arm_ms` an arm, or only its verified `winner`.
+    fn round(may_change: &[u32], first: u8, round_ms: f64, arm_ms: f64, winner: Option<u8>) -> Vec<u8> {
+        let mut decision = Decision {
+            template: 1,
+            instance: 2,
+            winner,
+            default: PlanEstimate::default(),
+            candidates: Vec::new(),
+            seen: Vec::new(),
+            may_change: may_change.iter().fold(0, |bits, &arm| bits | arm_bit(arm)),
+            planning: PlanningCost { round_ms, arm_ms },
+            first_arm: first,
+            offered: 0,
+            started: Instant::now(),
+            dry: false,
+        };
+        // Each arm planned takes `arm_ms`.
+        let mut planned = Vec::new();
+        while let Some(arm) = decision.next_arm(planned.len() as f64 * arm_ms) {
+            planned.push(arm);
+            assert!(planned.len() <= 7, "a round plans each arm once at most: {planned:?}");
+        }
+        planned
+    }
+
+    #[test]
+    fn a_round_plans_the_arms_that_may_change_the_plan_in_turns_within_its_budget() {
+        let all = [1, 2, 3, 4, 5, 6, 7];
+        assert_eq!(round(&all, 0, 1e9, 1.0, None), [1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(round(&all, 3, 1e9, 1.0, None), [4, 5, 6, 7, 1, 2, 3], "from the round's first arm on");
+        assert_eq!(round(&[2, 5], 3, 1e9, 1.0, None), [5, 2], "only the arms that may change the plan");
+        assert_eq!(round(&all, 3, 2.5, 1.0, None), [4, 5], "as many as the budget holds");
+        assert_eq!(round(&all, 0, 0.5, 1.0, None), Vec::<u8>::new(), "not one");
+        assert_eq!(round(&[4], 0, 0.0, 1.0, Some(4)), [4], "a verified winner, once, whatever the budget");
+        // Rounds start past the arms earlier rounds planned, as what their planning took says.
+        assert_eq!(first_arm(0.0, 1.5), 0);
+        assert_eq!(first_arm(4.4, 1.5), 3);
+        assert_eq!(first_arm(15.0, 1.5), 3, "after all seven, round again");
+        assert_eq!(first_arm(3.0, 0.0), 0);
+        assert_eq!(first_arm(f64::NAN, 1.0), 0);
+        assert!(first_arm(f64::MAX, 1e-300) < 7, "a count past any integer still names an arm");
+    }
 
     fn kinds(list: &[PlanKind]) -> KindSet {
         list.iter().copied().collect()

@@ -31,9 +31,12 @@
 //! # What steering may cost a statement
 //! Planning the alternatives and runs of arms that lost against the default plan are both
 //! charged to the statement ([`StatementRecord::overhead_ms`]); what faster runs saved is
-//! credited ([`StatementRecord::won_ms`]). Arms are planned only while the overhead is within
-//! `explore_rate` of the statement's time plus what steering won it, plus one round of planning
-//! ([`ahead`]): a statement whose planning costs more than it can win stops being steered.
+//! credited ([`StatementRecord::won_ms`]). Both spend one allowance: `explore_rate` of the
+//! statement's time plus what steering won it ([`StatementRecord::allowance_ms`]). A planning
+//! round may take what is left of it, at most a share of one run, and is not started when not
+//! even one arm's planning fits ([`ahead`]): a short statement whose arms take long to plan waits
+//! for its allowance to grow before each round, and one whose planning costs more than it can
+//! win stops being steered.
 //!
 //! Everything here is plain arithmetic on fixed-size data, so it can live in shared memory.
 
@@ -294,17 +297,19 @@ impl StatementRecord {
             .map(|(arm, _)| arm)
     }
 
-    /// Whether exploring may risk another run: what runs under other arms lost against the
-    /// default plan ([`StatementRecord::lost_ms`]) is at most `explore_rate` of the time all of
-    /// the statement's runs would have taken at the default plan's median. So exploration costs
-    /// a statement at most that share of its time, plus one run's loss. Never before the default
-    /// plan ran, never with a rate of 0.
-    pub fn may_explore(&self, explore_rate: f64) -> bool {
-        explore_rate > 0.0
-            && self.explore_budget_ms(explore_rate).is_some_and(|budget| self.lost_ms <= budget)
+    /// Whether exploring may risk a run of a plan that may plausibly take up to `worst_ms`: what
+    /// that run could lose against the default plan's median fits in what steering may still
+    /// spend on the statement ([`Self::allowance_ms`]). So what exploring adds to a statement
+    /// stays within `explore_rate` of its time (plus what steering won it) even when a run goes
+    /// as badly as the learner thinks plausible: a short statement explores only an arm whose
+    /// worst case its allowance covers, a long one whose arm is predicted much faster at once.
+    /// Never before the default plan ran, never with a rate of 0.
+    pub fn may_explore(&self, explore_rate: f64, worst_ms: f64) -> bool {
+        let Some(default_ms) = self.arms[0].median_ms() else { return false };
+        explore_rate > 0.0 && (worst_ms - default_ms).max(0.0) <= self.allowance_ms(explore_rate)
     }
 
-    /// What exploration may lose in all at `explore_rate` ([`Self::may_explore`]):
+    /// What steering may spend on the statement in all at `explore_rate` ([`Self::allowance_ms`]):
     /// `explore_rate` × the statement's runs × the default plan's median; `None` before the
     /// default plan ran.
     pub fn explore_budget_ms(&self, explore_rate: f64) -> Option<f64> {
@@ -323,13 +328,21 @@ impl StatementRecord {
         self.planning_ms + self.lost_ms
     }
 
-    /// Whether steering may plan this statement's alternatives again: its overhead
-    /// ([`Self::overhead_ms`]) is within `explore_rate` of its time at the default plan's median
-    /// ([`Self::explore_budget_ms`]) plus what steering won it, plus `round_ms` (what one round
-    /// of planning may take, so that a statement is always planned once).
-    pub fn may_plan(&self, explore_rate: f64, round_ms: f64) -> bool {
-        let budget = self.explore_budget_ms(explore_rate).unwrap_or(0.0);
-        self.overhead_ms() <= budget + self.won_ms + round_ms
+    /// What steering may still spend on this statement, in ms (negative once it spent more):
+    /// `explore_rate` of its time at the default plan's median ([`Self::explore_budget_ms`]),
+    /// plus what steering won it, minus what it cost so far ([`Self::overhead_ms`]). Planning
+    /// its alternatives and trying arms spend the same allowance, so that whatever steering adds
+    /// to a statement that it never speeds up stays within `explore_rate` of its time, from its
+    /// first runs on.
+    pub fn allowance_ms(&self, explore_rate: f64) -> f64 {
+        self.explore_budget_ms(explore_rate).unwrap_or(0.0) + self.won_ms - self.overhead_ms()
+    }
+
+    /// What the next planning round of this statement may take, in ms: what one round may take
+    /// (`round_ms`, a share of one run) at most, and no more than its allowance
+    /// ([`Self::allowance_ms`]); 0 when nothing is left.
+    pub fn round_budget_ms(&self, explore_rate: f64, round_ms: f64) -> f64 {
+        self.allowance_ms(explore_rate).min(round_ms).max(0.0)
     }
 
     /// Runs recorded, every arm's.
@@ -589,8 +602,9 @@ pub struct SteeringSettings {
     /// An alternative is chosen when its pessimistic time times `1 + margin` is below the
     /// default plan's optimistic time.
     pub margin: f64,
-    /// The share of a statement's time that trying arms not proven faster may lose (see
-    /// [`StatementRecord::may_explore`]).
+    /// The share of a statement's time that steering may spend on it beyond what it won:
+    /// planning its alternatives and trying arms not proven faster (see
+    /// [`StatementRecord::allowance_ms`]).
     pub explore_rate: f64,
     /// Default-plan runs of a statement before any alternative runs (they are what a steered
     /// run is judged against).
@@ -664,12 +678,12 @@ pub struct PlanningCost {
 
 /// Before planning alternatives: a statement whose default plan takes less than `threshold_ms`
 /// (as measured, once it ran; as predicted before), one that steering has given up on (or whose
-/// template it has), one without enough default runs yet, one whose steering overhead is beyond
-/// what it may cost ([`StatementRecord::may_plan`], with `planning.round_ms`), or one for which
-/// planning a single arm takes longer than a round may ([`PlanningCost::arm_ms`]), or whose next
-/// round is not due after rounds that found nothing ([`StatementRecord::round_due`]) runs its
-/// default plan. A verified winner is reused while what it saves a run is more than planning it
-/// costs.
+/// template it has), or one without enough default runs yet runs its default plan. A verified
+/// winner is reused while what it saves a run is more than planning it costs. Otherwise the
+/// arms are planned if the statement's round budget ([`StatementRecord::round_budget_ms`]: a
+/// round's share of one run, within what steering may still spend on it) holds at least one
+/// arm's planning ([`PlanningCost::arm_ms`]), and its next round is due
+/// ([`StatementRecord::round_due`]).
 pub fn ahead(
     record: Option<&StatementRecord>,
     template: Option<&StatementRecord>,
@@ -688,9 +702,7 @@ pub fn ahead(
     if !record.steerable() || !template.is_none_or(StatementRecord::steerable) {
         return Ahead::Default;
     }
-    if record.arms[0].runs() < settings.min_default_runs
-        || !record.may_plan(settings.explore_rate, planning.round_ms)
-    {
+    if record.arms[0].runs() < settings.min_default_runs {
         return Ahead::Default;
     }
     match record.verified_winner() {
@@ -702,8 +714,14 @@ pub fn ahead(
                 Ahead::Default
             }
         }
-        None if planning.arm_ms <= planning.round_ms && record.round_due() => Ahead::PlanArms,
-        None => Ahead::Default,
+        None => {
+            let budget = record.round_budget_ms(settings.explore_rate, planning.round_ms);
+            if budget > 0.0 && planning.arm_ms <= budget && record.round_due() {
+                Ahead::PlanArms
+            } else {
+                Ahead::Default
+            }
+        }
     }
 }
 
@@ -715,13 +733,14 @@ pub fn ahead(
 ///    if the learner misjudges every plan of this statement alike;
 /// 2. an arm that ran faster than the default plan on this instance and is not verified yet
 ///    ([`Choice::Verifying`]);
-/// 3. while the statement's exploration budget allows ([`StatementRecord::may_explore`]): an arm
-///    verified faster on another instance of the template that has not run on this one, unless
-///    the learner predicts it slower than the default plan ([`Choice::Generalised`]); else,
-///    among the arms predicted faster than the default plan ran by [`WIN_MARGIN`] (what a
-///    verified winner must be: an arm predicted less faster could not become one, however its
-///    runs went), the one whose Thompson draw is smallest, if it beats the default's draw
-///    (`normal` yields standard normal draws). Each
+/// 3. among the arms whose pessimistic time the statement's allowance covers
+///    ([`StatementRecord::may_explore`]: a run as slow as that would not take what steering adds
+///    to it beyond `explore_rate` of its time): an arm verified faster on another instance of
+///    the template that has not run on this one, unless the learner predicts it slower than the
+///    default plan ([`Choice::Generalised`]); else, among the arms predicted faster than the
+///    default plan ran by [`WIN_MARGIN`] (what a verified winner must be: an arm predicted less
+///    faster could not become one, however its runs went), the one whose Thompson draw is
+///    smallest, if it beats the default's draw (`normal` yields standard normal draws). Each
 ///    arm's prediction is first scaled down by how much faster the default plan ran than
 ///    predicted (never up): a learner that overestimates one plan of a statement overestimates
 ///    its other plans alike (a scope's calibration, the machine), so such an overestimate is
@@ -781,16 +800,17 @@ pub fn decide(
     if let Some((arm, _)) = verifying {
         return Choice::Verifying(arm.arm);
     }
-    if !record.is_some_and(|r| r.may_explore(settings.explore_rate)) {
+    let Some(explorer) = record.filter(|r| r.may_explore(settings.explore_rate, 0.0)) else {
         return Choice::Default;
-    }
+    };
+    let affordable = |estimate: &PlanEstimate| explorer.may_explore(settings.explore_rate, estimate.high_ms);
     // Within the exploration budget: what another instance of the template proved is tried
     // first, since it is no proof for this one (an arm that wins on one instance can time out
     // on another).
     let generalised = candidates
         .clone()
         .filter(|(c, _)| runs(c.arm) == 0 && template.is_some_and(|t| t.template_won(c.arm)))
-        .filter(|(c, _)| c.estimate.ms <= predicted_default.ms)
+        .filter(|(c, _)| c.estimate.ms <= predicted_default.ms && affordable(&c.estimate))
         .min_by(|a, b| a.0.estimate.ms.total_cmp(&b.0.estimate.ms));
     if let Some((arm, _)) = generalised {
         return Choice::Generalised(arm.arm);
@@ -803,7 +823,7 @@ pub fn decide(
     let overestimate = measured_over_predicted.min(1.0);
     let explored = candidates
         .map(|(c, _)| (c.arm, if runs(c.arm) == 0 { c.estimate.scaled(overestimate) } else { c.estimate }))
-        .filter(|(_, estimate)| estimate.ms * WIN_MARGIN <= default.ms)
+        .filter(|(_, estimate)| estimate.ms * WIN_MARGIN <= default.ms && affordable(estimate))
         .map(|(arm, estimate)| (arm, draw(&estimate)))
         .min_by(|a, b| a.1.total_cmp(&b.1));
     match explored {
@@ -921,10 +941,19 @@ mod tests {
         let mid = Candidate { arm: 3, estimate: plan(5_000.0, 0.5) };
         assert_eq!(decide(Some(&record), None, &quick, &[mid], &settings, || 0.0), Choice::Explored(3));
         // One predicted faster, but by less than a verified winner must be, is not worth a try.
-        let barely = Candidate { arm: 4, estimate: plan(400_000.0 / 1.05, 0.5) };
+        let barely = Candidate { arm: 4, estimate: plan(400_000.0 / 1.05, 0.05) };
         assert_eq!(decide(Some(&record), None, &default, &[barely], &settings, || 0.0), Choice::Default);
-        let enough = Candidate { arm: 4, estimate: plan(400_000.0 / 1.15, 0.5) };
+        let enough = Candidate { arm: 4, estimate: plan(400_000.0 / 1.15, 0.05) };
         assert_eq!(decide(Some(&record), None, &default, &[enough], &settings, || 0.0), Choice::Explored(4));
+        // As much faster but uncertain, it may plausibly take twice the default plan's 19 s: a
+        // loss the statement's allowance (5% of one run) does not cover, until it has run enough.
+        let unsure = Candidate { arm: 4, estimate: plan(400_000.0 / 1.15, 0.5) };
+        assert_eq!(decide(Some(&record), None, &default, &[unsure], &settings, || 0.0), Choice::Default);
+        let mut often = record;
+        for _ in 0..19 {
+            often.record(DEFAULT_ARM, 19_000.0);
+        }
+        assert_eq!(decide(Some(&often), None, &default, &[unsure], &settings, || 0.0), Choice::Explored(4));
         // The draw still decides: a bad draw for the arm leaves the default plan.
         let mut draws = [0.0, 10.0].into_iter();
         assert_eq!(
@@ -976,27 +1005,30 @@ mod tests {
             Choice::Default,
             "no exploring before the default plan ran"
         );
-        let (mut total, mut explored, mut undrawn, mut worst) = (0.0, 0, 0, 0.0f64);
-        for _ in 0..2000 {
+        let (mut total, mut explored, mut first_explored) = (0.0, 0, None);
+        for run in 1..=2000 {
             let choice = decide(Some(&record), None, &default, &candidates, &settings, || rng.normal());
             assert_ne!(choice.arm(), 2, "an arm predicted 10x slower is never tried");
             assert!(!matches!(choice, Choice::Predicted(_)), "nothing is better with confidence");
-            explored += usize::from(matches!(choice, Choice::Explored(_)));
-            // Before arm 1 ran, a draw that declined it says so; once it ran slower, nothing
-            // is left to explore.
-            undrawn += usize::from(choice == Choice::Undrawn);
+            if matches!(choice, Choice::Explored(_)) {
+                explored += 1;
+                first_explored.get_or_insert(run);
+            }
+            // Once it ran slower, nothing is left to explore.
             if record.arms[1].runs() > 0 {
                 assert!(matches!(choice, Choice::Default), "{choice:?}");
             }
             let ms = actual(choice.arm());
-            worst = worst.max(ms - 100.0);
             total += ms;
             record.record(choice.arm(), ms);
         }
         assert_eq!(explored, 1, "the plausible arm was tried, and not again once it ran slower");
-        assert!(undrawn > 0, "some draws declined it first");
-        // What exploring lost is within its share of the statement's time, plus one run.
-        assert!(record.lost_ms <= 0.05 * total + worst, "lost {} of {total}", record.lost_ms);
+        // Its pessimistic time (80 ms × e^(1.645 × 0.5) = 182 ms) may lose 82 ms: tried once 5% of
+        // the statement's runs covers that, from the 17th run on.
+        assert!(first_explored.is_some_and(|run| run >= 17), "{first_explored:?}");
+        // What exploring lost is within its share of the statement's time: the loss it risked
+        // was covered before it was taken.
+        assert!(record.lost_ms <= 0.05 * total, "lost {} of {total}", record.lost_ms);
         // A rate of 0 never explores.
         let mut fresh = StatementRecord { fingerprint: 2, ..Default::default() };
         assert_eq!(fresh.explore_budget_ms(0.05), None, "no budget before the default plan ran");
@@ -1093,8 +1125,9 @@ mod tests {
             "what another instance proved is no proof for this one: only within the budget"
         );
         let predicted = plan(20.0, 0.5);
-        let arm1 = Candidate { arm: 1, estimate: plan(15.0, 0.5) };
-        let arm2 = Candidate { arm: 2, estimate: plan(15.0, 0.5) };
+        // Predicted faster, and surely no slower than the default plan ran: affordable at once.
+        let arm1 = Candidate { arm: 1, estimate: plan(15.0, 0.1) };
+        let arm2 = Candidate { arm: 2, estimate: plan(15.0, 0.1) };
         let choose = |memory: &SteeringMemory<64>, key: u64| {
             decide(memory.get(key), memory.get(template), &predicted, &[arm1, arm2], &settings, || 0.0)
         };
@@ -1189,16 +1222,24 @@ mod tests {
         for _ in 0..4 {
             record.record(DEFAULT_ARM, 20.0);
         }
-        // 4 runs of 20 ms at 5%: 4 ms of budget, plus one round of planning (4 ms).
+        // 4 runs of 20 ms at 5%: an allowance of 4 ms, which planning spends.
+        assert_eq!(record.allowance_ms(0.05), 4.0);
         assert_eq!(ahead(Some(&record), None, &default, 10.0, round(4.0), &settings), Ahead::PlanArms);
-        record.planning_ms = 7.9;
+        record.planning_ms = 3.9;
+        assert!((record.round_budget_ms(0.05, 4.0) - 0.1).abs() < 1e-9, "a round takes what is left");
         assert_eq!(ahead(Some(&record), None, &default, 10.0, round(4.0), &settings), Ahead::PlanArms);
-        record.planning_ms = 8.1;
+        record.planning_ms = 4.1;
+        assert_eq!(record.round_budget_ms(0.05, 4.0), 0.0);
         assert_eq!(ahead(Some(&record), None, &default, 10.0, round(4.0), &settings), Ahead::Default);
-        // What steering won pays for more planning.
+        // What steering won pays for more planning, a round's share of one run at most.
         record.record(1, 10.0);
         assert_eq!(record.won_ms, 10.0);
+        assert_eq!(record.round_budget_ms(0.05, 4.0), 4.0);
         assert_eq!(ahead(Some(&record), None, &default, 10.0, round(4.0), &settings), Ahead::PlanArms);
+        // Runs of arms that lost spend the same allowance.
+        record.record(2, 25.0);
+        assert_eq!(record.lost_ms, 5.0);
+        assert!((record.allowance_ms(0.05) - (0.05 * 6.0 * 20.0 + 10.0 - 4.1 - 5.0)).abs() < 1e-9);
         // Planning is added to the statement's record through the memory.
         let mut memory = SteeringMemory::<8>::new();
         memory.add_planning(14, 3.0);
@@ -1257,10 +1298,15 @@ mod tests {
         let settings = SteeringSettings::default();
         let default = plan(50.0, 0.2);
         let mut record = StatementRecord { fingerprint: 20, ..Default::default() };
-        record.record(DEFAULT_ARM, 50.0);
-        // One arm takes 8 ms to plan and a round may take 10 (20% of 50 ms): planned.
+        // One arm takes 8 ms to plan and a round may take 10 (20% of 50 ms), but the allowance
+        // after one run is 2.5 ms (5% of 50 ms): the statement waits until it holds an arm.
         let cheap = PlanningCost { round_ms: 10.0, arm_ms: 8.0 };
-        assert_eq!(ahead(Some(&record), None, &default, 10.0, cheap, &settings), Ahead::PlanArms);
+        let first_round = (1..=10).find(|_| {
+            record.record(DEFAULT_ARM, 50.0);
+            ahead(Some(&record), None, &default, 10.0, cheap, &settings) == Ahead::PlanArms
+        });
+        assert_eq!(first_round, Some(4), "planned at the fourth run: 5% of 200 ms holds 8 ms");
+        assert_eq!(record.round_budget_ms(0.05, 10.0), 10.0);
         // One arm takes 30 ms (a many-way join): not even one fits in a round.
         let dear = PlanningCost { round_ms: 10.0, arm_ms: 30.0 };
         assert_eq!(ahead(Some(&record), None, &default, 10.0, dear, &settings), Ahead::Default);
@@ -1308,38 +1354,28 @@ mod tests {
         let default = plan(100.0, 0.2);
         let mut record = StatementRecord { fingerprint: 5, ..Default::default() };
         assert_eq!(
-            ahead(Some(&record), None, &default, 10.0, PlanningCost::default(), &settings),
+            ahead(Some(&record), None, &default, 10.0, round(20.0), &settings),
             Ahead::Default,
             "no default run yet"
         );
         record.record(DEFAULT_ARM, 100.0);
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, round(20.0), &settings), Ahead::PlanArms);
         assert_eq!(
-            ahead(Some(&record), None, &default, 10.0, PlanningCost::default(), &settings),
-            Ahead::PlanArms
-        );
-        assert_eq!(
-            ahead(None, None, &plan(2.0, 0.2), 10.0, PlanningCost::default(), &settings),
+            ahead(None, None, &plan(2.0, 0.2), 10.0, round(20.0), &settings),
             Ahead::Default,
             "predicted cheap"
         );
         assert_eq!(
-            ahead(Some(&record), None, &plan(2.0, 0.2), 10.0, PlanningCost::default(), &settings),
+            ahead(Some(&record), None, &plan(2.0, 0.2), 10.0, round(20.0), &settings),
             Ahead::PlanArms,
             "measured slow"
         );
-        assert_eq!(
-            ahead(None, None, &default, 10.0, PlanningCost::default(), &settings),
-            Ahead::Default,
-            "first seen"
-        );
+        assert_eq!(ahead(None, None, &default, 10.0, round(20.0), &settings), Ahead::Default, "first seen");
         for ms in [20.0, 22.0, 21.0] {
             assert_eq!(record.record(1, ms), Verdict::Recorded);
         }
         assert_eq!(record.verified_winner(), Some(1));
-        assert_eq!(
-            ahead(Some(&record), None, &default, 10.0, PlanningCost::default(), &settings),
-            Ahead::Winner(1)
-        );
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, round(20.0), &settings), Ahead::Winner(1));
         // Not better enough: no winner.
         let mut close = StatementRecord { fingerprint: 6, ..Default::default() };
         close.record(DEFAULT_ARM, 100.0);
