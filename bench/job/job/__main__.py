@@ -78,6 +78,12 @@ def steer(args) -> None:
              f"({p['steered_s'] / p['stock_s']:.3f})")
 
     started = time.perf_counter()
+    predicted = steering.predictions(args.host, held_instances)
+    first_sight = steering.first_sight(predicted, matrix)
+    timings["predictions_s"] = time.perf_counter() - started
+    _log("held-out " + steering.describe_first_sight(first_sight))
+
+    started = time.perf_counter()
     held = steering.online(args.host, held_instances, 1, args.timeout, reset=False)
     held_summary = steering.online_summary(held, from_pass=1)
     timings["held_out_s"] = time.perf_counter() - started
@@ -89,6 +95,7 @@ def steer(args) -> None:
         "templates": names, "passes": args.passes, "split": {"training": training, "held_out": held_out},
         "matrix": matrix, "matrix_summary": matrix_summary,
         "online": online, "online_summary": online_summary,
+        "predictions_after_training": predicted, "first_sight": first_sight,
         "held_out": held, "held_out_summary": held_summary, "timings": timings})
 
 

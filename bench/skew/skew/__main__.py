@@ -41,18 +41,6 @@ def _instances(names: list[str], seeds: int) -> list[steering.Instance]:
             for name in names for seed in range(1, seeds + 1)]
 
 
-def _choices(host: str, instances: list[steering.Instance]) -> dict:
-    """What steering would run now for each instance (microlora.predict_arms: every arm planned,
-    none executed), with each arm's predicted milliseconds."""
-    with workload.connect(host) as conn:
-        conn.execute("SET microlora.enabled = off")
-        return {instance.key: [{"arm": arm, "predicted_ms": predicted, "chosen": chosen}
-                               for arm, predicted, chosen in conn.execute(
-                                   "SELECT arm, predicted_ms, chosen FROM microlora.predict_arms(%s) ORDER BY arm",
-                                   (instance.sql,)).fetchall()]
-                for instance in instances}
-
-
 def steer(args) -> None:
     out = Path(args.out)
     training, held_out = templates.split()
@@ -77,8 +65,12 @@ def steer(args) -> None:
              f"({p['steered_s'] / p['stock_s']:.3f})")
 
     started = time.perf_counter()
-    choices = _choices(args.host, train_instances + held_instances)
+    predicted = steering.predictions(args.host, train_instances + held_instances)
+    choices = {key: [{"arm": a["arm"], "predicted_ms": a["ms"], "chosen": a["chosen"]} for a in arms]
+               for key, arms in predicted.items()}
+    first_sight = steering.first_sight({i.key: predicted[i.key] for i in held_instances}, matrix)
     timings["choices_s"] = time.perf_counter() - started
+    _log("held-out " + steering.describe_first_sight(first_sight))
 
     started = time.perf_counter()
     held = steering.online(args.host, held_instances, 1, args.timeout, reset=False)
@@ -93,7 +85,7 @@ def steer(args) -> None:
         "blocks": {name: templates.blocks_of(name) for name in templates.TEMPLATES},
         "matrix": matrix, "matrix_summary": matrix_summary,
         "online": online, "online_summary": online_summary,
-        "choices_after_training": choices,
+        "choices_after_training": choices, "first_sight": first_sight,
         "held_out": held, "held_out_summary": held_summary, "timings": timings})
 
 

@@ -71,17 +71,6 @@ def instances(ported: dict[str, str], names: list[str], per_template: int) -> tu
     return out, shifts
 
 
-def _choices(host: str, instance_list: list[steering.Instance]) -> dict:
-    """What steering would run now for each instance (microlora.predict_arms: every arm planned,
-    none executed)."""
-    with workload.connect(host) as conn:
-        conn.execute("SET microlora.enabled = off")
-        return {instance.key: [arm for arm, chosen in conn.execute(
-                    "SELECT arm, chosen FROM microlora.predict_arms(%s) ORDER BY arm", (instance.sql,)).fetchall()
-                    if chosen]
-                for instance in instance_list}
-
-
 def steer(args) -> None:
     out = Path(args.out)
     timings = {}
@@ -117,8 +106,11 @@ def steer(args) -> None:
              f"({p['steered_s'] / p['stock_s']:.3f})")
 
     started = time.perf_counter()
-    choices = _choices(args.host, train_instances + held_instances)
+    predicted = steering.predictions(args.host, train_instances + held_instances)
+    choices = {key: [a["arm"] for a in arms if a["chosen"]] for key, arms in predicted.items()}
+    first_sight = steering.first_sight({i.key: predicted[i.key] for i in held_instances}, matrix)
     timings["choices_s"] = time.perf_counter() - started
+    _log("held-out " + steering.describe_first_sight(first_sight))
 
     started = time.perf_counter()
     held = steering.online(args.host, held_instances, 1, args.timeout, reset=False)
@@ -136,6 +128,7 @@ def steer(args) -> None:
         "matrix": matrix, "matrix_summary": matrix_summary,
         "online": online, "online_summary": online_summary,
         "choices_after_training": choices,
+        "predictions_after_training": predicted, "first_sight": first_sight,
         "held_out": held, "held_out_summary": held_summary, "timings": timings}
     # Compact: the raw runs are the biggest file of the results.
     (out / "steer.json").write_text(json.dumps(record, separators=(",", ":")) + "\n")

@@ -67,6 +67,37 @@ class ArmsRuleTest(unittest.TestCase):
         self.assertEqual(rule, {"planned": 0, "skipped": 0, "differed": []})
 
 
+class FirstSightTest(unittest.TestCase):
+    @staticmethod
+    def arm(arm, ms, low, high):
+        return {"arm": arm, "ms": ms, "low_ms": low, "high_ms": high, "chosen": False}
+
+    def test_only_confident_predictions_choose_and_the_matrix_judges_them(self):
+        matrix = {"cells": [
+            cell("A", 1, 0, 10.0), cell("A", 1, 1, 2.0),
+            cell("B", 1, 0, 1.0), cell("B", 1, 1, 3.0),
+            cell("C", 1, 0, 5.0), cell("C", 1, 1, 1.0),
+            cell("D", 1, 0, 4.0, error="QueryCanceled"),
+        ]}
+        predicted = {
+            # Confident and right: 1.0 * 1.2 < 8.
+            "A/1": [self.arm(0, 10.0, 8.0, 12.0), self.arm(1, 0.8, 0.5, 1.0)],
+            # Confident and wrong.
+            "B/1": [self.arm(0, 10.0, 8.0, 12.0), self.arm(1, 2.0, 1.0, 3.0)],
+            # Faster, but its pessimistic bound is not below the default's optimistic one.
+            "C/1": [self.arm(0, 10.0, 8.0, 12.0), self.arm(1, 5.0, 2.0, 7.0)],
+            # No default time in the matrix: left out.
+            "D/1": [self.arm(0, 10.0, 8.0, 12.0), self.arm(1, 1.0, 0.5, 1.0)],
+        }
+        result = steering.first_sight(predicted, matrix)
+        self.assertEqual(result["instances"], 3)
+        self.assertEqual((result["confident"], result["faster"], result["slower"]), (2, 1, 1))
+        self.assertEqual(result["per_instance"]["C/1"]["arm"], 0)
+        self.assertAlmostEqual(result["default_s"], 16.0)
+        self.assertAlmostEqual(result["chosen_s"], 2.0 + 3.0 + 5.0)
+        self.assertIn("2 of 3 instances (1 faster, 1 slower", steering.describe_first_sight(result))
+
+
 class OnlineSummaryTest(unittest.TestCase):
     def test_passes_cumulative_totals_and_template_ratios_from_the_third_run(self):
         runs = []

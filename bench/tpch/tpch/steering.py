@@ -253,6 +253,68 @@ def matrix_summary(matrix: dict) -> dict:
     }
 
 
+def predictions(host: str, instances: Sequence[Instance]) -> dict:
+    """What the learner predicts now for each instance under each arm, and what steering would
+    run now (`microlora.predict_arms`: every arm planned, none executed): per instance key, per
+    arm, its predicted ms with optimistic and pessimistic bounds, and whether it is the choice."""
+    with workload.connect(host) as conn:
+        conn.execute("SET microlora.enabled = off")
+        return {instance.key: [
+                    {"arm": arm, "ms": ms, "low_ms": low, "high_ms": high, "chosen": chosen}
+                    for arm, ms, low, high, chosen in conn.execute(
+                        "SELECT arm, predicted_ms, low_ms, high_ms, chosen FROM microlora.predict_arms(%s) "
+                        "ORDER BY arm", (instance.sql,)).fetchall()]
+                for instance in instances}
+
+
+def first_sight(predicted: dict, matrix: dict, margin: float = 0.2) -> dict:
+    """What the learner's predictions alone would choose for instances it never ran (held-out
+    templates after training), judged by the arms matrix: per instance, the arm predicted fastest
+    among those whose pessimistic time times `1 + margin` beats the default plan's optimistic
+    time (steering's confident rule, with nothing measured), and the matrix's seconds for it and
+    for the default arm. `confident` counts instances with such an arm; `faster`/`slower` those
+    whose arm ran faster/slower than the default by more than 10% in the matrix; the totals are
+    the matrix's, default arm against the confident choices (default elsewhere)."""
+    times = {}
+    for cell in matrix["cells"]:
+        if cell["error"] is None:
+            times.setdefault(instance_key(cell["template"], cell["seed"]), {})[cell["arm"]] = cell["seconds"]
+    per_instance = {}
+    default_total = chosen_total = 0.0
+    for key, arms_predicted in predicted.items():
+        measured = times.get(key, {})
+        if DEFAULT_ARM not in measured:
+            continue
+        default = next(a for a in arms_predicted if a["arm"] == DEFAULT_ARM)
+        confident = [a for a in arms_predicted if a["arm"] != DEFAULT_ARM
+                     and a["high_ms"] * (1 + margin) < default["low_ms"]]
+        arm = min(confident, key=lambda a: a["ms"])["arm"] if confident else DEFAULT_ARM
+        default_total += measured[DEFAULT_ARM]
+        chosen_s = measured.get(arm, measured[DEFAULT_ARM])
+        chosen_total += chosen_s
+        per_instance[key] = {"arm": arm, "default_s": measured[DEFAULT_ARM], "arm_s": chosen_s,
+                             "best_s": min(measured.values())}
+    chose = [v for v in per_instance.values() if v["arm"] != DEFAULT_ARM]
+    return {
+        "instances": len(per_instance),
+        "confident": len(chose),
+        "faster": sum(v["arm_s"] * 1.1 < v["default_s"] for v in chose),
+        "slower": sum(v["arm_s"] > 1.1 * v["default_s"] for v in chose),
+        "default_s": default_total,
+        "chosen_s": chosen_total,
+        "per_instance": per_instance,
+    }
+
+
+def describe_first_sight(result: dict) -> str:
+    """One line for a run's log."""
+    ratio = result["chosen_s"] / result["default_s"] if result["default_s"] else 1.0
+    return (f"first sight, predictions alone: a confident arm for {result['confident']} of "
+            f"{result['instances']} instances ({result['faster']} faster, {result['slower']} slower than "
+            f"the default by 10% in the arms matrix); matrix total {result['chosen_s']:.2f} s against "
+            f"{result['default_s']:.2f} s ({ratio:.3f})")
+
+
 def _planning_ms(conn: psycopg.Connection) -> float:
     return conn.execute("SELECT planning_ms FROM microlora.planner_overhead()").fetchone()[0]
 
