@@ -8,13 +8,6 @@
 
 pub(crate) use imp::{cos, exp, fract, ln, sqrt, sqrt_f32};
 
-/// The standard normal distribution function Φ(x), from libm's complementary error function
-/// (std has none on stable Rust).
-#[inline]
-pub(crate) fn normal_cdf(x: f64) -> f64 {
-    0.5 * libm::erfc(-x * core::f64::consts::FRAC_1_SQRT_2)
-}
-
 /// x², as std's `x.powi(2)` computes it: one rounded multiplication.
 #[inline]
 pub(crate) fn square(x: f64) -> f64 {

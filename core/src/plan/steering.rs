@@ -136,22 +136,6 @@ impl PlanEstimate {
         PlanEstimate::of([NodeEstimate { ms: median_ms, sigma: MEASURED_SIGMA }])
     }
 
-    /// How long a plan so estimated is expected to take beyond `limit_ms`, in ms:
-    /// E[max(0, T − limit)] for T log-normal around `ms` with the estimate's spread
-    /// ([`Self::sigma`]): what a run of it is expected to lose against a plan that takes
-    /// `limit_ms`. The spread's heavy tail counts: an uncertain estimate expects to lose more
-    /// than its most likely time says.
-    pub fn expected_excess_ms(&self, limit_ms: f64) -> f64 {
-        let sigma = self.sigma();
-        if !(self.ms > 0.0 && limit_ms > 0.0) || sigma <= 0.0 {
-            return (self.ms - limit_ms).max(0.0);
-        }
-        // Black–Scholes' call price, with no discounting: (μ − ln K)/σ and its shift by σ.
-        let d = math::ln(self.ms / limit_ms) / sigma;
-        let mean = self.ms * math::exp(sigma * sigma / 2.0);
-        (mean * math::normal_cdf(d + sigma) - limit_ms * math::normal_cdf(d)).max(0.0)
-    }
-
     /// The same estimate, `factor` times as long (its spread unchanged).
     pub fn scaled(self, factor: f64) -> Self {
         PlanEstimate { ms: self.ms * factor, low_ms: self.low_ms * factor, high_ms: self.high_ms * factor }
@@ -313,17 +297,16 @@ impl StatementRecord {
             .map(|(arm, _)| arm)
     }
 
-    /// Whether exploring may risk a run of a plan estimated as `estimate`: what that run is
-    /// expected to lose against the default plan's median
-    /// ([`PlanEstimate::expected_excess_ms`], the learner's uncertainty included) fits in what
-    /// steering may still spend on the statement ([`Self::allowance_ms`]). So what exploring
-    /// adds to a statement stays within `explore_rate` of its time (plus what steering won it)
-    /// in expectation, from its first runs on: an arm predicted a little faster, but uncertain,
-    /// waits until the statement's runs have earned its risk; one predicted much faster is tried
-    /// at once. Never before the default plan ran, never with a rate of 0.
-    pub fn may_explore(&self, explore_rate: f64, estimate: &PlanEstimate) -> bool {
+    /// Whether exploring may risk a run of a plan that may plausibly take up to `worst_ms`: what
+    /// that run could lose against the default plan's median fits in what steering may still
+    /// spend on the statement ([`Self::allowance_ms`]). So what exploring adds to a statement
+    /// stays within `explore_rate` of its time (plus what steering won it) even when a run goes
+    /// as badly as the learner thinks plausible: a short statement explores only an arm whose
+    /// worst case its allowance covers, a long one whose arm is predicted much faster at once.
+    /// Never before the default plan ran, never with a rate of 0.
+    pub fn may_explore(&self, explore_rate: f64, worst_ms: f64) -> bool {
         let Some(default_ms) = self.arms[0].median_ms() else { return false };
-        explore_rate > 0.0 && estimate.expected_excess_ms(default_ms) <= self.allowance_ms(explore_rate)
+        explore_rate > 0.0 && (worst_ms - default_ms).max(0.0) <= self.allowance_ms(explore_rate)
     }
 
     /// What steering may spend on the statement in all at `explore_rate` ([`Self::allowance_ms`]):
@@ -750,8 +733,9 @@ pub fn ahead(
 ///    if the learner misjudges every plan of this statement alike;
 /// 2. an arm that ran faster than the default plan on this instance and is not verified yet
 ///    ([`Choice::Verifying`]);
-/// 3. among the arms whose expected loss against the default plan the statement's allowance
-///    covers ([`StatementRecord::may_explore`]): an arm verified faster on another instance of
+/// 3. among the arms whose pessimistic time the statement's allowance covers
+///    ([`StatementRecord::may_explore`]: a run as slow as that would not take what steering adds
+///    to it beyond `explore_rate` of its time): an arm verified faster on another instance of
 ///    the template that has not run on this one, unless the learner predicts it slower than the
 ///    default plan ([`Choice::Generalised`]); else, among the arms predicted faster than the
 ///    default plan ran by [`WIN_MARGIN`] (what a verified winner must be: an arm predicted less
@@ -816,11 +800,10 @@ pub fn decide(
     if let Some((arm, _)) = verifying {
         return Choice::Verifying(arm.arm);
     }
-    let Some(explorer) = record.filter(|r| r.may_explore(settings.explore_rate, &PlanEstimate::default()))
-    else {
+    let Some(explorer) = record.filter(|r| r.may_explore(settings.explore_rate, 0.0)) else {
         return Choice::Default;
     };
-    let affordable = |estimate: &PlanEstimate| explorer.may_explore(settings.explore_rate, estimate);
+    let affordable = |estimate: &PlanEstimate| explorer.may_explore(settings.explore_rate, estimate.high_ms);
     // Within the exploration budget: what another instance of the template proved is tried
     // first, since it is no proof for this one (an arm that wins on one instance can time out
     // on another).
@@ -873,23 +856,6 @@ mod tests {
         assert!((estimate.low_ms - (10.0 + 5.0 / spread)).abs() < 1e-9);
         assert!((estimate.high_ms - (10.0 + 5.0 * spread)).abs() < 1e-9);
         assert!(plan(10.0, 0.5).sigma() > 0.49 && plan(10.0, 0.5).sigma() < 0.51);
-    }
-
-    #[test]
-    fn a_plans_expected_excess_counts_its_uncertainty() {
-        let node = |ms: f64, sigma: f64| PlanEstimate::of([NodeEstimate { ms, sigma }]);
-        let close = |a: f64, b: f64| (a - b).abs() < 1e-6 * b.max(1.0);
-        // E[max(0, T − 100)] for T log-normal around 100 ms with σ = 0.5 (Black–Scholes).
-        assert!(close(node(100.0, 0.5).expected_excess_ms(100.0), 28.352_961_834_642_826));
-        assert!(close(node(80.0, 0.5).expected_excess_ms(100.0), 14.498_030_651_338_93));
-        // Far below the limit nothing is expected; far above, its mean beyond the limit.
-        assert!(node(10.0, 0.5).expected_excess_ms(1000.0) < 1e-12);
-        assert!(close(node(1000.0, 0.5).expected_excess_ms(10.0), 1000.0 * (0.125f64).exp() - 10.0));
-        // More uncertain, more expected excess; certain, only the excess of its time.
-        assert!(node(80.0, 1.5).expected_excess_ms(100.0) > node(80.0, 0.5).expected_excess_ms(100.0));
-        assert_eq!(node(120.0, 0.0).expected_excess_ms(100.0), 20.0);
-        assert_eq!(node(80.0, 0.0).expected_excess_ms(100.0), 0.0);
-        assert_eq!(PlanEstimate::default().expected_excess_ms(100.0), 0.0);
     }
 
     #[test]
@@ -979,9 +945,8 @@ mod tests {
         assert_eq!(decide(Some(&record), None, &default, &[barely], &settings, || 0.0), Choice::Default);
         let enough = Candidate { arm: 4, estimate: plan(400_000.0 / 1.15, 0.05) };
         assert_eq!(decide(Some(&record), None, &default, &[enough], &settings, || 0.0), Choice::Explored(4));
-        // As much faster but uncertain, a run of it is expected to lose 3.6 s against the default
-        // plan's 19 s: more than the statement's allowance (5% of one run) covers, until it has
-        // run enough.
+        // As much faster but uncertain, it may plausibly take twice the default plan's 19 s: a
+        // loss the statement's allowance (5% of one run) does not cover, until it has run enough.
         let unsure = Candidate { arm: 4, estimate: plan(400_000.0 / 1.15, 0.5) };
         assert_eq!(decide(Some(&record), None, &default, &[unsure], &settings, || 0.0), Choice::Default);
         let mut often = record;
@@ -1058,10 +1023,11 @@ mod tests {
             record.record(choice.arm(), ms);
         }
         assert_eq!(explored, 1, "the plausible arm was tried, and not again once it ran slower");
-        // A run of it is expected to lose 14.5 ms against the default plan (its spread counted):
-        // tried once 5% of the statement's runs covers that, from the 4th run on.
-        assert!(first_explored.is_some_and(|run| run >= 4), "{first_explored:?}");
-        // What exploring lost is within its share of the statement's time.
+        // Its pessimistic time (80 ms × e^(1.645 × 0.5) = 182 ms) may lose 82 ms: tried once 5% of
+        // the statement's runs covers that, from the 17th run on.
+        assert!(first_explored.is_some_and(|run| run >= 17), "{first_explored:?}");
+        // What exploring lost is within its share of the statement's time: the loss it risked
+        // was covered before it was taken.
         assert!(record.lost_ms <= 0.05 * total, "lost {} of {total}", record.lost_ms);
         // A rate of 0 never explores.
         let mut fresh = StatementRecord { fingerprint: 2, ..Default::default() };
