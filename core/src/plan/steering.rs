@@ -31,8 +31,9 @@
 //! # What steering may cost a statement
 //! Planning the alternatives and runs of arms that lost against the default plan are both
 //! charged to the statement ([`StatementRecord::overhead_ms`]); what faster runs saved is
-//! credited ([`StatementRecord::won_ms`]). Both spend one allowance: `explore_rate` of the
-//! statement's time plus what steering won it ([`StatementRecord::allowance_ms`]). A planning
+//! credited ([`StatementRecord::won_ms`]). Both draw on one allowance: `explore_rate` of the
+//! statement's time plus what steering won it ([`StatementRecord::allowance_ms`]); exploring
+//! stops once its own losses reach that share ([`StatementRecord::may_explore`]). A planning
 //! round may take what is left of it, at most a share of one run, and is not started when not
 //! even one arm's planning fits ([`ahead`]): a short statement whose arms take long to plan waits
 //! for its allowance to grow before each round, and one whose planning costs more than it can
@@ -333,10 +334,10 @@ impl StatementRecord {
 
     /// What steering may still spend on this statement, in ms (negative once it spent more):
     /// `explore_rate` of its time at the default plan's median ([`Self::explore_budget_ms`]),
-    /// plus what steering won it, minus what it cost so far ([`Self::overhead_ms`]). Planning
-    /// its alternatives and trying arms spend the same allowance, so that whatever steering adds
-    /// to a statement that it never speeds up stays within `explore_rate` of its time, from its
-    /// first runs on.
+    /// plus what steering won it, minus what it cost so far ([`Self::overhead_ms`]: planning and
+    /// runs of arms that lost). Planning rounds take only what is left of it
+    /// ([`Self::round_budget_ms`]), so that planning a statement that steering never speeds up
+    /// stays within `explore_rate` of its time from its first runs on.
     pub fn allowance_ms(&self, explore_rate: f64) -> f64 {
         self.explore_budget_ms(explore_rate).unwrap_or(0.0) + self.won_ms - self.overhead_ms()
     }
