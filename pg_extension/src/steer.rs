@@ -180,8 +180,9 @@ struct Decision {
     may_change: u8,
     /// What planning the arms may cost (this round's budget) and is expected to cost.
     planning: PlanningCost,
-    /// The arm the round starts from, and how many arms it went past so far
-    /// ([`microlora_steer_next_arm`]).
+    /// The arms (bits by number) the round plans first (see [`Outlook::favoured`]), the arm the
+    /// rest start from, and how many arms it went past so far ([`microlora_steer_next_arm`]).
+    favoured: u8,
     first_arm: u8,
     offered: u8,
     started: Instant,
@@ -198,6 +199,26 @@ pub(crate) fn planning_cost(default_ms: f64, arm_ms: f64) -> PlanningCost {
 
 /// The alternatives to the default plan.
 const ALTERNATIVES: usize = MAX_ARMS - 1;
+
+/// The arms (bits by number) a round of `record`'s instance plans first: those that ran faster
+/// than its default plan's median (`default_ms`) and are not banned, and those its `template`
+/// verified faster on another instance.
+fn favoured(
+    record: &microlora_core::StatementRecord,
+    template: Option<&microlora_core::StatementRecord>,
+    default_ms: f64,
+) -> u8 {
+    (1..MAX_ARMS).fold(0, |bits, arm| {
+        let ran_faster =
+            !record.arms[arm].banned && record.arms[arm].median_ms().is_some_and(|ms| ms < default_ms);
+        let won_elsewhere = template.is_some_and(|t| t.template_won(arm as ArmId));
+        if ran_faster || won_elsewhere {
+            bits | arm_bit(arm as u32)
+        } else {
+            bits
+        }
+    })
+}
 
 /// The arm a planning round of a statement starts from: the one after the arms its earlier
 /// rounds planned, counted as the planning they took (`planning_ms`) over what one arm takes
@@ -226,6 +247,11 @@ struct Outlook {
     /// says (each arm taking what the default plan took to plan), so that rounds that have room
     /// for a few arms only take turns over all of them.
     first_arm: u8,
+    /// The arms (bits by number) a round plans before any other: those that ran faster than
+    /// the default plan on this instance and are not banned (being verified), and those verified
+    /// faster on another instance of its template. A round with room for a few arms must not
+    /// leave out the arm it is verifying.
+    favoured: u8,
 }
 
 /// A plan the planner hook returned for a statement it considered, until the statement runs.
@@ -580,6 +606,7 @@ pub unsafe extern "C" fn microlora_steer_begin(
                         default_ms,
                         round_ms: record.round_budget_ms(settings.explore_rate, planning.round_ms),
                         first_arm: first_arm(record.planning_ms, planning_ms),
+                        favoured: favoured(record, template, default_ms),
                     };
                     (Some(outlook), verdict == Ahead::PlanArms)
                 }
@@ -650,6 +677,7 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
         seen: vec![planned.fingerprint],
         may_change,
         planning: PlanningCost { round_ms: outlook.round_ms, arm_ms: planned.planning_ms },
+        favoured: outlook.favoured,
         first_arm: outlook.first_arm,
         offered: 0,
         started,
@@ -722,10 +750,17 @@ impl Decision {
             self.offered += 1;
             return (self.offered == 1).then_some(winner);
         }
-        while usize::from(self.offered) < ALTERNATIVES {
-            let arm = 1 + (usize::from(self.first_arm) + usize::from(self.offered)) % ALTERNATIVES;
+        // The favoured arms in order, then the others from the round's first arm on.
+        while usize::from(self.offered) < 2 * ALTERNATIVES {
+            let offered = usize::from(self.offered);
             self.offered += 1;
-            if self.may_change & arm_bit(arm as u32) == 0 {
+            let (arm, favoured_turn) = if offered < ALTERNATIVES {
+                (1 + offered, true)
+            } else {
+                (1 + (usize::from(self.first_arm) + offered - ALTERNATIVES) % ALTERNATIVES, false)
+            };
+            let bit = arm_bit(arm as u32);
+            if self.may_change & bit == 0 || (self.favoured & bit != 0) != favoured_turn {
                 continue;
             }
             return (spent_ms + self.planning.arm_ms <= self.planning.round_ms).then_some(arm as ArmId);
@@ -973,6 +1008,19 @@ mod tests {
     /// The arms a decision plans: those of `may_change` from `first`, within `round_ms` at
     /// `arm_ms` an arm, or only its verified `winner`.
     fn round(may_change: &[u32], first: u8, round_ms: f64, arm_ms: f64, winner: Option<u8>) -> Vec<u8> {
+        favoured_round(may_change, &[], first, round_ms, arm_ms, winner)
+    }
+
+    /// The same, with the arms of `favoured` planned first.
+    fn favoured_round(
+        may_change: &[u32],
+        favoured: &[u32],
+        first: u8,
+        round_ms: f64,
+        arm_ms: f64,
+        winner: Option<u8>,
+    ) -> Vec<u8> {
+        let bits = |arms: &[u32]| arms.iter().fold(0, |bits, &arm| bits | arm_bit(arm));
         let mut decision = Decision {
             template: 1,
             instance: 2,
@@ -980,7 +1028,8 @@ mod tests {
             default: PlanEstimate::default(),
             candidates: Vec::new(),
             seen: Vec::new(),
-            may_change: may_change.iter().fold(0, |bits, &arm| bits | arm_bit(arm)),
+            may_change: bits(may_change),
+            favoured: bits(favoured),
             planning: PlanningCost { round_ms, arm_ms },
             first_arm: first,
             offered: 0,
@@ -1005,6 +1054,10 @@ mod tests {
         assert_eq!(round(&all, 3, 2.5, 1.0, None), [4, 5], "as many as the budget holds");
         assert_eq!(round(&all, 0, 0.5, 1.0, None), Vec::<u8>::new(), "not one");
         assert_eq!(round(&[4], 0, 0.0, 1.0, Some(4)), [4], "a verified winner, once, whatever the budget");
+        // The arms being verified (or won on another instance) first, then the others in turn.
+        assert_eq!(favoured_round(&all, &[6, 2], 3, 1e9, 1.0, None), [2, 6, 4, 5, 7, 1, 3]);
+        assert_eq!(favoured_round(&all, &[6], 3, 2.5, 1.0, None), [6, 4], "a short round keeps the favoured");
+        assert_eq!(favoured_round(&[1, 5], &[6], 0, 1e9, 1.0, None), [1, 5], "if they may change the plan");
         // Rounds start past the arms earlier rounds planned, as what their planning took says.
         assert_eq!(first_arm(0.0, 1.5), 0);
         assert_eq!(first_arm(4.4, 1.5), 3);
