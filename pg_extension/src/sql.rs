@@ -407,7 +407,7 @@ pub fn predict_arms(
         let chosen = match ahead(record, template, &estimates[0], threshold, planning, &settings) {
             Ahead::Default => DEFAULT_ARM,
             Ahead::Winner(arm) => arm,
-            Ahead::PlanArms => {
+            Ahead::PlanArms { .. } => {
                 decide(record, template, &estimates[0], &candidates, &no_exploring, || 0.0).arm()
             }
         };

@@ -200,24 +200,15 @@ pub(crate) fn planning_cost(default_ms: f64, arm_ms: f64) -> PlanningCost {
 /// The alternatives to the default plan.
 const ALTERNATIVES: usize = MAX_ARMS - 1;
 
-/// The arms (bits by number) a round of `record`'s instance plans first: those that ran faster
-/// than its default plan's median (`default_ms`) and are not banned, and those its `template`
-/// verified faster on another instance.
+/// The arms (bits by number) a round of `record`'s instance plans first
+/// ([`microlora_core::StatementRecord::favours`]).
 fn favoured(
     record: &microlora_core::StatementRecord,
     template: Option<&microlora_core::StatementRecord>,
-    default_ms: f64,
 ) -> u8 {
-    (1..MAX_ARMS).fold(0, |bits, arm| {
-        let ran_faster =
-            !record.arms[arm].banned && record.arms[arm].median_ms().is_some_and(|ms| ms < default_ms);
-        let won_elsewhere = template.is_some_and(|t| t.template_won(arm as ArmId));
-        if ran_faster || won_elsewhere {
-            bits | arm_bit(arm as u32)
-        } else {
-            bits
-        }
-    })
+    (1..MAX_ARMS as ArmId)
+        .filter(|&arm| record.favours(template, arm))
+        .fold(0, |bits, arm| bits | arm_bit(arm.into()))
 }
 
 /// The arm a planning round of a statement starts from: the one after the arms its earlier
@@ -240,17 +231,14 @@ struct Outlook {
     ahead: Ahead,
     /// The default plan's median time.
     default_ms: f64,
-    /// What a planning round may take: a share of one run, within what steering may still
-    /// spend on the statement ([`microlora_core::StatementRecord::round_budget_ms`]).
-    round_ms: f64,
     /// The arm a round starts from: past the arms its rounds planned so far, as what they took
     /// says (each arm taking what the default plan took to plan), so that rounds that have room
     /// for a few arms only take turns over all of them.
     first_arm: u8,
     /// The arms (bits by number) a round plans before any other: those that ran faster than
-    /// the default plan on this instance and are not banned (being verified), and those verified
-    /// faster on another instance of its template. A round with room for a few arms must not
-    /// leave out the arm it is verifying.
+    /// the default plan on this instance (being verified), and those verified faster on another
+    /// instance of its template. A round with room for a few arms must not leave out the arm it
+    /// is verifying.
     favoured: u8,
 }
 
@@ -604,11 +592,10 @@ pub unsafe extern "C" fn microlora_steer_begin(
                     let outlook = Outlook {
                         ahead: verdict,
                         default_ms,
-                        round_ms: record.round_budget_ms(settings.explore_rate, planning.round_ms),
                         first_arm: first_arm(record.planning_ms, planning_ms),
-                        favoured: favoured(record, template, default_ms),
+                        favoured: favoured(record, template),
                     };
-                    (Some(outlook), verdict == Ahead::PlanArms)
+                    (Some(outlook), matches!(verdict, Ahead::PlanArms { .. }))
                 }
             }
         };
@@ -616,7 +603,7 @@ pub unsafe extern "C" fn microlora_steer_begin(
             None => Why::FirstRun,
             Some(Ahead::Default) => Why::NotSteered,
             Some(Ahead::Winner(_)) => Why::Winner,
-            Some(Ahead::PlanArms) => Why::Planning,
+            Some(Ahead::PlanArms { .. }) => Why::Planning,
         };
         with_backend(|backend| {
             backend.planned = Some(Steered {
@@ -637,7 +624,7 @@ pub unsafe extern "C" fn microlora_steer_begin(
                 backend.last = Some(report);
             }
         });
-        matches!(verdict.map(|outlook| outlook.ahead), Some(Ahead::PlanArms | Ahead::Winner(_)))
+        matches!(verdict.map(|outlook| outlook.ahead), Some(Ahead::PlanArms { .. } | Ahead::Winner(_)))
     }))
     .unwrap_or(false)
 }
@@ -657,15 +644,18 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
     else {
         return false;
     };
-    let (default, winner, may_change) = match outlook.ahead {
+    // A winner is planned whatever the budget (ahead() found it worth planning).
+    let (default, winner, may_change, budget_ms) = match outlook.ahead {
         Ahead::Default => return false,
-        Ahead::Winner(arm) => (PlanEstimate::measured(outlook.default_ms), Some(arm), arm_bit(arm.into())),
+        Ahead::Winner(arm) => {
+            (PlanEstimate::measured(outlook.default_ms), Some(arm), arm_bit(arm.into()), 0.0)
+        }
         // SAFETY: the plan is valid (the caller's promise); it is described once, for its
         // estimate and for the arms that may change it.
-        Ahead::PlanArms => unsafe {
+        Ahead::PlanArms { budget_ms } => unsafe {
             let nodes = describe(plan);
             let estimate = plan_estimate(shared().read().predictor(), &nodes);
-            (estimate, None, arms_that_may_change(plan, &nodes))
+            (estimate, None, arms_that_may_change(plan, &nodes), budget_ms)
         },
     };
     let decision = Decision {
@@ -676,7 +666,7 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
         candidates: Vec::with_capacity(MAX_ARMS),
         seen: vec![planned.fingerprint],
         may_change,
-        planning: PlanningCost { round_ms: outlook.round_ms, arm_ms: planned.planning_ms },
+        planning: PlanningCost { round_ms: budget_ms, arm_ms: planned.planning_ms },
         favoured: outlook.favoured,
         first_arm: outlook.first_arm,
         offered: 0,

@@ -283,19 +283,33 @@ impl StatementRecord {
         self.bans < MAX_BANS
     }
 
-    /// An arm that ran [`VERIFY_RUNS`] times or more, is not banned, and whose median beats the
-    /// default plan's by [`WIN_MARGIN`]: the fastest such arm.
+    /// Whether `arm` (not the default) ran, is not banned, and its median beats the default
+    /// plan's by [`WIN_MARGIN`]: after [`VERIFY_RUNS`] runs, a verified winner
+    /// ([`Self::verified_winner`]); before, an arm being verified ([`Choice::Verifying`]).
+    pub fn ran_faster(&self, arm: ArmId) -> bool {
+        let Some(default_ms) = self.arms[0].median_ms() else { return false };
+        let index = usize::from(arm);
+        arm != DEFAULT_ARM
+            && index < MAX_ARMS
+            && !self.arms[index].banned
+            && self.arms[index].median_ms().is_some_and(|median| median * WIN_MARGIN <= default_ms)
+    }
+
+    /// An arm that ran faster ([`Self::ran_faster`]) [`VERIFY_RUNS`] times or more: the fastest
+    /// such arm.
     pub fn verified_winner(&self) -> Option<ArmId> {
-        let default_ms = self.arms[0].median_ms()?;
-        (1..MAX_ARMS)
-            .filter_map(|i| {
-                let record = &self.arms[i];
-                let median = record.median_ms()?;
-                (!record.banned && record.runs() >= VERIFY_RUNS && median * WIN_MARGIN <= default_ms)
-                    .then_some((i as ArmId, median))
+        (1..MAX_ARMS as ArmId)
+            .filter(|&arm| self.ran_faster(arm) && self.arms[usize::from(arm)].runs() >= VERIFY_RUNS)
+            .min_by(|&a, &b| {
+                self.arms[usize::from(a)].times.median().total_cmp(&self.arms[usize::from(b)].times.median())
             })
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(arm, _)| arm)
+    }
+
+    /// Whether a planning round of this instance plans `arm` before the others: an arm that ran
+    /// faster on it ([`Self::ran_faster`]), or one its `template` verified faster on another
+    /// instance ([`Self::template_won`]); what [`decide`] tries first.
+    pub fn favours(&self, template: Option<&StatementRecord>, arm: ArmId) -> bool {
+        self.ran_faster(arm) || template.is_some_and(|t| t.template_won(arm))
     }
 
     /// Whether exploring may risk another run: what runs under other arms lost against the
@@ -622,14 +636,15 @@ impl Default for SteeringSettings {
 }
 
 /// What to do before planning the alternatives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Ahead {
     /// Run the default plan; plan nothing else.
     Default,
     /// Run this arm, verified faster: plan only it.
     Winner(ArmId),
-    /// Plan the alternatives and [`decide`].
-    PlanArms,
+    /// Plan the alternatives, within `budget_ms` in all (the statement's round budget,
+    /// [`StatementRecord::round_budget_ms`]), and [`decide`].
+    PlanArms { budget_ms: f64 },
 }
 
 /// Why an alternative was chosen.
@@ -721,7 +736,7 @@ pub fn ahead(
         None => {
             let budget = record.round_budget_ms(settings.explore_rate, planning.round_ms);
             if budget > 0.0 && planning.arm_ms <= budget && record.round_due() {
-                Ahead::PlanArms
+                Ahead::PlanArms { budget_ms: budget }
             } else {
                 Ahead::Default
             }
@@ -795,10 +810,7 @@ pub fn decide(
     }
     let verifying = candidates
         .clone()
-        .filter(|(c, _)| {
-            let n = runs(c.arm);
-            n > 0 && n < VERIFY_RUNS && c.estimate.ms * WIN_MARGIN <= default.ms
-        })
+        .filter(|(c, _)| record.is_some_and(|r| r.ran_faster(c.arm)) && runs(c.arm) < VERIFY_RUNS)
         .min_by(|a, b| a.0.estimate.ms.total_cmp(&b.0.estimate.ms));
     if let Some((arm, _)) = verifying {
         return Choice::Verifying(arm.arm);
@@ -842,6 +854,11 @@ mod tests {
 
     fn plan(ms: f64, sigma: f64) -> PlanEstimate {
         PlanEstimate::of([NodeEstimate { ms, sigma }])
+    }
+
+    /// Whether `ahead` plans the arms.
+    fn plans(ahead: Ahead) -> bool {
+        matches!(ahead, Ahead::PlanArms { .. })
     }
 
     /// Planning that may take `round_ms` a round, an arm taking nothing.
@@ -1204,6 +1221,32 @@ mod tests {
     }
 
     #[test]
+    fn a_round_favours_exactly_the_arms_decide_verifies_or_generalises() {
+        let mut template = StatementRecord { fingerprint: 30, template: true, ..Default::default() };
+        template.template_wins = 1 << 3;
+        let mut record = StatementRecord { fingerprint: 31, ..Default::default() };
+        assert!(!record.favours(Some(&template), 1), "nothing ran yet");
+        record.record(DEFAULT_ARM, 100.0);
+        record.record(1, 80.0);
+        record.record(2, 95.0);
+        record.record(4, 200.0);
+        assert!(record.is_banned(4));
+        let favoured: Vec<ArmId> =
+            (0..MAX_ARMS as ArmId).filter(|&arm| record.favours(Some(&template), arm)).collect();
+        // Arm 2 ran faster, but not by WIN_MARGIN: decide would not verify it, so a round does
+        // not spend its first turns on it.
+        assert_eq!(favoured, [1, 3]);
+        assert!(!record.favours(None, 3), "won on another instance only");
+        let settings = SteeringSettings { explore_rate: 0.0, ..SteeringSettings::default() };
+        let arms = [1, 2, 3].map(|arm| Candidate { arm, estimate: plan(90.0, 0.5) });
+        assert_eq!(
+            decide(Some(&record), Some(&template), &plan(100.0, 0.5), &arms, &settings, || 0.0),
+            Choice::Verifying(1)
+        );
+        assert!(!record.favours(None, 1 + MAX_ARMS as ArmId), "past the arms");
+    }
+
+    #[test]
     fn a_statement_whose_steering_costs_more_than_it_wins_is_left_alone() {
         let settings = SteeringSettings::default();
         let default = plan(20.0, 0.2);
@@ -1213,10 +1256,16 @@ mod tests {
         }
         // 4 runs of 20 ms at 5%: an allowance of 4 ms, which planning spends.
         assert_eq!(record.allowance_ms(0.05), 4.0);
-        assert_eq!(ahead(Some(&record), None, &default, 10.0, round(4.0), &settings), Ahead::PlanArms);
+        assert_eq!(
+            ahead(Some(&record), None, &default, 10.0, round(4.0), &settings),
+            Ahead::PlanArms { budget_ms: 4.0 }
+        );
         record.planning_ms = 3.9;
         assert!((record.round_budget_ms(0.05, 4.0) - 0.1).abs() < 1e-9, "a round takes what is left");
-        assert_eq!(ahead(Some(&record), None, &default, 10.0, round(4.0), &settings), Ahead::PlanArms);
+        assert_eq!(
+            ahead(Some(&record), None, &default, 10.0, round(4.0), &settings),
+            Ahead::PlanArms { budget_ms: record.round_budget_ms(0.05, 4.0) }
+        );
         record.planning_ms = 4.1;
         assert_eq!(record.round_budget_ms(0.05, 4.0), 0.0);
         assert_eq!(ahead(Some(&record), None, &default, 10.0, round(4.0), &settings), Ahead::Default);
@@ -1224,7 +1273,7 @@ mod tests {
         record.record(1, 10.0);
         assert_eq!(record.won_ms, 10.0);
         assert_eq!(record.round_budget_ms(0.05, 4.0), 4.0);
-        assert_eq!(ahead(Some(&record), None, &default, 10.0, round(4.0), &settings), Ahead::PlanArms);
+        assert!(plans(ahead(Some(&record), None, &default, 10.0, round(4.0), &settings)));
         // Runs of arms that lost spend the same allowance.
         record.record(2, 25.0);
         assert_eq!(record.lost_ms, 5.0);
@@ -1245,7 +1294,7 @@ mod tests {
         let default = plan(50.0, 0.2);
         let mut memory = SteeringMemory::<8>::new();
         let due = |memory: &SteeringMemory<8>| {
-            ahead(memory.get(14), None, &default, 10.0, round(1.0), &settings) == Ahead::PlanArms
+            plans(ahead(memory.get(14), None, &default, 10.0, round(1.0), &settings))
         };
         memory.record_run(13, 14, DEFAULT_ARM, 50.0);
         let mut rounds = Vec::new();
@@ -1292,7 +1341,7 @@ mod tests {
         let cheap = PlanningCost { round_ms: 10.0, arm_ms: 8.0 };
         let first_round = (1..=10).find(|_| {
             record.record(DEFAULT_ARM, 50.0);
-            ahead(Some(&record), None, &default, 10.0, cheap, &settings) == Ahead::PlanArms
+            plans(ahead(Some(&record), None, &default, 10.0, cheap, &settings))
         });
         assert_eq!(first_round, Some(4), "planned at the fourth run: 5% of 200 ms holds 8 ms");
         assert_eq!(record.round_budget_ms(0.05, 10.0), 10.0);
@@ -1348,15 +1397,14 @@ mod tests {
             "no default run yet"
         );
         record.record(DEFAULT_ARM, 100.0);
-        assert_eq!(ahead(Some(&record), None, &default, 10.0, round(20.0), &settings), Ahead::PlanArms);
+        assert!(plans(ahead(Some(&record), None, &default, 10.0, round(20.0), &settings)));
         assert_eq!(
             ahead(None, None, &plan(2.0, 0.2), 10.0, round(20.0), &settings),
             Ahead::Default,
             "predicted cheap"
         );
-        assert_eq!(
-            ahead(Some(&record), None, &plan(2.0, 0.2), 10.0, round(20.0), &settings),
-            Ahead::PlanArms,
+        assert!(
+            plans(ahead(Some(&record), None, &plan(2.0, 0.2), 10.0, round(20.0), &settings)),
             "measured slow"
         );
         assert_eq!(ahead(None, None, &default, 10.0, round(20.0), &settings), Ahead::Default, "first seen");
