@@ -199,7 +199,7 @@ def _markdown(meta: dict, steered: dict, result: dict, empty: list[str]) -> str:
     by_name = {t["template"]: t for t in result["templates"]}
     lines += ["## Online passes (training templates)", "",
               f"From an empty learner, {online['passes']} passes; each training instance once per pass with "
-              f"`microlora.steer = on` (default settings otherwise) and twice with microlora off (stock, and the control: stock again), in rotating order. Steered "
+              f"`microlora.steer = on` (default settings otherwise) and twice with microlora off (stock, and the control: stock again), after an untimed warm-up run (cut off after {steering.WARM_UP_S} s), in turns: each of the three runs first in one pass of three. Steered "
               f"statements {online['steered_statements']}, with a verified winner {online['statements_with_a_winner']}, "
               f"arms banned {online['bans']}; planning during the passes (steered and stock, every arm planned) "
               f"{online['planning_ms'] / 1000:.2f} s, {online['planning_ms'] / 1000 / steered_total:.1%} of the steered "

@@ -175,7 +175,7 @@ def _markdown(meta: dict, steered: dict, result: dict) -> str:
     online = steered["online"]
     lines += ["## Online passes (training templates)", "",
               f"From an empty learner, {online['passes']} passes; each training instance once per pass with "
-              f"`microlora.steer = on` (default settings otherwise) and twice with microlora off (stock, and the control: stock again), in rotating order. Steered statements "
+              f"`microlora.steer = on` (default settings otherwise) and twice with microlora off (stock, and the control: stock again), after an untimed warm-up run (cut off after {steering.WARM_UP_S} s), in turns: each of the three runs first in one pass of three. Steered statements "
               f"{online['steered_statements']}, with a verified winner {online['statements_with_a_winner']}, arms "
               f"banned {online['bans']}; planning during the passes {online['planning_ms'] / 1000:.2f} s. "
               f"Results differing from stock: {', '.join(steered['online_summary']['result_mismatches']) or 'none'}. "

@@ -251,7 +251,7 @@ def _markdown(meta: dict, steered: dict, result: dict, crosscheck: dict | None =
     online = steered["online"]
     lines += ["## Online passes (training templates)", "",
               f"From an empty learner, {online['passes']} passes; each training instance once per pass with "
-              f"`microlora.steer = on` (default settings otherwise) and twice with microlora off (stock, and the control: stock again), in rotating order. "
+              f"`microlora.steer = on` (default settings otherwise) and twice with microlora off (stock, and the control: stock again), after an untimed warm-up run (cut off after {steering.WARM_UP_S} s), in turns: each of the three runs first in one pass of three. "
               f"Steered statements {online['steered_statements']}, with a verified winner "
               f"{online['statements_with_a_winner']}, arms banned {online['bans']}; planning during the passes "
               f"{online['planning_ms'] / 1000:.2f} s. Results differing from stock: "

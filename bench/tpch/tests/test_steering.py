@@ -98,6 +98,16 @@ class FirstSightTest(unittest.TestCase):
         self.assertIn("2 of 3 instances (1 faster, 1 slower", steering.describe_first_sight(result))
 
 
+class TurnsTest(unittest.TestCase):
+    def test_each_configuration_runs_first_once_every_three_passes_for_every_instance(self):
+        for instance in range(5):
+            orders = [steering.turns(instance, p) for p in range(1, 4)]
+            for order in orders:
+                self.assertEqual(sorted(order), sorted(["steered", "stock", steering.CONTROL]))
+            self.assertEqual(sorted(order[0] for order in orders), sorted(["steered", "stock", steering.CONTROL]))
+            self.assertNotEqual(orders[0], steering.turns(instance + 1, 1), "neighbours take other turns")
+
+
 class OnlineSummaryTest(unittest.TestCase):
     def test_passes_cumulative_totals_and_template_ratios_from_the_third_run(self):
         runs = []

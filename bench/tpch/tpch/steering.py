@@ -13,7 +13,12 @@ arm's is the workload's headroom.
 
 Online: `passes` passes over the instances, shuffled per pass; each instance runs once with
 `microlora.steer = on`, once with it off (the planner's own plan, as stock PostgreSQL plans
-it) and once more with it off on a third connection (the control), the three in rotating order.
+it) and once more with it off on a third connection (the control). Before the three, it runs
+once untimed on a fourth connection, stock and cut off after `WARM_UP_S`: whichever of the three
+ran first otherwise paid for the caches the statements before it had taken (3 to 6% slower over
+all instances of a run, up to 50% for a 3 ms one; nothing measurable beyond 50 ms, which the
+cut-off spares). The three take turns in three orders, each instance's order moving on by one
+every pass, so that none of the three runs first more often than another.
 The steered connection runs with the server's settings (microlora's defaults: one statement in
 ten has its nodes timed, and every statement steering times counts its nodes' rows); the stock
 and control connections observe nothing (`microlora.enabled = off`), so that they neither teach
@@ -45,6 +50,8 @@ from . import workload
 DEFAULT_ARM = 0
 #: The third online connection's runs: stock again, the noise floor of every ratio.
 CONTROL = "control"
+#: How long an instance's untimed warm-up run may take before it is cancelled (see `online`).
+WARM_UP_S = 1
 
 #: The plan nodes, as EXPLAIN names them, that each planner setting of the arms turns off at the
 #: value the arms give it. Steering plans an arm only if the statement's default plan holds one of
@@ -332,34 +339,46 @@ def _last_steered(conn: psycopg.Connection) -> dict | None:
     return dict(zip(LAST_STEERED, row)) if row else None
 
 
+def turns(instance: int, pass_: int) -> list[str]:
+    """The order in which the `instance`-th instance of a workload runs steered, stock and as the
+    control in pass `pass_`: one of three rotations, the next one every pass."""
+    configs = ["steered", "stock", CONTROL]
+    turn = (instance + pass_) % 3
+    return configs[turn:] + configs[:turn]
+
+
 def online(host: str, instances: Sequence[Instance], passes: int, timeout_s: int, reset: bool = True,
            order_seed: int = 20261201) -> dict:
-    """`passes` passes, each instance once steered, once stock and once as the control, in
-    rotating order. `planning_ms` is what the server spent planning meanwhile, all connections
-    together. The control's runs are kept apart (`control_runs`), so that every figure over
+    """`passes` passes, each instance warmed up, then once steered, once stock and once as the
+    control, in turns (`turns`; see the module's documentation). `planning_ms` is what the server
+    spent planning meanwhile, all connections together. The control's runs are kept apart (`control_runs`), so that every figure over
     `runs` is steered against stock as before."""
     steered = workload.connect(host)
     stock = workload.connect(host)
     control = workload.connect(host)
+    warm_up = workload.connect(host)
     if reset:
         steered.execute("SELECT microlora.reset()")
-    for conn in (stock, control):
+    for conn in (stock, control, warm_up):
         conn.execute("SET microlora.enabled = off")
-    for conn, steer in ((steered, "on"), (stock, "off"), (control, "off")):
+    for conn, steer, timeout in ((steered, "on", timeout_s), (stock, "off", timeout_s), (control, "off", timeout_s),
+                                 (warm_up, "off", WARM_UP_S)):
         conn.execute(f"SET microlora.steer = {steer}")
-        conn.execute(f"SET statement_timeout = '{int(timeout_s)}s'")
+        conn.execute(f"SET statement_timeout = '{int(timeout)}s'")
     planning_before = _planning_ms(steered)
     rng = random.Random(order_seed)
     runs, control_runs = [], []
     for p in range(1, passes + 1):
-        order = list(instances)
+        order = list(enumerate(instances))
         rng.shuffle(order)
-        for i, instance in enumerate(order):
-            configs = [("steered", steered), ("stock", stock), (CONTROL, control)]
-            for label, conn in configs[i % 3:] + configs[:i % 3]:
+        for i, instance in order:
+            _run(warm_up, instance.sql)
+            connections = {"steered": steered, "stock": stock, CONTROL: control}
+            for position, label in enumerate(turns(i, p)):
+                conn = connections[label]
                 seconds, checksum, error = _run(conn, instance.sql)
                 run = {"pass": p, "template": instance.template, "seed": instance.seed, "config": label,
-                       "seconds": seconds, "checksum": checksum, "error": error}
+                       "position": position, "seconds": seconds, "checksum": checksum, "error": error}
                 if label == "steered":
                     run["steering"] = _last_steered(conn)
                 (control_runs if label == CONTROL else runs).append(run)
@@ -367,7 +386,7 @@ def online(host: str, instances: Sequence[Instance], passes: int, timeout_s: int
     steering_rows = steered.execute(
         "SELECT count(*), count(*) FILTER (WHERE arm_in_use <> 'default'), coalesce(sum(cardinality(banned_arms)), 0) "
         "FROM microlora.steering").fetchone()
-    for conn in (steered, stock, control):
+    for conn in (steered, stock, control, warm_up):
         conn.close()
     return {"passes": passes, "runs": runs, "control_runs": control_runs, "planning_ms": planning,
             "steered_statements": steering_rows[0], "statements_with_a_winner": steering_rows[1],
