@@ -46,7 +46,7 @@ CREATE VIEW steering AS SELECT * FROM steering();
 COMMENT ON COLUMN steering.exploration_lost_ms IS
   'what runs under other arms took beyond the default plan''s median, summed: exploration''s cost so far';
 COMMENT ON COLUMN steering.exploration_budget_ms IS
-  'what exploration may lose at the current microlora.steer_explore_rate (that share of the statement''s runs at the default plan''s median); NULL before the default plan ran';
+  'what steering may spend on the statement beyond what it won, planning other arms and running those that lose: microlora.steer_explore_rate of its runs at the default plan''s median; NULL before the default plan ran';
 COMMENT ON COLUMN steering.won_ms IS
   'what runs under other arms took less than the default plan''s median, summed: what steering saved so far';
 COMMENT ON COLUMN steering.planning_ms IS

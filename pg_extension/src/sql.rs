@@ -500,8 +500,9 @@ pub fn arms() -> TableIterator<'static, (name!(arm, i32), name!(name, String), n
 /// default plan's runs and median time, the arm that runs now (one verified faster, else the
 /// default) with its runs and median, the arm of the latest run, the arm last advised, the arms
 /// banned for making the statement slower, and what exploring other arms lost against the
-/// default plan's median so far, beside what `microlora.steer_explore_rate` allows it to lose,
-/// what runs under other arms saved against it, and what planning the other arms took.
+/// default plan's median so far, beside what `microlora.steer_explore_rate` allows steering to
+/// spend on it beyond what it won (exploring and planning), what runs under other arms saved
+/// against it, and what planning the other arms took.
 ///
 /// Its C symbol is versioned, as pg_stat_statements versions its own: a server running this
 /// library with the SQL of an older version (before `ALTER EXTENSION microlora UPDATE`) calls

@@ -170,6 +170,11 @@ struct Decision {
     instance: u64,
     /// An arm verified faster for this statement: it runs without deciding again.
     winner: Option<ArmId>,
+    /// In a round that may replace a verified winner (one with a challenger), the winner: it is
+    /// planned first, whatever the budget, since it runs unless a challenger beats it; and
+    /// whether it was offered.
+    defending: Option<ArmId>,
+    defended: bool,
     default: PlanEstimate,
     candidates: Vec<Candidate>,
     /// The fingerprints of the plans considered so far, the default's first: an arm whose plan
@@ -240,6 +245,9 @@ struct Outlook {
     /// instance of its template. A round with room for a few arms must not leave out the arm it
     /// is verifying.
     favoured: u8,
+    /// The instance's verified winner, if it has one: a round planned for a challenger plans it
+    /// first (see [`Decision::defending`]).
+    defending: Option<ArmId>,
 }
 
 /// A plan the planner hook returned for a statement it considered, until the statement runs.
@@ -298,6 +306,7 @@ impl Why {
             Why::Decided(Choice::Generalised(_)) => "verified faster on another instance of the template",
             Why::Decided(Choice::Explored(_)) => "explored within the exploration budget",
             Why::Decided(Choice::Undrawn) => "an arm expected faster, not drawn to explore this time",
+            Why::Decided(Choice::Winner(_)) => "verified faster before; its challengers planned, none chosen",
         }
     }
 }
@@ -594,6 +603,7 @@ pub unsafe extern "C" fn microlora_steer_begin(
                         default_ms,
                         first_arm: first_arm(record.planning_ms, planning_ms),
                         favoured: favoured(record, template),
+                        defending: record.verified_winner(),
                     };
                     (Some(outlook), matches!(verdict, Ahead::PlanArms { .. }))
                 }
@@ -662,6 +672,8 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
         template: planned.fingerprint,
         instance: planned.instance,
         winner,
+        defending: outlook.defending.filter(|_| winner.is_none()),
+        defended: false,
         default,
         candidates: Vec::with_capacity(MAX_ARMS),
         seen: vec![planned.fingerprint],
@@ -714,10 +726,11 @@ pub(crate) fn plan_estimate(predictor: &TimePredictor, nodes: &[plan_tree::Plann
 }
 
 /// Step 2b: the next arm to plan for the statement under way, or -1 when its round is over.
-/// A verified winner is the only arm planned (ahead() found it worth planning). Otherwise the
-/// arms that may plan it otherwise than its default plan, from the round's first arm on, each
-/// while planning it (expected to take as long as the default plan took) stays within the
-/// round's budget.
+/// A verified winner is the only arm planned (ahead() found it worth planning), unless it has a
+/// challenger: then it is planned first, whatever the budget. Otherwise (and then) the arms that
+/// may plan it otherwise than its default plan, the favoured ones first, then from the round's
+/// first arm on, each while planning it (expected to take as long as the default plan took)
+/// stays within the round's budget.
 #[unsafe(no_mangle)]
 pub extern "C" fn microlora_steer_next_arm() -> i32 {
     catch_unwind(|| {
@@ -740,6 +753,12 @@ impl Decision {
             self.offered += 1;
             return (self.offered == 1).then_some(winner);
         }
+        if let Some(defending) =
+            self.defending.filter(|&arm| !self.defended && self.may_change & arm_bit(arm.into()) != 0)
+        {
+            self.defended = true;
+            return Some(defending);
+        }
         // The favoured arms in order, then the others from the round's first arm on.
         while usize::from(self.offered) < 2 * ALTERNATIVES {
             let offered = usize::from(self.offered);
@@ -750,7 +769,10 @@ impl Decision {
                 (1 + (usize::from(self.first_arm) + offered - ALTERNATIVES) % ALTERNATIVES, false)
             };
             let bit = arm_bit(arm as u32);
-            if self.may_change & bit == 0 || (self.favoured & bit != 0) != favoured_turn {
+            if self.may_change & bit == 0
+                || (self.favoured & bit != 0) != favoured_turn
+                || self.defending == Some(arm as ArmId)
+            {
                 continue;
             }
             return (spent_ms + self.planning.arm_ms <= self.planning.round_ms).then_some(arm as ArmId);
@@ -1010,11 +1032,26 @@ mod tests {
         arm_ms: f64,
         winner: Option<u8>,
     ) -> Vec<u8> {
+        challenge_round(may_change, favoured, first, round_ms, arm_ms, winner, None)
+    }
+
+    /// The same, in a round that may replace the verified winner `defending`.
+    fn challenge_round(
+        may_change: &[u32],
+        favoured: &[u32],
+        first: u8,
+        round_ms: f64,
+        arm_ms: f64,
+        winner: Option<u8>,
+        defending: Option<u8>,
+    ) -> Vec<u8> {
         let bits = |arms: &[u32]| arms.iter().fold(0, |bits, &arm| bits | arm_bit(arm));
         let mut decision = Decision {
             template: 1,
             instance: 2,
             winner,
+            defending,
+            defended: false,
             default: PlanEstimate::default(),
             candidates: Vec::new(),
             seen: Vec::new(),
@@ -1048,6 +1085,14 @@ mod tests {
         assert_eq!(favoured_round(&all, &[6, 2], 3, 1e9, 1.0, None), [2, 6, 4, 5, 7, 1, 3]);
         assert_eq!(favoured_round(&all, &[6], 3, 2.5, 1.0, None), [6, 4], "a short round keeps the favoured");
         assert_eq!(favoured_round(&[1, 5], &[6], 0, 1e9, 1.0, None), [1, 5], "if they may change the plan");
+        // A round that may replace a verified winner plans it first, whatever the budget, once.
+        assert_eq!(challenge_round(&all, &[5, 1], 3, 3.0, 1.0, None, Some(5)), [5, 1, 4]);
+        assert_eq!(challenge_round(&all, &[5, 1], 3, 0.5, 1.0, None, Some(5)), [5]);
+        assert_eq!(
+            challenge_round(&[1, 2], &[1], 0, 1e9, 1.0, None, Some(5)),
+            [1, 2],
+            "if it may change the plan"
+        );
         // Rounds start past the arms earlier rounds planned, as what their planning took says.
         assert_eq!(first_arm(0.0, 1.5), 0);
         assert_eq!(first_arm(4.4, 1.5), 3);

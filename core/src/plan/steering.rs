@@ -6,9 +6,10 @@
 //! - scores a whole plan from the learner's per-node estimates ([`PlanEstimate`]): a predicted
 //!   time with an optimistic and a pessimistic bound, wide where the learner knows little
 //!   ([`crate::TimePredictor::estimate`]);
-//! - decides whether to run an alternative ([`decide`]): a verified winner is reused; otherwise
-//!   an arm is chosen only when its pessimistic time beats the default plan's optimistic time by
-//!   a margin, and within an exploration budget an arm is tried by Thompson sampling;
+//! - decides whether to run an alternative ([`decide`]): a verified winner is reused, and
+//!   replaced only on evidence ([`StatementRecord::challenged`]); otherwise an arm is chosen only
+//!   when its pessimistic time beats the default plan's optimistic time by a margin, and within
+//!   an exploration budget an arm is tried by Thompson sampling;
 //! - remembers per statement how each arm really did ([`StatementRecord`], kept in a fixed-size
 //!   [`SteeringMemory`]): an arm that made the statement slower than its default runs is banned
 //!   for it, and a statement that collected [`MAX_BANS`] bans is no longer steered.
@@ -26,7 +27,8 @@
 //!   damage is summed), and a template with [`MAX_BANS`] arms banned is no longer steered;
 //! - an arm verified faster on one instance is tried first when the others explore (once they
 //!   ran their default plan, within their exploration budget), unless the learner predicts it
-//!   slower there: it is no proof for them.
+//!   slower there: it is no proof for them. It is tried even on an instance that verified
+//!   another winner (an instance may verify the first arm it found faster, not the fastest).
 //!
 //! # What steering may cost a statement
 //! Planning the alternatives and runs of arms that lost against the default plan are both
@@ -283,16 +285,17 @@ impl StatementRecord {
         self.bans < MAX_BANS
     }
 
+    /// Whether `arm` and `than` both ran and `arm`'s median beats `than`'s by [`WIN_MARGIN`].
+    fn beats(&self, arm: ArmId, than: ArmId) -> bool {
+        let median = |arm: ArmId| self.arms.get(usize::from(arm)).and_then(ArmRecord::median_ms);
+        matches!((median(arm), median(than)), (Some(ms), Some(than_ms)) if ms * WIN_MARGIN <= than_ms)
+    }
+
     /// Whether `arm` (not the default) ran, is not banned, and its median beats the default
     /// plan's by [`WIN_MARGIN`]: after [`VERIFY_RUNS`] runs, a verified winner
     /// ([`Self::verified_winner`]); before, an arm being verified ([`Choice::Verifying`]).
     pub fn ran_faster(&self, arm: ArmId) -> bool {
-        let Some(default_ms) = self.arms[0].median_ms() else { return false };
-        let index = usize::from(arm);
-        arm != DEFAULT_ARM
-            && index < MAX_ARMS
-            && !self.arms[index].banned
-            && self.arms[index].median_ms().is_some_and(|median| median * WIN_MARGIN <= default_ms)
+        arm != DEFAULT_ARM && !self.is_banned(arm) && self.beats(arm, DEFAULT_ARM)
     }
 
     /// An arm that ran faster ([`Self::ran_faster`]) [`VERIFY_RUNS`] times or more: the fastest
@@ -310,6 +313,31 @@ impl StatementRecord {
     /// instance ([`Self::template_won`]); what [`decide`] tries first.
     pub fn favours(&self, template: Option<&StatementRecord>, arm: ArmId) -> bool {
         self.ran_faster(arm) || template.is_some_and(|t| t.template_won(arm))
+    }
+
+    /// Whether `arm` may replace `winner`, this instance's verified winner: it is not banned
+    /// here, and either it never ran here and its `template` verified it faster on another
+    /// instance (and did not ban it), or it is being verified here ([`Self::ran_faster`], fewer
+    /// than [`VERIFY_RUNS`] runs) and beats the winner by [`WIN_MARGIN`] too.
+    fn challenges(&self, template: Option<&StatementRecord>, winner: ArmId, arm: ArmId) -> bool {
+        let Some(record) = self.arms.get(usize::from(arm)) else { return false };
+        if arm == winner || arm == DEFAULT_ARM || record.banned {
+            return false;
+        }
+        match record.runs() {
+            0 => template.is_some_and(|t| t.template_won(arm) && !t.is_banned(arm)),
+            runs => runs < VERIFY_RUNS && self.ran_faster(arm) && self.beats(arm, winner),
+        }
+    }
+
+    /// Whether this instance's verified winner has a challenger ([`Self::challenges`]): what
+    /// another instance of its `template` proved, or an arm that beat the winner here and is
+    /// being verified. Only evidence challenges a winner, never a prediction alone: a winner's
+    /// planning rounds cost what planning every arm costs, and trying arms on a guess would
+    /// risk what the winner saves. `false` without a verified winner.
+    pub fn challenged(&self, template: Option<&StatementRecord>) -> bool {
+        self.verified_winner()
+            .is_some_and(|winner| (1..MAX_ARMS as ArmId).any(|arm| self.challenges(template, winner, arm)))
     }
 
     /// Whether exploring may risk another run: what runs under other arms lost against the
@@ -538,8 +566,11 @@ impl<const N: usize> SteeringMemory<N> {
     pub fn planned_round(&mut self, instance: u64, ms: f64, choice: Choice) {
         self.add_planning(instance, ms);
         if let Some(record) = self.get_mut(instance) {
-            record.fruitless_rounds =
-                if choice == Choice::Default { record.fruitless_rounds.saturating_add(1) } else { 0 };
+            record.fruitless_rounds = if matches!(choice, Choice::Default | Choice::Winner(_)) {
+                record.fruitless_rounds.saturating_add(1)
+            } else {
+                0
+            };
             record.round_at_runs = record.runs();
         }
     }
@@ -663,6 +694,8 @@ pub enum Choice {
     /// The default plan, though an arm is predicted faster and the exploration budget allows
     /// trying it: no arm's Thompson draw beat the default plan's this time.
     Undrawn,
+    /// The arm verified faster on this instance: nothing challenged it with evidence.
+    Winner(ArmId),
 }
 
 impl Choice {
@@ -673,7 +706,8 @@ impl Choice {
             Choice::Predicted(arm)
             | Choice::Verifying(arm)
             | Choice::Generalised(arm)
-            | Choice::Explored(arm) => arm,
+            | Choice::Explored(arm)
+            | Choice::Winner(arm) => arm,
         }
     }
 }
@@ -698,11 +732,13 @@ pub struct PlanningCost {
 /// Before planning alternatives: a statement whose default plan takes less than `threshold_ms`
 /// (as measured, once it ran; as predicted before), one that steering has given up on (or whose
 /// template it has), or one without enough default runs yet runs its default plan. A verified
-/// winner is reused while what it saves a run is more than planning it costs. Otherwise the
-/// arms are planned if the statement's round budget ([`StatementRecord::round_budget_ms`]: a
-/// round's share of one run, within what steering may still spend on it) holds at least one
-/// arm's planning ([`PlanningCost::arm_ms`]), and its next round is due
-/// ([`StatementRecord::round_due`]).
+/// winner is reused while what it saves a run is more than planning it costs; a round plans the
+/// arms again only when it has a challenger ([`StatementRecord::challenged`]), the round is due
+/// and its budget (scaled to the winner's time) holds the winner's planning and a challenger's.
+/// Otherwise the arms are planned if the statement's round budget
+/// ([`StatementRecord::round_budget_ms`]: a round's share of one run, within what steering may
+/// still spend on it) holds at least one arm's planning ([`PlanningCost::arm_ms`]), and its next
+/// round is due ([`StatementRecord::round_due`]).
 pub fn ahead(
     record: Option<&StatementRecord>,
     template: Option<&StatementRecord>,
@@ -726,11 +762,18 @@ pub fn ahead(
     }
     match record.verified_winner() {
         Some(arm) => {
-            let saved = default_ms - record.arms[usize::from(arm)].median_ms().unwrap_or(default_ms);
-            if saved > planning.arm_ms {
-                Ahead::Winner(arm)
+            let winner_ms = record.arms[usize::from(arm)].median_ms().unwrap_or(default_ms);
+            if default_ms - winner_ms <= planning.arm_ms {
+                return Ahead::Default;
+            }
+            // A round that may replace the winner plans it and at least one challenger, within a
+            // share of the winner's run (the run it precedes).
+            let round_ms = if default_ms > 0.0 { planning.round_ms * winner_ms / default_ms } else { 0.0 };
+            let budget = record.round_budget_ms(settings.explore_rate, round_ms);
+            if record.challenged(template) && record.round_due() && 2.0 * planning.arm_ms <= budget {
+                Ahead::PlanArms { budget_ms: budget }
             } else {
-                Ahead::Default
+                Ahead::Winner(arm)
             }
         }
         None => {
@@ -767,6 +810,11 @@ pub fn ahead(
 ///    (the bet exploring makes), which says nothing of the arms;
 /// 4. else the default plan.
 ///
+/// With an arm verified faster on this instance (a round [`ahead`] plans only for a challenger):
+/// the confident choice must beat the winner's measured time, an arm is verified only if it beat
+/// the winner by [`WIN_MARGIN`] too, nothing is explored beyond what the template proved, and
+/// the winner runs otherwise ([`Choice::Winner`]).
+///
 /// An arm banned on this instance, or on another instance of its template without having run
 /// on this one, is never chosen. What was measured replaces what was predicted: once an arm (the
 /// default plan included) ran for the instance, its median time is its estimate
@@ -801,22 +849,29 @@ pub fn decide(
         Some(measured) => (Candidate { arm: c.arm, estimate: measured }, measured),
         None => (Candidate { arm: c.arm, estimate: c.estimate }, c.estimate.scaled(surprise)),
     });
+    // With a verified winner, an arm is judged against the winner, which runs if none beats it.
+    let winner = record.and_then(StatementRecord::verified_winner);
+    let reference = winner.and_then(measured).unwrap_or(default);
+    let beats_winner = |arm: ArmId| winner.is_none_or(|winner| record.is_some_and(|r| r.beats(arm, winner)));
+    let fallback = winner.map_or(Choice::Default, Choice::Winner);
     let confident = candidates
         .clone()
-        .filter(|(_, cautious)| cautious.high_ms * (1.0 + settings.margin) < default.low_ms)
+        .filter(|(_, cautious)| cautious.high_ms * (1.0 + settings.margin) < reference.low_ms)
         .min_by(|a, b| a.1.ms.total_cmp(&b.1.ms));
     if let Some((best, _)) = confident {
         return Choice::Predicted(best.arm);
     }
     let verifying = candidates
         .clone()
-        .filter(|(c, _)| record.is_some_and(|r| r.ran_faster(c.arm)) && runs(c.arm) < VERIFY_RUNS)
+        .filter(|(c, _)| {
+            record.is_some_and(|r| r.ran_faster(c.arm)) && runs(c.arm) < VERIFY_RUNS && beats_winner(c.arm)
+        })
         .min_by(|a, b| a.0.estimate.ms.total_cmp(&b.0.estimate.ms));
     if let Some((arm, _)) = verifying {
         return Choice::Verifying(arm.arm);
     }
     if !record.is_some_and(|r| r.may_explore(settings.explore_rate)) {
-        return Choice::Default;
+        return fallback;
     }
     // Within the exploration budget: what another instance of the template proved is tried
     // first, since it is no proof for this one (an arm that wins on one instance can time out
@@ -828,6 +883,10 @@ pub fn decide(
         .min_by(|a, b| a.0.estimate.ms.total_cmp(&b.0.estimate.ms));
     if let Some((arm, _)) = generalised {
         return Choice::Generalised(arm.arm);
+    }
+    // A winner is challenged with evidence only (see StatementRecord::challenged).
+    if winner.is_some() {
+        return fallback;
     }
     // Thompson sampling, among the arms predicted faster than the default plan: an arm the
     // learner itself expects to be slower is never tried, however wide its spread.
@@ -1210,14 +1269,86 @@ mod tests {
         assert_eq!(record.verified_winner(), Some(1));
         assert_eq!(
             decide(Some(&record), None, &default, &arms, &settings, || 0.0),
-            Choice::Default,
-            "verified: ahead reuses it"
+            Choice::Winner(1),
+            "verified: it runs"
         );
         // One no faster than the default plan by the margin is not pursued.
         let mut close = StatementRecord { fingerprint: 9, ..Default::default() };
         close.record(DEFAULT_ARM, 100.0);
         close.record(1, 95.0);
         assert_eq!(decide(Some(&close), None, &default, &arms, &settings, || 0.0), Choice::Default);
+    }
+
+    #[test]
+    fn a_verified_winner_is_challenged_by_what_other_instances_proved_and_only_by_that() {
+        let settings = SteeringSettings::default();
+        let default = plan(20_000.0, 0.5);
+        // Instance e of a template: its default plan takes 20 s, arm 2 was verified at 16.6 s,
+        // while arm 1, verified on another instance, never ran here.
+        let mut template = StatementRecord { fingerprint: 40, template: true, ..Default::default() };
+        template.template_wins = (1 << 1) | (1 << 2);
+        let mut record = StatementRecord { fingerprint: 41, ..Default::default() };
+        record.record(DEFAULT_ARM, 20_000.0);
+        for ms in [16_600.0, 17_200.0, 16_500.0] {
+            record.record(2, ms);
+        }
+        assert_eq!(record.verified_winner(), Some(2));
+        assert!(record.challenged(Some(&template)) && !record.challenged(None));
+        let planning = PlanningCost { round_ms: 4_000.0, arm_ms: 2.0 };
+        assert_eq!(ahead(Some(&record), None, &default, 10.0, planning, &settings), Ahead::Winner(2));
+        // The round takes a share of the winner's run, not of the default plan's.
+        let Ahead::PlanArms { budget_ms } =
+            ahead(Some(&record), Some(&template), &default, 10.0, planning, &settings)
+        else {
+            panic!("a challenger: the arms are planned");
+        };
+        assert!((budget_ms - 4_000.0 * 16_600.0 / 20_000.0).abs() < 1e-6, "{budget_ms}");
+        // No budget for the winner's planning and a challenger's: the winner runs.
+        let dear = PlanningCost { round_ms: 4_000.0, arm_ms: budget_ms * 0.6 };
+        assert_eq!(ahead(Some(&record), Some(&template), &default, 10.0, dear, &settings), Ahead::Winner(2));
+        // Arm 3 is predicted far faster, but a prediction alone never displaces a winner, however
+        // the draw goes; arm 1, proved on another instance, is tried.
+        let arms = [
+            Candidate { arm: 1, estimate: plan(9_000.0, 1.0) },
+            Candidate { arm: 2, estimate: plan(15_000.0, 1.0) },
+            Candidate { arm: 3, estimate: plan(100.0, 3.0) },
+        ];
+        assert_eq!(
+            decide(Some(&record), Some(&template), &default, &arms, &settings, || -3.0),
+            Choice::Generalised(1)
+        );
+        assert_eq!(decide(Some(&record), None, &default, &arms, &settings, || -3.0), Choice::Winner(2));
+        // Arm 1 beats the winner: it runs again (measured this much faster, it is a confident
+        // choice as well as one being verified), and replaces the winner once verified.
+        for ms in [1_770.0, 1_800.0] {
+            record.record(1, ms);
+            assert!(record.challenged(Some(&template)));
+            assert_eq!(decide(Some(&record), Some(&template), &default, &arms, &settings, || 0.0).arm(), 1);
+        }
+        record.record(1, 1_750.0);
+        assert_eq!(record.verified_winner(), Some(1));
+        assert!(!record.challenged(Some(&template)), "nothing left to challenge it");
+        assert_eq!(
+            ahead(Some(&record), Some(&template), &default, 10.0, planning, &settings),
+            Ahead::Winner(1)
+        );
+        // An arm that ran faster than the default plan but not than the winner is not pursued.
+        let mut slow = StatementRecord { fingerprint: 42, ..Default::default() };
+        slow.record(DEFAULT_ARM, 20_000.0);
+        for ms in [2_000.0, 2_000.0, 2_000.0] {
+            slow.record(2, ms);
+        }
+        slow.record(1, 15_000.0);
+        assert!(slow.ran_faster(1) && !slow.challenged(Some(&template)));
+        assert_eq!(
+            decide(Some(&slow), Some(&template), &default, &arms, &settings, || 0.0),
+            Choice::Winner(2)
+        );
+        // A round that found nothing to beat the winner makes the next one wait.
+        let mut memory = SteeringMemory::<8>::new();
+        memory.record_run(40, 43, DEFAULT_ARM, 20_000.0);
+        memory.planned_round(43, 1.0, Choice::Winner(2));
+        assert_eq!(memory.get(43).unwrap().fruitless_rounds(), 1);
     }
 
     #[test]
