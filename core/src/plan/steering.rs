@@ -316,28 +316,41 @@ impl StatementRecord {
     }
 
     /// Whether `arm` may replace `winner`, this instance's verified winner: it is not banned
-    /// here, and either it never ran here and its `template` verified it faster on another
-    /// instance (and did not ban it), or it is being verified here ([`Self::ran_faster`], fewer
-    /// than [`VERIFY_RUNS`] runs) and beats the winner by [`WIN_MARGIN`] too.
-    fn challenges(&self, template: Option<&StatementRecord>, winner: ArmId, arm: ArmId) -> bool {
+    /// here, and either it never ran here, its `template` verified it faster on another
+    /// instance (and did not ban it) and exploring may still risk a run at `explore_rate`
+    /// ([`Self::may_explore`]: [`decide`] tries it only then), or it is being verified here
+    /// ([`Self::ran_faster`], fewer than [`VERIFY_RUNS`] runs) and beats the winner by
+    /// [`WIN_MARGIN`] too.
+    fn challenges(
+        &self,
+        template: Option<&StatementRecord>,
+        explore_rate: f64,
+        winner: ArmId,
+        arm: ArmId,
+    ) -> bool {
         let Some(record) = self.arms.get(usize::from(arm)) else { return false };
         if arm == winner || arm == DEFAULT_ARM || record.banned {
             return false;
         }
         match record.runs() {
-            0 => template.is_some_and(|t| t.template_won(arm) && !t.is_banned(arm)),
+            0 => {
+                template.is_some_and(|t| t.template_won(arm) && !t.is_banned(arm))
+                    && self.may_explore(explore_rate)
+            }
             runs => runs < VERIFY_RUNS && self.ran_faster(arm) && self.beats(arm, winner),
         }
     }
 
-    /// Whether this instance's verified winner has a challenger ([`Self::challenges`]): what
-    /// another instance of its `template` proved, or an arm that beat the winner here and is
-    /// being verified. Only evidence challenges a winner, never a prediction alone: a winner's
-    /// planning rounds cost what planning every arm costs, and trying arms on a guess would
-    /// risk what the winner saves. `false` without a verified winner.
-    pub fn challenged(&self, template: Option<&StatementRecord>) -> bool {
-        self.verified_winner()
-            .is_some_and(|winner| (1..MAX_ARMS as ArmId).any(|arm| self.challenges(template, winner, arm)))
+    /// Whether this instance's verified winner has a challenger at `explore_rate`
+    /// ([`Self::challenges`]): what another instance of its `template` proved, or an arm that
+    /// beat the winner here and is being verified. Only evidence challenges a winner, never a
+    /// prediction alone: a winner's planning rounds cost what planning every arm costs, and
+    /// trying arms on a guess would risk what the winner saves. `false` without a verified
+    /// winner.
+    pub fn challenged(&self, template: Option<&StatementRecord>, explore_rate: f64) -> bool {
+        self.verified_winner().is_some_and(|winner| {
+            (1..MAX_ARMS as ArmId).any(|arm| self.challenges(template, explore_rate, winner, arm))
+        })
     }
 
     /// Whether exploring may risk another run: what runs under other arms lost against the
@@ -770,7 +783,10 @@ pub fn ahead(
             // share of the winner's run (the run it precedes).
             let round_ms = if default_ms > 0.0 { planning.round_ms * winner_ms / default_ms } else { 0.0 };
             let budget = record.round_budget_ms(settings.explore_rate, round_ms);
-            if record.challenged(template) && record.round_due() && 2.0 * planning.arm_ms <= budget {
+            if record.challenged(template, settings.explore_rate)
+                && record.round_due()
+                && 2.0 * planning.arm_ms <= budget
+            {
                 Ahead::PlanArms { budget_ms: budget }
             } else {
                 Ahead::Winner(arm)
@@ -1293,7 +1309,10 @@ mod tests {
             record.record(2, ms);
         }
         assert_eq!(record.verified_winner(), Some(2));
-        assert!(record.challenged(Some(&template)) && !record.challenged(None));
+        assert!(record.challenged(Some(&template), 0.05) && !record.challenged(None, 0.05));
+        assert!(!record.challenged(Some(&template), 0.0), "trying another instance's winner is exploring");
+        let spent = StatementRecord { lost_ms: 10_000.0, ..record };
+        assert!(!spent.challenged(Some(&template), 0.05), "beyond what exploring may lose: no round");
         let planning = PlanningCost { round_ms: 4_000.0, arm_ms: 2.0 };
         assert_eq!(ahead(Some(&record), None, &default, 10.0, planning, &settings), Ahead::Winner(2));
         // The round takes a share of the winner's run, not of the default plan's.
@@ -1322,12 +1341,12 @@ mod tests {
         // choice as well as one being verified), and replaces the winner once verified.
         for ms in [1_770.0, 1_800.0] {
             record.record(1, ms);
-            assert!(record.challenged(Some(&template)));
+            assert!(record.challenged(Some(&template), 0.0), "verifying is not exploring");
             assert_eq!(decide(Some(&record), Some(&template), &default, &arms, &settings, || 0.0).arm(), 1);
         }
         record.record(1, 1_750.0);
         assert_eq!(record.verified_winner(), Some(1));
-        assert!(!record.challenged(Some(&template)), "nothing left to challenge it");
+        assert!(!record.challenged(Some(&template), 0.05), "nothing left to challenge it");
         assert_eq!(
             ahead(Some(&record), Some(&template), &default, 10.0, planning, &settings),
             Ahead::Winner(1)
@@ -1339,7 +1358,7 @@ mod tests {
             slow.record(2, ms);
         }
         slow.record(1, 15_000.0);
-        assert!(slow.ran_faster(1) && !slow.challenged(Some(&template)));
+        assert!(slow.ran_faster(1) && !slow.challenged(Some(&template), 0.05));
         assert_eq!(
             decide(Some(&slow), Some(&template), &default, &arms, &settings, || 0.0),
             Choice::Winner(2)
