@@ -15,9 +15,9 @@ Online: `passes` passes over the instances, shuffled per pass; each instance run
 `microlora.steer = on`, once with it off (the planner's own plan, as stock PostgreSQL plans
 it) and once more with it off on a third connection (the control). Before the three, it runs
 once untimed on a fourth connection, stock and cut off after `WARM_UP_S`: whichever of the three
-ran first otherwise paid for the caches the statements before it had taken (3 to 6% slower over
-all instances of a run, up to 50% for a 3 ms one; nothing measurable beyond 50 ms, which the
-cut-off spares). The three take turns in three orders, each instance's order moving on by one
+ran first otherwise paid for the caches the statements before it had taken (statements under
+50 ms ran 4 to 7% slower first than second, geometric mean; up to 50% for a 3 ms one; nothing
+measurable beyond 50 ms, which the cut-off spares). The three take turns in three orders, each instance's order moving on by one
 every pass, so that none of the three runs first more often than another.
 The steered connection runs with the server's settings (microlora's defaults: one statement in
 ten has its nodes timed, and every statement steering times counts its nodes' rows); the stock
