@@ -170,9 +170,8 @@ struct Decision {
     instance: u64,
     /// An arm verified faster for this statement: it runs without deciding again.
     winner: Option<ArmId>,
-    /// In a round that may replace a verified winner (one with a challenger), the winner: it is
-    /// planned first, whatever the budget, since it runs unless a challenger beats it; and
-    /// whether it was offered.
+    /// In a round that may replace a verified winner, the winner (see
+    /// [`Ahead::PlanArms`]), and whether it was offered.
     defending: Option<ArmId>,
     defended: bool,
     default: PlanEstimate,
@@ -245,9 +244,6 @@ struct Outlook {
     /// instance of its template. A round with room for a few arms must not leave out the arm it
     /// is verifying.
     favoured: u8,
-    /// The instance's verified winner, if it has one: a round planned for a challenger plans it
-    /// first (see [`Decision::defending`]).
-    defending: Option<ArmId>,
 }
 
 /// A plan the planner hook returned for a statement it considered, until the statement runs.
@@ -603,7 +599,6 @@ pub unsafe extern "C" fn microlora_steer_begin(
                         default_ms,
                         first_arm: first_arm(record.planning_ms, planning_ms),
                         favoured: favoured(record, template),
-                        defending: record.verified_winner(),
                     };
                     (Some(outlook), matches!(verdict, Ahead::PlanArms { .. }))
                 }
@@ -655,24 +650,24 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
         return false;
     };
     // A winner is planned whatever the budget (ahead() found it worth planning).
-    let (default, winner, may_change, budget_ms) = match outlook.ahead {
+    let (default, winner, defending, may_change, budget_ms) = match outlook.ahead {
         Ahead::Default => return false,
         Ahead::Winner(arm) => {
-            (PlanEstimate::measured(outlook.default_ms), Some(arm), arm_bit(arm.into()), 0.0)
+            (PlanEstimate::measured(outlook.default_ms), Some(arm), None, arm_bit(arm.into()), 0.0)
         }
         // SAFETY: the plan is valid (the caller's promise); it is described once, for its
         // estimate and for the arms that may change it.
-        Ahead::PlanArms { budget_ms } => unsafe {
+        Ahead::PlanArms { budget_ms, defending } => unsafe {
             let nodes = describe(plan);
             let estimate = plan_estimate(shared().read().predictor(), &nodes);
-            (estimate, None, arms_that_may_change(plan, &nodes), budget_ms)
+            (estimate, None, defending, arms_that_may_change(plan, &nodes), budget_ms)
         },
     };
     let decision = Decision {
         template: planned.fingerprint,
         instance: planned.instance,
         winner,
-        defending: outlook.defending.filter(|_| winner.is_none()),
+        defending,
         defended: false,
         default,
         candidates: Vec::with_capacity(MAX_ARMS),
@@ -1017,82 +1012,75 @@ mod tests {
     use microlora_core::{PlanEstimate, PlanningCost};
     use std::time::Instant;
 
-    /// The arms a decision plans: those of `may_change` from `first`, within `round_ms` at
-    /// `arm_ms` an arm, or only its verified `winner`.
-    fn round(may_change: &[u32], first: u8, round_ms: f64, arm_ms: f64, winner: Option<u8>) -> Vec<u8> {
-        favoured_round(may_change, &[], first, round_ms, arm_ms, winner)
-    }
-
-    /// The same, with the arms of `favoured` planned first.
-    fn favoured_round(
-        may_change: &[u32],
-        favoured: &[u32],
+    /// A planning round's inputs: the arms that may change the plan and those planned first
+    /// (by number), the arm the others start from, its budget (each arm taking 1 ms), and the
+    /// instance's verified winner (planned alone) or the winner the round may replace.
+    #[derive(Clone, Copy)]
+    struct Round<'a> {
+        may_change: &'a [u32],
+        favoured: &'a [u32],
         first: u8,
         round_ms: f64,
-        arm_ms: f64,
-        winner: Option<u8>,
-    ) -> Vec<u8> {
-        challenge_round(may_change, favoured, first, round_ms, arm_ms, winner, None)
-    }
-
-    /// The same, in a round that may replace the verified winner `defending`.
-    fn challenge_round(
-        may_change: &[u32],
-        favoured: &[u32],
-        first: u8,
-        round_ms: f64,
-        arm_ms: f64,
         winner: Option<u8>,
         defending: Option<u8>,
-    ) -> Vec<u8> {
-        let bits = |arms: &[u32]| arms.iter().fold(0, |bits, &arm| bits | arm_bit(arm));
-        let mut decision = Decision {
-            template: 1,
-            instance: 2,
-            winner,
-            defending,
-            defended: false,
-            default: PlanEstimate::default(),
-            candidates: Vec::new(),
-            seen: Vec::new(),
-            may_change: bits(may_change),
-            favoured: bits(favoured),
-            planning: PlanningCost { round_ms, arm_ms },
-            first_arm: first,
-            offered: 0,
-            started: Instant::now(),
-            dry: false,
-        };
-        // Each arm planned takes `arm_ms`.
-        let mut planned = Vec::new();
-        while let Some(arm) = decision.next_arm(planned.len() as f64 * arm_ms) {
-            planned.push(arm);
-            assert!(planned.len() <= 7, "a round plans each arm once at most: {planned:?}");
+    }
+
+    /// A round of the arms of `may_change` from `first`, within `round_ms`, nothing favoured.
+    fn round(may_change: &[u32], first: u8, round_ms: f64) -> Round<'_> {
+        Round { may_change, favoured: &[], first, round_ms, winner: None, defending: None }
+    }
+
+    impl Round<'_> {
+        /// The arms the round plans, in order.
+        fn planned(self) -> Vec<u8> {
+            let bits = |arms: &[u32]| arms.iter().fold(0, |bits, &arm| bits | arm_bit(arm));
+            let mut decision = Decision {
+                template: 1,
+                instance: 2,
+                winner: self.winner,
+                defending: self.defending,
+                defended: false,
+                default: PlanEstimate::default(),
+                candidates: Vec::new(),
+                seen: Vec::new(),
+                may_change: bits(self.may_change),
+                favoured: bits(self.favoured),
+                planning: PlanningCost { round_ms: self.round_ms, arm_ms: 1.0 },
+                first_arm: self.first,
+                offered: 0,
+                started: Instant::now(),
+                dry: false,
+            };
+            let mut planned = Vec::new();
+            while let Some(arm) = decision.next_arm(planned.len() as f64) {
+                planned.push(arm);
+                assert!(planned.len() <= 7, "a round plans each arm once at most: {planned:?}");
+            }
+            planned
         }
-        planned
     }
 
     #[test]
     fn a_round_plans_the_arms_that_may_change_the_plan_in_turns_within_its_budget() {
         let all = [1, 2, 3, 4, 5, 6, 7];
-        assert_eq!(round(&all, 0, 1e9, 1.0, None), [1, 2, 3, 4, 5, 6, 7]);
-        assert_eq!(round(&all, 3, 1e9, 1.0, None), [4, 5, 6, 7, 1, 2, 3], "from the round's first arm on");
-        assert_eq!(round(&[2, 5], 3, 1e9, 1.0, None), [5, 2], "only the arms that may change the plan");
-        assert_eq!(round(&all, 3, 2.5, 1.0, None), [4, 5], "as many as the budget holds");
-        assert_eq!(round(&all, 0, 0.5, 1.0, None), Vec::<u8>::new(), "not one");
-        assert_eq!(round(&[4], 0, 0.0, 1.0, Some(4)), [4], "a verified winner, once, whatever the budget");
+        assert_eq!(round(&all, 0, 1e9).planned(), [1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(round(&all, 3, 1e9).planned(), [4, 5, 6, 7, 1, 2, 3], "from the round's first arm on");
+        assert_eq!(round(&[2, 5], 3, 1e9).planned(), [5, 2], "only the arms that may change the plan");
+        assert_eq!(round(&all, 3, 2.5).planned(), [4, 5], "as many as the budget holds");
+        assert_eq!(round(&all, 0, 0.5).planned(), Vec::<u8>::new(), "not one");
+        let winner = Round { winner: Some(4), ..round(&[4], 0, 0.0) };
+        assert_eq!(winner.planned(), [4], "a verified winner, once, whatever the budget");
         // The arms being verified (or won on another instance) first, then the others in turn.
-        assert_eq!(favoured_round(&all, &[6, 2], 3, 1e9, 1.0, None), [2, 6, 4, 5, 7, 1, 3]);
-        assert_eq!(favoured_round(&all, &[6], 3, 2.5, 1.0, None), [6, 4], "a short round keeps the favoured");
-        assert_eq!(favoured_round(&[1, 5], &[6], 0, 1e9, 1.0, None), [1, 5], "if they may change the plan");
+        let favoured = |may_change, favoured, round_ms| Round { favoured, ..round(may_change, 3, round_ms) };
+        assert_eq!(favoured(&all, &[6, 2], 1e9).planned(), [2, 6, 4, 5, 7, 1, 3]);
+        assert_eq!(favoured(&all, &[6], 2.5).planned(), [6, 4], "a short round keeps the favoured");
+        assert_eq!(favoured(&[1, 5], &[6], 1e9).planned(), [5, 1], "if they may change the plan");
         // A round that may replace a verified winner plans it first, whatever the budget, once.
-        assert_eq!(challenge_round(&all, &[5, 1], 3, 3.0, 1.0, None, Some(5)), [5, 1, 4]);
-        assert_eq!(challenge_round(&all, &[5, 1], 3, 0.5, 1.0, None, Some(5)), [5]);
-        assert_eq!(
-            challenge_round(&[1, 2], &[1], 0, 1e9, 1.0, None, Some(5)),
-            [1, 2],
-            "if it may change the plan"
-        );
+        let challenge =
+            |may_change, round_ms| Round { defending: Some(5), ..favoured(may_change, &[5, 1], round_ms) };
+        assert_eq!(challenge(&all, 3.0).planned(), [5, 1, 4]);
+        assert_eq!(challenge(&all, 0.5).planned(), [5]);
+        assert_eq!(challenge(&[1, 2], 1e9).planned(), [1, 2], "if it may change the plan");
         // Rounds start past the arms earlier rounds planned, as what their planning took says.
         assert_eq!(first_arm(0.0, 1.5), 0);
         assert_eq!(first_arm(4.4, 1.5), 3);

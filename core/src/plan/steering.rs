@@ -348,9 +348,17 @@ impl StatementRecord {
     /// trying arms on a guess would risk what the winner saves. `false` without a verified
     /// winner.
     pub fn challenged(&self, template: Option<&StatementRecord>, explore_rate: f64) -> bool {
-        self.verified_winner().is_some_and(|winner| {
-            (1..MAX_ARMS as ArmId).any(|arm| self.challenges(template, explore_rate, winner, arm))
-        })
+        self.verified_winner().is_some_and(|winner| self.winner_challenged(template, explore_rate, winner))
+    }
+
+    /// [`Self::challenged`], for the verified winner `winner` the caller holds.
+    fn winner_challenged(
+        &self,
+        template: Option<&StatementRecord>,
+        explore_rate: f64,
+        winner: ArmId,
+    ) -> bool {
+        (1..MAX_ARMS as ArmId).any(|arm| self.challenges(template, explore_rate, winner, arm))
     }
 
     /// Whether exploring may risk another run: what runs under other arms lost against the
@@ -687,8 +695,10 @@ pub enum Ahead {
     /// Run this arm, verified faster: plan only it.
     Winner(ArmId),
     /// Plan the alternatives, within `budget_ms` in all (the statement's round budget,
-    /// [`StatementRecord::round_budget_ms`]), and [`decide`].
-    PlanArms { budget_ms: f64 },
+    /// [`StatementRecord::round_budget_ms`]), and [`decide`]. In a round that may replace the
+    /// instance's verified winner (one with a challenger), `defending` is the winner: it runs
+    /// unless a challenger beats it, so it is planned first, whatever the budget.
+    PlanArms { budget_ms: f64, defending: Option<ArmId> },
 }
 
 /// Why an alternative was chosen.
@@ -783,11 +793,11 @@ pub fn ahead(
             // share of the winner's run (the run it precedes).
             let round_ms = if default_ms > 0.0 { planning.round_ms * winner_ms / default_ms } else { 0.0 };
             let budget = record.round_budget_ms(settings.explore_rate, round_ms);
-            if record.challenged(template, settings.explore_rate)
+            if record.winner_challenged(template, settings.explore_rate, arm)
                 && record.round_due()
                 && 2.0 * planning.arm_ms <= budget
             {
-                Ahead::PlanArms { budget_ms: budget }
+                Ahead::PlanArms { budget_ms: budget, defending: Some(arm) }
             } else {
                 Ahead::Winner(arm)
             }
@@ -795,7 +805,7 @@ pub fn ahead(
         None => {
             let budget = record.round_budget_ms(settings.explore_rate, planning.round_ms);
             if budget > 0.0 && planning.arm_ms <= budget && record.round_due() {
-                Ahead::PlanArms { budget_ms: budget }
+                Ahead::PlanArms { budget_ms: budget, defending: None }
             } else {
                 Ahead::Default
             }
@@ -813,7 +823,9 @@ pub fn ahead(
 ///    ([`Choice::Verifying`]);
 /// 3. while the statement's exploration budget allows ([`StatementRecord::may_explore`]): an arm
 ///    verified faster on another instance of the template that has not run on this one, unless
-///    the learner predicts it slower than the default plan ([`Choice::Generalised`]); else,
+///    the learner predicts it slower than the plan it would replace (the default plan, or a
+///    verified winner: the two plans predicted, so that a misjudged scope misjudges both alike)
+///    ([`Choice::Generalised`]); else,
 ///    among the arms predicted faster than the default plan ran by [`WIN_MARGIN`] (what a
 ///    verified winner must be: an arm predicted less faster could not become one, however its
 ///    runs went), the one whose Thompson draw is smallest, if it beats the default's draw
@@ -861,12 +873,18 @@ pub fn decide(
             && !record.is_some_and(|r| r.is_banned(c.arm))
             && (runs(c.arm) > 0 || !template.is_some_and(|t| t.is_banned(c.arm)))
     };
+    // With a verified winner, an arm is judged against the winner, which runs if none beats it.
+    let winner = record.and_then(StatementRecord::verified_winner);
+    // What an arm proved on another instance would replace here, as the learner predicts it:
+    // the winner's plan, or the default plan (`None` when the winner was not planned).
+    let replaced_ms = match winner {
+        Some(winner) => candidates.iter().find(|c| c.arm == winner).map(|c| c.estimate.ms),
+        None => Some(predicted_default.ms),
+    };
     let candidates = candidates.iter().filter(|c| allowed(c)).map(|c| match measured(c.arm) {
         Some(measured) => (Candidate { arm: c.arm, estimate: measured }, measured),
         None => (Candidate { arm: c.arm, estimate: c.estimate }, c.estimate.scaled(surprise)),
     });
-    // With a verified winner, an arm is judged against the winner, which runs if none beats it.
-    let winner = record.and_then(StatementRecord::verified_winner);
     let reference = winner.and_then(measured).unwrap_or(default);
     let beats_winner = |arm: ArmId| winner.is_none_or(|winner| record.is_some_and(|r| r.beats(arm, winner)));
     let fallback = winner.map_or(Choice::Default, Choice::Winner);
@@ -895,7 +913,7 @@ pub fn decide(
     let generalised = candidates
         .clone()
         .filter(|(c, _)| runs(c.arm) == 0 && template.is_some_and(|t| t.template_won(c.arm)))
-        .filter(|(c, _)| c.estimate.ms <= predicted_default.ms)
+        .filter(|(c, _)| replaced_ms.is_some_and(|replaced| c.estimate.ms <= replaced))
         .min_by(|a, b| a.0.estimate.ms.total_cmp(&b.0.estimate.ms));
     if let Some((arm, _)) = generalised {
         return Choice::Generalised(arm.arm);
@@ -1316,7 +1334,7 @@ mod tests {
         let planning = PlanningCost { round_ms: 4_000.0, arm_ms: 2.0 };
         assert_eq!(ahead(Some(&record), None, &default, 10.0, planning, &settings), Ahead::Winner(2));
         // The round takes a share of the winner's run, not of the default plan's.
-        let Ahead::PlanArms { budget_ms } =
+        let Ahead::PlanArms { budget_ms, defending: Some(2) } =
             ahead(Some(&record), Some(&template), &default, 10.0, planning, &settings)
         else {
             panic!("a challenger: the arms are planned");
@@ -1337,6 +1355,19 @@ mod tests {
             Choice::Generalised(1)
         );
         assert_eq!(decide(Some(&record), None, &default, &arms, &settings, || -3.0), Choice::Winner(2));
+        // What another instance proved is no reason to try an arm the learner predicts slower
+        // than the winner's plan here (it may have won less there than the winner wins here),
+        // nor one it cannot compare with the winner's plan, which was not planned.
+        let mut slower = arms;
+        slower[0].estimate = plan(16_000.0, 1.0);
+        assert_eq!(
+            decide(Some(&record), Some(&template), &default, &slower, &settings, || -3.0),
+            Choice::Winner(2)
+        );
+        assert_eq!(
+            decide(Some(&record), Some(&template), &default, &[arms[0], arms[2]], &settings, || -3.0),
+            Choice::Winner(2)
+        );
         // Arm 1 beats the winner: it runs again (measured this much faster, it is a confident
         // choice as well as one being verified), and replaces the winner once verified.
         for ms in [1_770.0, 1_800.0] {
@@ -1408,13 +1439,13 @@ mod tests {
         assert_eq!(record.allowance_ms(0.05), 4.0);
         assert_eq!(
             ahead(Some(&record), None, &default, 10.0, round(4.0), &settings),
-            Ahead::PlanArms { budget_ms: 4.0 }
+            Ahead::PlanArms { budget_ms: 4.0, defending: None }
         );
         record.planning_ms = 3.9;
         assert!((record.round_budget_ms(0.05, 4.0) - 0.1).abs() < 1e-9, "a round takes what is left");
         assert_eq!(
             ahead(Some(&record), None, &default, 10.0, round(4.0), &settings),
-            Ahead::PlanArms { budget_ms: record.round_budget_ms(0.05, 4.0) }
+            Ahead::PlanArms { budget_ms: record.round_budget_ms(0.05, 4.0), defending: None }
         );
         record.planning_ms = 4.1;
         assert_eq!(record.round_budget_ms(0.05, 4.0), 0.0);
