@@ -299,6 +299,7 @@ impl Why {
             Why::Decided(Choice::Default) => "no arm expected faster",
             Why::Decided(Choice::Predicted(_)) => "predicted faster",
             Why::Decided(Choice::Verifying(_)) => "ran faster, being verified",
+            Why::Decided(Choice::Measuring) => "an arm ran faster by too little to tell yet: the default plan runs again",
             Why::Decided(Choice::Generalised(_)) => "verified faster on another instance of the template",
             Why::Decided(Choice::Explored(_)) => "explored within the exploration budget",
             Why::Decided(Choice::Undrawn) => "an arm expected faster, not drawn to explore this time",

@@ -448,7 +448,8 @@ def report_problems(out, report_json: dict, figures) -> list[str]:
 #: How `regressions_section` abbreviates `last_steered()`'s reasons.
 _WHY = (("not measured slow before", "unmeasured"), ("not steered", "not steered"), ("verified faster before", "winner"),
         ("planning the arms failed", "failed"), ("no arm expected", "none faster"), ("not drawn", "undrawn"), ("predicted", "predicted"),
-        ("being verified", "verifying"), ("another instance", "generalised"), ("explored", "explored"))
+        ("being verified", "verifying"), ("another instance", "generalised"), ("explored", "explored"),
+        ("too little to tell", "measuring"))
 
 
 def _why(steering: dict | None) -> str:

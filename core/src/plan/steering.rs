@@ -6,8 +6,9 @@
 //! - scores a whole plan from the learner's per-node estimates ([`PlanEstimate`]): a predicted
 //!   time with an optimistic and a pessimistic bound, wide where the learner knows little
 //!   ([`crate::TimePredictor::estimate`]);
-//! - decides whether to run an alternative ([`decide`]): a verified winner is reused, and
-//!   replaced only on evidence ([`StatementRecord::challenged`]); otherwise an arm is chosen only
+//! - decides whether to run an alternative ([`decide`]): a verified winner (one whose lead over
+//!   the default plan the runs of both tell from noise, [`StatementRecord::verified`]) is reused,
+//!   and replaced only on evidence ([`StatementRecord::challenged`]); otherwise an arm is chosen only
 //!   when its pessimistic time beats the default plan's optimistic time by a margin, and within
 //!   an exploration budget an arm is tried by Thompson sampling;
 //! - remembers per statement how each arm really did ([`StatementRecord`], kept in a fixed-size
@@ -292,20 +293,35 @@ impl StatementRecord {
     }
 
     /// Whether `arm` (not the default) ran, is not banned, and its median beats the default
-    /// plan's by [`WIN_MARGIN`]: after [`VERIFY_RUNS`] runs, a verified winner
-    /// ([`Self::verified_winner`]); before, an arm being verified ([`Choice::Verifying`]).
+    /// plan's by [`WIN_MARGIN`]: an arm being verified ([`Choice::Verifying`]) until it is
+    /// verified ([`Self::verified`]).
     pub fn ran_faster(&self, arm: ArmId) -> bool {
         arm != DEFAULT_ARM && !self.is_banned(arm) && self.beats(arm, DEFAULT_ARM)
     }
 
-    /// An arm that ran faster ([`Self::ran_faster`]) [`VERIFY_RUNS`] times or more: the fastest
-    /// such arm.
+    /// Whether `arm` is verified faster than the default plan: it ran faster
+    /// ([`Self::ran_faster`]) [`VERIFY_RUNS`] times or more, and by more than the runs of both
+    /// can tell from noise: its median is below the default plan's by at least [`BOUND_Z`] times
+    /// the spread of the two medians' ratio (in log, [`MEASURED_SIGMA`] ×
+    /// √(1/default runs + 1/arm runs); 1.46× after one default run and three of the arm's,
+    /// 1.31× after three each). A default plan measured once, on a run 20% slower than its
+    /// others, would otherwise make an arm no faster than it a winner.
+    pub fn verified(&self, arm: ArmId) -> bool {
+        let (Some(default), Some(record)) = (self.arms.first(), self.arms.get(usize::from(arm))) else {
+            return false;
+        };
+        if !self.ran_faster(arm) || record.runs() < VERIFY_RUNS {
+            return false;
+        }
+        let spread = MEASURED_SIGMA * math::sqrt(1.0 / default.runs() as f64 + 1.0 / record.runs() as f64);
+        record.times.median() * math::exp(BOUND_Z * spread) <= default.times.median()
+    }
+
+    /// The fastest arm verified faster than the default plan ([`Self::verified`]).
     pub fn verified_winner(&self) -> Option<ArmId> {
-        (1..MAX_ARMS as ArmId)
-            .filter(|&arm| self.ran_faster(arm) && self.arms[usize::from(arm)].runs() >= VERIFY_RUNS)
-            .min_by(|&a, &b| {
-                self.arms[usize::from(a)].times.median().total_cmp(&self.arms[usize::from(b)].times.median())
-            })
+        (1..MAX_ARMS as ArmId).filter(|&arm| self.verified(arm)).min_by(|&a, &b| {
+            self.arms[usize::from(a)].times.median().total_cmp(&self.arms[usize::from(b)].times.median())
+        })
     }
 
     /// Whether a planning round of this instance plans `arm` before the others: an arm that ran
@@ -708,8 +724,12 @@ pub enum Choice {
     Default,
     /// Predicted faster with confidence.
     Predicted(ArmId),
-    /// Ran faster than the default plan on this instance, not yet [`VERIFY_RUNS`] times.
+    /// Ran faster than the default plan on this instance, not yet verified
+    /// ([`StatementRecord::verified`]).
     Verifying(ArmId),
+    /// The default plan, measured again: an arm ran faster [`VERIFY_RUNS`] times, by less than
+    /// the default plan's fewer runs can tell from noise ([`StatementRecord::verified`]).
+    Measuring,
     /// Verified faster on another instance of the template.
     Generalised(ArmId),
     /// Tried within the exploration budget.
@@ -725,7 +745,7 @@ impl Choice {
     /// The arm that runs.
     pub fn arm(self) -> ArmId {
         match self {
-            Choice::Default | Choice::Undrawn => DEFAULT_ARM,
+            Choice::Default | Choice::Undrawn | Choice::Measuring => DEFAULT_ARM,
             Choice::Predicted(arm)
             | Choice::Verifying(arm)
             | Choice::Generalised(arm)
@@ -820,7 +840,8 @@ pub fn ahead(
 ///    slower the default plan ran than predicted (never down): a confident choice must hold even
 ///    if the learner misjudges every plan of this statement alike;
 /// 2. an arm that ran faster than the default plan on this instance and is not verified yet
-///    ([`Choice::Verifying`]);
+///    ([`Choice::Verifying`]), or, once it ran [`VERIFY_RUNS`] times and only the default
+///    plan's fewer runs keep it from being verified, the default plan ([`Choice::Measuring`]);
 /// 3. while the statement's exploration budget allows ([`StatementRecord::may_explore`]): an arm
 ///    verified faster on another instance of the template that has not run on this one, unless
 ///    the learner predicts it slower than the plan it would replace (the default plan, or a
@@ -898,10 +919,15 @@ pub fn decide(
     let verifying = candidates
         .clone()
         .filter(|(c, _)| {
-            record.is_some_and(|r| r.ran_faster(c.arm)) && runs(c.arm) < VERIFY_RUNS && beats_winner(c.arm)
+            record.is_some_and(|r| r.ran_faster(c.arm) && !r.verified(c.arm)) && beats_winner(c.arm)
         })
         .min_by(|a, b| a.0.estimate.ms.total_cmp(&b.0.estimate.ms));
     if let Some((arm, _)) = verifying {
+        // It ran often enough, but its lead is within what the default plan's fewer runs can
+        // tell: the default plan runs again, until it ran as often as the arm.
+        if winner.is_none() && runs(arm.arm) >= VERIFY_RUNS && runs(DEFAULT_ARM) < runs(arm.arm) {
+            return Choice::Measuring;
+        }
         return Choice::Verifying(arm.arm);
     }
     if !record.is_some_and(|r| r.may_explore(settings.explore_rate)) {
@@ -1314,16 +1340,61 @@ mod tests {
     }
 
     #[test]
+    fn a_lead_within_the_noise_of_the_default_plans_runs_is_verified_only_once_they_tell_it() {
+        let settings = SteeringSettings::default();
+        let default = plan(100.0, 0.5);
+        let arms = [Candidate { arm: 1, estimate: plan(90.0, 0.5) }];
+        let choose =
+            |record: &StatementRecord| decide(Some(record), None, &default, &arms, &settings, || 0.0);
+        // Far faster than one default run can be by chance: verified after three runs.
+        let mut clear = StatementRecord { fingerprint: 50, ..Default::default() };
+        clear.record(DEFAULT_ARM, 100.0);
+        for ms in [60.0, 62.0, 59.0] {
+            clear.record(1, ms);
+        }
+        assert_eq!(clear.verified_winner(), Some(1));
+        // 1.25× faster than one default run: the default plan runs again before the arm does,
+        // and the two take turns until their runs tell the lead from noise.
+        let mut close = StatementRecord { fingerprint: 51, ..Default::default() };
+        close.record(DEFAULT_ARM, 100.0);
+        for ms in [80.0, 79.0, 81.0] {
+            close.record(1, ms);
+        }
+        assert!(close.ran_faster(1) && !close.verified(1) && close.verified_winner().is_none());
+        assert_eq!(choose(&close), Choice::Measuring);
+        let mut turns = Vec::new();
+        while close.verified_winner().is_none() && close.runs() < 30 {
+            let choice = choose(&close);
+            turns.push(choice.arm());
+            close.record(choice.arm(), if choice.arm() == DEFAULT_ARM { 100.0 } else { 80.0 });
+        }
+        assert_eq!(close.verified_winner(), Some(1), "{turns:?}");
+        assert_eq!(turns[..4], [0, 0, 1, 0], "the default plan catches up, then they take turns");
+        assert!(close.arms[0].runs() <= close.arms[1].runs() && close.runs() <= 14, "{turns:?}");
+        // The lead a slow first default run made disappears as the default plan runs again.
+        let mut lucky = StatementRecord { fingerprint: 52, ..Default::default() };
+        lucky.record(DEFAULT_ARM, 100.0);
+        for ms in [80.0, 79.0, 81.0] {
+            lucky.record(1, ms);
+        }
+        lucky.record(DEFAULT_ARM, 79.0);
+        lucky.record(DEFAULT_ARM, 81.0);
+        assert!(!lucky.ran_faster(1) && lucky.verified_winner().is_none());
+        assert_ne!(choose(&lucky), Choice::Measuring);
+        assert_ne!(choose(&lucky), Choice::Verifying(1));
+    }
+
+    #[test]
     fn a_verified_winner_is_challenged_by_what_other_instances_proved_and_only_by_that() {
         let settings = SteeringSettings::default();
         let default = plan(20_000.0, 0.5);
-        // Instance e of a template: its default plan takes 20 s, arm 2 was verified at 16.6 s,
+        // Instance e of a template: its default plan takes 20 s, arm 2 was verified at 12.6 s,
         // while arm 1, verified on another instance, never ran here.
         let mut template = StatementRecord { fingerprint: 40, template: true, ..Default::default() };
         template.template_wins = (1 << 1) | (1 << 2);
         let mut record = StatementRecord { fingerprint: 41, ..Default::default() };
         record.record(DEFAULT_ARM, 20_000.0);
-        for ms in [16_600.0, 17_200.0, 16_500.0] {
+        for ms in [12_600.0, 13_200.0, 12_500.0] {
             record.record(2, ms);
         }
         assert_eq!(record.verified_winner(), Some(2));
@@ -1339,7 +1410,7 @@ mod tests {
         else {
             panic!("a challenger: the arms are planned");
         };
-        assert!((budget_ms - 4_000.0 * 16_600.0 / 20_000.0).abs() < 1e-6, "{budget_ms}");
+        assert!((budget_ms - 4_000.0 * 12_600.0 / 20_000.0).abs() < 1e-6, "{budget_ms}");
         // No budget for the winner's planning and a challenger's: the winner runs.
         let dear = PlanningCost { round_ms: 4_000.0, arm_ms: budget_ms * 0.6 };
         assert_eq!(ahead(Some(&record), Some(&template), &default, 10.0, dear, &settings), Ahead::Winner(2));
@@ -1529,8 +1600,8 @@ mod tests {
         // One arm takes 30 ms (a many-way join): not even one fits in a round.
         let dear = PlanningCost { round_ms: 10.0, arm_ms: 30.0 };
         assert_eq!(ahead(Some(&record), None, &default, 10.0, dear, &settings), Ahead::Default);
-        // A verified winner that saves 10 ms a run is reused while planning it costs less.
-        for ms in [40.0, 40.0, 40.0] {
+        // A verified winner that saves 15 ms a run is reused while planning it costs less.
+        for ms in [35.0, 35.0, 35.0] {
             record.record(1, ms);
         }
         assert_eq!(record.verified_winner(), Some(1));
@@ -1541,7 +1612,7 @@ mod tests {
                 None,
                 &default,
                 10.0,
-                PlanningCost { round_ms: 100.0, arm_ms: 12.0 },
+                PlanningCost { round_ms: 100.0, arm_ms: 16.0 },
                 &settings
             ),
             Ahead::Default
