@@ -335,8 +335,8 @@ impl StatementRecord {
     /// here, and either it never ran here, its `template` verified it faster on another
     /// instance (and did not ban it) and exploring may still risk a run at `explore_rate`
     /// ([`Self::may_explore`]: [`decide`] tries it only then), or it is being verified here
-    /// ([`Self::ran_faster`], fewer than [`VERIFY_RUNS`] runs) and beats the winner by
-    /// [`WIN_MARGIN`] too.
+    /// ([`Self::ran_faster`], not [`Self::verified`]) and beats the winner by [`WIN_MARGIN`]
+    /// too.
     fn challenges(
         &self,
         template: Option<&StatementRecord>,
@@ -353,12 +353,12 @@ impl StatementRecord {
                 template.is_some_and(|t| t.template_won(arm) && !t.is_banned(arm))
                     && self.may_explore(explore_rate)
             }
-            runs => runs < VERIFY_RUNS && self.ran_faster(arm) && self.beats(arm, winner),
+            _ => self.ran_faster(arm) && !self.verified(arm) && self.beats(arm, winner),
         }
     }
 
-    /// Whether this instance's verified winner has a challenger at `explore_rate`
-    /// ([`Self::challenges`]): what another instance of its `template` proved, or an arm that
+    /// Whether this instance's verified winner has a challenger at `explore_rate`: what another
+    /// instance of its `template` proved (and exploring may still risk), or an arm that
     /// beat the winner here and is being verified. Only evidence challenges a winner, never a
     /// prediction alone: a winner's planning rounds cost what planning every arm costs, and
     /// trying arms on a guess would risk what the winner saves. `false` without a verified
