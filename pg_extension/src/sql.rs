@@ -405,7 +405,7 @@ pub fn predict_arms(
         let planning = steer::planning_cost(default_ms, planning_ms);
         let threshold = guc::STEER_THRESHOLD_MS.get();
         let chosen = match ahead(record, template, &estimates[0], threshold, planning, &settings) {
-            Ahead::Default => DEFAULT_ARM,
+            Ahead::Default | Ahead::Measuring => DEFAULT_ARM,
             Ahead::Winner(arm) => arm,
             Ahead::PlanArms { .. } => {
                 decide(record, template, &estimates[0], &candidates, &no_exploring, || 0.0).arm()

@@ -609,6 +609,7 @@ pub unsafe extern "C" fn microlora_steer_begin(
             None => Why::FirstRun,
             Some(Ahead::Default) => Why::NotSteered,
             Some(Ahead::Winner(_)) => Why::Winner,
+            Some(Ahead::Measuring) => Why::Decided(Choice::Measuring),
             Some(Ahead::PlanArms { .. }) => Why::Planning,
         };
         with_backend(|backend| {
@@ -652,7 +653,7 @@ pub unsafe extern "C-unwind" fn microlora_steer_ahead(plan: *mut pg_sys::Planned
     };
     // A winner is planned whatever the budget (ahead() found it worth planning).
     let (default, winner, defending, may_change, budget_ms) = match outlook.ahead {
-        Ahead::Default => return false,
+        Ahead::Default | Ahead::Measuring => return false,
         Ahead::Winner(arm) => {
             (PlanEstimate::measured(outlook.default_ms), Some(arm), None, arm_bit(arm.into()), 0.0)
         }

@@ -317,6 +317,18 @@ impl StatementRecord {
         record.times.median() * math::exp(BOUND_Z * spread) <= default.times.median()
     }
 
+    /// Whether the default plan is to run again, to be measured: without a verified winner, an
+    /// arm ran faster ([`Self::ran_faster`]) [`VERIFY_RUNS`] times or more, and only the default
+    /// plan's fewer runs keep it from being verified ([`Self::verified`]).
+    pub fn measuring(&self) -> bool {
+        let default_runs = self.arms[usize::from(DEFAULT_ARM)].runs();
+        self.verified_winner().is_none()
+            && (1..MAX_ARMS as ArmId).any(|arm| {
+                let runs = self.arms[usize::from(arm)].runs();
+                self.ran_faster(arm) && runs >= VERIFY_RUNS && default_runs < runs
+            })
+    }
+
     /// The fastest arm verified faster than the default plan ([`Self::verified`]).
     pub fn verified_winner(&self) -> Option<ArmId> {
         (1..MAX_ARMS as ArmId).filter(|&arm| self.verified(arm)).min_by(|&a, &b| {
@@ -710,6 +722,9 @@ pub enum Ahead {
     Default,
     /// Run this arm, verified faster: plan only it.
     Winner(ArmId),
+    /// Run the default plan to measure it again ([`StatementRecord::measuring`]): what
+    /// [`decide`] would choose ([`Choice::Measuring`]), known without planning the arms.
+    Measuring,
     /// Plan the alternatives, within `budget_ms` in all (the statement's round budget,
     /// [`StatementRecord::round_budget_ms`]), and [`decide`]. In a round that may replace the
     /// instance's verified winner (one with a challenger), `defending` is the winner: it runs
@@ -778,7 +793,9 @@ pub struct PlanningCost {
 /// winner is reused while what it saves a run is more than planning it costs; a round plans the
 /// arms again only when it has a challenger ([`StatementRecord::challenged`]), the round is due
 /// and its budget (scaled to the winner's time) holds the winner's planning and a challenger's.
-/// Otherwise the arms are planned if the statement's round budget
+/// Without a winner, the default plan runs again when an arm's lead awaits its measurement
+/// ([`StatementRecord::measuring`]; planning the arms would not change that). Otherwise the arms
+/// are planned if the statement's round budget
 /// ([`StatementRecord::round_budget_ms`]: a round's share of one run, within what steering may
 /// still spend on it) holds at least one arm's planning ([`PlanningCost::arm_ms`]), and its next
 /// round is due ([`StatementRecord::round_due`]).
@@ -822,6 +839,7 @@ pub fn ahead(
                 Ahead::Winner(arm)
             }
         }
+        None if record.measuring() => Ahead::Measuring,
         None => {
             let budget = record.round_budget_ms(settings.explore_rate, planning.round_ms);
             if budget > 0.0 && planning.arm_ms <= budget && record.round_due() {
@@ -923,9 +941,9 @@ pub fn decide(
         })
         .min_by(|a, b| a.0.estimate.ms.total_cmp(&b.0.estimate.ms));
     if let Some((arm, _)) = verifying {
-        // It ran often enough, but its lead is within what the default plan's fewer runs can
-        // tell: the default plan runs again, until it ran as often as the arm.
-        if winner.is_none() && runs(arm.arm) >= VERIFY_RUNS && runs(DEFAULT_ARM) < runs(arm.arm) {
+        // An arm ran often enough, but its lead is within what the default plan's fewer runs
+        // can tell: the default plan runs again, until it ran as often as the arm.
+        if record.is_some_and(StatementRecord::measuring) {
             return Choice::Measuring;
         }
         return Choice::Verifying(arm.arm);
@@ -1362,6 +1380,9 @@ mod tests {
         }
         assert!(close.ran_faster(1) && !close.verified(1) && close.verified_winner().is_none());
         assert_eq!(choose(&close), Choice::Measuring);
+        let planning = PlanningCost { round_ms: 20.0, arm_ms: 1.0 };
+        let known = ahead(Some(&close), None, &default, 10.0, planning, &settings);
+        assert_eq!(known, Ahead::Measuring, "known without planning the arms");
         let mut turns = Vec::new();
         while close.verified_winner().is_none() && close.runs() < 30 {
             let choice = choose(&close);
@@ -1369,6 +1390,7 @@ mod tests {
             close.record(choice.arm(), if choice.arm() == DEFAULT_ARM { 100.0 } else { 80.0 });
         }
         assert_eq!(close.verified_winner(), Some(1), "{turns:?}");
+        assert!(!close.measuring());
         assert_eq!(turns[..4], [0, 0, 1, 0], "the default plan catches up, then they take turns");
         assert!(close.arms[0].runs() <= close.arms[1].runs() && close.runs() <= 14, "{turns:?}");
         // The lead a slow first default run made disappears as the default plan runs again.
