@@ -34,7 +34,7 @@ pub static STEER_THRESHOLD_MS: GucSetting<f64> = GucSetting::<f64>::new(10.0);
 pub static STEER_EXPLORE_RATE: GucSetting<f64> = GucSetting::<f64>::new(0.05);
 /// A planning round of a statement's alternatives takes at most this share of the default plan's
 /// time, and no more than the statement's allowance leaves.
-pub static STEER_PLANNING_SHARE: GucSetting<f64> = GucSetting::<f64>::new(0.2);
+pub static STEER_PLANNING_SHARE: GucSetting<f64> = GucSetting::<f64>::new(0.1);
 
 /// `microlora.steer`.
 #[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
