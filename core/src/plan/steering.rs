@@ -321,12 +321,16 @@ impl StatementRecord {
     /// arm ran faster ([`Self::ran_faster`]) [`VERIFY_RUNS`] times or more, and only the default
     /// plan's fewer runs keep it from being verified ([`Self::verified`]).
     pub fn measuring(&self) -> bool {
+        self.verified_winner().is_none() && self.lead_awaits_measurement()
+    }
+
+    /// [`Self::measuring`], for a caller that knows there is no verified winner.
+    fn lead_awaits_measurement(&self) -> bool {
         let default_runs = self.arms[usize::from(DEFAULT_ARM)].runs();
-        self.verified_winner().is_none()
-            && (1..MAX_ARMS as ArmId).any(|arm| {
-                let runs = self.arms[usize::from(arm)].runs();
-                self.ran_faster(arm) && runs >= VERIFY_RUNS && default_runs < runs
-            })
+        (1..MAX_ARMS as ArmId).any(|arm| {
+            let runs = self.arms[usize::from(arm)].runs();
+            self.ran_faster(arm) && runs >= VERIFY_RUNS && default_runs < runs
+        })
     }
 
     /// The fastest arm verified faster than the default plan ([`Self::verified`]).
@@ -839,7 +843,7 @@ pub fn ahead(
                 Ahead::Winner(arm)
             }
         }
-        None if record.measuring() => Ahead::Measuring,
+        None if record.lead_awaits_measurement() => Ahead::Measuring,
         None => {
             let budget = record.round_budget_ms(settings.explore_rate, planning.round_ms);
             if budget > 0.0 && planning.arm_ms <= budget && record.round_due() {
@@ -943,7 +947,7 @@ pub fn decide(
     if let Some((arm, _)) = verifying {
         // An arm ran often enough, but its lead is within what the default plan's fewer runs
         // can tell: the default plan runs again, until it ran as often as the arm.
-        if record.is_some_and(StatementRecord::measuring) {
+        if winner.is_none() && record.is_some_and(StatementRecord::lead_awaits_measurement) {
             return Choice::Measuring;
         }
         return Choice::Verifying(arm.arm);
