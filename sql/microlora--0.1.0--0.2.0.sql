@@ -18,7 +18,9 @@ CREATE FUNCTION "last_steered"() RETURNS TABLE (
 	"planning_ms" double precision,  /* f64 */
 	"node_timing" bool,  /* bool */
 	"rows_counted" bool,  /* bool */
-	"ms" double precision  /* Option < f64 > */
+	"ms" double precision,  /* Option < f64 > */
+	"predicted_ms" double precision,  /* Option < f64 > */
+	"default_predicted_ms" double precision  /* Option < f64 > */
 )
 STRICT VOLATILE PARALLEL RESTRICTED
 LANGUAGE c /* Rust */

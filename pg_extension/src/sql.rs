@@ -433,8 +433,9 @@ pub fn predict_arms(
 /// What plan steering did with this session's last statement it considered (a client's
 /// top-level `SELECT` over two relations or more, not a generic plan): the arm whose plan ran and
 /// why, how many arms were planned besides the default and what that took, whether its nodes
-/// were timed (the observation's sample) or their rows counted, and its execution time. No row
-/// before steering considered any statement in this session.
+/// were timed (the observation's sample) or their rows counted, its execution time, and, after a
+/// planning round that decided, the learner's estimates of the plan that ran and of the default
+/// plan. No row before steering considered any statement in this session.
 #[pg_extern(volatile, parallel_restricted)]
 #[allow(clippy::type_complexity)]
 pub fn last_steered() -> TableIterator<
@@ -449,6 +450,8 @@ pub fn last_steered() -> TableIterator<
         name!(node_timing, bool),
         name!(rows_counted, bool),
         name!(ms, Option<f64>),
+        name!(predicted_ms, Option<f64>),
+        name!(default_predicted_ms, Option<f64>),
     ),
 > {
     require_preloaded();
@@ -469,6 +472,8 @@ pub fn last_steered() -> TableIterator<
                 last.node_timing,
                 last.rows_counted,
                 last.ms,
+                last.predicted_ms,
+                last.default_predicted_ms,
             )
         })
         .into_iter()

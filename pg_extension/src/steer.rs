@@ -267,6 +267,8 @@ struct Steered {
     ahead: Option<Outlook>,
     /// Planned for a client's EXPLAIN, as steering would run it (see [`microlora_steer_begin`]).
     dry: bool,
+    /// Whether the observation's sample times its nodes, once it runs.
+    node_timed: bool,
 }
 
 /// Why steering ran the arm it ran, as `microlora.last_steered()` tells it.
@@ -326,6 +328,10 @@ pub(crate) struct LastSteered {
     pub rows_counted: bool,
     /// Its execution time as steering timed it, in ms; `None` until it ended (or if not timed).
     pub ms: Option<f64>,
+    /// After a planning round that decided ([`Why::Decided`]): the learner's estimates of the
+    /// chosen arm's plan and of the default plan, in ms, before anything measured replaced them.
+    pub predicted_ms: Option<f64>,
+    pub default_predicted_ms: Option<f64>,
 }
 
 /// The backend's own steering state, between the hooks' calls.
@@ -623,6 +629,7 @@ pub unsafe extern "C" fn microlora_steer_begin(
                 planning_ms,
                 ahead: verdict,
                 dry,
+                node_timed: false,
             });
             let report = LastSteered { instance, template: fingerprint, why, ..LastSteered::default() };
             if dry {
@@ -852,11 +859,21 @@ pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
         }
         (arm, why, planning_ms)
     };
+    let predicted = |arm: ArmId| match arm {
+        DEFAULT_ARM => Some(decision.default.ms),
+        _ => decision.candidates.iter().find(|c| c.arm == arm).map(|c| c.estimate.ms),
+    };
+    let (predicted_ms, default_predicted_ms) = match why {
+        Why::Decided(_) => (predicted(arm), predicted(DEFAULT_ARM)),
+        _ => (None, None),
+    };
     with_backend(|backend| {
         if let Some(report) = backend.report_mut() {
             report.chosen = arm;
             report.planning_ms = planning_ms;
             report.why = why;
+            report.predicted_ms = predicted_ms;
+            report.default_predicted_ms = default_predicted_ms;
         }
     });
     match guc::STEER.get() {
@@ -945,14 +962,18 @@ pub unsafe extern "C" fn microlora_steer_planned(plan: *mut pg_sys::PlannedStmt,
 pub unsafe extern "C" fn microlora_steer_started(plan: *mut pg_sys::PlannedStmt, node_timing: bool) -> bool {
     with_backend(|backend| {
         backend.flush_interrupted();
-        backend.running = backend.planned.take().filter(|planned| {
-            // A plan made for an EXPLAIN is never run as the client's statement (a cached plan of
-            // the same shape executed next must not be taken for it).
-            // SAFETY: the caller's promise; reading a plan cannot raise.
-            !planned.dry
-                && (planned.plan == plan
-                    || unsafe { plan_tree::plan_fingerprint(plan) } == planned.run_fingerprint)
-        });
+        backend.running = backend
+            .planned
+            .take()
+            .filter(|planned| {
+                // A plan made for an EXPLAIN is never run as the client's statement (a cached plan
+                // of the same shape executed next must not be taken for it).
+                // SAFETY: the caller's promise; reading a plan cannot raise.
+                !planned.dry
+                    && (planned.plan == plan
+                        || unsafe { plan_tree::plan_fingerprint(plan) } == planned.run_fingerprint)
+            })
+            .map(|planned| Steered { node_timed: node_timing, ..planned });
         backend.running_since = backend.running.map(|_| Instant::now());
         backend.ran_ms = 0.0;
         if let (Some(_), Some(last)) = (backend.running, backend.last.as_mut()) {
@@ -964,6 +985,13 @@ pub unsafe extern "C" fn microlora_steer_started(plan: *mut pg_sys::PlannedStmt,
 
 /// At ExecutorEnd of a timed statement: records that it took `ms` under its arm, if it is slow
 /// enough to steer or already remembered, and says whether it was. Never raises.
+///
+/// A run the observation's sample timed node by node is not recorded while the sample takes a
+/// share of runs (`sample_rate` below 1): reading the clock twice per row and node (what
+/// `EXPLAIN ANALYZE` costs) made such runs up to 1.35× slower than the same plan's other runs on
+/// TPC-DS, and taken for the plan's time it made a default plan look slower than it runs (arms
+/// looked faster than it, their losses smaller). When every run is timed, all are measured
+/// alike. A run an ERROR ended is recorded whatever its timing ([`Backend::flush_interrupted`]).
 #[unsafe(no_mangle)]
 pub extern "C" fn microlora_steer_finished(ms: f64) -> bool {
     let Some(running) = with_backend(|backend| {
@@ -976,7 +1004,8 @@ pub extern "C" fn microlora_steer_finished(ms: f64) -> bool {
     }) else {
         return false;
     };
-    catch_unwind(|| record(&running, ms)).unwrap_or(false)
+    catch_unwind(|| (!running.node_timed || guc::SAMPLE_RATE.get() >= 1.0) && record(&running, ms))
+        .unwrap_or(false)
 }
 
 /// Records that `running` took `ms` under its arm, if it is slow enough to steer or already

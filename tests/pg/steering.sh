@@ -169,19 +169,35 @@ check "its default plan's run is recorded" "${timed_out_runs:-none}" "1"
 check_true "as the time it ran before the timeout (${timed_out_ms:-?} ms)" \
   test "${timed_out_ms:-0}" -ge 250 -a "${timed_out_ms:-0}" -le 3000
 
+echo "# f2. a run the observation's sample timed node by node is not taken for its plan's time"
+# Timing every node reads the clock twice per row and node (EXPLAIN ANALYZE's cost): such a run is
+# slower than its plan runs. A sample_rate just below 1 times (all but surely) the first run.
+session=$(as_pg "$PG_BIN/psql" -X -qtA -h "$CLUSTER_DIR" -d postgres -c "SELECT microlora.reset()" \
+  -c "SET microlora.steer = on" -c "SET microlora.sample_rate = 0.999999" -c "$Q" \
+  -c "SELECT 'timed ' || node_timing FROM microlora.last_steered()" \
+  -c "SELECT 'recorded ' || count(*) FROM microlora.steering" \
+  -c "SET microlora.sample_rate = 0" -c "$Q" \
+  -c "SELECT 'recorded ' || coalesce(sum(default_runs), 0) FROM microlora.steering" 2>&1 || true)
+check "the first run's nodes were timed, and steering recorded no run of it" \
+  "$(grep -E '^(timed|recorded) ' <<<"$session" | head -n 2 | tr '\n' ' ')" "timed true recorded 0 "
+check "the next run, untimed, is recorded as its default plan's first" \
+  "$(grep -E '^recorded ' <<<"$session" | tail -n 1)" "recorded 1"
+
 echo "# g. last_steered() tells what steering did with the session's last statement"
-LAST="SELECT arm, why, arms_planned, planning_ms > 0, node_timing, rows_counted, ms > 0 FROM microlora.last_steered()"
+LAST="SELECT arm, why, arms_planned, planning_ms > 0, node_timing, rows_counted, ms > 0, predicted_ms > 0, default_predicted_ms > 0 FROM microlora.last_steered()"
 session=$(as_pg "$PG_BIN/psql" -X -qtA -h "$CLUSTER_DIR" -d postgres -c "SELECT microlora.reset()" \
   -c "$LAST" -c "SET microlora.steer = on" -c "SET microlora.steer_explore_rate = 1" \
   -c "$Q" -c "$LAST" -c "$Q" -c "$LAST" -c "SELECT 1" -c "$LAST" 2>&1 || true)
 mapfile -t lines < <(grep '|' <<<"$session" | grep -v '^[0-9]*|[0-9]*$')
 check "before any statement: no row; then the first run of the statement: its default plan, measured" \
-  "${lines[0]:-none}" "default|not measured slow before: the default plan runs and is measured|0|f|f|t|t"
-IFS='|' read -r arm why planned planning_positive node_timing rows_counted timed <<<"${lines[1]:-}"
+  "${lines[0]:-none}" "default|not measured slow before: the default plan runs and is measured|0|f|f|t|t||"
+IFS='|' read -r arm why planned planning_positive node_timing rows_counted timed predicted default_predicted <<<"${lines[1]:-}"
 check_true "its second run planned the other arms (${planned:-none} planned, ${why:-no reason})" \
   test "${planned:-0}" -ge 1 -a "$planning_positive" = t -a "$timed" = t
 check_true "and says why it ran '${arm:-?}'" test -n "${why:-}" -a "${why:-}" != "not measured slow before: the default plan runs and is measured"
 check "no node was timed (sample_rate 0), its rows were counted" "${node_timing:-}|${rows_counted:-}" "f|t"
+check "the round shows the learner's estimates of the plan that ran and of the default plan" \
+  "${predicted:-}|${default_predicted:-}" "t|t"
 check "a statement steering does not consider leaves it as it was" "${lines[2]:-none}" "${lines[1]:-}"
 # An arm only turns plan nodes off; an arm that turns off nothing the default plan holds would
 # plan it again, so steering does not plan it: a hash join of two sequential scans (no index on

@@ -327,7 +327,8 @@ def _planning_ms(conn: psycopg.Connection) -> float:
 
 
 #: What `microlora.last_steered()` returns, as a steered run's `steering` entry keeps it.
-LAST_STEERED = ("arm", "why", "arms_planned", "planning_ms", "node_timing", "rows_counted")
+LAST_STEERED = ("arm", "why", "arms_planned", "planning_ms", "node_timing", "rows_counted", "predicted_ms",
+                "default_predicted_ms")
 
 
 def _last_steered(conn: psycopg.Connection) -> dict | None:
