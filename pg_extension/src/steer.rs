@@ -7,9 +7,8 @@
 //! The C hook's sequence for a top-level `SELECT` over two relations or more, not a generic
 //! cached plan, with steering on or advising:
 //! 1. it plans the statement as usual (the default arm), then [`microlora_steer_begin`] decides,
-//!    from the plan alone and what was measured before, whether to plan the alternatives (on an
-//!    instance's first sight, only an arm predicted faster with confidence may replace its
-//!    default plan, which otherwise runs first and is measured);
+//!    from the plan alone and what was measured before, whether to plan the alternatives (never
+//!    on an instance's first sight: its default plan runs first, and is measured);
 //! 2. if so, in an internal subtransaction with interrupts held (a failure there is logged and
 //!    rolled back, and the default plan runs): [`microlora_steer_ahead`] says whether to plan
 //!    arms and, for a round of them, estimates the default plan; [`microlora_steer_next_arm`]
@@ -206,17 +205,13 @@ pub(crate) fn planning_cost(default_ms: f64, arm_ms: f64) -> PlanningCost {
 const ALTERNATIVES: usize = MAX_ARMS - 1;
 
 /// The arms (bits by number) a round of `record`'s instance plans first
-/// ([`microlora_core::StatementRecord::favours`]); without a record (first sight), those its
-/// `template` verified faster on another instance.
+/// ([`microlora_core::StatementRecord::favours`]).
 fn favoured(
-    record: Option<&microlora_core::StatementRecord>,
+    record: &microlora_core::StatementRecord,
     template: Option<&microlora_core::StatementRecord>,
 ) -> u8 {
     (1..MAX_ARMS as ArmId)
-        .filter(|&arm| match record {
-            Some(record) => record.favours(template, arm),
-            None => template.is_some_and(|t| t.template_won(arm)),
-        })
+        .filter(|&arm| record.favours(template, arm))
         .fold(0, |bits, arm| bits | arm_bit(arm.into()))
 }
 
@@ -268,7 +263,7 @@ struct Steered {
     slow: bool,
     /// How long planning its default plan took, in ms.
     planning_ms: f64,
-    /// Step 1's verdict; `None` when the default plan runs to be measured.
+    /// Step 1's verdict; `None` on the instance's first sight.
     ahead: Option<Outlook>,
     /// Planned for a client's EXPLAIN, as steering would run it (see [`microlora_steer_begin`]).
     dry: bool,
@@ -558,11 +553,9 @@ fn typical_ms_per_cost(learner: &microlora_core::PlanLearner) -> f64 {
 }
 
 /// Step 1: remembers the statement's default plan for timing, and says whether to plan its
-/// alternatives: when core's [`ahead`] would plan them (it is slow enough, neither it nor its
-/// template is given up on, its steering overhead is within its allowance) or reuse a verified
-/// winner, for an instance whose default plan ran before; for one never seen, when its total
-/// cost makes it look slow (a round where only a confident prediction may be chosen). An
-/// instance seen whose default plan never ran runs it. A statement that will
+/// alternatives: only for an instance whose default plan ran before, and only when core's
+/// [`ahead`] would plan them (it is slow enough, neither it nor its template is given up on, its
+/// steering overhead is within its allowance) or reuse a verified winner. A statement that will
 /// not be steered costs no subtransaction, no estimate and no planning. Its nodes' rows are
 /// counted when it runs if the arms are planned, or on first sight if its total cost makes it
 /// look slow: they are what the arms' plans are judged on. Reads the plan and the shared learner
@@ -599,33 +592,19 @@ pub unsafe extern "C" fn microlora_steer_begin(
         let guess = |learner: &microlora_core::PlanLearner| unsafe { (*(*plan).planTree).total_cost } * typical_ms_per_cost(learner);
         let (verdict, slow) = {
             let state = shared().read();
-            let template = state.steering().get(fingerprint);
-            let settings = settings();
-            let record = state.steering().get(instance);
-            match record.and_then(|record| record.arms[0].median_ms()) {
-                // Its default plan never ran: it runs and is measured, unless the statement was
-                // never seen and a round finds an arm predicted faster with confidence.
-                None => {
-                    let guessed_ms = guess(&state);
-                    let slow = guessed_ms >= threshold && !with_backend(|backend| backend.measured_fast(instance));
-                    let planning = planning_cost(guessed_ms, planning_ms);
-                    let verdict = ahead(None, template, &PlanEstimate::measured(guessed_ms), threshold, planning, &settings);
-                    let first_sight = Outlook {
-                        ahead: verdict,
-                        default_ms: guessed_ms,
-                        first_arm: 0,
-                        favoured: favoured(None, template),
-                    };
-                    let round = slow && record.is_none() && matches!(verdict, Ahead::PlanArms { .. });
-                    (round.then_some(first_sight), slow)
-                }
-                Some(default_ms) => {
+            // An instance whose default plan never ran is at its first sight.
+            match state.steering().get(instance).and_then(|record| Some((record, record.arms[0].median_ms()?))) {
+                None => (None, guess(&state) >= threshold && !with_backend(|backend| backend.measured_fast(instance))),
+                Some((record, default_ms)) => {
+                    let template = state.steering().get(fingerprint);
                     let planning = planning_cost(default_ms, planning_ms);
-                    let verdict = ahead(record, template, &PlanEstimate::measured(default_ms), threshold, planning, &settings);
+                    let settings = settings();
+                    let verdict =
+                        ahead(Some(record), template, &PlanEstimate::measured(default_ms), threshold, planning, &settings);
                     let outlook = Outlook {
                         ahead: verdict,
                         default_ms,
-                        first_arm: first_arm(record.map_or(0.0, |r| r.planning_ms), planning_ms),
+                        first_arm: first_arm(record.planning_ms, planning_ms),
                         favoured: favoured(record, template),
                     };
                     (Some(outlook), matches!(verdict, Ahead::PlanArms { .. }))
@@ -865,24 +844,15 @@ pub extern "C-unwind" fn microlora_steer_choose() -> i32 {
         let uniform = || unsafe { pg_sys::pg_prng_double(&raw mut pg_sys::pg_global_prng_state) };
         let mut state = shared().write();
         let template = state.steering().get(decision.template).copied();
-        // A statement never seen is remembered from its round only if it runs an arm (it is
-        // then measured whatever its time); its round counts as none of its rounds that found
-        // nothing, since it could only choose a confident prediction.
-        let first_sight = state.steering().get(decision.instance).is_none();
-        let record = if first_sight { None } else { state.steering_mut().entry(decision.instance) };
+        let record = state.steering_mut().entry(decision.instance);
         let (arm, why) =
             chosen(&decision, record.as_deref(), template.as_ref(), &settings(), || standard_normal(uniform));
-        let record = match record {
-            Some(record) => Some(record),
-            None if arm != DEFAULT_ARM => state.steering_mut().entry(decision.instance),
-            None => None,
-        };
         if let Some(record) = record {
             record.set_advised(arm);
         }
         let planning_ms = planning_ms();
         match why {
-            Why::Decided(choice) if !first_sight => {
+            Why::Decided(choice) => {
                 state.steering_mut().planned_round(decision.instance, planning_ms, choice)
             }
             _ => state.steering_mut().add_planning(decision.instance, planning_ms),

@@ -793,10 +793,7 @@ pub struct PlanningCost {
 
 /// Before planning alternatives: a statement whose default plan takes less than `threshold_ms`
 /// (as measured, once it ran; as predicted before), one that steering has given up on (or whose
-/// template it has), or one without enough default runs yet runs its default plan. A statement
-/// never seen (no `record`) is planned in a round of its own (`round_ms`, a share of its predicted
-/// time, holding one arm's planning at least): with nothing measured, [`decide`] chooses only an
-/// arm predicted faster with confidence. A verified
+/// template it has), or one without enough default runs yet runs its default plan. A verified
 /// winner is reused while what it saves a run is more than planning it costs; a round plans the
 /// arms again only when it has a challenger ([`StatementRecord::challenged`]), the round is due
 /// and its budget (scaled to the winner's time) holds the winner's planning and a challenger's.
@@ -815,20 +812,13 @@ pub fn ahead(
     settings: &SteeringSettings,
 ) -> Ahead {
     let default_ms = record.and_then(|r| r.arms[0].median_ms()).unwrap_or(default.ms);
-    if default_ms < threshold_ms || !template.is_none_or(StatementRecord::steerable) {
+    if default_ms < threshold_ms {
         return Ahead::Default;
     }
     let Some(record) = record else {
-        // First sight: a round within one round's share of the predicted time, in which only a
-        // confident prediction can be chosen (`decide` explores and verifies nothing without a
-        // record).
-        return if planning.arm_ms <= planning.round_ms {
-            Ahead::PlanArms { budget_ms: planning.round_ms, defending: None }
-        } else {
-            Ahead::Default
-        };
+        return Ahead::Default;
     };
-    if !record.steerable() {
+    if !record.steerable() || !template.is_none_or(StatementRecord::steerable) {
         return Ahead::Default;
     }
     if record.arms[0].runs() < settings.min_default_runs {
@@ -1742,7 +1732,7 @@ mod tests {
     }
 
     #[test]
-    fn a_verified_winner_is_reused_cheap_statements_run_their_default_and_unknown_ones_plan_a_round() {
+    fn a_verified_winner_is_reused_and_cheap_or_unknown_statements_run_their_default() {
         let settings = SteeringSettings::default();
         let default = plan(100.0, 0.2);
         let mut record = StatementRecord { fingerprint: 5, ..Default::default() };
@@ -1762,23 +1752,7 @@ mod tests {
             plans(ahead(Some(&record), None, &plan(2.0, 0.2), 10.0, round(20.0), &settings)),
             "measured slow"
         );
-        assert_eq!(
-            ahead(None, None, &default, 10.0, round(20.0), &settings),
-            Ahead::PlanArms { budget_ms: 20.0, defending: None },
-            "first seen, predicted slow: a round for a confident prediction"
-        );
-        assert_eq!(
-            ahead(None, None, &default, 10.0, PlanningCost { round_ms: 20.0, arm_ms: 25.0 }, &settings),
-            Ahead::Default,
-            "first seen, but planning one arm costs more than a round may"
-        );
-        let mut given_up = StatementRecord { fingerprint: 7, ..Default::default() };
-        given_up.bans = MAX_BANS;
-        assert_eq!(
-            ahead(None, Some(&given_up), &default, 10.0, round(20.0), &settings),
-            Ahead::Default,
-            "first seen, of a template steering gave up on"
-        );
+        assert_eq!(ahead(None, None, &default, 10.0, round(20.0), &settings), Ahead::Default, "first seen");
         for ms in [20.0, 22.0, 21.0] {
             assert_eq!(record.record(1, ms), Verdict::Recorded);
         }
