@@ -384,19 +384,48 @@ holds_client_param(Node *node, void *context)
 }
 
 /*
+ * Whether a query tree reads two tables or more, at any level: its FROM, its subqueries in FROM,
+ * its CTEs, its sublinks. `context` counts the tables seen so far.
+ */
+static bool
+reads_two_relations(Node *node, void *context)
+{
+	int		   *relations = (int *) context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		if (((RangeTblEntry *) node)->rtekind == RTE_RELATION)
+			(*relations)++;
+		return *relations >= 2;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, reads_two_relations, context,
+								 QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, reads_two_relations, context);
+}
+
+/*
  * Whether steering may consider a client's statement: a SELECT over two relations or more
  * (arms change join methods and scans), without row locks or data-modifying CTEs, and not a
  * generic cached plan (one planned without the values of the client's parameters: whatever
- * plan it gets is reused for every value).
+ * plan it gets is reused for every value). The relations count at its top level (tables,
+ * subqueries, CTE scans, functions) or anywhere below it: a statement whose joins all sit in a
+ * CTE, a subquery in FROM or a sublink (TPC-DS's WITH ... SELECT ... FROM one CTE, or FROM a
+ * UNION ALL of joins) is planned under the arms' settings at every level alike.
  */
 static bool
 steerable_query(Query *parse, ParamListInfo boundParams)
 {
+	int			relations = 0;
+
 	return parse->commandType == CMD_SELECT &&
 		parse->utilityStmt == NULL &&
 		parse->rowMarks == NIL &&
 		!parse->hasModifyingCTE &&
-		list_length(parse->rtable) >= 2 &&
+		(list_length(parse->rtable) >= 2 ||
+		 query_tree_walker(parse, reads_two_relations, &relations, QTW_EXAMINE_RTES_BEFORE)) &&
 		!(boundParams == NULL &&
 		  query_tree_walker(parse, holds_client_param, NULL, 0));
 }

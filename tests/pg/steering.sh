@@ -7,7 +7,7 @@
 #      few runs, at least 5x faster, with the same result; settings, the session's own included,
 #      are as they were after steered planning;
 #   c. generic cached plans and statements nested in functions are never steered; custom plans of
-#      a prepared statement are;
+#      a prepared statement are, and so is a statement whose join sits below its top level (a CTE);
 #   d. with pg_stat_statements loaded too, each execution is counted once under its query id;
 #   e. with no statement sampled for node timing, steered statements still teach their nodes' row
 #      counts, which judge the plans of arms that never ran, and steering still finds the arm;
@@ -135,6 +135,9 @@ sql "$STEER DO \$\$ BEGIN FOR i IN 1..3 LOOP PERFORM count(*) FROM orders o JOIN
 check "statements nested in a function are not steered" "$(sql "SELECT count(*) FROM microlora.steering")" "0"
 sql "$STEER SET plan_cache_mode = force_custom_plan; $P; EXECUTE p(7); EXECUTE p(7)" >/dev/null
 check "custom plans of a prepared statement are steered" "$(sql "SELECT count(*) FROM microlora.steering")" "1"
+check "a statement whose join sits in a CTE is considered, one reading a single table is not" \
+  "$(sql "$STEER WITH j AS (SELECT o.id FROM orders o JOIN items i ON i.order_key = o.id) SELECT count(*) FROM j; SELECT 'considered ' || count(*) FROM microlora.last_steered()" | tail -n 1) $(sql "$STEER WITH j AS (SELECT id FROM orders) SELECT count(*) FROM j; SELECT 'considered ' || count(*) FROM microlora.last_steered()" | tail -n 1)" \
+  "considered 1 considered 0"
 
 echo "# d. pg_stat_statements counts each steered execution once"
 restart_with "${BASE[@]}" "shared_preload_libraries = 'pg_stat_statements, microlora'" "microlora.sample_rate = 1"
