@@ -327,8 +327,8 @@ def _planning_ms(conn: psycopg.Connection) -> float:
 
 
 #: What `microlora.last_steered()` returns, as a steered run's `steering` entry keeps it.
-LAST_STEERED = ("arm", "why", "arms_planned", "planning_ms", "node_timing", "rows_counted", "predicted_ms",
-                "default_predicted_ms")
+LAST_STEERED = ("statement", "arm", "why", "arms_planned", "planning_ms", "node_timing", "rows_counted",
+                "predicted_ms", "default_predicted_ms")
 
 
 def _last_steered(conn: psycopg.Connection) -> dict | None:
@@ -353,7 +353,8 @@ def online(host: str, instances: Sequence[Instance], passes: int, timeout_s: int
     """`passes` passes, each instance warmed up, then once steered, once stock and once as the
     control, in turns (`turns`; see the module's documentation). `planning_ms` is what the server
     spent planning meanwhile, all connections together. The control's runs are kept apart (`control_runs`), so that every figure over
-    `runs` is steered against stock as before."""
+    `runs` is steered against stock as before. A steered run's `steering` is what
+    `microlora.last_steered()` said after it, or None if steering did not consider it."""
     steered = workload.connect(host)
     stock = workload.connect(host)
     control = workload.connect(host)
@@ -369,6 +370,9 @@ def online(host: str, instances: Sequence[Instance], passes: int, timeout_s: int
     planning_before = _planning_ms(steered)
     rng = random.Random(order_seed)
     runs, control_runs = [], []
+    # last_steered() tells of the last statement steering considered: after one it did not
+    # consider, it still tells of the one before (no instance runs twice in a row here).
+    previous_statement = None
     for p in range(1, passes + 1):
         order = list(enumerate(instances))
         rng.shuffle(order)
@@ -381,7 +385,11 @@ def online(host: str, instances: Sequence[Instance], passes: int, timeout_s: int
                 run = {"pass": p, "template": instance.template, "seed": instance.seed, "config": label,
                        "position": position, "seconds": seconds, "checksum": checksum, "error": error}
                 if label == "steered":
-                    run["steering"] = _last_steered(conn)
+                    steering = _last_steered(conn)
+                    if steering is not None and steering["statement"] == previous_statement:
+                        steering = None
+                    previous_statement = steering["statement"] if steering else previous_statement
+                    run["steering"] = steering
                 (control_runs if label == CONTROL else runs).append(run)
     planning = _planning_ms(steered) - planning_before
     steering_rows = steered.execute(
