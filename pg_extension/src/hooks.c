@@ -407,6 +407,25 @@ reads_two_relations(Node *node, void *context)
 }
 
 /*
+ * Whether a query has anything below its top level that could read a table: a sublink, a CTE or
+ * a subquery in FROM. Most short statements have none, and are not walked.
+ */
+static bool
+has_queries_below(Query *parse)
+{
+	ListCell   *lc;
+
+	if (parse->hasSubLinks || parse->cteList != NIL)
+		return true;
+	foreach(lc, parse->rtable)
+	{
+		if (((RangeTblEntry *) lfirst(lc))->rtekind == RTE_SUBQUERY)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Whether steering may consider a client's statement: a SELECT over two relations or more
  * (arms change join methods and scans), without row locks or data-modifying CTEs, and not a
  * generic cached plan (one planned without the values of the client's parameters: whatever
@@ -425,7 +444,8 @@ steerable_query(Query *parse, ParamListInfo boundParams)
 		parse->rowMarks == NIL &&
 		!parse->hasModifyingCTE &&
 		(list_length(parse->rtable) >= 2 ||
-		 query_tree_walker(parse, reads_two_relations, &relations, QTW_EXAMINE_RTES_BEFORE)) &&
+		 (has_queries_below(parse) &&
+		  query_tree_walker(parse, reads_two_relations, &relations, QTW_EXAMINE_RTES_BEFORE))) &&
 		!(boundParams == NULL &&
 		  query_tree_walker(parse, holds_client_param, NULL, 0));
 }
